@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The in-kernel verdict: the daemon compiles its rules into these maps so that execs whose
+ * outcome does not depend on argv, user or ancestry never leave the kernel. Every entry is either
+ * exact or says EVALUATE; see docs/architecture.md "Kernel verdicts".
+ */
+#ifndef CMDGATE_POLICY_BPF_H
+#define CMDGATE_POLICY_BPF_H
+
+#include "lib/maps.bpf.h"
+#include "lib/path.bpf.h"
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, CG_POLICY_SLOTS);
+  __type(key, __u32);
+  __type(value, struct cg_policy_meta);
+} policy_meta SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __uint(max_entries, 1 << 18);
+  __type(key, struct cg_inode_slot_key);
+  __type(value, struct cg_inode_verdict);
+} rule_inodes SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 1 << 16);
+  __type(key, struct cg_inode_key);
+  __type(value, struct cg_learned_verdict);
+} learned SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LPM_TRIE);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __uint(max_entries, 1 << 16);
+  __type(key, struct cg_path_key);
+  __type(value, struct cg_path_verdict);
+} path_trie SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct cg_path_key);
+} path_key_scratch SEC(".maps");
+
+/* What the kernel knows about the executed file. */
+struct cg_file_facts {
+  __u64 dev;
+  __u64 ino;
+  __s64 ctime_sec;
+  __u32 ctime_nsec;
+  __u32 flags; /* CG_EXEC_MEMFD / CG_EXEC_DELETED / CG_EXEC_SCRIPT */
+};
+
+static __always_inline __u8 cg_max_verdict(__u8 a, __u8 b) {
+  return a > b ? a : b;
+}
+
+/* Identity step: learned entry (same generation, unchanged file), else rule entry. */
+static __always_inline __u8 cg_identity_verdict(const struct cg_policy_meta* meta, __u32 slot,
+                                                const struct cg_file_facts* f, __u8* vflags) {
+  struct cg_inode_key key = {.dev = f->dev, .ino = f->ino};
+  struct cg_learned_verdict* l = bpf_map_lookup_elem(&learned, &key);
+  if (l && l->generation == meta->generation && l->ctime_sec == f->ctime_sec &&
+      l->ctime_nsec == f->ctime_nsec) {
+    *vflags = l->flags;
+    return l->verdict;
+  }
+  struct cg_inode_slot_key skey = {.dev = f->dev, .ino = f->ino, .slot = slot};
+  struct cg_inode_verdict* r = bpf_map_lookup_elem(&rule_inodes, &skey);
+  if (r) {
+    *vflags = r->flags;
+    return r->verdict;
+  }
+  *vflags = 0;
+  return CG_VERDICT_NONE;
+}
+
+/* Longest-prefix lookup of (slot, path). Returns CG_VERDICT_NONE when no entry covers it. */
+static __always_inline __u8 cg_path_verdict(__u32 slot, const struct cg_path* p) {
+  __u32 zero = 0;
+  struct cg_path_key* key = bpf_map_lookup_elem(&path_key_scratch, &zero);
+  if (!key)
+    return CG_VERDICT_EVALUATE; /* cannot look: let the daemon decide */
+  __builtin_memset(key, 0, sizeof(*key));
+  __u32 n = p->len > CG_LPM_PATH_MAX ? CG_LPM_PATH_MAX : p->len;
+  bpf_probe_read_kernel(key->path, n & CG_NAME_MASK, p->str);
+  key->slot = slot;
+  key->prefixlen = 8 * (1 + CG_LPM_PATH_MAX);
+  struct cg_path_verdict* v = bpf_map_lookup_elem(&path_trie, key);
+  return v ? v->verdict : CG_VERDICT_NONE;
+}
+
+#endif

@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The contract between cmdgate's BPF programs and the daemon: ring-buffer records, map keys and
+ * values, counters. Plain C with fixed-width types and explicit padding so that clang -target bpf
+ * and g++ lay every struct out identically; agent/probe/abi_check.h static_asserts that.
+ *
+ * Change anything here and bump CG_ABI_VERSION: the daemon refuses BPF objects whose rodata
+ * carries a different version.
+ */
+#ifndef CMDGATE_ABI_H
+#define CMDGATE_ABI_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define CG_ABI_VERSION 1u
+
+#define CG_COMM_LEN 16
+#define CG_LINEAGE_DEPTH 8
+#define CG_PATH_MAX 4096      /* resolved path of the executed file, with NUL */
+#define CG_FILENAME_MAX 1024  /* bprm->filename of a script exec, with NUL */
+#define CG_INTERP_MAX 256     /* bprm->interp of a script exec, with NUL */
+#define CG_ARGS_MAX 8192      /* argv bytes (NUL-separated) copied from the new mm */
+#define CG_DATA_MAX (CG_PATH_MAX + CG_FILENAME_MAX + CG_INTERP_MAX + CG_ARGS_MAX)
+#define CG_LPM_PATH_MAX 255   /* path bytes in a path-trie key */
+#define CG_POLICY_SLOTS 2     /* policies are double-buffered: the kernel reads one slot */
+#define CG_DEFAULT_RINGBUF_BYTES (4u << 20)
+
+/* ---- Verdicts ------------------------------------------------------------------------------ */
+
+/* Ordered by strictness: combining two verdicts takes the larger. */
+enum cg_verdict {
+  CG_VERDICT_NONE = 0,     /* no entry: keep looking */
+  CG_VERDICT_ALLOW = 1,    /* run, no event */
+  CG_VERDICT_AUDIT = 2,    /* run, event without wakeup (drained on a timer) */
+  CG_VERDICT_EVALUATE = 3, /* park (SIGSTOP), event with wakeup, the daemon decides */
+  CG_VERDICT_DENY = 4,     /* SIGKILL before the first instruction, event without wakeup */
+};
+
+/* Flags of a verdict entry. */
+enum cg_verdict_flags {
+  /* The entry is exact only for paths outside every path-trie entry; inside one, evaluate. */
+  CG_VF_CHECK_PATH = 1u << 0,
+};
+
+/* What the kernel does with an exec that needs the daemon when the daemon cannot be told. */
+enum cg_delivery_failure {
+  CG_FAIL_KILL = 0, /* SIGKILL at once (fail closed) */
+  CG_FAIL_HOLD = 1, /* stay parked; the daemon finds it in the parked map when it recovers */
+};
+
+/* ---- Ring-buffer records ------------------------------------------------------------------- */
+
+enum cg_record_type {
+  CG_RECORD_EXEC = 1,
+  CG_RECORD_EXIT = 2,   /* a parked process went away */
+  CG_RECORD_ESCAPE = 3, /* somebody else resumed a parked process; the kernel killed it */
+};
+
+/* Every record starts with this header; size covers the whole record, header included. */
+struct cg_record_header {
+  __u16 type;
+  __u16 flags;
+  __u32 size;
+  __u64 ktime_ns; /* bpf_ktime_get_ns() when the record was built */
+};
+
+enum cg_exec_flags {
+  CG_EXEC_TTY = 1u << 0,                /* the task has a controlling terminal */
+  CG_EXEC_SCRIPT = 1u << 1,             /* #! or binfmt_misc: file is the interpreter */
+  CG_EXEC_MEMFD = 1u << 2,              /* executed file is a memfd (fileless) */
+  CG_EXEC_DELETED = 1u << 3,            /* executed file has no links left */
+  CG_EXEC_ARGS_TRUNCATED = 1u << 4,     /* argv longer than CG_ARGS_MAX */
+  CG_EXEC_PATH_TRUNCATED = 1u << 5,     /* path deeper or longer than the walk allows */
+  CG_EXEC_FILENAME_TRUNCATED = 1u << 6, /* script filename longer than CG_FILENAME_MAX */
+  CG_EXEC_PARKED = 1u << 7,             /* SIGSTOP sent and a parked-map entry exists */
+  CG_EXEC_KILLED = 1u << 8,             /* SIGKILL sent by the kernel */
+  CG_EXEC_FAILSAFE = 1u << 9,           /* the delivery-failure policy was applied */
+  CG_EXEC_SIGNAL_FAILED = 1u << 10,     /* bpf_send_signal failed: the daemon must act */
+  CG_EXEC_LINEAGE_FROM_TASK = 1u << 11, /* process predates the agent: lineage walked live */
+  CG_EXEC_DAEMON_STALE = 1u << 12,      /* the daemon's heartbeat was older than allowed */
+};
+
+/* One ancestor as it was when its child was forked (reparenting cannot rewrite it). */
+struct cg_ancestor {
+  __u64 dev; /* kernel dev_t of the executable's superblock (MAJOR << 20 | MINOR) */
+  __u64 ino;
+  __u32 tgid;
+  __u32 _pad;
+  char comm[CG_COMM_LEN];
+};
+
+/*
+ * CG_RECORD_EXEC. Followed by the variable part, in this order and with these lengths (each
+ * string NUL-terminated, lengths include the NUL, 0 means absent):
+ *   path[path_len] filename[filename_len] interp[interp_len] args[args_len]
+ * args holds argv[0..argc) separated by NULs, possibly cut short (CG_EXEC_ARGS_TRUNCATED).
+ */
+struct cg_exec_record {
+  struct cg_record_header hdr;
+  __u64 exec_id;           /* unique per exec; the parked-map entry carries the same value */
+  __u64 start_boottime_ns; /* task start time: tells a recycled pid apart */
+  __u64 cgroup_id;         /* cgroup v2 id */
+  __u64 dev;               /* kernel dev_t of the executed file */
+  __u64 ino;
+  __u64 size;
+  __s64 mtime_sec;
+  __s64 ctime_sec;
+  __u32 mtime_nsec;
+  __u32 ctime_nsec;
+  __u32 pid;
+  __u32 tgid;
+  __u32 ppid; /* current real parent */
+  __u32 sid;  /* session id */
+  __u32 uid;  /* real ids */
+  __u32 gid;
+  __u32 euid;
+  __u32 egid;
+  __u32 flags; /* enum cg_exec_flags */
+  __u32 policy_generation;
+  __u32 argc;
+  __u8 verdict; /* enum cg_verdict the kernel applied */
+  __u8 lineage_depth;
+  __u16 path_len;
+  __u16 filename_len;
+  __u16 interp_len;
+  __u16 args_len;
+  __u16 _pad0;
+  char comm[CG_COMM_LEN];
+  struct cg_ancestor lineage[CG_LINEAGE_DEPTH]; /* [0] is the parent */
+};
+
+/* CG_RECORD_EXIT: a process that was parked has exited (killed, or its session went away). */
+struct cg_exit_record {
+  struct cg_record_header hdr;
+  __u64 exec_id;
+  __u32 tgid;
+  __s32 exit_code;
+};
+
+/* CG_RECORD_ESCAPE: SIGCONT reached a parked process from someone other than the daemon. */
+struct cg_escape_record {
+  struct cg_record_header hdr;
+  __u64 exec_id;
+  __u32 target_tgid;
+  __u32 sender_tgid;
+  __u32 sender_uid;
+  __u32 signal;
+  __u32 kill_sent; /* 1 if the kernel sent SIGKILL to the target */
+  __u32 _pad;
+};
+
+/* ---- Maps the daemon fills ----------------------------------------------------------------- */
+
+/* control[0]: runtime switches. */
+struct cg_control {
+  __u64 heartbeat_ns;   /* daemon's last bpf_ktime (CLOCK_MONOTONIC) heartbeat */
+  __u64 stale_after_ns; /* heartbeat older than this: the daemon is gone */
+  __u32 active_slot;    /* which policy slot the kernel reads */
+  __u8 delivery_failure; /* enum cg_delivery_failure */
+  __u8 enabled;          /* 0: observe nothing (programs attached, policy not yet loaded) */
+  __u8 _pad[2];
+};
+
+/* policy_meta[slot]: verdicts for classes of files that have no entry of their own. */
+struct cg_policy_meta {
+  __u32 generation;
+  __u8 default_verdict; /* file in no map and under no path entry */
+  __u8 memfd_verdict;   /* memfd: overrides everything when not NONE */
+  __u8 deleted_verdict; /* file without links: overrides everything when not NONE */
+  __u8 script_verdict;  /* combined (max) with the interpreter's verdict for #! execs */
+  __u8 has_paths;       /* the path trie has entries for this slot */
+  __u8 _pad[7];
+};
+
+/* rule_inodes: files named by exact-path rules, per slot. */
+struct cg_inode_slot_key {
+  __u64 dev;
+  __u64 ino;
+  __u32 slot;
+  __u32 _pad;
+};
+
+struct cg_inode_verdict {
+  __u8 verdict;
+  __u8 flags; /* enum cg_verdict_flags */
+  __u8 _pad[6];
+};
+
+/* learned: verdicts the daemon derived after evaluating a file (e.g. its hash); valid while
+ * the generation matches the active slot and the file's ctime has not moved. */
+struct cg_inode_key {
+  __u64 dev;
+  __u64 ino;
+};
+
+struct cg_learned_verdict {
+  __s64 ctime_sec;
+  __u32 ctime_nsec;
+  __u32 generation;
+  __u8 verdict;
+  __u8 flags;
+  __u8 _pad[6];
+};
+
+/* path_trie: longest-prefix match on (slot, path). An exact path is stored with its NUL. */
+struct cg_path_key {
+  __u32 prefixlen; /* bits, counting the slot byte */
+  __u8 slot;
+  __u8 path[CG_LPM_PATH_MAX];
+};
+
+struct cg_path_verdict {
+  __u8 verdict;
+  __u8 _pad[7];
+};
+
+/* parked[tgid]: every process the kernel stopped for the daemon, until the daemon decides. */
+struct cg_parked {
+  __u64 exec_id;
+  __u64 parked_ns;
+  __u32 flags; /* enum cg_parked_flags */
+  __u32 _pad;
+};
+
+enum cg_parked_flags {
+  CG_PARKED_UNDELIVERED = 1u << 0, /* its event never reached the ring buffer */
+};
+
+/* Per-task lineage kept in task storage from fork on. */
+struct cg_lineage {
+  __u32 depth;
+  __u32 _pad;
+  struct cg_ancestor ancestors[CG_LINEAGE_DEPTH];
+};
+
+/* ---- Counters (per-CPU array, summed by the daemon) ---------------------------------------- */
+
+enum cg_counter {
+  CG_CTR_EXEC = 0,
+  CG_CTR_VERDICT_ALLOW,
+  CG_CTR_VERDICT_AUDIT,
+  CG_CTR_VERDICT_EVALUATE,
+  CG_CTR_VERDICT_DENY,
+  CG_CTR_RINGBUF_FULL,      /* a record could not be written */
+  CG_CTR_SCRATCH_MISSING,   /* per-CPU scratch lookup failed */
+  CG_CTR_CONTROL_MISSING,   /* control/meta lookup failed */
+  CG_CTR_LINEAGE_FAILED,    /* task storage could not be created or read */
+  CG_CTR_PATH_TRUNCATED,
+  CG_CTR_ARGS_READ_FAILED,
+  CG_CTR_PARK_MAP_FULL,
+  CG_CTR_SIGNAL_FAILED,
+  CG_CTR_FAILSAFE_KILL,
+  CG_CTR_FAILSAFE_HOLD,
+  CG_CTR_DAEMON_STALE,
+  CG_CTR_PARKED_EXIT,
+  CG_CTR_ESCAPE_KILLED,
+  CG_CTR_ESCAPE_KILL_FAILED,
+  CG_CTR_FORK,
+  CG_CTR_MAX,
+};
+
+#endif /* CMDGATE_ABI_H */

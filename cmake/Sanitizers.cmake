@@ -1,0 +1,9 @@
+# CMDGATE_SANITIZE instruments every target of this project (not the system libraries).
+if(CMDGATE_SANITIZE)
+  set(_cmdgate_san_flags -fsanitize=${CMDGATE_SANITIZE} -fno-omit-frame-pointer -g)
+  if(CMDGATE_SANITIZE MATCHES "undefined")
+    list(APPEND _cmdgate_san_flags -fno-sanitize-recover=undefined)
+  endif()
+  add_compile_options(${_cmdgate_san_flags})
+  add_link_options(-fsanitize=${CMDGATE_SANITIZE})
+endif()

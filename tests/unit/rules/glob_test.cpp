@@ -1,0 +1,60 @@
+#include "rules/glob.h"
+
+#include <gtest/gtest.h>
+#include <re2/re2.h>
+
+namespace cmdgate::rules {
+namespace {
+
+bool glob_matches(std::string_view glob, std::string_view text) {
+  auto re = glob_to_regex(glob);
+  EXPECT_TRUE(re.ok()) << glob;
+  return RE2::FullMatch(text, *re);
+}
+
+TEST(Glob, StarStaysInOneComponent) {
+  EXPECT_TRUE(glob_matches("/usr/bin/*", "/usr/bin/nc"));
+  EXPECT_FALSE(glob_matches("/usr/bin/*", "/usr/bin/sub/nc"));
+}
+
+TEST(Glob, DoubleStarCrossesComponents) {
+  EXPECT_TRUE(glob_matches("/opt/**", "/opt/a/b/c"));
+  EXPECT_TRUE(glob_matches("/opt/**/nc", "/opt/x/y/nc"));
+  EXPECT_FALSE(glob_matches("/opt/**/nc", "/usr/x/nc"));
+}
+
+TEST(Glob, QuestionMarkAndClasses) {
+  EXPECT_TRUE(glob_matches("/bin/python3.1?", "/bin/python3.11"));
+  EXPECT_FALSE(glob_matches("/bin/python3.1?", "/bin/python3.1/"));
+  EXPECT_TRUE(glob_matches("/bin/[bd]ash", "/bin/dash"));
+  EXPECT_FALSE(glob_matches("/bin/[!bd]ash", "/bin/dash"));
+  EXPECT_TRUE(glob_matches("/bin/[!bd]ash", "/bin/rash"));
+}
+
+TEST(Glob, RegexCharactersAreLiteral) {
+  EXPECT_TRUE(glob_matches("/usr/bin/g++", "/usr/bin/g++"));
+  EXPECT_FALSE(glob_matches("/usr/bin/g++", "/usr/bin/ggg"));
+  EXPECT_TRUE(glob_matches("/a.b", "/a.b"));
+  EXPECT_FALSE(glob_matches("/a.b", "/axb"));
+}
+
+TEST(Glob, EscapesAndErrors) {
+  EXPECT_TRUE(glob_matches("/a\\*b", "/a*b"));
+  EXPECT_FALSE(glob_matches("/a\\*b", "/axb"));
+  EXPECT_FALSE(glob_to_regex("/a[bc").ok());
+  EXPECT_FALSE(glob_to_regex("/a\\").ok());
+}
+
+TEST(Glob, LiteralPrefixAndPurePrefix) {
+  EXPECT_EQ(glob_literal_prefix("/tmp/**"), "/tmp/");
+  EXPECT_EQ(glob_literal_prefix("/home/*/bin/x"), "/home/");
+  EXPECT_EQ(glob_literal_prefix("**/nc"), "");
+  EXPECT_TRUE(glob_is_pure_prefix("/tmp/**"));
+  EXPECT_FALSE(glob_is_pure_prefix("/tmp/*"));
+  EXPECT_FALSE(glob_is_pure_prefix("/t?p/**"));
+  EXPECT_TRUE(is_glob("/a/*"));
+  EXPECT_FALSE(is_glob("/a/\\*"));
+}
+
+}  // namespace
+}  // namespace cmdgate::rules

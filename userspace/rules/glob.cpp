@@ -1,0 +1,100 @@
+#include "rules/glob.h"
+
+#include <re2/re2.h>
+
+namespace cmdgate::rules {
+namespace {
+
+bool is_meta(char c) { return c == '*' || c == '?' || c == '['; }
+
+}  // namespace
+
+bool is_glob(std::string_view text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\\') {
+      ++i;
+    } else if (is_meta(text[i])) {
+      return true;
+    }
+  }
+  return false;
+}
+
+Result<std::string> glob_to_regex(std::string_view glob) {
+  std::string re = "^";
+  for (size_t i = 0; i < glob.size(); ++i) {
+    const char c = glob[i];
+    if (c == '\\') {
+      if (i + 1 == glob.size()) {
+        return Error::format("glob '{}' ends with a lone backslash", glob);
+      }
+      re += RE2::QuoteMeta(std::string_view(&glob[++i], 1));
+    } else if (c == '*') {
+      if (i + 1 < glob.size() && glob[i + 1] == '*') {
+        re += ".*";
+        ++i;
+      } else {
+        re += "[^/]*";
+      }
+    } else if (c == '?') {
+      re += "[^/]";
+    } else if (c == '[') {
+      size_t j = i + 1;
+      std::string cls = "[";
+      if (j < glob.size() && (glob[j] == '!' || glob[j] == '^')) {
+        cls += '^';
+        ++j;
+      }
+      const size_t body = j;
+      for (; j < glob.size() && (glob[j] != ']' || j == body); ++j) {
+        const char k = glob[j];
+        if (k == '\\' || k == '[' || k == '^') {
+          cls += '\\';
+        }
+        cls += k;
+      }
+      if (j >= glob.size()) {
+        return Error::format("glob '{}': '[' at offset {} is never closed", glob, i);
+      }
+      cls += ']';
+      re += cls;
+      i = j;
+    } else {
+      re += RE2::QuoteMeta(std::string_view(&glob[i], 1));
+    }
+  }
+  re += "$";
+  RE2 check(re);
+  if (!check.ok()) {
+    return Error::format("glob '{}': {}", glob, check.error());
+  }
+  return re;
+}
+
+std::string glob_literal_prefix(std::string_view glob) {
+  std::string out;
+  for (size_t i = 0; i < glob.size(); ++i) {
+    if (glob[i] == '\\' && i + 1 < glob.size()) {
+      out += glob[++i];
+    } else if (is_meta(glob[i])) {
+      break;
+    } else {
+      out += glob[i];
+    }
+  }
+  return out;
+}
+
+bool glob_is_pure_prefix(std::string_view glob) {
+  if (glob.size() < 2 || glob.substr(glob.size() - 2) != "**") {
+    return false;
+  }
+  const std::string_view literal = glob.substr(0, glob.size() - 2);
+  size_t backslashes = 0;
+  while (backslashes < literal.size() && literal[literal.size() - 1 - backslashes] == '\\') {
+    ++backslashes;
+  }
+  return backslashes % 2 == 0 && !is_glob(literal);
+}
+
+}  // namespace cmdgate::rules

@@ -1,0 +1,21 @@
+#include "rules/model.h"
+
+namespace cmdgate::rules {
+
+const char* to_string(Action a) {
+  switch (a) {
+    case Action::kAllow:
+      return "allow";
+    case Action::kAudit:
+      return "audit";
+    case Action::kAsk:
+      return "ask";
+    case Action::kDeny:
+      return "deny";
+  }
+  return "?";
+}
+
+const char* to_string(Mode m) { return m == Mode::kMonitor ? "monitor" : "enforce"; }
+
+}  // namespace cmdgate::rules

@@ -1,0 +1,87 @@
+#pragma once
+// What a rules file says, after parsing and validation: the input of Policy::compile and of the
+// reference evaluator. Schema and semantics: docs/rules.md.
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cmdgate::rules {
+
+// Ordered by strictness (combining two outcomes keeps the larger).
+enum class Action : uint8_t { kAllow = 0, kAudit = 1, kAsk = 2, kDeny = 3 };
+enum class Mode : uint8_t { kEnforce = 0, kMonitor = 1 };
+
+// Bits of Match::file_kinds.
+enum FileKind : uint8_t { kFileMemfd = 1u << 0, kFileDeleted = 1u << 1 };
+
+using Sha256 = std::array<uint8_t, 32>;
+
+struct SourceLocation {
+  std::string file;
+  uint32_t line = 0;
+  uint32_t column = 0;
+};
+
+// A parent/ancestor pattern: text starting with '/' is a glob over the executable's path,
+// anything else a glob over its command name (comm, at most 15 characters).
+struct ProcessPattern {
+  std::string text;
+  bool is_path = false;
+};
+
+// Every non-empty predicate must hold (AND); within one predicate any element may match (OR).
+struct Match {
+  std::vector<std::string> paths;       // exact absolute paths (no glob characters)
+  std::vector<std::string> path_globs;  // globs over the executed file's resolved path
+  std::vector<Sha256> sha256;           // content of the executed file
+  std::vector<std::string> args;        // RE2, unanchored, against each of argv[1..]
+  std::vector<std::string> cmdline;     // RE2, unanchored, against argv joined by single spaces
+  std::vector<uint32_t> uids;           // real uid
+  std::vector<uint32_t> gids;           // real gid or any supplementary group
+  std::vector<ProcessPattern> parent;   // the parent at fork time
+  std::vector<ProcessPattern> ancestor; // any recorded ancestor (parent included)
+  std::optional<bool> tty;              // has a controlling terminal
+  std::vector<std::string> cgroup_globs;// cgroup v2 path, e.g. "/system.slice/nginx.service"
+  uint8_t file_kinds = 0;               // FileKind bits; 0: any file
+
+  bool has_file_predicate() const {
+    return !paths.empty() || !path_globs.empty() || !sha256.empty() || file_kinds != 0;
+  }
+  bool has_context_predicate() const {
+    return !args.empty() || !cmdline.empty() || !uids.empty() || !gids.empty() ||
+           !parent.empty() || !ancestor.empty() || tty.has_value() || !cgroup_globs.empty();
+  }
+};
+
+struct Rule {
+  std::string id;
+  std::string description;
+  Action action = Action::kDeny;
+  std::optional<Mode> mode;                    // overrides RuleSet::mode for this rule
+  int32_t priority = 0;                        // higher is tried first
+  std::optional<std::chrono::milliseconds> ask_timeout;  // ask only; else RuleSet::ask_timeout
+  std::optional<Action> timeout_action;        // ask only: kAllow or kDeny
+  Match match;
+  SourceLocation where;                        // the [[rule]] header
+};
+
+struct RuleSet {
+  Mode mode = Mode::kEnforce;
+  Action default_action = Action::kAllow;
+  std::chrono::milliseconds ask_timeout{std::chrono::minutes(2)};
+  Action timeout_action = Action::kDeny;
+  // Precedence order: stable-sorted by priority (descending), ties in load order (files in the
+  // order given, a directory's *.toml files sorted by name, rules in file order). The first
+  // rule that matches decides.
+  std::vector<Rule> rules;
+  std::vector<std::string> sources;  // files that were loaded, in load order
+};
+
+const char* to_string(Action a);
+const char* to_string(Mode m);
+
+}  // namespace cmdgate::rules

@@ -1,0 +1,83 @@
+#pragma once
+// A compiled, immutable policy: the rules of one RuleSet arranged so that evaluating an exec is a
+// few hash lookups and one pass of each multi-pattern matcher, allocation-free and lock-free.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/result.h"
+#include "rules/exec_context.h"
+#include "rules/model.h"
+
+namespace cmdgate::rules {
+
+// Fields of ExecContext that cost something to fill; Policy::needs() says which ones it reads.
+enum Need : uint32_t {
+  kNeedSha256 = 1u << 0,        // some rule matches on sha256
+  kNeedGroups = 1u << 1,        // some rule matches on group
+  kNeedCgroup = 1u << 2,        // some rule matches on cgroup
+  kNeedLineagePaths = 1u << 3,  // some parent/ancestor pattern is a path
+};
+
+struct Decision {
+  Action action = Action::kAllow;  // what the deciding rule (or default_action) says
+  Mode mode = Mode::kEnforce;      // the effective mode of that rule
+  const Rule* rule = nullptr;      // null: default_action decided
+
+  // What actually happens: in monitor mode deny and ask only audit ("would deny").
+  [[nodiscard]] Action effect() const {
+    return mode == Mode::kMonitor && action >= Action::kAsk ? Action::kAudit : action;
+  }
+  [[nodiscard]] bool would_block() const { return action >= Action::kAsk; }
+};
+
+// A script exec is judged by both the script and its interpreter: the stricter effect wins; on a
+// tie, the script's decision (its rule is the more specific explanation).
+[[nodiscard]] Decision combine_script(const Decision& script, const Decision& interpreter);
+
+// How compile() turns exact paths into file identities; a seam for tests.
+class FileResolver {
+ public:
+  virtual ~FileResolver() = default;
+  // stat(2) following symlinks; nullopt when the path does not exist.
+  [[nodiscard]] virtual std::optional<FileId> identity(const std::string& path) const = 0;
+  // realpath(3); the input unchanged when it cannot be resolved.
+  [[nodiscard]] virtual std::string canonical(const std::string& path) const = 0;
+};
+
+// The real file system.
+class SystemFileResolver final : public FileResolver {
+ public:
+  std::optional<FileId> identity(const std::string& path) const override;
+  std::string canonical(const std::string& path) const override;
+};
+
+// An exact-path predicate after resolution: matches the file identity or, when the file was
+// replaced since (a package upgrade), the canonical path string.
+struct ResolvedPath {
+  std::string text;       // as written in the rule
+  std::string canonical;  // realpath at compile time
+  std::optional<FileId> id;
+};
+
+class Policy {
+ public:
+  virtual ~Policy() = default;
+
+  // Never fails on a RuleSet the parser accepted, except on resource limits.
+  [[nodiscard]] static Result<std::shared_ptr<const Policy>> compile(RuleSet rules,
+                                                                     const FileResolver& resolver);
+
+  // The first rule (in precedence order) whose every predicate holds, else default_action.
+  // Allocation-free and lock-free; safe to call from many threads at once.
+  [[nodiscard]] virtual Decision evaluate(const ExecContext& ctx) const = 0;
+
+  [[nodiscard]] virtual uint32_t needs() const = 0;  // Need bits
+  [[nodiscard]] virtual const RuleSet& rule_set() const = 0;
+  // resolved_paths()[i][j] is rule_set().rules[i].match.paths[j], resolved.
+  [[nodiscard]] virtual const std::vector<std::vector<ResolvedPath>>& resolved_paths() const = 0;
+};
+
+}  // namespace cmdgate::rules
