@@ -1,0 +1,234 @@
+#include "rules/parser.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <filesystem>
+#include <unordered_map>
+#include <utility>
+
+#include "common/errno_error.h"
+#include "common/fd.h"
+#include "rules/document.h"
+
+namespace cmdgate::rules {
+namespace {
+
+// Merges parsed files in load order into one RuleSet.
+class RuleSetBuilder {
+ public:
+  Status add(Document doc, std::string source) {
+    if (auto ok = merge(mode_, std::move(doc.mode), "mode"); !ok) {
+      return ok;
+    }
+    if (auto ok = merge(default_action_, std::move(doc.default_action), "default_action"); !ok) {
+      return ok;
+    }
+    if (auto ok = merge(ask_timeout_, std::move(doc.ask_timeout), "ask_timeout"); !ok) {
+      return ok;
+    }
+    if (auto ok = merge(timeout_action_, std::move(doc.timeout_action), "timeout_action"); !ok) {
+      return ok;
+    }
+    if (rules_.size() + doc.rules.size() > kMaxRules) {
+      return Error::format("{}: too many rules: {} loaded so far plus {} in this file; at most {}",
+                           source, rules_.size(), doc.rules.size(), kMaxRules);
+    }
+    for (size_t i = 0; i < doc.rules.size(); ++i) {
+      Rule& rule = doc.rules[i];
+      const SourceLocation& where = doc.id_where[i];
+      const auto [first, inserted] = ids_.try_emplace(rule.id, where);
+      if (!inserted) {
+        return Error::format("{}: rule '{}': key 'id': duplicate rule id (first defined at {})",
+                             format_location(where), rule.id, format_location(first->second));
+      }
+      rules_.push_back(std::move(rule));
+    }
+    sources_.push_back(std::move(source));
+    return {};
+  }
+
+  RuleSet finish() && {
+    RuleSet set;
+    if (mode_) {
+      set.mode = mode_->value;
+    }
+    if (default_action_) {
+      set.default_action = default_action_->value;
+    }
+    if (ask_timeout_) {
+      set.ask_timeout = ask_timeout_->value;
+    }
+    if (timeout_action_) {
+      set.timeout_action = timeout_action_->value;
+    }
+    // Precedence: priority descending; equal priorities keep load order.
+    std::stable_sort(rules_.begin(), rules_.end(),
+                     [](const Rule& a, const Rule& b) { return a.priority > b.priority; });
+    set.rules = std::move(rules_);
+    set.sources = std::move(sources_);
+    return set;
+  }
+
+ private:
+  template <typename T>
+  static Status merge(std::optional<Located<T>>& have, std::optional<Located<T>>&& next,
+                      std::string_view key) {
+    if (!next) {
+      return {};
+    }
+    if (!have) {
+      have = std::move(next);
+      return {};
+    }
+    if (have->value != next->value) {
+      return Error::format("{}: key '{}': \"{}\" conflicts with \"{}\" set at {}",
+                           format_location(next->where), key, next->text, have->text,
+                           format_location(have->where));
+    }
+    return {};
+  }
+
+  std::optional<Located<Mode>> mode_;
+  std::optional<Located<Action>> default_action_;
+  std::optional<Located<std::chrono::milliseconds>> ask_timeout_;
+  std::optional<Located<Action>> timeout_action_;
+  std::vector<Rule> rules_;
+  std::unordered_map<std::string, SourceLocation> ids_;
+  std::vector<std::string> sources_;
+};
+
+bool is_rules_file_name(const std::string& name) {
+  constexpr std::string_view kSuffix = ".toml";
+  return name.size() > kSuffix.size() && name.front() != '.' &&
+         std::string_view(name).substr(name.size() - kSuffix.size()) == kSuffix;
+}
+
+// The files to load, in load order: each path as given, or a directory's *.toml entries sorted
+// by name. Entries are not filtered by type: a *.toml that is not a regular file fails to load
+// instead of being skipped silently.
+Result<std::vector<std::string>> expand(const std::vector<std::string>& paths) {
+  namespace fs = std::filesystem;
+  if (paths.empty()) {
+    return Error{"no rules files or directories given"};
+  }
+  std::vector<std::string> files;
+  for (const std::string& path : paths) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+      return errno_error(path);
+    }
+    if (!S_ISDIR(st.st_mode)) {
+      files.push_back(path);
+      continue;
+    }
+    std::vector<std::string> names;
+    std::error_code ec;
+    fs::directory_iterator it(path, ec);
+    for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+      std::string name = it->path().filename().string();
+      if (is_rules_file_name(name)) {
+        names.push_back(std::move(name));
+      }
+    }
+    if (ec) {
+      return Error::format("{}: cannot list directory: {}", path, ec.message());
+    }
+    if (names.empty()) {
+      return Error::format("{}: directory contains no *.toml files", path);
+    }
+    std::sort(names.begin(), names.end());
+    for (const std::string& name : names) {
+      files.push_back((fs::path(path) / name).string());
+    }
+  }
+  return files;
+}
+
+Result<std::string> read_file(const std::string& path) {
+  // O_NONBLOCK: opening a FIFO must not hang; it is rejected below.
+  const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  if (!fd) {
+    return errno_error(path);
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) {
+    return errno_error(path);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return Error::format("{}: not a regular file", path);
+  }
+  const auto too_large = [&](uint64_t size) {
+    return Error::format("{}: file is {} bytes; at most {} (64 MiB) are allowed", path, size,
+                         kMaxFileBytes);
+  };
+  if (static_cast<uint64_t>(st.st_size) > kMaxFileBytes) {
+    return too_large(static_cast<uint64_t>(st.st_size));
+  }
+  std::string text;
+  text.resize(static_cast<size_t>(st.st_size) + 1);  // one spare byte detects growth
+  size_t used = 0;
+  for (;;) {
+    if (used == text.size()) {
+      if (used > kMaxFileBytes) {
+        return too_large(used);
+      }
+      text.resize(std::min(text.size() * 2 + 4096, kMaxFileBytes + 1));
+    }
+    const ssize_t n = ::read(fd.get(), text.data() + used, text.size() - used);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return errno_error(path);
+    }
+    if (n == 0) {
+      break;
+    }
+    used += static_cast<size_t>(n);
+  }
+  text.resize(used);
+  return text;
+}
+
+}  // namespace
+
+Result<RuleSet> parse_rules(std::string_view toml_text, std::string_view origin,
+                            const NameResolver& names) {
+  auto doc = parse_document(toml_text, origin, names);
+  if (!doc) {
+    return doc.error();
+  }
+  RuleSetBuilder builder;
+  if (auto ok = builder.add(std::move(*doc), std::string(origin)); !ok) {
+    return ok.error();
+  }
+  return std::move(builder).finish();
+}
+
+Result<RuleSet> load_rules(const std::vector<std::string>& paths, const NameResolver& names) {
+  auto files = expand(paths);
+  if (!files) {
+    return files.error();
+  }
+  RuleSetBuilder builder;
+  for (std::string& file : *files) {
+    auto text = read_file(file);
+    if (!text) {
+      return text.error();
+    }
+    auto doc = parse_document(*text, file, names);
+    if (!doc) {
+      return doc.error();
+    }
+    if (auto ok = builder.add(std::move(*doc), std::move(file)); !ok) {
+      return ok.error();
+    }
+  }
+  return std::move(builder).finish();
+}
+
+}  // namespace cmdgate::rules
