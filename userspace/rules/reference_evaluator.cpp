@@ -15,7 +15,7 @@ namespace cmdgate::rules {
 namespace {
 
 // Compiled patterns by text, kept for the life of the process: a test evaluates the same few
-// patterns many times.
+// patterns many times. compile_single_re2 (not a bare RE2) because of an RE2 bug; see there.
 class PatternCache {
  public:
   const RE2* regex(const std::string& pattern) { return get('r', pattern); }
@@ -24,17 +24,15 @@ class PatternCache {
  private:
   const RE2* get(char kind, const std::string& text) {
     std::lock_guard lock(mu_);
-    std::unique_ptr<RE2>& slot = cache_[kind + text];
-    if (slot == nullptr) {
+    auto [it, inserted] = cache_.try_emplace(kind + text);
+    if (inserted) {
       if (kind == 'r') {
-        slot = std::make_unique<RE2>(text, re2_options(PatternFlavor::kRegex));
-      } else {
-        auto re = glob_to_regex(text);  // a malformed glob matches nothing
-        slot = std::make_unique<RE2>(re.ok() ? *re : std::string("[^\\x00-\\xff]"),
-                                     re2_options(PatternFlavor::kGlob));
+        it->second = compile_single_re2(text, PatternFlavor::kRegex);
+      } else if (auto re = glob_to_regex(text); re.ok()) {  // a malformed glob matches nothing
+        it->second = compile_single_re2(*re, PatternFlavor::kGlob);
       }
     }
-    return slot->ok() ? slot.get() : nullptr;
+    return it->second.get();
   }
 
   std::mutex mu_;
@@ -52,8 +50,8 @@ bool search(const std::string& pattern, std::string_view text) {
 }
 
 bool glob_matches(const std::string& glob, std::string_view text) {
-  const RE2* re = cache().glob(glob);
-  return re != nullptr && RE2::FullMatch(text, *re);
+  const RE2* re = cache().glob(glob);  // anchored at both ends by glob_to_regex
+  return re != nullptr && RE2::PartialMatch(text, *re);
 }
 
 bool process_matches(const ProcessPattern& p, const AncestorView& a) {

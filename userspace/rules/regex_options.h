@@ -16,6 +16,8 @@
 #include <re2/re2.h>
 
 #include <cstdint>
+#include <memory>
+#include <string_view>
 
 namespace cmdgate::rules {
 
@@ -25,5 +27,15 @@ enum class PatternFlavor : uint8_t {
 };
 
 [[nodiscard]] RE2::Options re2_options(PatternFlavor flavor);
+
+// One pattern as a stand-alone RE2, for RE2::PartialMatch; null when the pattern is invalid.
+//
+// Works around a bug in RE2 2022-06 (Debian 12): when it factors a common prefix out of an
+// alternation ("a\xc9x|a\xc9y" -> "a\xc9(?:x|y)") the prefix loses the Latin-1 flag, and the
+// single-regex prefix accelerator then searches for the prefix's UTF-8 encoding and misses
+// matches. RE2::Set has no prefix accelerator and is not affected. A leading "(?s:.)*?" leaves
+// nothing to accelerate and does not change what an unanchored search finds.
+[[nodiscard]] std::unique_ptr<RE2> compile_single_re2(std::string_view pattern,
+                                                      PatternFlavor flavor);
 
 }  // namespace cmdgate::rules
