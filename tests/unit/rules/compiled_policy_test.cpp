@@ -1,0 +1,491 @@
+#include "rules/compiled_policy.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "policy_test_util.h"
+#include "rules/reference_evaluator.h"
+
+namespace cmdgate::rules {
+namespace {
+
+using testing::FakeResolver;
+using testing::make_rule;
+using testing::OwnedAncestor;
+using testing::OwnedContext;
+using testing::sha_of;
+
+std::string engine_name(const ::testing::TestParamInfo<MatchEngine>& info) {
+  return info.param == MatchEngine::kRe2 ? "Re2" : "Hyperscan";
+}
+
+class CompiledPolicyTest : public ::testing::TestWithParam<MatchEngine> {
+ protected:
+  std::shared_ptr<const CompiledPolicy> compile(RuleSet rs) {
+    auto p = compile_policy(std::move(rs), resolver_, {GetParam()});
+    if (!p.ok()) {
+      ADD_FAILURE() << p.error().message;
+      return nullptr;
+    }
+    return std::move(p).value();
+  }
+
+  // One deny rule "r" over the given match, default allow.
+  std::shared_ptr<const CompiledPolicy> single(Match m) {
+    RuleSet rs;
+    rs.rules.push_back(make_rule("r", Action::kDeny, std::move(m)));
+    return compile(std::move(rs));
+  }
+
+  // The compiled decision, after checking that the reference agrees with it.
+  Decision decide(const CompiledPolicy& p, OwnedContext& c) {
+    const ExecContext& ctx = c.view();
+    const Decision d = p.evaluate(ctx);
+    const Decision ref = evaluate_reference(p.rule_set(), p.resolved_paths(), ctx);
+    EXPECT_EQ(d.rule, ref.rule);
+    EXPECT_EQ(d.action, ref.action);
+    EXPECT_EQ(d.mode, ref.mode);
+    return d;
+  }
+
+  // The deciding rule's id, or "default".
+  std::string winner(const CompiledPolicy& p, OwnedContext& c) {
+    const Decision d = decide(p, c);
+    return d.rule != nullptr ? d.rule->id : "default";
+  }
+
+  bool matches(const CompiledPolicy& p, OwnedContext& c) { return winner(p, c) == "r"; }
+
+  FakeResolver resolver_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Engines, CompiledPolicyTest,
+                         ::testing::Values(MatchEngine::kRe2, MatchEngine::kHyperscan),
+                         engine_name);
+
+TEST_P(CompiledPolicyTest, EmptyRuleSetGivesDefault) {
+  RuleSet rs;
+  rs.default_action = Action::kAudit;
+  rs.mode = Mode::kMonitor;
+  auto p = compile(std::move(rs));
+  OwnedContext c;
+  const Decision d = decide(*p, c);
+  EXPECT_EQ(d.rule, nullptr);
+  EXPECT_EQ(d.action, Action::kAudit);
+  EXPECT_EQ(d.mode, Mode::kMonitor);
+}
+
+TEST_P(CompiledPolicyTest, NoMatchGivesDefaultAction) {
+  RuleSet rs;
+  rs.default_action = Action::kDeny;
+  rs.rules.push_back(make_rule("r", Action::kAllow, Match{.paths = {"/usr/bin/nc"}}));
+  auto p = compile(std::move(rs));
+  OwnedContext c;
+  const Decision d = decide(*p, c);
+  EXPECT_EQ(d.rule, nullptr);
+  EXPECT_EQ(d.action, Action::kDeny);
+  EXPECT_EQ(d.mode, Mode::kEnforce);
+}
+
+TEST_P(CompiledPolicyTest, FirstMatchInListOrderWins) {
+  resolver_.add("/usr/bin/true", FileId{1, 1});
+  RuleSet rs;
+  // The caller sorts by priority; the compiler must keep list order whatever the anchors.
+  rs.rules.push_back(make_rule("uid", Action::kAudit, Match{.uids = {1000}}));
+  rs.rules.push_back(make_rule("glob", Action::kDeny, Match{.path_globs = {"/usr/bin/*"}}));
+  rs.rules.push_back(make_rule("path", Action::kAllow, Match{.paths = {"/usr/bin/true"}}));
+  rs.rules.push_back(make_rule("any", Action::kAsk, Match{}));
+  auto p = compile(std::move(rs));
+  OwnedContext c;
+  EXPECT_EQ(winner(*p, c), "uid");
+  c.uid = 0;
+  EXPECT_EQ(winner(*p, c), "glob");
+  c.path = "/opt/true";
+  EXPECT_EQ(winner(*p, c), "path");  // by identity: same FileId
+  c.file = {7, 7};
+  EXPECT_EQ(winner(*p, c), "any");
+}
+
+TEST_P(CompiledPolicyTest, LaterRuleWithCheaperAnchorDoesNotJumpTheQueue) {
+  RuleSet rs;
+  rs.rules.push_back(make_rule("args", Action::kAudit, Match{.args = {"^-x$"}}));
+  rs.rules.push_back(make_rule("path", Action::kDeny, Match{.paths = {"/usr/bin/true"}}));
+  auto p = compile(std::move(rs));
+  OwnedContext c;
+  c.argv = {"true", "-x"};
+  EXPECT_EQ(winner(*p, c), "args");
+  c.argv = {"true", "-y"};
+  EXPECT_EQ(winner(*p, c), "path");
+}
+
+TEST_P(CompiledPolicyTest, RulePointsIntoPolicyRuleSet) {
+  RuleSet rs;
+  rs.rules.push_back(make_rule("a", Action::kDeny, Match{.uids = {1}}));
+  rs.rules.push_back(make_rule("b", Action::kDeny, Match{.uids = {1000}}));
+  auto p = compile(std::move(rs));
+  OwnedContext c;
+  EXPECT_EQ(decide(*p, c).rule, &p->rule_set().rules[1]);
+}
+
+TEST_P(CompiledPolicyTest, ExactPathMatchesHardLinkByIdentity) {
+  resolver_.add("/usr/bin/nc", FileId{3, 42});
+  auto p = single(Match{.paths = {"/usr/bin/nc"}});
+  OwnedContext c;
+  c.path = "/usr/bin/netcat";  // another name of the same inode
+  c.file = {3, 42};
+  EXPECT_TRUE(matches(*p, c));
+  c.file = {3, 43};
+  EXPECT_FALSE(matches(*p, c));
+  ASSERT_EQ(p->resolved_paths().size(), 1u);
+  EXPECT_EQ(p->resolved_paths()[0][0].id, (FileId{3, 42}));
+}
+
+TEST_P(CompiledPolicyTest, ExactPathFallsBackToCanonicalPathWhenFileWasReplaced) {
+  resolver_.add("/usr/bin/tool", FileId{3, 10}, "/usr/lib/tool-1.2/tool");
+  auto p = single(Match{.paths = {"/usr/bin/tool"}});
+  OwnedContext c;
+  c.path = "/usr/lib/tool-1.2/tool";  // upgraded in place: new inode, same path
+  c.file = {3, 99};
+  EXPECT_TRUE(matches(*p, c));
+  c.path = "/usr/bin/tool";  // the text as written also counts
+  EXPECT_TRUE(matches(*p, c));
+  c.path = "/usr/lib/tool-1.3/tool";
+  EXPECT_FALSE(matches(*p, c));
+}
+
+TEST_P(CompiledPolicyTest, ExactPathThatDoesNotExistMatchesByText) {
+  auto p = single(Match{.paths = {"/opt/missing"}});
+  ASSERT_FALSE(p->resolved_paths()[0][0].id.has_value());
+  OwnedContext c;
+  c.path = "/opt/missing";
+  c.file = {0, 0};
+  EXPECT_TRUE(matches(*p, c));
+  c.path = "/opt/missing2";
+  EXPECT_FALSE(matches(*p, c));
+}
+
+TEST_P(CompiledPolicyTest, PathGlobs) {
+  auto p = single(Match{.path_globs = {"/tmp/*", "/home/**/.cache/**", "/srv/app", "/dev/shm/**"}});
+  OwnedContext c;
+  for (const char* yes : {"/tmp/x", "/home/a/b/.cache/c/d", "/srv/app", "/dev/shm/a/b"}) {
+    c.path = yes;
+    EXPECT_TRUE(matches(*p, c)) << yes;
+  }
+  for (const char* no : {"/tmp/a/b", "/home/a/cache/x", "/srv/app2", "/dev/shmx", "/tmp"}) {
+    c.path = no;
+    EXPECT_FALSE(matches(*p, c)) << no;
+  }
+}
+
+TEST_P(CompiledPolicyTest, GlobsTreatPathsAsBytes) {
+  auto p = single(Match{.path_globs = {"/tmp/*", "/var/**"}});
+  OwnedContext c;
+  // Invalid UTF-8 and newlines must not let a file escape a glob.
+  for (const char* yes : {"/tmp/\xff\xfe", "/tmp/a\nb", "/var/x/\x80/\ny", "/tmp/caf\xc3\xa9"}) {
+    c.path = yes;
+    EXPECT_TRUE(matches(*p, c));
+  }
+  auto q = single(Match{.path_globs = {"/bin/?"}});
+  c.path = "/bin/\xc3\xa9";  // two bytes: '?' is one byte
+  EXPECT_FALSE(matches(*q, c));
+  c.path = "/bin/\xff";
+  EXPECT_TRUE(matches(*q, c));
+}
+
+TEST_P(CompiledPolicyTest, Sha256) {
+  auto p = single(Match{.sha256 = {sha_of(1), sha_of(2)}});
+  OwnedContext c;
+  EXPECT_FALSE(matches(*p, c));  // not computed
+  c.sha256 = sha_of(2);
+  EXPECT_TRUE(matches(*p, c));
+  c.sha256 = sha_of(3);
+  EXPECT_FALSE(matches(*p, c));
+}
+
+TEST_P(CompiledPolicyTest, FileKinds) {
+  auto p = single(Match{.file_kinds = kFileMemfd});
+  auto q = single(Match{.file_kinds = kFileMemfd | kFileDeleted});
+  OwnedContext c;
+  EXPECT_FALSE(matches(*p, c));
+  c.file_kinds = kFileDeleted;
+  EXPECT_FALSE(matches(*p, c));
+  EXPECT_TRUE(matches(*q, c));
+  c.file_kinds = kFileMemfd | kFileDeleted;
+  EXPECT_TRUE(matches(*p, c));
+}
+
+TEST_P(CompiledPolicyTest, ArgsSkipArgv0AndSearchUnanchored) {
+  auto p = single(Match{.args = {"-rf", "^--force$"}});
+  OwnedContext c;
+  c.argv = {"-rf"};
+  EXPECT_FALSE(matches(*p, c));
+  c.argv = {"rm", "x", "-rfv"};
+  EXPECT_TRUE(matches(*p, c));
+  c.argv = {"rm", "--force"};
+  EXPECT_TRUE(matches(*p, c));
+  c.argv = {"rm", "--force\n"};  // RE2's '$' is the end of text, not before a final newline
+  EXPECT_FALSE(matches(*p, c));
+  c.argv = {"rm", "x --force"};  // each element on its own
+  EXPECT_FALSE(matches(*p, c));
+}
+
+TEST_P(CompiledPolicyTest, EmptyArgvMatchesNoArgsPattern) {
+  auto p = single(Match{.args = {""}});  // the empty pattern matches any argument
+  OwnedContext c;
+  c.argv = {};
+  c.cmdline = "";
+  EXPECT_FALSE(matches(*p, c));
+  c.argv = {"only-argv0"};
+  EXPECT_FALSE(matches(*p, c));
+  c.argv = {"x", ""};
+  EXPECT_TRUE(matches(*p, c));
+  auto q = single(Match{.cmdline = {"^$"}});
+  c.argv = {};
+  c.cmdline = "";
+  EXPECT_TRUE(matches(*q, c));
+}
+
+TEST_P(CompiledPolicyTest, InvalidUtf8ArgvIsMatchedAsBytes) {
+  auto p = single(Match{.args = {"^a.b$", "\xff"}});
+  OwnedContext c;
+  c.argv = {"x",
+            "a\xc3"
+            "b"};
+  EXPECT_TRUE(matches(*p, c));
+  c.argv = {"x", "\xfe\xff"};
+  EXPECT_TRUE(matches(*p, c));
+  auto q = single(Match{.cmdline = {"curl.*\\|.*sh"}});
+  c.argv = {"curl", "http://x", "\xc3\x28", "|", "sh"};
+  EXPECT_TRUE(matches(*q, c));
+  c.argv = {"x",
+            "a\xc3\xa9"
+            "b"};  // one character, two bytes
+  EXPECT_FALSE(matches(*p, c));
+}
+
+TEST_P(CompiledPolicyTest, Cmdline) {
+  auto p = single(Match{.cmdline = {"bash -c .*curl"}});
+  OwnedContext c;
+  c.argv = {"bash", "-c", "echo; curl x"};
+  EXPECT_TRUE(matches(*p, c));
+  c.argv = {"bash", "-c", "echo"};
+  EXPECT_FALSE(matches(*p, c));
+}
+
+TEST_P(CompiledPolicyTest, RegexSyntaxThatHyperscanCannotTakeStillMatches) {
+  // \pL (Unicode class), (?i) with a non-ASCII byte, \C, an embedded end anchor.
+  auto p = single(Match{.args = {"^\\pL\\d$", "(?i)caf\xc3\xa9", "^x\\C\\Cx$", "a$b", "x\\sy"}});
+  OwnedContext c;
+  for (const char* yes : {"q7", "CAF\xc3\xa9", "x\xff\xfex", "x\ty"}) {
+    c.argv = {"cmd", yes};
+    EXPECT_TRUE(matches(*p, c)) << yes;
+  }
+  for (const char* no : {"77", "CAF\xc3\x89", "x\xffx", "ab", "x\vy"}) {
+    c.argv = {"cmd", no};
+    EXPECT_FALSE(matches(*p, c)) << no;
+  }
+  const MatcherStats& s = p->stats().layout.patterns;
+  EXPECT_EQ(s.re2_patterns + s.hyperscan_patterns, 5u);
+  if (GetParam() == MatchEngine::kHyperscan) {
+    EXPECT_EQ(s.hyperscan_patterns, 1u);  // only x\sy
+  }
+}
+
+TEST_P(CompiledPolicyTest, UidsAndGids) {
+  auto p = single(Match{.uids = {0, 1000}});
+  auto q = single(Match{.gids = {27}});
+  OwnedContext c;
+  EXPECT_TRUE(matches(*p, c));
+  c.uid = 1001;
+  EXPECT_FALSE(matches(*p, c));
+  EXPECT_FALSE(matches(*q, c));
+  c.groups = {4, 27};
+  EXPECT_TRUE(matches(*q, c));
+  c.groups = {};
+  c.gid = 27;
+  EXPECT_TRUE(matches(*q, c));
+}
+
+TEST_P(CompiledPolicyTest, ParentAndAncestor) {
+  auto p = single(Match{.parent = {{"sshd", false}, {"/usr/sbin/cron*", true}}});
+  auto q = single(Match{.ancestor = {{"/usr/bin/python3*", true}}});
+  OwnedContext c;
+  EXPECT_FALSE(matches(*p, c));  // no lineage
+  EXPECT_FALSE(matches(*q, c));
+  c.lineage = {OwnedAncestor{"bash", "/usr/bin/bash"}, OwnedAncestor{"sshd", "/usr/sbin/sshd"}};
+  EXPECT_FALSE(matches(*p, c));  // sshd is the grandparent
+  c.lineage = {OwnedAncestor{"sshd", ""}, OwnedAncestor{"x", "/usr/bin/python3.11"}};
+  EXPECT_TRUE(matches(*p, c));
+  EXPECT_TRUE(matches(*q, c));
+  c.lineage = {OwnedAncestor{"cron", "/usr/sbin/cron"}};
+  EXPECT_TRUE(matches(*p, c));
+  EXPECT_FALSE(matches(*q, c));
+  // An unknown exe path never matches, even a glob that would match the empty string's parent.
+  auto r = single(Match{.ancestor = {{"/**", true}}});
+  c.lineage = {OwnedAncestor{"x", ""}};
+  EXPECT_FALSE(matches(*r, c));
+  c.lineage = {OwnedAncestor{"x", ""}, OwnedAncestor{"y", "/init"}};
+  EXPECT_TRUE(matches(*r, c));
+}
+
+TEST_P(CompiledPolicyTest, TtyAndCgroup) {
+  auto p = single(Match{.tty = true});
+  auto q = single(Match{.tty = false});
+  auto r = single(Match{.cgroup_globs = {"/system.slice/*.service"}});
+  OwnedContext c;
+  EXPECT_FALSE(matches(*p, c));
+  EXPECT_TRUE(matches(*q, c));
+  c.tty = true;
+  EXPECT_TRUE(matches(*p, c));
+  EXPECT_FALSE(matches(*q, c));
+  EXPECT_FALSE(matches(*r, c));
+  c.cgroup = "/system.slice/nginx.service";
+  EXPECT_TRUE(matches(*r, c));
+  c.cgroup = "/system.slice/a/nginx.service";
+  EXPECT_FALSE(matches(*r, c));
+}
+
+TEST_P(CompiledPolicyTest, PredicatesAreAndedElementsOred) {
+  auto p = single(Match{.path_globs = {"/usr/bin/*"}, .args = {"^-e$", "^-c$"}, .uids = {0}});
+  OwnedContext c;
+  c.path = "/usr/bin/nc";
+  c.file = {5, 5};
+  c.argv = {"nc", "-e", "/bin/sh"};
+  c.uid = 0;
+  EXPECT_TRUE(matches(*p, c));
+  c.argv = {"nc", "-c", "/bin/sh"};
+  EXPECT_TRUE(matches(*p, c));
+  c.uid = 1;
+  EXPECT_FALSE(matches(*p, c));
+  c.uid = 0;
+  c.path = "/opt/nc";
+  EXPECT_FALSE(matches(*p, c));
+  c.path = "/usr/bin/nc";
+  c.argv = {"nc", "-l"};
+  EXPECT_FALSE(matches(*p, c));
+}
+
+TEST_P(CompiledPolicyTest, ModesAndEffect) {
+  RuleSet rs;
+  rs.mode = Mode::kMonitor;
+  rs.rules.push_back(make_rule("deny", Action::kDeny, Match{.uids = {1}}));
+  rs.rules.push_back(make_rule("ask", Action::kAsk, Match{.uids = {2}}));
+  Rule enforced = make_rule("enforced", Action::kDeny, Match{.uids = {3}});
+  enforced.mode = Mode::kEnforce;
+  rs.rules.push_back(enforced);
+  rs.rules.push_back(make_rule("allow", Action::kAllow, Match{.uids = {4}}));
+  auto p = compile(std::move(rs));
+  OwnedContext c;
+  c.uid = 1;
+  Decision d = decide(*p, c);
+  EXPECT_EQ(d.action, Action::kDeny);
+  EXPECT_EQ(d.mode, Mode::kMonitor);
+  EXPECT_EQ(d.effect(), Action::kAudit);
+  EXPECT_TRUE(d.would_block());
+  c.uid = 2;
+  d = decide(*p, c);
+  EXPECT_EQ(d.effect(), Action::kAudit);
+  c.uid = 3;
+  d = decide(*p, c);
+  EXPECT_EQ(d.mode, Mode::kEnforce);
+  EXPECT_EQ(d.effect(), Action::kDeny);
+  c.uid = 4;
+  d = decide(*p, c);
+  EXPECT_EQ(d.effect(), Action::kAllow);
+  EXPECT_FALSE(d.would_block());
+  c.uid = 5;
+  d = decide(*p, c);
+  EXPECT_EQ(d.rule, nullptr);
+  EXPECT_EQ(d.mode, Mode::kMonitor);
+}
+
+TEST_P(CompiledPolicyTest, Needs) {
+  EXPECT_EQ(single(Match{.paths = {"/x"}, .args = {"a"}})->needs(), 0u);
+  EXPECT_EQ(single(Match{.sha256 = {sha_of(1)}})->needs(), kNeedSha256);
+  EXPECT_EQ(single(Match{.gids = {1}})->needs(), kNeedGroups);
+  EXPECT_EQ(single(Match{.cgroup_globs = {"/x"}})->needs(), kNeedCgroup);
+  EXPECT_EQ(single(Match{.parent = {{"bash", false}}})->needs(), 0u);
+  EXPECT_EQ(single(Match{.ancestor = {{"bash", false}, {"/bin/*", true}}})->needs(),
+            kNeedLineagePaths);
+  RuleSet rs;
+  rs.rules.push_back(make_rule("a", Action::kDeny, Match{.sha256 = {sha_of(1)}}));
+  rs.rules.push_back(make_rule("b", Action::kDeny, Match{.gids = {1}, .parent = {{"/x", true}}}));
+  EXPECT_EQ(compile(std::move(rs))->needs(), kNeedSha256 | kNeedGroups | kNeedLineagePaths);
+}
+
+TEST_P(CompiledPolicyTest, InvalidPatternsFailToCompile) {
+  for (Match m :
+       {Match{.args = {"("}}, Match{.cmdline = {"a{2}{3}"}}, Match{.path_globs = {"/a[bc"}},
+        Match{.cgroup_globs = {"/x\\"}}, Match{.parent = {{"[", false}}}}) {
+    RuleSet rs;
+    rs.rules.push_back(make_rule("r", Action::kDeny, m));
+    EXPECT_FALSE(compile_policy(std::move(rs), resolver_, {GetParam()}).ok());
+  }
+}
+
+TEST_P(CompiledPolicyTest, ConcurrentEvaluationsAgree) {
+  RuleSet rs;
+  for (int i = 0; i < 50; ++i) {
+    rs.rules.push_back(make_rule("a" + std::to_string(i), Action::kDeny,
+                                 Match{.args = {"^--opt" + std::to_string(i) + "=.*x"}}));
+    rs.rules.push_back(make_rule("g" + std::to_string(i), Action::kAudit,
+                                 Match{.path_globs = {"/opt/app" + std::to_string(i) + "/*"}}));
+  }
+  auto p = compile(std::move(rs));
+  auto work = [&p](int seed, int* failures) {
+    OwnedContext c;
+    for (int k = 0; k < 2000; ++k) {
+      const int i = (seed * 7 + k) % 60;
+      c.argv = {"cmd", "--opt" + std::to_string(i) + "=yx"};
+      c.path = "/opt/app" + std::to_string(i) + "/bin";
+      c.file = {2, static_cast<uint64_t>(k)};
+      const Decision d = p->evaluate(c.view());
+      const std::string want = i < 50 ? "a" + std::to_string(i) : "default";
+      if ((d.rule != nullptr ? d.rule->id : "default") != want) {
+        ++*failures;
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  std::vector<int> failures(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back(work, t, &failures[static_cast<size_t>(t)]);
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  for (int f : failures) {
+    EXPECT_EQ(f, 0);
+  }
+}
+
+TEST(CombineScript, StricterEffectWinsTieGoesToScript) {
+  RuleSet rs;
+  rs.rules.push_back(make_rule("s", Action::kDeny, Match{}));
+  rs.rules.push_back(make_rule("i", Action::kDeny, Match{}));
+  const Rule* s = &rs.rules[0];
+  const Rule* i = &rs.rules[1];
+  auto pick = [&](Decision script, Decision interp) { return combine_script(script, interp).rule; };
+  EXPECT_EQ(pick({Action::kAllow, Mode::kEnforce, s}, {Action::kDeny, Mode::kEnforce, i}), i);
+  EXPECT_EQ(pick({Action::kDeny, Mode::kEnforce, s}, {Action::kAsk, Mode::kEnforce, i}), s);
+  EXPECT_EQ(pick({Action::kAudit, Mode::kEnforce, s}, {Action::kAudit, Mode::kEnforce, i}), s);
+  // Monitor mode: deny only audits, so it ties with an enforced audit and the script wins...
+  EXPECT_EQ(pick({Action::kAudit, Mode::kEnforce, s}, {Action::kDeny, Mode::kMonitor, i}), s);
+  // ...and loses to an enforced ask.
+  EXPECT_EQ(pick({Action::kDeny, Mode::kMonitor, s}, {Action::kAsk, Mode::kEnforce, i}), i);
+  EXPECT_EQ(pick({Action::kAllow, Mode::kEnforce, nullptr}, {Action::kAudit, Mode::kMonitor, i}),
+            i);
+}
+
+TEST(SystemFileResolver, StatAndRealpath) {
+  SystemFileResolver r;
+  EXPECT_TRUE(r.identity("/").has_value());
+  EXPECT_FALSE(r.identity("/nonexistent/cmdgate/path").has_value());
+  EXPECT_EQ(r.canonical("/nonexistent/cmdgate/path"), "/nonexistent/cmdgate/path");
+  EXPECT_EQ(r.canonical("/usr/../usr/./bin"), "/usr/bin");
+  EXPECT_EQ(r.identity("/usr/../usr/bin"), r.identity("/usr/bin"));
+}
+
+}  // namespace
+}  // namespace cmdgate::rules

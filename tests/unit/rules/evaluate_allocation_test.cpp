@@ -1,0 +1,105 @@
+// Policy::evaluate must not allocate once the calling thread is warmed up. This binary's global
+// operator new counts the allocations of threads that ask it to; everything else is untouched.
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <new>
+
+#include "policy_test_util.h"
+#include "rules/compiled_policy.h"
+
+namespace {
+thread_local bool t_counting = false;
+thread_local size_t t_allocations = 0;
+}  // namespace
+
+void* operator new(size_t n) {
+  if (t_counting) {
+    ++t_allocations;
+  }
+  if (void* p = std::malloc(n == 0 ? 1 : n)) {
+    return p;
+  }
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, size_t /*n*/) noexcept {
+  std::free(p);
+}
+
+namespace cmdgate::rules {
+namespace {
+
+using testing::FakeResolver;
+using testing::make_rule;
+using testing::OwnedAncestor;
+using testing::OwnedContext;
+using testing::sha_of;
+
+TEST(EvaluateAllocations, HyperscanPolicyDoesNotAllocateAfterWarmUp) {
+  FakeResolver resolver;
+  resolver.add("/usr/bin/nc", FileId{1, 1});
+  RuleSet rs;
+  for (int i = 0; i < 200; ++i) {
+    const std::string n = std::to_string(i);
+    rs.rules.push_back(make_rule("p" + n, Action::kDeny, Match{.paths = {"/opt/p" + n}}));
+    rs.rules.push_back(
+        make_rule("g" + n, Action::kDeny, Match{.path_globs = {"/srv/" + n + "/*"}}));
+    rs.rules.push_back(make_rule("a" + n, Action::kAsk, Match{.args = {"^--opt" + n + "=.*x$"}}));
+  }
+  rs.rules.push_back(make_rule("mixed", Action::kDeny,
+                               Match{.paths = {"/usr/bin/nc"},
+                                     .sha256 = {sha_of(1)},
+                                     .cmdline = {"-e\\s"},
+                                     .gids = {27},
+                                     .ancestor = {{"sshd", false}, {"/usr/sbin/*", true}},
+                                     .cgroup_globs = {"/system.slice/*"}}));
+  rs.rules.push_back(
+      make_rule("tail", Action::kAudit, Match{.tty = true, .file_kinds = kFileMemfd}));
+  auto compiled = compile_policy(std::move(rs), resolver, {MatchEngine::kHyperscan});
+  ASSERT_TRUE(compiled.ok());
+  const CompiledPolicy& p = **compiled;
+  ASSERT_EQ(p.stats().layout.patterns.re2_patterns, 0u);  // RE2::Set would allocate
+
+  std::vector<OwnedContext> owned(6);
+  owned[1].path = "/srv/17/x";
+  owned[2].argv = {"x", "--opt150=yyx"};
+  owned[3].path = "/usr/bin/nc";
+  owned[3].file = {1, 1};
+  owned[3].sha256 = sha_of(1);
+  owned[3].argv = {"nc", "-e", "sh"};
+  owned[3].groups = {27};
+  owned[3].lineage = {OwnedAncestor{"bash", "/bin/bash"}, OwnedAncestor{"sshd", "/usr/sbin/sshd"}};
+  owned[3].cgroup = "/system.slice/ssh.service";
+  owned[4].tty = true;
+  owned[4].file_kinds = kFileMemfd;
+  owned[5].argv = std::vector<std::string>(300, "--opt1=no");
+  std::vector<ExecContext> contexts;
+  for (OwnedContext& c : owned) {
+    contexts.push_back(c.view());
+  }
+  std::vector<std::string> want;
+  for (const ExecContext& ctx : contexts) {  // warm-up: scratch grows to this policy's size
+    const Decision d = p.evaluate(ctx);
+    want.push_back(d.rule != nullptr ? d.rule->id : "default");
+  }
+  EXPECT_EQ(want, (std::vector<std::string>{"default", "g17", "a150", "mixed", "tail", "default"}));
+
+  t_allocations = 0;
+  t_counting = true;
+  size_t decided = 0;
+  for (int round = 0; round < 100; ++round) {
+    for (const ExecContext& ctx : contexts) {
+      decided += p.evaluate(ctx).rule != nullptr;
+    }
+  }
+  t_counting = false;
+  EXPECT_EQ(t_allocations, 0u);
+  EXPECT_EQ(decided, 400u);  // four of the six contexts hit a rule
+}
+
+}  // namespace
+}  // namespace cmdgate::rules

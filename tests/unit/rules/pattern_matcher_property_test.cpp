@@ -1,0 +1,167 @@
+// Every engine must report exactly the patterns that RE2 (with re2_options) matches one by one.
+// (This is how the RE2 2022-06 Latin-1 prefix bug described in regex_options.h was found.)
+
+#include <gtest/gtest.h>
+#include <re2/re2.h>
+
+#include <set>
+
+#include "random_patterns.h"
+#include "rules/glob.h"
+#include "rules/glob_set_matcher.h"
+#include "rules/hyperscan_syntax.h"
+#include "rules/pattern_matcher.h"
+
+namespace cmdgate::rules {
+namespace {
+
+using testing::Random;
+
+class CollectSink final : public MatchSink {
+ public:
+  void on_match(uint32_t id) override { ids.insert(id); }
+  std::set<uint32_t> ids;
+};
+
+std::string escaped(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c < 0x20 || c >= 0x7f) {
+      out += fmt::format("\\x{:02x}", c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+class PatternMatcherProperty : public ::testing::TestWithParam<MatchEngine> {};
+
+INSTANTIATE_TEST_SUITE_P(Engines, PatternMatcherProperty,
+                         ::testing::Values(MatchEngine::kRe2, MatchEngine::kHyperscan),
+                         [](const auto& info) {
+                           return info.param == MatchEngine::kRe2 ? "Re2" : "Hyperscan";
+                         });
+
+TEST_P(PatternMatcherProperty, RegexSetsAgreeWithSingleRe2) {
+  const uint64_t seed = testing::test_seed();
+  SCOPED_TRACE(fmt::format("CMDGATE_SEED={}", seed));
+  Random rnd(seed);
+  size_t hs_total = 0;
+  size_t checks = 0;
+  size_t matches = 0;
+  int failures = 0;
+  for (int set = 0; set < 120 && failures < 5; ++set) {
+    std::vector<std::string> patterns;
+    std::vector<std::unique_ptr<RE2>> singles;
+    while (patterns.size() < 24) {
+      std::string p = rnd.regex();
+      auto re = compile_single_re2(p, PatternFlavor::kRegex);
+      if (re != nullptr) {
+        patterns.push_back(std::move(p));
+        singles.push_back(std::move(re));
+      }
+    }
+    auto m = make_pattern_matcher(GetParam(), patterns, PatternFlavor::kRegex);
+    ASSERT_TRUE(m.ok()) << m.error().message;
+    hs_total += (*m)->stats().hyperscan_patterns;
+    for (int t = 0; t < 40 && failures < 5; ++t) {
+      const std::string text = rnd.text();
+      CollectSink sink;
+      (*m)->scan(text, sink);
+      for (uint32_t i = 0; i < patterns.size(); ++i) {
+        const bool want = RE2::PartialMatch(text, *singles[i]);
+        matches += want;
+        ++checks;
+        if (want != (sink.ids.count(i) != 0)) {
+          ++failures;
+          auto hs = translate_for_hyperscan(patterns[i]);
+          ADD_FAILURE() << "pattern '" << escaped(patterns[i]) << "' (hyperscan: '"
+                        << (hs ? escaped(*hs) : "<refused>") << "') text '" << escaped(text)
+                        << "': RE2 says " << want;
+        }
+      }
+    }
+  }
+  // The generator must produce both outcomes, and Hyperscan must take most patterns.
+  EXPECT_GT(matches, checks / 10);
+  EXPECT_LT(matches, checks * 9 / 10);
+  if (GetParam() == MatchEngine::kHyperscan) {
+    EXPECT_GT(hs_total, 120u * 24 / 3);
+  }
+}
+
+TEST_P(PatternMatcherProperty, GlobSetsAgreeWithGlobToRegex) {
+  const uint64_t seed = testing::test_seed();
+  SCOPED_TRACE(fmt::format("CMDGATE_SEED={}", seed));
+  Random rnd(seed);
+  const RE2::Options options = re2_options(PatternFlavor::kGlob);
+  size_t checks = 0;
+  size_t matches = 0;
+  int failures = 0;
+  for (int set = 0; set < 60 && failures < 5; ++set) {
+    std::vector<std::string> globs;
+    std::vector<std::unique_ptr<RE2>> singles;
+    while (globs.size() < 16) {
+      std::string g = rnd.glob();
+      auto re = glob_to_regex(g);
+      ASSERT_TRUE(re.ok()) << g;
+      globs.push_back(std::move(g));
+      singles.push_back(std::make_unique<RE2>(*re, options));
+    }
+    auto m = GlobSetMatcher::create(globs, GetParam());
+    ASSERT_TRUE(m.ok()) << m.error().message;
+    for (int t = 0; t < 60 && failures < 5; ++t) {
+      const std::string text = rnd.chance(0.2) ? rnd.text() : rnd.path();
+      CollectSink sink;
+      (*m)->scan(text, sink);
+      for (uint32_t i = 0; i < globs.size(); ++i) {
+        const bool want = RE2::FullMatch(text, *singles[i]);
+        matches += want;
+        ++checks;
+        if (want != (sink.ids.count(i) != 0)) {
+          ++failures;
+          ADD_FAILURE() << "glob '" << escaped(globs[i]) << "' text '" << escaped(text)
+                        << "': RE2 says " << want;
+        }
+      }
+    }
+  }
+  EXPECT_GT(matches, checks / 50);
+}
+
+TEST(Re2Workaround, FactoredNonAsciiPrefixStillMatches) {
+  // A bare RE2 finds nothing here (RE2 2022-06); the RE2::Set engines never did.
+  auto re = compile_single_re2("a\xc9x|a\xc9y", PatternFlavor::kRegex);
+  ASSERT_NE(re, nullptr);
+  EXPECT_TRUE(RE2::PartialMatch("zza\xc9yzz", *re));
+  EXPECT_FALSE(RE2::PartialMatch("zza\xc9zzz", *re));
+  EXPECT_EQ(compile_single_re2("a)(b", PatternFlavor::kRegex), nullptr);  // no smuggling
+  for (MatchEngine e : {MatchEngine::kRe2, MatchEngine::kHyperscan}) {
+    std::vector<std::string> patterns = {"a\xc9x|a\xc9y"};
+    auto m = make_pattern_matcher(e, patterns, PatternFlavor::kRegex);
+    ASSERT_TRUE(m.ok());
+    CollectSink sink;
+    (*m)->scan("zza\xc9yzz", sink);
+    EXPECT_EQ(sink.ids.size(), 1u);
+  }
+}
+
+TEST(HyperscanSyntax, RewritesKnownDifferences) {
+  EXPECT_EQ(translate_for_hyperscan("a$"), "a\\z");
+  EXPECT_EQ(translate_for_hyperscan("[$]"), "[$]");
+  EXPECT_EQ(translate_for_hyperscan("\\s"), "[\\x09\\x0a\\x0c\\x0d\\x20]");
+  EXPECT_EQ(translate_for_hyperscan("\\v"), "\\x0b");
+  EXPECT_EQ(translate_for_hyperscan(std::string_view("a\0b", 3)), "a\\x00b");
+  EXPECT_EQ(translate_for_hyperscan("x{,2}"), "x\\{,2\\}");
+  EXPECT_EQ(translate_for_hyperscan("a{2,3}?"), "a{2,3}?");
+  EXPECT_EQ(translate_for_hyperscan("(?P<name>a)"), "(?:a)");
+  EXPECT_EQ(translate_for_hyperscan("\xe9"), "\\xe9");
+  for (const char* refused : {"\\pL", "\\C", "\\Qa\\E", "(?m)^a", "(?U)a", "(?-i)a", "[\\S]",
+                              "[\\w-]", "(?i)\xe9", "(?i)[[:upper:]]", "\\1", "\\0"}) {
+    EXPECT_FALSE(translate_for_hyperscan(refused).has_value()) << refused;
+  }
+}
+
+}  // namespace
+}  // namespace cmdgate::rules

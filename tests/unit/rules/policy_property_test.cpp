@@ -1,0 +1,370 @@
+// Compiled policy == reference evaluator, on random rule sets and random contexts, for every
+// engine. Replay a failure with CMDGATE_SEED=<seed printed in the trace>.
+
+#include <gtest/gtest.h>
+
+#include <functional>
+
+#include "policy_test_util.h"
+#include "random_patterns.h"
+#include "rules/compiled_policy.h"
+#include "rules/reference_evaluator.h"
+
+namespace cmdgate::rules {
+namespace {
+
+using testing::FakeResolver;
+using testing::OwnedAncestor;
+using testing::OwnedContext;
+using testing::Random;
+using testing::sha_of;
+
+std::string esc(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    out +=
+        c < 0x20 || c >= 0x7f ? fmt::format("\\x{:02x}", c) : std::string(1, static_cast<char>(c));
+  }
+  return out;
+}
+
+std::string list(const std::vector<std::string>& v) {
+  std::string out;
+  for (const std::string& s : v) {
+    out += (out.empty() ? "'" : ", '") + esc(s) + "'";
+  }
+  return out;
+}
+
+std::string describe(const Rule& r) {
+  const Match& m = r.match;
+  std::string out = fmt::format("{} {}{}:", r.id, to_string(r.action),
+                                r.mode ? fmt::format("/{}", to_string(*r.mode)) : "");
+  auto add = [&](const char* name, const std::string& text) {
+    out += fmt::format(" {}=[{}]", name, text);
+  };
+  auto procs = [](const std::vector<ProcessPattern>& v) {
+    std::vector<std::string> t;
+    for (const auto& p : v) {
+      t.push_back(p.text);
+    }
+    return list(t);
+  };
+  if (!m.paths.empty())
+    add("paths", list(m.paths));
+  if (!m.path_globs.empty())
+    add("globs", list(m.path_globs));
+  if (!m.sha256.empty())
+    add("sha", fmt::format("{} hashes, first byte {}", m.sha256.size(), m.sha256[0][0]));
+  if (m.file_kinds != 0)
+    add("kinds", std::to_string(m.file_kinds));
+  if (!m.args.empty())
+    add("args", list(m.args));
+  if (!m.cmdline.empty())
+    add("cmdline", list(m.cmdline));
+  if (!m.uids.empty())
+    add("uids", fmt::format("{}", fmt::join(m.uids, ",")));
+  if (!m.gids.empty())
+    add("gids", fmt::format("{}", fmt::join(m.gids, ",")));
+  if (!m.parent.empty())
+    add("parent", procs(m.parent));
+  if (!m.ancestor.empty())
+    add("ancestor", procs(m.ancestor));
+  if (m.tty)
+    add("tty", *m.tty ? "true" : "false");
+  if (!m.cgroup_globs.empty())
+    add("cgroup", list(m.cgroup_globs));
+  return out;
+}
+
+std::string describe(const OwnedContext& c) {
+  std::string lineage;
+  for (const auto& a : c.lineage) {
+    lineage += fmt::format(" ({}, '{}')", esc(a.comm), esc(a.exe_path));
+  }
+  return fmt::format(
+      "path='{}' file={}:{} sha={} kinds={} argv=[{}] cmdline='{}' uid={} gid={} groups=[{}] "
+      "lineage=[{}] tty={} cgroup='{}'",
+      esc(c.path), c.file.dev, c.file.ino, c.sha256 ? std::to_string((*c.sha256)[0]) : "null",
+      c.file_kinds, list(c.argv), c.cmdline ? esc(*c.cmdline) : "<joined>", c.uid, c.gid,
+      fmt::join(c.groups, ","), lineage, c.tty, esc(c.cgroup));
+}
+
+// A small world: a few files (two hard-linked, one reached through a symlink, one replaced
+// since compile time, one that does not exist) that rules and contexts both draw from.
+class World {
+ public:
+  explicit World(Random& rnd) : rnd_(rnd) {
+    resolver_.add("/a/x", FileId{1, 1});
+    resolver_.add("/b/x", FileId{1, 1});          // hard link of /a/x
+    resolver_.add("/a/y", FileId{1, 2}, "/b/y");  // symlink to /b/y
+    resolver_.add("/b/y", FileId{1, 2});
+    resolver_.add("/a/b/x", FileId{1, 3});
+    resolver_.add("/a/\xff", FileId{1, 4});
+    resolver_.add("/b/z", FileId{1, 5}, "/b/z-1");  // to be replaced: contexts see {1, 6}
+  }
+  const FileResolver& resolver() const { return resolver_; }
+
+  RuleSet rule_set() {
+    RuleSet rs;
+    rs.mode = rnd_.chance(0.3) ? Mode::kMonitor : Mode::kEnforce;
+    rs.default_action = static_cast<Action>(rnd_.below(4));
+    const size_t n = 1 + rnd_.below(60);
+    for (size_t i = 0; i < n; ++i) {
+      Rule r;
+      r.id = "r" + std::to_string(i);
+      r.action = static_cast<Action>(rnd_.below(4));
+      if (rnd_.chance(0.3)) {
+        r.mode = rnd_.chance(0.5) ? Mode::kMonitor : Mode::kEnforce;
+      }
+      do {
+        r.match = match();
+      } while (!r.match.has_file_predicate() && !r.match.has_context_predicate() &&
+               rnd_.chance(0.8));
+      rs.rules.push_back(std::move(r));
+    }
+    return rs;
+  }
+
+  OwnedContext context() {
+    OwnedContext c;
+    c.path = rnd_.chance(0.7) ? rnd_.pick(kPaths) : rnd_.path();
+    c.file = rnd_.pick(kIds);
+    if (rnd_.chance(0.6)) {
+      c.sha256 = sha_of(static_cast<uint8_t>(rnd_.below(5)));
+    }
+    c.file_kinds = rnd_.chance(0.7) ? 0 : static_cast<uint8_t>(1 + rnd_.below(3));
+    c.argv.clear();
+    const size_t argc = rnd_.below(5);
+    for (size_t i = 0; i < argc; ++i) {
+      c.argv.push_back(rnd_.text(6));
+    }
+    if (rnd_.chance(0.1)) {
+      c.cmdline = rnd_.text(12);
+    }
+    c.uid = static_cast<uint32_t>(rnd_.below(4));
+    c.gid = static_cast<uint32_t>(rnd_.below(4));
+    for (size_t i = rnd_.below(3); i > 0; --i) {
+      c.groups.push_back(static_cast<uint32_t>(rnd_.below(5)));
+    }
+    for (size_t i = rnd_.below(4); i > 0; --i) {
+      c.lineage.push_back({rnd_.pick(kComms), rnd_.pick(kExes)});
+    }
+    c.tty = rnd_.chance(0.5);
+    c.cgroup = rnd_.pick(kCgroups);
+    return c;
+  }
+
+ private:
+  template <typename T, typename F>
+  std::vector<T> some(F make) {
+    std::vector<T> out;
+    for (size_t i = 1 + rnd_.below(2); i > 0; --i) {
+      out.push_back(make());
+    }
+    return out;
+  }
+
+  Match match() {
+    Match m;
+    auto str = [this](const std::vector<std::string>& pool) {
+      return [this, &pool] { return rnd_.pick(pool); };
+    };
+    auto num = [this](size_t n) {
+      return [this, n] { return static_cast<uint32_t>(rnd_.below(n)); };
+    };
+    auto proc = [this] {
+      return rnd_.chance(0.5) ? ProcessPattern{rnd_.pick(kCommGlobs), false}
+                              : ProcessPattern{rnd_.pick(kExeGlobs), true};
+    };
+    if (rnd_.chance(0.15))
+      m.paths = some<std::string>(str(kRulePaths));
+    if (rnd_.chance(0.2)) {
+      m.path_globs =
+          some<std::string>([this] { return rnd_.chance(0.5) ? rnd_.pick(kGlobs) : rnd_.glob(); });
+    }
+    if (rnd_.chance(0.1)) {
+      m.sha256 = some<Sha256>([this] { return sha_of(static_cast<uint8_t>(rnd_.below(4))); });
+    }
+    if (rnd_.chance(0.08))
+      m.file_kinds = static_cast<uint8_t>(1 + rnd_.below(3));
+    if (rnd_.chance(0.2))
+      m.args = some<std::string>([this] { return valid_regex(); });
+    if (rnd_.chance(0.1))
+      m.cmdline = some<std::string>([this] { return valid_regex(); });
+    if (rnd_.chance(0.15))
+      m.uids = some<uint32_t>(num(3));
+    if (rnd_.chance(0.1))
+      m.gids = some<uint32_t>(num(4));
+    if (rnd_.chance(0.1))
+      m.parent = some<ProcessPattern>(proc);
+    if (rnd_.chance(0.1))
+      m.ancestor = some<ProcessPattern>(proc);
+    if (rnd_.chance(0.08))
+      m.tty = rnd_.chance(0.5);
+    if (rnd_.chance(0.08))
+      m.cgroup_globs = some<std::string>(str(kCgroupGlobs));
+    return m;
+  }
+
+  std::string valid_regex() {
+    for (;;) {
+      std::string p = rnd_.regex();
+      if (RE2(p, re2_options(PatternFlavor::kRegex)).ok()) {
+        return p;
+      }
+    }
+  }
+
+  Random& rnd_;
+  FakeResolver resolver_;
+  const std::vector<std::string> kPaths = {"/a/x", "/b/x",    "/a/y", "/b/y",   "/a/b/x",
+                                           "/c",   "/a/\xff", "/b/z", "/b/z-1", "/a/x\n"};
+  const std::vector<std::string> kRulePaths = {"/a/x", "/a/y", "/b/y", "/a/b/x", "/c", "/b/z"};
+  const std::vector<FileId> kIds = {{1, 1}, {1, 2}, {1, 3}, {1, 4}, {1, 6}, {2, 9}};
+  const std::vector<std::string> kGlobs = {"/a/*", "/*/x", "/**", "/b/**", "/a/?", "/[ab]/y"};
+  const std::vector<std::string> kCommGlobs = {"sh", "ba*", "?sh", "*", "b[a-z]sh", "x"};
+  const std::vector<std::string> kExeGlobs = {"/a/*", "/b/**", "/a/x", "/**", "/bin/*sh"};
+  const std::vector<std::string> kComms = {"sh", "bash", "zsh", "x", "", "python3"};
+  const std::vector<std::string> kExes = {"", "/a/x", "/b/y/z", "/bin/bash", "/bin/sh"};
+  const std::vector<std::string> kCgroupGlobs = {"/s/*", "/u/**", "/s/a", "/*/a"};
+  const std::vector<std::string> kCgroups = {"/s/a", "/s/b", "/u/x/y", "/", ""};
+};
+
+using Evaluator = std::function<Decision(const CompiledPolicy&, const ExecContext&)>;
+
+struct Outcome {
+  size_t cases = 0;
+  size_t mismatches = 0;
+  size_t defaults = 0;
+  size_t decided_by_later_rule = 0;       // not the first rule of the set
+  std::array<size_t, 12> decided_with{};  // per predicate kind of the deciding rule
+};
+
+void count_kinds(const Match& m, std::array<size_t, 12>& k) {
+  k[0] += !m.paths.empty();
+  k[1] += !m.path_globs.empty();
+  k[2] += !m.sha256.empty();
+  k[3] += m.file_kinds != 0;
+  k[4] += !m.args.empty();
+  k[5] += !m.cmdline.empty();
+  k[6] += !m.uids.empty();
+  k[7] += !m.gids.empty();
+  k[8] += !m.parent.empty();
+  k[9] += !m.ancestor.empty();
+  k[10] += m.tty.has_value();
+  k[11] += !m.cgroup_globs.empty();
+}
+
+Outcome run(MatchEngine engine, uint64_t seed, int sets, int contexts, const Evaluator& under_test,
+            bool report) {
+  Random rnd(seed);
+  World world(rnd);
+  Outcome out;
+  for (int s = 0; s < sets; ++s) {
+    auto compiled = compile_policy(world.rule_set(), world.resolver(), {engine});
+    if (!compiled.ok()) {
+      ADD_FAILURE() << compiled.error().message;
+      return out;
+    }
+    const CompiledPolicy& p = **compiled;
+    const RuleSet& rs = p.rule_set();
+    for (int k = 0; k < contexts; ++k) {
+      OwnedContext c = world.context();
+      const ExecContext& ctx = c.view();
+      const Decision want = evaluate_reference(rs, p.resolved_paths(), ctx);
+      const Decision got = under_test(p, ctx);
+      ++out.cases;
+      if (want.rule == nullptr) {
+        ++out.defaults;
+      } else {
+        out.decided_by_later_rule += want.rule != &rs.rules[0];
+        count_kinds(want.rule->match, out.decided_with);
+      }
+      if (got.rule == want.rule && got.action == want.action && got.mode == want.mode) {
+        continue;
+      }
+      if (report && ++out.mismatches <= 3) {
+        std::string rules;
+        for (const Rule& r : rs.rules) {
+          rules += "\n  " + describe(r);
+        }
+        ADD_FAILURE() << fmt::format(
+            "set {} context {}: compiled chose {} ({}/{}), reference {} ({}/{})\ncontext: {}\n"
+            "rules (mode {}, default {}):{}",
+            s, k, got.rule ? got.rule->id : "default", to_string(got.action), to_string(got.mode),
+            want.rule ? want.rule->id : "default", to_string(want.action), to_string(want.mode),
+            describe(c), to_string(rs.mode), to_string(rs.default_action), rules);
+      } else if (!report) {
+        ++out.mismatches;
+      }
+    }
+  }
+  return out;
+}
+
+Decision compiled_evaluate(const CompiledPolicy& p, const ExecContext& ctx) {
+  return p.evaluate(ctx);
+}
+
+class PolicyProperty : public ::testing::TestWithParam<MatchEngine> {};
+
+INSTANTIATE_TEST_SUITE_P(Engines, PolicyProperty,
+                         ::testing::Values(MatchEngine::kRe2, MatchEngine::kHyperscan),
+                         [](const auto& info) {
+                           return info.param == MatchEngine::kRe2 ? "Re2" : "Hyperscan";
+                         });
+
+TEST_P(PolicyProperty, CompiledMatchesReference) {
+  const uint64_t seed = testing::test_seed();
+  SCOPED_TRACE(fmt::format("CMDGATE_SEED={}", seed));
+  const Outcome o = run(GetParam(), seed, 160, 64, compiled_evaluate, true);
+  RecordProperty("cases", std::to_string(o.cases));
+  RecordProperty("defaults", std::to_string(o.defaults));
+  RecordProperty("decided_by_later_rule", std::to_string(o.decided_by_later_rule));
+  RecordProperty("decided_with", fmt::format("{}", fmt::join(o.decided_with, ",")));
+  EXPECT_GE(o.cases, 10000u);
+  EXPECT_EQ(o.mismatches, 0u);
+  // The generator must exercise what it claims to: defaults, later rules, every predicate.
+  EXPECT_GT(o.defaults, o.cases / 50);
+  EXPECT_LT(o.defaults, o.cases * 9 / 10);
+  EXPECT_GT(o.decided_by_later_rule, o.cases / 5);
+  for (size_t k = 0; k < o.decided_with.size(); ++k) {
+    EXPECT_GT(o.decided_with[k], 20u) << "predicate kind " << k << " rarely decides";
+  }
+}
+
+// The property test is only as good as its power to notice a wrong evaluator.
+TEST(PolicyPropertyHarness, NoticesMutants) {
+  const uint64_t seed = testing::test_seed();
+  SCOPED_TRACE(fmt::format("CMDGATE_SEED={}", seed));
+  const Evaluator last_match_wins = [](const CompiledPolicy& p, const ExecContext& ctx) {
+    const RuleSet& rs = p.rule_set();
+    for (size_t i = rs.rules.size(); i-- > 0;) {
+      RuleSet one;
+      one.rules.push_back(rs.rules[i]);
+      if (evaluate_reference(one, {p.resolved_paths()[i]}, ctx).rule != nullptr) {
+        return Decision{rs.rules[i].action, rs.rules[i].mode.value_or(rs.mode), &rs.rules[i]};
+      }
+    }
+    return Decision{rs.default_action, rs.mode, nullptr};
+  };
+  const Evaluator ignores_rule_mode = [](const CompiledPolicy& p, const ExecContext& ctx) {
+    Decision d = p.evaluate(ctx);
+    d.mode = p.rule_set().mode;
+    return d;
+  };
+  const Evaluator default_is_allow = [](const CompiledPolicy& p, const ExecContext& ctx) {
+    Decision d = p.evaluate(ctx);
+    if (d.rule == nullptr) {
+      d.action = Action::kAllow;
+    }
+    return d;
+  };
+  EXPECT_GT(run(MatchEngine::kHyperscan, seed, 20, 50, last_match_wins, false).mismatches, 0u);
+  EXPECT_GT(run(MatchEngine::kHyperscan, seed, 20, 50, ignores_rule_mode, false).mismatches, 0u);
+  EXPECT_GT(run(MatchEngine::kHyperscan, seed, 20, 50, default_is_allow, false).mismatches, 0u);
+}
+
+}  // namespace
+}  // namespace cmdgate::rules

@@ -1,0 +1,51 @@
+#include "rules/compiled_policy.h"
+
+namespace cmdgate::rules {
+
+std::vector<std::vector<ResolvedPath>> resolve_paths(const RuleSet& rules,
+                                                     const FileResolver& resolver) {
+  std::vector<std::vector<ResolvedPath>> out;
+  out.reserve(rules.rules.size());
+  for (const Rule& rule : rules.rules) {
+    std::vector<ResolvedPath>& paths = out.emplace_back();
+    paths.reserve(rule.match.paths.size());
+    for (const std::string& text : rule.match.paths) {
+      paths.push_back({text, resolver.canonical(text), resolver.identity(text)});
+    }
+  }
+  return out;
+}
+
+Result<std::shared_ptr<const CompiledPolicy>> compile_policy(RuleSet rules,
+                                                             const FileResolver& resolver,
+                                                             const CompileOptions& options) {
+  std::shared_ptr<CompiledPolicy> p(new CompiledPolicy());
+  p->resolved_ = resolve_paths(rules, resolver);
+  p->rules_ = std::move(rules);
+  p->stats_.rules = p->rules_.rules.size();
+  auto layout = build_layout(p->rules_, p->resolved_, options.engine, &p->stats_.layout);
+  if (!layout.ok()) {
+    return layout.error().context("compiling policy");
+  }
+  p->layout_ = std::move(layout).value();
+  return std::shared_ptr<const CompiledPolicy>(std::move(p));
+}
+
+Decision CompiledPolicy::evaluate(const ExecContext& ctx) const {
+  const uint32_t r = evaluate_layout(layout_, ctx);
+  if (r == kNoRule) {
+    return {rules_.default_action, rules_.mode, nullptr};
+  }
+  const Rule& rule = rules_.rules[r];
+  return {rule.action, rule.mode.value_or(rules_.mode), &rule};
+}
+
+Result<std::shared_ptr<const Policy>> Policy::compile(RuleSet rules, const FileResolver& resolver) {
+  auto p = compile_policy(std::move(rules), resolver);
+  if (!p.ok()) {
+    return p.error();
+  }
+  return std::shared_ptr<const Policy>(std::move(p).value());
+}
+
+}  // namespace cmdgate::rules
