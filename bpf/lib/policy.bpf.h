@@ -10,12 +10,29 @@
 #include "lib/maps.bpf.h"
 #include "lib/path.bpf.h"
 
-struct {
+/* Runtime switches and per-slot class verdicts live in .bss, which the daemon mmaps and writes
+ * with single aligned stores: no torn reads, no syscall per heartbeat. */
+struct cg_control cg_control = {};
+struct cg_policy_meta cg_policy_meta[CG_POLICY_SLOTS] = {};
+
+/* Updating an element of a map-of-maps makes the kernel wait for an RCU grace period, i.e. for
+ * every running program to finish. The daemon uses that after flipping the active slot, before
+ * it deletes the old slot's entries. */
+struct cg_barrier_inner {
   __uint(type, BPF_MAP_TYPE_ARRAY);
-  __uint(max_entries, CG_POLICY_SLOTS);
+  __uint(max_entries, 1);
   __type(key, __u32);
-  __type(value, struct cg_policy_meta);
-} policy_meta SEC(".maps");
+  __type(value, __u32);
+} barrier_inner SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __array(values, struct cg_barrier_inner);
+} rcu_barrier SEC(".maps") = {
+    .values = {[0] = &barrier_inner},
+};
 
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);

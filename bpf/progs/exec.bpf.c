@@ -24,6 +24,10 @@
 #include "lib/path.bpf.h"
 #include "lib/policy.bpf.h"
 
+#ifndef READ_ONCE
+#define READ_ONCE(x) (*(const volatile typeof(x)*)&(x))
+#endif
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define SIGKILL 9
@@ -162,8 +166,9 @@ static __always_inline __u32 cg_build_record(struct cg_exec_scratch* s, struct t
 }
 
 static __always_inline bool cg_daemon_stale(const struct cg_control* ctl, __u64 now) {
-  return ctl->stale_after_ns && now > ctl->heartbeat_ns &&
-         now - ctl->heartbeat_ns > ctl->stale_after_ns;
+  __u64 stale_after = READ_ONCE(ctl->stale_after_ns);
+  __u64 heartbeat = READ_ONCE(ctl->heartbeat_ns);
+  return stale_after && now > heartbeat && now - heartbeat > stale_after;
 }
 
 /* EVALUATE: reserve the record first so the outcome of delivery is known before the one signal
@@ -183,7 +188,7 @@ static __always_inline void cg_park(struct cg_exec_scratch* s, const struct cg_c
   if (!reserved)
     cg_count(CG_CTR_RINGBUF_FULL);
 
-  bool hold = ctl->delivery_failure == CG_FAIL_HOLD;
+  bool hold = READ_ONCE(ctl->delivery_failure) == CG_FAIL_HOLD;
   if ((!reserved || stale) && !hold) {
     r->flags |= CG_EXEC_FAILSAFE | CG_EXEC_KILLED;
     cg_count(CG_CTR_FAILSAFE_KILL);
@@ -225,19 +230,12 @@ int BPF_PROG(cg_exec, struct task_struct* task, pid_t old_pid, struct linux_binp
   cg_count(CG_CTR_EXEC);
 
   __u32 zero = 0;
-  struct cg_control* ctl = bpf_map_lookup_elem(&control, &zero);
-  if (!ctl) {
-    cg_count(CG_CTR_CONTROL_MISSING);
+  const struct cg_control* ctl = &cg_control;
+  if (!READ_ONCE(ctl->enabled))
     return 0;
-  }
-  if (!ctl->enabled)
-    return 0;
-  __u32 slot = ctl->active_slot & (CG_POLICY_SLOTS - 1);
-  struct cg_policy_meta* meta = bpf_map_lookup_elem(&policy_meta, &slot);
-  if (!meta) {
-    cg_count(CG_CTR_CONTROL_MISSING);
-    return 0;
-  }
+  /* Read the slot once: every lookup below uses this one policy. */
+  __u32 slot = READ_ONCE(ctl->active_slot) & (CG_POLICY_SLOTS - 1);
+  const struct cg_policy_meta* meta = &cg_policy_meta[slot];
   __u32 generation = meta->generation;
 
   struct file* file = BPF_CORE_READ(bprm, file);

@@ -151,9 +151,9 @@ struct cg_escape_record {
   __u32 _pad;
 };
 
-/* ---- Maps the daemon fills ----------------------------------------------------------------- */
+/* ---- State the daemon writes ---------------------------------------------------------------- */
 
-/* control[0]: runtime switches. */
+/* Runtime switches: a .bss global the daemon mmaps and updates field by field. */
 struct cg_control {
   __u64 heartbeat_ns;   /* daemon's last bpf_ktime (CLOCK_MONOTONIC) heartbeat */
   __u64 stale_after_ns; /* heartbeat older than this: the daemon is gone */
@@ -163,7 +163,7 @@ struct cg_control {
   __u8 _pad[2];
 };
 
-/* policy_meta[slot]: verdicts for classes of files that have no entry of their own. */
+/* cg_policy_meta[slot] (.bss): verdicts for classes of files that have no entry of their own. */
 struct cg_policy_meta {
   __u32 generation;
   __u8 default_verdict; /* file in no map and under no path entry */
@@ -245,7 +245,6 @@ enum cg_counter {
   CG_CTR_VERDICT_DENY,
   CG_CTR_RINGBUF_FULL,      /* a record could not be written */
   CG_CTR_SCRATCH_MISSING,   /* per-CPU scratch lookup failed */
-  CG_CTR_CONTROL_MISSING,   /* control/meta lookup failed */
   CG_CTR_LINEAGE_FAILED,    /* task storage could not be created or read */
   CG_CTR_PATH_TRUNCATED,
   CG_CTR_ARGS_READ_FAILED,
@@ -260,5 +259,20 @@ enum cg_counter {
   CG_CTR_FORK,
   CG_CTR_MAX,
 };
+
+#ifdef __bpf__
+/* The same layout checks as agent/probe/abi_check.h, made by the BPF compiler. */
+_Static_assert(sizeof(struct cg_record_header) == 16, "cg_record_header");
+_Static_assert(sizeof(struct cg_ancestor) == 40, "cg_ancestor");
+_Static_assert(__builtin_offsetof(struct cg_exec_record, lineage) == 160, "cg_exec_record");
+_Static_assert(sizeof(struct cg_exec_record) == 480, "cg_exec_record");
+_Static_assert(sizeof(struct cg_exit_record) == 32, "cg_exit_record");
+_Static_assert(sizeof(struct cg_escape_record) == 48, "cg_escape_record");
+_Static_assert(sizeof(struct cg_control) == 24, "cg_control");
+_Static_assert(sizeof(struct cg_policy_meta) == 16, "cg_policy_meta");
+_Static_assert(sizeof(struct cg_path_key) == 260, "cg_path_key");
+_Static_assert(sizeof(struct cg_learned_verdict) == 24, "cg_learned_verdict");
+_Static_assert(sizeof(struct cg_parked) == 24, "cg_parked");
+#endif
 
 #endif /* CMDGATE_ABI_H */
