@@ -1,0 +1,48 @@
+#pragma once
+// The C++ view of bpf/shared/cmdgate_abi.h. clang -target bpf and g++ must agree on every layout;
+// these asserts break the build the moment one side would read the other wrongly.
+
+#include <cstddef>
+
+extern "C" {
+#include "shared/cmdgate_abi.h"
+}
+
+namespace cmdgate::probe {
+
+static_assert(sizeof(cg_record_header) == 16);
+static_assert(offsetof(cg_record_header, size) == 4);
+static_assert(offsetof(cg_record_header, ktime_ns) == 8);
+
+static_assert(sizeof(cg_ancestor) == 40);
+static_assert(offsetof(cg_ancestor, comm) == 24);
+
+static_assert(offsetof(cg_exec_record, exec_id) == 16);
+static_assert(offsetof(cg_exec_record, dev) == 40);
+static_assert(offsetof(cg_exec_record, pid) == 88);
+static_assert(offsetof(cg_exec_record, uid) == 104);
+static_assert(offsetof(cg_exec_record, flags) == 120);
+static_assert(offsetof(cg_exec_record, argc) == 128);
+static_assert(offsetof(cg_exec_record, verdict) == 132);
+static_assert(offsetof(cg_exec_record, path_len) == 134);
+static_assert(offsetof(cg_exec_record, args_len) == 140);
+static_assert(offsetof(cg_exec_record, comm) == 144);
+static_assert(offsetof(cg_exec_record, lineage) == 160);
+static_assert(sizeof(cg_exec_record) == 480);
+
+static_assert(sizeof(cg_exit_record) == 32);
+static_assert(sizeof(cg_escape_record) == 48);
+
+static_assert(sizeof(cg_control) == 24);
+static_assert(offsetof(cg_control, active_slot) == 16);
+static_assert(sizeof(cg_policy_meta) == 16);
+static_assert(sizeof(cg_inode_slot_key) == 24);
+static_assert(sizeof(cg_inode_verdict) == 8);
+static_assert(sizeof(cg_inode_key) == 16);
+static_assert(sizeof(cg_learned_verdict) == 24);
+static_assert(sizeof(cg_path_key) == 4 + 1 + CG_LPM_PATH_MAX);
+static_assert(sizeof(cg_path_verdict) == 8);
+static_assert(sizeof(cg_parked) == 24);
+static_assert(sizeof(cg_lineage) == 8 + 40 * CG_LINEAGE_DEPTH);
+
+}  // namespace cmdgate::probe

@@ -1,0 +1,69 @@
+#pragma once
+// Owns cmdgate's BPF objects: open -> set rodata -> size maps -> load -> attach, and the handles
+// the rest of the daemon needs. This directory is the only code that includes libbpf.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "probe/abi_check.h"
+
+struct cmdgate_exec;
+
+namespace cmdgate::probe {
+
+struct ProbeOptions {
+  uint32_t ringbuf_bytes = CG_DEFAULT_RINGBUF_BYTES;  // power of two, at least one page
+  pid_t daemon_tgid = 0;
+  // The parked map is pinned here so that a restarted daemon finds the processes its
+  // predecessor left parked. Empty: no pinning.
+  std::string pin_dir = "/sys/fs/bpf/cmdgate";
+};
+
+struct ProgramStats {
+  std::string name;
+  uint64_t run_time_ns = 0;
+  uint64_t run_count = 0;
+};
+
+class BpfProbe {
+ public:
+  [[nodiscard]] static Result<std::unique_ptr<BpfProbe>> load(const ProbeOptions& options);
+  ~BpfProbe();
+  BpfProbe(const BpfProbe&) = delete;
+  BpfProbe& operator=(const BpfProbe&) = delete;
+
+  // Attaches the exec/fork/exit programs. Until then nothing is enforced.
+  [[nodiscard]] Status attach();
+
+  [[nodiscard]] int events_fd() const;
+  [[nodiscard]] int counters_fd() const;
+  [[nodiscard]] int parked_fd() const;
+  [[nodiscard]] int lineage_fd() const;
+  [[nodiscard]] int rule_inodes_fd() const;
+  [[nodiscard]] int learned_fd() const;
+  [[nodiscard]] int path_trie_fd() const;
+  [[nodiscard]] int rcu_barrier_fd() const;
+  [[nodiscard]] int barrier_inner_fd() const;
+
+  // Shared with the programs through the mmapped .bss; write with single aligned stores.
+  [[nodiscard]] cg_control* control() const;
+  [[nodiscard]] cg_policy_meta* policy_meta(uint32_t slot) const;
+
+  [[nodiscard]] uint32_t abi_version() const;
+  [[nodiscard]] uint32_t ringbuf_bytes() const { return ringbuf_bytes_; }
+  // Kernel run-time statistics (non-zero only while kernel.bpf_stats_enabled=1).
+  [[nodiscard]] std::vector<ProgramStats> program_stats() const;
+
+ private:
+  BpfProbe() = default;
+
+  cmdgate_exec* skel_ = nullptr;
+  uint32_t ringbuf_bytes_ = 0;
+};
+
+}  // namespace cmdgate::probe

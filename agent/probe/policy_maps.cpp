@@ -1,0 +1,173 @@
+#include "probe/policy_maps.h"
+
+#include <bpf/bpf.h>
+
+#include <atomic>
+#include <cstring>
+#include <map>
+
+#include "common/errno_error.h"
+#include "probe/dev_encoding.h"
+
+namespace cmdgate::probe {
+namespace {
+
+static_assert(static_cast<uint8_t>(rules::KernelVerdict::kNone) == CG_VERDICT_NONE);
+static_assert(static_cast<uint8_t>(rules::KernelVerdict::kAllow) == CG_VERDICT_ALLOW);
+static_assert(static_cast<uint8_t>(rules::KernelVerdict::kAudit) == CG_VERDICT_AUDIT);
+static_assert(static_cast<uint8_t>(rules::KernelVerdict::kEvaluate) == CG_VERDICT_EVALUATE);
+static_assert(static_cast<uint8_t>(rules::KernelVerdict::kDeny) == CG_VERDICT_DENY);
+
+uint8_t raw(rules::KernelVerdict v) { return static_cast<uint8_t>(v); }
+
+template <typename T>
+void store(T& field, T value) {
+  std::atomic_ref<T>(field).store(value, std::memory_order_release);
+}
+
+// An LPM key for (slot, path). Exact paths keep their NUL so that only the whole string matches.
+// Paths too long for a key become their first CG_LPM_PATH_MAX bytes, which covers more than
+// asked: such entries must say evaluate.
+cg_path_key make_path_key(uint32_t slot, const rules::PathEntry& e, bool* truncated) {
+  cg_path_key key{};
+  key.slot = static_cast<__u8>(slot);
+  const size_t want = e.path.size() + (e.exact ? 1 : 0);
+  const size_t n = std::min<size_t>(want, CG_LPM_PATH_MAX);
+  std::memcpy(key.path, e.path.data(), std::min(n, e.path.size()));
+  key.prefixlen = static_cast<__u32>(8 * (1 + n));
+  *truncated = want > CG_LPM_PATH_MAX;
+  return key;
+}
+
+struct PathKeyLess {
+  bool operator()(const cg_path_key& a, const cg_path_key& b) const {
+    return std::memcmp(&a, &b, sizeof(a)) < 0;
+  }
+};
+
+}  // namespace
+
+Result<PublishStats> PolicyMaps::publish(const rules::KernelPolicy& policy, uint32_t generation) {
+  const uint32_t old_slot = active_slot();
+  const uint32_t slot = published_ ? (old_slot + 1) % CG_POLICY_SLOTS : old_slot;
+  PublishStats stats;
+
+  // Leftovers of a publish that failed half-way.
+  for (const auto& k : inode_keys_[slot]) {
+    bpf_map_delete_elem(probe_.rule_inodes_fd(), &k);
+  }
+  for (const auto& k : path_keys_[slot]) {
+    bpf_map_delete_elem(probe_.path_trie_fd(), &k);
+  }
+  inode_keys_[slot].clear();
+  path_keys_[slot].clear();
+
+  for (const auto& e : policy.inodes) {
+    cg_inode_slot_key key{};
+    key.dev = kernel_dev_from_user(e.file.dev);
+    key.ino = e.file.ino;
+    key.slot = slot;
+    cg_inode_verdict value{};
+    value.verdict = raw(e.verdict.verdict);
+    value.flags = e.verdict.check_path ? uint8_t{CG_VF_CHECK_PATH} : uint8_t{0};
+    if (bpf_map_update_elem(probe_.rule_inodes_fd(), &key, &value, BPF_ANY) != 0) {
+      return errno_error("writing a rule inode verdict");
+    }
+    inode_keys_[slot].push_back(key);
+  }
+  stats.inodes = policy.inodes.size();
+
+  // Two entries that collapse into one key (truncation) must agree, else the key evaluates.
+  std::map<cg_path_key, uint8_t, PathKeyLess> paths;
+  for (const auto& e : policy.paths) {
+    bool truncated = false;
+    const cg_path_key key = make_path_key(slot, e, &truncated);
+    const uint8_t v = truncated ? uint8_t{CG_VERDICT_EVALUATE} : raw(e.verdict);
+    auto [it, inserted] = paths.emplace(key, v);
+    if (!inserted && it->second != v) {
+      it->second = CG_VERDICT_EVALUATE;
+    }
+  }
+  for (const auto& [key, v] : paths) {
+    cg_path_verdict value{};
+    value.verdict = v;
+    if (bpf_map_update_elem(probe_.path_trie_fd(), &key, &value, BPF_ANY) != 0) {
+      return errno_error("writing a path verdict");
+    }
+    path_keys_[slot].push_back(key);
+  }
+  stats.paths = paths.size();
+
+  cg_policy_meta* meta = probe_.policy_meta(slot);
+  store(meta->generation, generation);
+  store(meta->default_verdict, raw(policy.default_verdict));
+  store(meta->memfd_verdict, raw(policy.memfd_verdict));
+  store(meta->deleted_verdict, raw(policy.deleted_verdict));
+  store(meta->script_verdict, raw(policy.script_verdict));
+  store(meta->has_paths, static_cast<__u8>(!paths.empty()));
+
+  if (!published_) {
+    published_ = true;
+    return stats;
+  }
+  store(probe_.control()->active_slot, slot);
+  if (auto s = wait_for_readers(); !s) {
+    return s.error();
+  }
+  for (const auto& k : inode_keys_[old_slot]) {
+    bpf_map_delete_elem(probe_.rule_inodes_fd(), &k);
+  }
+  for (const auto& k : path_keys_[old_slot]) {
+    bpf_map_delete_elem(probe_.path_trie_fd(), &k);
+  }
+  stats.removed = inode_keys_[old_slot].size() + path_keys_[old_slot].size();
+  inode_keys_[old_slot].clear();
+  path_keys_[old_slot].clear();
+  return stats;
+}
+
+Status PolicyMaps::learn(const rules::FileId& file, int64_t ctime_sec, uint32_t ctime_nsec,
+                         rules::InodeVerdict verdict, uint32_t generation) {
+  cg_inode_key key{};
+  key.dev = kernel_dev_from_user(file.dev);
+  key.ino = file.ino;
+  cg_learned_verdict value{};
+  value.ctime_sec = ctime_sec;
+  value.ctime_nsec = ctime_nsec;
+  value.generation = generation;
+  value.verdict = raw(verdict.verdict);
+  value.flags = verdict.check_path ? uint8_t{CG_VF_CHECK_PATH} : uint8_t{0};
+  if (bpf_map_update_elem(probe_.learned_fd(), &key, &value, BPF_ANY) != 0) {
+    return errno_error("writing a learned verdict");
+  }
+  return {};
+}
+
+Status PolicyMaps::wait_for_readers() {
+  const uint32_t zero = 0;
+  const int inner = probe_.barrier_inner_fd();
+  if (bpf_map_update_elem(probe_.rcu_barrier_fd(), &zero, &inner, BPF_ANY) != 0) {
+    return errno_error("waiting for BPF readers of the old policy");
+  }
+  return {};
+}
+
+void PolicyMaps::set_enabled(bool on) { store(probe_.control()->enabled, static_cast<__u8>(on)); }
+
+void PolicyMaps::set_delivery_failure(cg_delivery_failure mode) {
+  store(probe_.control()->delivery_failure, static_cast<__u8>(mode));
+}
+
+void PolicyMaps::set_stale_after(uint64_t ns) {
+  store(probe_.control()->stale_after_ns, static_cast<__u64>(ns));
+}
+
+void PolicyMaps::heartbeat(uint64_t monotonic_ns) {
+  store(probe_.control()->heartbeat_ns, static_cast<__u64>(monotonic_ns));
+}
+
+uint32_t PolicyMaps::active_slot() const {
+  return std::atomic_ref<__u32>(probe_.control()->active_slot).load(std::memory_order_acquire);
+}
+
+}  // namespace cmdgate::probe

@@ -1,0 +1,49 @@
+#pragma once
+// Writes compiled kernel policies into the BPF maps, double-buffered: the new policy goes into
+// the slot the kernel is not reading, one aligned store flips the slot, an RCU grace period
+// (forced through a map-of-maps update) waits out programs that still read the old slot, and
+// only then are the old entries deleted. Every exec is judged by one whole policy.
+
+#include <cstdint>
+#include <vector>
+
+#include "common/result.h"
+#include "probe/bpf_probe.h"
+#include "rules/kernel_policy.h"
+
+namespace cmdgate::probe {
+
+struct PublishStats {
+  size_t inodes = 0;
+  size_t paths = 0;
+  size_t removed = 0;
+};
+
+class PolicyMaps {
+ public:
+  explicit PolicyMaps(const BpfProbe& probe) : probe_(probe) {}
+
+  [[nodiscard]] Result<PublishStats> publish(const rules::KernelPolicy& policy,
+                                             uint32_t generation);
+
+  // A verdict the daemon derived for one file; valid while generation is active and the file's
+  // ctime does not move.
+  [[nodiscard]] Status learn(const rules::FileId& file, int64_t ctime_sec, uint32_t ctime_nsec,
+                             rules::InodeVerdict verdict, uint32_t generation);
+
+  void set_enabled(bool on);
+  void set_delivery_failure(cg_delivery_failure mode);
+  void set_stale_after(uint64_t ns);
+  void heartbeat(uint64_t monotonic_ns);
+  [[nodiscard]] uint32_t active_slot() const;
+
+ private:
+  [[nodiscard]] Status wait_for_readers();
+
+  const BpfProbe& probe_;
+  std::vector<cg_inode_slot_key> inode_keys_[CG_POLICY_SLOTS];
+  std::vector<cg_path_key> path_keys_[CG_POLICY_SLOTS];
+  bool published_ = false;
+};
+
+}  // namespace cmdgate::probe
