@@ -1,0 +1,452 @@
+#include "rules/kernel_verdicts.h"
+
+#include <fcntl.h>
+#include <re2/re2.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <set>
+
+#include "rules/glob.h"
+
+namespace cmdgate::rules {
+namespace {
+
+enum class Tri : uint8_t { kNo, kYes, kMaybe };
+
+Tri tri_or(Tri a, Tri b) {
+  if (a == Tri::kYes || b == Tri::kYes) {
+    return Tri::kYes;
+  }
+  return a == Tri::kNo && b == Tri::kNo ? Tri::kNo : Tri::kMaybe;
+}
+
+Tri tri_and(Tri a, Tri b) {
+  if (a == Tri::kNo || b == Tri::kNo) {
+    return Tri::kNo;
+  }
+  return a == Tri::kYes && b == Tri::kYes ? Tri::kYes : Tri::kMaybe;
+}
+
+Tri tri_of(bool b) { return b ? Tri::kYes : Tri::kNo; }
+
+struct Region {
+  std::string prefix;
+  bool exact = false;
+  friend auto operator<=>(const Region&, const Region&) = default;
+};
+
+enum class Identity : uint8_t {
+  kKnown,          // facts.file is the file
+  kNotRuleTarget,  // not any file an exact-path rule resolved to
+  kAnyScript,      // some #! script: only rule targets that are scripts could be it
+  kUnknown,
+};
+
+enum class PathKnowledge : uint8_t { kUnknown, kOutsideRegions, kInRegion };
+
+struct Facts {
+  Identity identity = Identity::kUnknown;
+  FileId file;
+  const Sha256* sha256 = nullptr;  // known content
+  PathKnowledge path = PathKnowledge::kUnknown;
+  const Region* region = nullptr;  // when kInRegion: the longest registered entry covering it
+  std::optional<uint8_t> kinds;    // known FileKind bits
+};
+
+// The outcome set of a three-valued first-match scan, collapsed to one kernel verdict.
+class Outcomes {
+ public:
+  void add(KernelVerdict v) {
+    switch (v) {
+      case KernelVerdict::kAllow:
+        allow_ = true;
+        break;
+      case KernelVerdict::kAudit:
+        audit_ = true;
+        break;
+      case KernelVerdict::kDeny:
+        deny_ = true;
+        break;
+      default:
+        evaluate_ = true;
+        break;
+    }
+  }
+  [[nodiscard]] KernelVerdict verdict() const {
+    if (evaluate_ || (deny_ && (allow_ || audit_))) {
+      return KernelVerdict::kEvaluate;
+    }
+    if (deny_) {
+      return KernelVerdict::kDeny;
+    }
+    return audit_ ? KernelVerdict::kAudit : KernelVerdict::kAllow;
+  }
+
+ private:
+  bool allow_ = false;
+  bool audit_ = false;
+  bool evaluate_ = false;
+  bool deny_ = false;
+};
+
+KernelVerdict outcome_class(Action a, Mode m) {
+  if (m == Mode::kMonitor && a >= Action::kAsk) {
+    return KernelVerdict::kAudit;
+  }
+  switch (a) {
+    case Action::kAllow:
+      return KernelVerdict::kAllow;
+    case Action::kAudit:
+      return KernelVerdict::kAudit;
+    case Action::kAsk:
+      return KernelVerdict::kEvaluate;
+    case Action::kDeny:
+      return KernelVerdict::kDeny;
+  }
+  return KernelVerdict::kEvaluate;
+}
+
+}  // namespace
+
+class Analyzer {
+ public:
+  Analyzer(const Policy& policy, const ShebangProbe* is_script, std::set<Region> regions)
+      : policy_(policy),
+        rules_(policy.rule_set()),
+        resolved_(policy.resolved_paths()),
+        regions_(std::move(regions)) {
+    for (const auto& rule_paths : resolved_) {
+      for (const auto& rp : rule_paths) {
+        if (rp.id) {
+          targets_.insert(*rp.id);
+          if (is_script != nullptr && (*is_script)(rp.canonical)) {
+            script_targets_.insert(*rp.id);
+          }
+        }
+      }
+    }
+  }
+
+  [[nodiscard]] KernelVerdict scan(const Facts& f) {
+    Outcomes out;
+    for (size_t i = 0; i < rules_.rules.size(); ++i) {
+      const Rule& r = rules_.rules[i];
+      const Tri t = rule_matches(i, r, f);
+      if (t == Tri::kNo) {
+        continue;
+      }
+      out.add(outcome_class(r.action, r.mode.value_or(rules_.mode)));
+      if (t == Tri::kYes) {
+        return out.verdict();
+      }
+    }
+    out.add(outcome_class(rules_.default_action, rules_.mode));
+    return out.verdict();
+  }
+
+  [[nodiscard]] InodeVerdict inode_verdict(Facts f) {
+    f.path = PathKnowledge::kOutsideRegions;
+    const KernelVerdict outside = scan(f);
+    bool check_path = false;
+    if (!regions_.empty()) {
+      f.path = PathKnowledge::kUnknown;
+      check_path = scan(f) != outside;
+    }
+    return {outside, check_path};
+  }
+
+  [[nodiscard]] const std::set<FileId>& targets() const { return targets_; }
+  [[nodiscard]] const std::set<Region>& regions() const { return regions_; }
+
+ private:
+  Tri rule_matches(size_t index, const Rule& r, const Facts& f) {
+    const Match& m = r.match;
+    Tri t = Tri::kYes;
+    if (!m.paths.empty()) {
+      t = tri_and(t, exact_paths(resolved_[index], f));
+    }
+    if (t != Tri::kNo && !m.path_globs.empty()) {
+      t = tri_and(t, globs(m.path_globs, f));
+    }
+    if (t != Tri::kNo && !m.sha256.empty()) {
+      t = tri_and(t, f.sha256 == nullptr
+                         ? Tri::kMaybe
+                         : tri_of(std::find(m.sha256.begin(), m.sha256.end(), *f.sha256) !=
+                                  m.sha256.end()));
+    }
+    if (t != Tri::kNo && m.file_kinds != 0) {
+      t = tri_and(t, f.kinds ? tri_of((*f.kinds & m.file_kinds) != 0) : Tri::kMaybe);
+    }
+    if (t != Tri::kNo && m.has_context_predicate()) {
+      t = tri_and(t, Tri::kMaybe);
+    }
+    return t;
+  }
+
+  Tri exact_paths(const std::vector<ResolvedPath>& paths, const Facts& f) const {
+    Tri any = Tri::kNo;
+    for (const ResolvedPath& rp : paths) {
+      Tri by_id = Tri::kNo;
+      if (rp.id) {
+        switch (f.identity) {
+          case Identity::kKnown:
+            by_id = tri_of(*rp.id == f.file);
+            break;
+          case Identity::kNotRuleTarget:
+            by_id = Tri::kNo;
+            break;
+          case Identity::kAnyScript:
+            by_id = script_targets_.contains(*rp.id) ? Tri::kMaybe : Tri::kNo;
+            break;
+          case Identity::kUnknown:
+            by_id = Tri::kMaybe;
+            break;
+        }
+      }
+      Tri by_name = Tri::kNo;
+      switch (f.path) {
+        case PathKnowledge::kUnknown:
+          by_name = Tri::kMaybe;
+          break;
+        case PathKnowledge::kOutsideRegions:
+          by_name = Tri::kNo;  // every exact path is a region of its own
+          break;
+        case PathKnowledge::kInRegion:
+          by_name = tri_of(f.region->exact &&
+                           (f.region->prefix == rp.canonical || f.region->prefix == rp.text));
+          break;
+      }
+      any = tri_or(any, tri_or(by_id, by_name));
+      if (any == Tri::kYes) {
+        break;
+      }
+    }
+    return any;
+  }
+
+  Tri globs(const std::vector<std::string>& globs, const Facts& f) {
+    Tri any = Tri::kNo;
+    for (const std::string& g : globs) {
+      Tri t = Tri::kNo;
+      switch (f.path) {
+        case PathKnowledge::kUnknown:
+          t = Tri::kMaybe;
+          break;
+        case PathKnowledge::kOutsideRegions:
+          t = Tri::kNo;  // every glob's literal prefix is a region
+          break;
+        case PathKnowledge::kInRegion:
+          if (f.region->exact) {
+            const RE2* re = regex_for(g);
+            t = re == nullptr ? Tri::kMaybe : tri_of(RE2::FullMatch(f.region->prefix, *re));
+          } else if (f.region->prefix.starts_with(glob_literal_prefix(g))) {
+            t = glob_is_pure_prefix(g) ? Tri::kYes : Tri::kMaybe;
+          }
+          break;
+      }
+      any = tri_or(any, t);
+      if (any == Tri::kYes) {
+        break;
+      }
+    }
+    return any;
+  }
+
+  const RE2* regex_for(const std::string& glob) {
+    auto it = regex_cache_.find(glob);
+    if (it == regex_cache_.end()) {
+      auto re = glob_to_regex(glob);
+      std::unique_ptr<RE2> compiled;
+      if (re) {
+        compiled = std::make_unique<RE2>(*re);
+      }
+      it = regex_cache_.emplace(glob, std::move(compiled)).first;
+    }
+    return it->second.get();
+  }
+
+  const Policy& policy_;
+  const RuleSet& rules_;
+  const std::vector<std::vector<ResolvedPath>>& resolved_;
+  std::set<Region> regions_;
+  std::set<FileId> targets_;
+  std::set<FileId> script_targets_;
+  std::map<std::string, std::unique_ptr<RE2>> regex_cache_;
+};
+
+namespace {
+
+std::set<Region> collect_regions(const Policy& policy) {
+  std::set<Region> regions;
+  const RuleSet& rs = policy.rule_set();
+  for (size_t i = 0; i < rs.rules.size(); ++i) {
+    for (const ResolvedPath& rp : policy.resolved_paths()[i]) {
+      regions.insert({rp.canonical, true});
+      regions.insert({rp.text, true});
+    }
+    for (const std::string& g : rs.rules[i].match.path_globs) {
+      regions.insert({glob_literal_prefix(g), false});
+    }
+  }
+  return regions;
+}
+
+}  // namespace
+
+bool file_starts_with_shebang(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return false;
+  }
+  char head[2] = {};
+  const bool script = ::pread(fd, head, sizeof(head), 0) == 2 && head[0] == '#' && head[1] == '!';
+  ::close(fd);
+  return script;
+}
+
+KernelVerdict kernel_class(const Decision& d) { return outcome_class(d.action, d.mode); }
+
+KernelVerdicts::KernelVerdicts(const Policy& policy, const ShebangProbe& is_script)
+    : analyzer_(std::make_unique<Analyzer>(policy, &is_script, collect_regions(policy))) {}
+
+KernelVerdicts::~KernelVerdicts() = default;
+
+KernelPolicy KernelVerdicts::policy() const {
+  Analyzer& a = *analyzer_;
+  KernelPolicy kp;
+
+  Facts memfd;
+  memfd.identity = Identity::kNotRuleTarget;  // a memfd is a fresh inode no path names
+  memfd.kinds = kFileMemfd;
+  kp.memfd_verdict = a.scan(memfd);
+
+  Facts deleted;
+  deleted.identity = Identity::kUnknown;  // could be a rule's file, unlinked since
+  deleted.kinds = kFileDeleted;
+  kp.deleted_verdict = a.scan(deleted);
+
+  Facts script;
+  script.identity = Identity::kAnyScript;
+  script.kinds = 0;
+  kp.script_verdict = a.scan(script);
+
+  Facts outside;
+  outside.identity = Identity::kNotRuleTarget;
+  outside.path = PathKnowledge::kOutsideRegions;
+  outside.kinds = 0;
+  kp.default_verdict = a.scan(outside);
+
+  for (const Region& r : a.regions()) {
+    Facts in = outside;
+    in.path = PathKnowledge::kInRegion;
+    in.region = &r;
+    kp.paths.push_back({r.prefix, r.exact, a.scan(in)});
+  }
+
+  for (const FileId& id : a.targets()) {
+    Facts f;
+    f.identity = Identity::kKnown;
+    f.file = id;
+    f.kinds = 0;
+    kp.inodes.push_back({id, a.inode_verdict(f)});
+  }
+  return kp;
+}
+
+InodeVerdict KernelVerdicts::learned(const FileId& file, const Sha256* sha256) const {
+  Facts f;
+  f.identity = Identity::kKnown;
+  f.file = file;
+  f.sha256 = sha256;
+  f.kinds = 0;
+  const InodeVerdict v = analyzer_->inode_verdict(f);
+  if (v.verdict == KernelVerdict::kEvaluate) {
+    return {KernelVerdict::kEvaluate, false};
+  }
+  return v;
+}
+
+KernelVerdict simulate_kernel(const KernelPolicy& kp, const KernelFacts& facts) {
+  KernelVerdict v = KernelVerdict::kNone;
+  if ((facts.file_kinds & kFileMemfd) && kp.memfd_verdict != KernelVerdict::kNone) {
+    v = kp.memfd_verdict;
+  } else if ((facts.file_kinds & kFileDeleted) && kp.deleted_verdict != KernelVerdict::kNone) {
+    v = kp.deleted_verdict;
+  } else {
+    bool check_path = false;
+    if (facts.learned) {
+      v = facts.learned->verdict;
+      check_path = facts.learned->check_path;
+    } else {
+      for (const InodeEntry& e : kp.inodes) {
+        if (e.file == facts.file) {
+          v = e.verdict.verdict;
+          check_path = e.verdict.check_path;
+          break;
+        }
+      }
+    }
+    if (!kp.paths.empty() && (v == KernelVerdict::kNone || check_path)) {
+      // The trie compares at most kLpm bytes of path + NUL; longer keys were cut and evaluate.
+      constexpr size_t kLpm = 255;
+      std::string key = facts.path;
+      key.push_back('\0');
+      key.resize(std::min(key.size(), kLpm));
+      size_t best_len = 0;
+      bool found = false;
+      KernelVerdict best = KernelVerdict::kNone;
+      for (const PathEntry& e : kp.paths) {
+        std::string entry = e.path;
+        if (e.exact) {
+          entry.push_back('\0');
+        }
+        KernelVerdict ev = e.verdict;
+        if (entry.size() > kLpm) {
+          entry.resize(kLpm);
+          ev = KernelVerdict::kEvaluate;
+        }
+        if (!key.starts_with(entry)) {
+          continue;
+        }
+        if (!found || entry.size() > best_len) {
+          best_len = entry.size();
+          best = ev;
+          found = true;
+        } else if (entry.size() == best_len && ev != best) {
+          best = KernelVerdict::kEvaluate;
+        }
+      }
+      if (found) {
+        v = v == KernelVerdict::kNone ? best : KernelVerdict::kEvaluate;
+      }
+    }
+    if (v == KernelVerdict::kNone) {
+      v = kp.default_verdict;
+    }
+  }
+  if (facts.script) {
+    v = std::max(v, kp.script_verdict);
+  }
+  return v;
+}
+
+const char* to_string(KernelVerdict v) {
+  switch (v) {
+    case KernelVerdict::kNone:
+      return "none";
+    case KernelVerdict::kAllow:
+      return "allow";
+    case KernelVerdict::kAudit:
+      return "audit";
+    case KernelVerdict::kEvaluate:
+      return "evaluate";
+    case KernelVerdict::kDeny:
+      return "deny";
+  }
+  return "?";
+}
+
+}  // namespace cmdgate::rules

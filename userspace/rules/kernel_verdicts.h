@@ -1,0 +1,66 @@
+#pragma once
+// Derives what the kernel may decide alone from a compiled policy.
+//
+// The BPF lookup (bpf/progs/exec.bpf.c) is: memfd/deleted class verdict; else the learned entry
+// for the file's (device, inode), else its rule entry; when that is missing or has check_path,
+// the longest path entry covering the resolved path; else the default. Script execs take the
+// stricter of that and the script verdict.
+//
+// Each verdict below is computed by a three-valued first-match scan over the rules under what the
+// kernel knows at that step (file identity, path region, file kind); argv, user, ancestry, tty
+// and cgroup are always unknown. Outcomes that are certain give an exact verdict; anything else
+// gives kEvaluate, so the kernel never decides an exec the policy would decide differently.
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "rules/kernel_policy.h"
+#include "rules/policy.h"
+
+namespace cmdgate::rules {
+
+// True when the file at path starts with "#!": only such a file can be the script of a script
+// exec, so an exact-path rule naming a binary cannot match one.
+using ShebangProbe = std::function<bool(const std::string& path)>;
+
+[[nodiscard]] bool file_starts_with_shebang(const std::string& path);
+
+class Analyzer;  // kernel_verdicts.cpp
+
+// Built once per policy snapshot (it indexes the rules' file targets and path regions); not
+// thread-safe. The policy must outlive it.
+class KernelVerdicts {
+ public:
+  explicit KernelVerdicts(const Policy& policy,
+                          const ShebangProbe& is_script = file_starts_with_shebang);
+  ~KernelVerdicts();
+  KernelVerdicts(const KernelVerdicts&) = delete;
+  KernelVerdicts& operator=(const KernelVerdicts&) = delete;
+
+  [[nodiscard]] KernelPolicy policy() const;
+
+  // The verdict for one file the daemon has evaluated and whose hash it may know; kEvaluate when
+  // the kernel cannot take it alone (then nothing is worth learning).
+  [[nodiscard]] InodeVerdict learned(const FileId& file, const Sha256* sha256) const;
+
+ private:
+  std::unique_ptr<Analyzer> analyzer_;
+};
+
+// The kernel's lookup, in user space: what the BPF program would conclude for an exec. Used by
+// tests to check that every exact verdict agrees with the full evaluation.
+struct KernelFacts {
+  FileId file;
+  std::string path;
+  uint8_t file_kinds = 0;  // FileKind bits
+  bool script = false;
+  std::optional<InodeVerdict> learned;  // a learned entry for this exact file, if any
+};
+[[nodiscard]] KernelVerdict simulate_kernel(const KernelPolicy& kp, const KernelFacts& facts);
+
+// The class an evaluated decision falls in, as the kernel names them.
+[[nodiscard]] KernelVerdict kernel_class(const Decision& d);
+
+}  // namespace cmdgate::rules
