@@ -1,0 +1,191 @@
+#include "config/config_file.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+#include "rules/duration.h"
+
+namespace cmdgate {
+namespace {
+
+std::string where(std::string_view origin, const toml::source_region& src) {
+  return fmt::format("{}:{}:{}", origin, src.begin.line, src.begin.column);
+}
+
+class Reader {
+ public:
+  explicit Reader(std::string_view origin) : origin_(origin) {}
+
+  Error error(const toml::node& n, std::string_view key, std::string_view what) const {
+    return Error::format("{}: key '{}': {}", where(origin_, n.source()), key, what);
+  }
+
+  Status check_keys(const toml::table& t, std::string_view section,
+                    const std::set<std::string_view>& known) const {
+    for (const auto& [k, v] : t) {
+      if (!known.contains(k.str())) {
+        const std::string full = section.empty() ? std::string(k.str())
+                                                 : fmt::format("{}.{}", section, k.str());
+        return Error::format("{}: unknown setting '{}'", where(origin_, k.source()), full);
+      }
+    }
+    return {};
+  }
+
+  Result<std::string> string(const toml::node& n, std::string_view key) const {
+    if (auto s = n.value<std::string>()) {
+      return *s;
+    }
+    return error(n, key, "expected a string");
+  }
+
+  Result<std::string> choice(const toml::node& n, std::string_view key,
+                             std::initializer_list<std::string_view> allowed) const {
+    auto s = string(n, key);
+    if (!s) {
+      return s;
+    }
+    for (auto a : allowed) {
+      if (*s == a) {
+        return s;
+      }
+    }
+    std::string list;
+    for (auto a : allowed) {
+      list += fmt::format("{}'{}'", list.empty() ? "" : ", ", a);
+    }
+    return error(n, key, fmt::format("'{}' is not one of {}", *s, list));
+  }
+
+  Result<std::chrono::milliseconds> duration(const toml::node& n, std::string_view key) const {
+    auto s = string(n, key);
+    if (!s) {
+      return s.error();
+    }
+    auto d = rules::parse_duration(*s);
+    if (!d) {
+      return error(n, key, d.error().message);
+    }
+    return *d;
+  }
+
+  Result<std::vector<std::string>> strings(const toml::node& n, std::string_view key) const {
+    std::vector<std::string> out;
+    if (n.is_string()) {
+      out.push_back(*n.value<std::string>());
+      return out;
+    }
+    const toml::array* arr = n.as_array();
+    if (arr == nullptr || arr->empty()) {
+      return error(n, key, "expected a string or a non-empty array of strings");
+    }
+    for (const auto& e : *arr) {
+      auto s = string(e, key);
+      if (!s) {
+        return s.error();
+      }
+      out.push_back(std::move(*s));
+    }
+    return out;
+  }
+
+ private:
+  std::string_view origin_;
+};
+
+#define CG_TRY(var, expr)        \
+  auto var = (expr);             \
+  if (!var) {                    \
+    return var.error();          \
+  }
+
+Status apply_kernel(const Reader& r, const toml::table& t, DaemonConfig& c) {
+  if (auto s = r.check_keys(t, "kernel",
+                            {"ringbuf_size", "delivery_failure", "daemon_stale_after", "pin_dir"});
+      !s) {
+    return s;
+  }
+  if (const toml::node* n = t.get("ringbuf_size")) {
+    auto v = n->value<int64_t>();
+    if (!v || *v < 4096 || *v > (int64_t{1} << 30) || (*v & (*v - 1)) != 0) {
+      return r.error(*n, "kernel.ringbuf_size", "expected a power of two from 4096 to 2^30");
+    }
+    c.ringbuf_bytes = static_cast<uint32_t>(*v);
+  }
+  if (const toml::node* n = t.get("delivery_failure")) {
+    CG_TRY(v, r.choice(*n, "kernel.delivery_failure", {"kill", "hold"}));
+    c.delivery_failure = *v == "hold" ? CG_FAIL_HOLD : CG_FAIL_KILL;
+  }
+  if (const toml::node* n = t.get("daemon_stale_after")) {
+    CG_TRY(v, r.duration(*n, "kernel.daemon_stale_after"));
+    c.daemon_stale_after = *v;
+  }
+  if (const toml::node* n = t.get("pin_dir")) {
+    CG_TRY(v, r.string(*n, "kernel.pin_dir"));
+    c.pin_dir = *v;
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<DaemonConfig> parse_config(std::string_view text, std::string_view origin,
+                                  DaemonConfig c) {
+  toml::parse_result parsed = toml::parse(text, origin);
+  if (!parsed) {
+    const auto& e = parsed.error();
+    return Error::format("{}: {}", where(origin, e.source()), e.description());
+  }
+  const toml::table& t = parsed.table();
+  Reader r(origin);
+  if (auto s = r.check_keys(t, "", {"rules", "mode", "audit_log", "log_level", "on_shutdown",
+                                    "kernel"});
+      !s) {
+    return s.error();
+  }
+  if (const toml::node* n = t.get("rules")) {
+    CG_TRY(v, r.strings(*n, "rules"));
+    c.rule_paths = std::move(*v);
+  }
+  if (const toml::node* n = t.get("mode")) {
+    CG_TRY(v, r.choice(*n, "mode", {"enforce", "monitor"}));
+    c.mode_override = *v == "monitor" ? rules::Mode::kMonitor : rules::Mode::kEnforce;
+  }
+  if (const toml::node* n = t.get("audit_log")) {
+    CG_TRY(v, r.string(*n, "audit_log"));
+    c.audit_log = *v;
+  }
+  if (const toml::node* n = t.get("log_level")) {
+    CG_TRY(v, r.choice(*n, "log_level", {"trace", "debug", "info", "warn", "error"}));
+    c.log_level = *v;
+  }
+  if (const toml::node* n = t.get("on_shutdown")) {
+    CG_TRY(v, r.choice(*n, "on_shutdown", {"deny", "allow"}));
+    c.on_shutdown = *v == "allow" ? rules::Action::kAllow : rules::Action::kDeny;
+  }
+  if (const toml::node* n = t.get("kernel")) {
+    const toml::table* k = n->as_table();
+    if (k == nullptr) {
+      return r.error(*n, "kernel", "expected a table");
+    }
+    if (auto s = apply_kernel(r, *k, c); !s) {
+      return s.error();
+    }
+  }
+  return c;
+}
+
+Result<DaemonConfig> load_config(const std::string& path, DaemonConfig base) {
+  std::ifstream f(path);
+  if (!f) {
+    return Error::format("cannot read config {}", path);
+  }
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return parse_config(ss.str(), path, std::move(base));
+}
+
+}  // namespace cmdgate

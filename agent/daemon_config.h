@@ -1,0 +1,31 @@
+#pragma once
+// Every setting of cmdgated, with its default. Filled from /etc/cmdgate/cmdgate.toml
+// (config/config_file.h) and then from command-line flags, which win.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "probe/abi_check.h"
+#include "rules/model.h"
+
+namespace cmdgate {
+
+struct DaemonConfig {
+  std::vector<std::string> rule_paths;
+  std::optional<rules::Mode> mode_override;
+  std::string audit_log = "/var/log/cmdgate/decisions.jsonl";
+  std::string log_level = "info";
+
+  uint32_t ringbuf_bytes = CG_DEFAULT_RINGBUF_BYTES;
+  cg_delivery_failure delivery_failure = CG_FAIL_KILL;
+  std::chrono::milliseconds daemon_stale_after{5000};
+  std::string pin_dir = "/sys/fs/bpf/cmdgate";
+  rules::Action on_shutdown = rules::Action::kDeny;
+
+  std::chrono::milliseconds tick{50};  // audit drain, heartbeat and deadline resolution
+};
+
+}  // namespace cmdgate

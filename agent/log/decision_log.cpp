@@ -1,0 +1,37 @@
+#include "log/decision_log.h"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "log/json_serializer.h"
+
+namespace cmdgate {
+
+Result<std::unique_ptr<FileLineWriter>> FileLineWriter::open(const std::string& path) {
+  std::error_code ec;
+  const auto dir = std::filesystem::path(path).parent_path();
+  if (!dir.empty()) {
+    std::filesystem::create_directories(dir, ec);
+  }
+  try {
+    auto sink = std::make_shared<spdlog::sinks::basic_file_sink_st>(path, false);
+    auto w = std::unique_ptr<FileLineWriter>(new FileLineWriter());
+    w->logger_ = std::make_shared<spdlog::logger>("decisions", std::move(sink));
+    w->logger_->set_pattern("%v");
+    w->logger_->set_level(spdlog::level::info);
+    w->logger_->flush_on(spdlog::level::info);
+    return w;
+  } catch (const spdlog::spdlog_ex& ex) {
+    return Error::format("opening decision log {}: {}", path, ex.what());
+  }
+}
+
+void FileLineWriter::write(std::string_view line) { logger_->info("{}", line); }
+
+void FileLineWriter::flush() { logger_->flush(); }
+
+void DecisionLog::record(const DecisionRecord& r) { writer_->write(to_json_line(r)); }
+
+}  // namespace cmdgate

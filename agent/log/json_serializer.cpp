@@ -1,0 +1,141 @@
+#include "log/json_serializer.h"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+
+#include "probe/abi_check.h"
+
+namespace cmdgate {
+namespace {
+
+using nlohmann::json;
+
+json flag_names(uint32_t flags) {
+  static constexpr std::pair<uint32_t, const char*> kNames[] = {
+      {CG_EXEC_TTY, "tty"},
+      {CG_EXEC_SCRIPT, "script"},
+      {CG_EXEC_MEMFD, "memfd"},
+      {CG_EXEC_DELETED, "deleted"},
+      {CG_EXEC_ARGS_TRUNCATED, "args_truncated"},
+      {CG_EXEC_PATH_TRUNCATED, "path_truncated"},
+      {CG_EXEC_FILENAME_TRUNCATED, "filename_truncated"},
+      {CG_EXEC_PARKED, "parked"},
+      {CG_EXEC_KILLED, "killed"},
+      {CG_EXEC_FAILSAFE, "failsafe"},
+      {CG_EXEC_SIGNAL_FAILED, "signal_failed"},
+      {CG_EXEC_LINEAGE_FROM_TASK, "lineage_from_task"},
+      {CG_EXEC_DAEMON_STALE, "daemon_stale"},
+  };
+  json out = json::array();
+  for (const auto& [bit, name] : kNames) {
+    if (flags & bit) {
+      out.push_back(name);
+    }
+  }
+  return out;
+}
+
+std::string utc_now() {
+  const auto now = std::chrono::system_clock::now();
+  const auto us =
+      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
+  const std::time_t secs = static_cast<std::time_t>(us / 1000000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  return fmt::format("{}.{:06}Z", buf, us % 1000000);
+}
+
+}  // namespace
+
+const char* to_string(DecidedBy d) {
+  switch (d) {
+    case DecidedBy::kKernel:
+      return "kernel";
+    case DecidedBy::kDaemon:
+      return "daemon";
+    case DecidedBy::kFailsafe:
+      return "failsafe";
+    case DecidedBy::kTimeout:
+      return "timeout";
+    case DecidedBy::kShutdown:
+      return "shutdown";
+    case DecidedBy::kGone:
+      return "gone";
+  }
+  return "?";
+}
+
+std::string to_json_line(const DecisionRecord& r) {
+  const ExecEvent& e = *r.event;
+  json j;
+  j["time"] = utc_now();
+  j["type"] = "exec";
+  j["pid"] = e.pid;
+  j["tgid"] = e.tgid;
+  j["ppid"] = e.ppid;
+  j["sid"] = e.sid;
+  j["uid"] = e.uid;
+  j["euid"] = e.euid;
+  j["gid"] = e.gid;
+  j["comm"] = e.comm;
+  j["exe"] = e.path;
+  j["dev"] = e.file.dev;
+  j["ino"] = e.file.ino;
+  if (r.input != nullptr) {
+    j["argv"] = json(std::vector<std::string_view>(r.input->argv.begin(), r.input->argv.end()));
+  } else {
+    j["argv"] = e.argv;
+  }
+  if (e.has(CG_EXEC_SCRIPT)) {
+    j["script"] = {{"filename", e.filename}, {"interpreter", e.interp}};
+    if (r.input != nullptr && !r.input->script_path.empty()) {
+      j["script"]["path"] = r.input->script_path;
+    }
+  }
+  json lineage = json::array();
+  for (size_t i = 0; i < e.lineage.size(); ++i) {
+    json a = {{"tgid", e.lineage[i].tgid}, {"comm", e.lineage[i].comm}};
+    if (r.input != nullptr && i < r.input->lineage_paths.size() &&
+        !r.input->lineage_paths[i].empty()) {
+      a["exe"] = r.input->lineage_paths[i];
+    }
+    lineage.push_back(std::move(a));
+  }
+  j["lineage"] = std::move(lineage);
+  j["cgroup_id"] = e.cgroup_id;
+  if (r.input != nullptr && !r.input->cgroup.empty()) {
+    j["cgroup"] = r.input->cgroup;
+  }
+  j["kernel_verdict"] = rules::to_string(e.verdict);
+  j["flags"] = flag_names(e.flags);
+  j["generation"] = e.generation;
+  j["decided_by"] = to_string(r.decided_by);
+  j["outcome"] = r.outcome;
+  if (r.judgement != nullptr) {
+    const rules::Decision& d = r.judgement->decision;
+    j["rule"] = d.rule != nullptr ? json(d.rule->id) : json(nullptr);
+    j["action"] = rules::to_string(d.action);
+    j["mode"] = rules::to_string(d.mode);
+    if (r.judgement->interpreter && r.judgement->interpreter->rule != nullptr) {
+      j["interpreter_rule"] = r.judgement->interpreter->rule->id;
+    }
+  } else {
+    j["rule"] = nullptr;
+  }
+  if (r.request_id) {
+    j["request"] = *r.request_id;
+  }
+  j["latency_us"] = static_cast<double>(r.latency_ns) / 1000.0;
+  if (r.waited_ns) {
+    j["waited_ms"] = static_cast<double>(r.waited_ns) / 1e6;
+  }
+  if (r.input != nullptr && !r.input->gaps.empty()) {
+    j["gaps"] = r.input->gaps;
+  }
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace cmdgate

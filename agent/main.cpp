@@ -1,0 +1,80 @@
+// cmdgated: the cmdgate enforcement daemon. Runs in the foreground; human-readable log on stderr,
+// one JSON line per decision in the decision log. Settings come from --config (TOML), then from
+// flags, which win.
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "config/config_file.h"
+#include "daemon.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"cmdgated: decides, for every execve, whether the program may run"};
+  std::string config_path;
+  std::vector<std::string> rule_paths;
+  std::string audit_log, mode, delivery_failure, on_shutdown, pin_dir, log_level;
+  uint32_t ringbuf_bytes = 0;
+  app.add_option("--config", config_path, "Daemon configuration (TOML)");
+  app.add_option("--rules", rule_paths, "Rules file or directory (repeatable)");
+  app.add_option("--audit-log", audit_log,
+                 "Decision log, JSON lines (default /var/log/cmdgate/decisions.jsonl)");
+  app.add_option("--mode", mode, "Override the mode of every rule")
+      ->check(CLI::IsMember({"monitor", "enforce"}));
+  app.add_option("--ringbuf-size", ringbuf_bytes, "Ring buffer bytes, a power of two (default 4 MiB)");
+  app.add_option("--delivery-failure", delivery_failure,
+                 "An exec that needs the daemon when it cannot be told: kill (default) | hold")
+      ->check(CLI::IsMember({"kill", "hold"}));
+  app.add_option("--on-shutdown", on_shutdown,
+                 "What parked processes get when the daemon stops: deny (default) | allow")
+      ->check(CLI::IsMember({"deny", "allow"}));
+  app.add_option("--pin-dir", pin_dir,
+                 "bpffs directory for state that outlives the daemon, '' to disable "
+                 "(default /sys/fs/bpf/cmdgate)");
+  app.add_option("--log-level", log_level, "trace | debug | info (default) | warn | error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  CLI11_PARSE(app, argc, argv);
+
+  spdlog::set_default_logger(spdlog::stderr_color_st("cmdgated"));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ cmdgated: %v");
+
+  cmdgate::DaemonConfig config;
+  if (!config_path.empty()) {
+    auto loaded = cmdgate::load_config(config_path);
+    if (!loaded) {
+      spdlog::critical("{}", loaded.error().message);
+      return 2;
+    }
+    config = std::move(*loaded);
+  }
+  if (!rule_paths.empty()) {
+    config.rule_paths = rule_paths;
+  }
+  if (app.count("--audit-log")) config.audit_log = audit_log;
+  if (app.count("--mode")) {
+    config.mode_override =
+        mode == "monitor" ? cmdgate::rules::Mode::kMonitor : cmdgate::rules::Mode::kEnforce;
+  }
+  if (app.count("--ringbuf-size")) config.ringbuf_bytes = ringbuf_bytes;
+  if (app.count("--delivery-failure")) {
+    config.delivery_failure = delivery_failure == "hold" ? CG_FAIL_HOLD : CG_FAIL_KILL;
+  }
+  if (app.count("--on-shutdown")) {
+    config.on_shutdown =
+        on_shutdown == "allow" ? cmdgate::rules::Action::kAllow : cmdgate::rules::Action::kDeny;
+  }
+  if (app.count("--pin-dir")) config.pin_dir = pin_dir;
+  if (app.count("--log-level")) config.log_level = log_level;
+  if (config.rule_paths.empty()) {
+    spdlog::critical("no rules: pass --rules PATH or set 'rules' in the config file");
+    return 2;
+  }
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+
+  auto daemon = cmdgate::Daemon::create(config);
+  if (!daemon) {
+    spdlog::critical("{}", daemon.error().message);
+    return 1;
+  }
+  return (*daemon)->run();
+}

@@ -1,0 +1,49 @@
+#pragma once
+// Parked processes waiting for a decision. Each has a deadline and leaves the table exactly once
+// (take*), so exactly one verdict is ever applied to it.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "kernel/process_control.h"
+#include "pipeline/decider.h"
+#include "pipeline/records.h"
+
+namespace cmdgate {
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+struct PendingRequest {
+  uint64_t id = 0;
+  ProcessHandle process;
+  ExecEvent event;
+  std::shared_ptr<const rules::Policy> policy;  // keeps judgement.decision.rule alive
+  Judgement judgement;
+  SteadyTime deadline;
+};
+
+class PendingTable {
+ public:
+  uint64_t add(PendingRequest r);
+  [[nodiscard]] const PendingRequest* find(uint64_t id) const;
+  [[nodiscard]] std::optional<PendingRequest> take(uint64_t id);
+  [[nodiscard]] std::optional<PendingRequest> take_exec(uint32_t tgid, uint64_t exec_id);
+  [[nodiscard]] std::vector<PendingRequest> take_expired(SteadyTime now);
+  [[nodiscard]] std::vector<PendingRequest> take_all();
+  [[nodiscard]] bool contains_exec(uint32_t tgid, uint64_t exec_id) const;
+  [[nodiscard]] std::optional<SteadyTime> next_deadline() const;
+  [[nodiscard]] size_t size() const { return by_id_.size(); }
+  [[nodiscard]] std::vector<const PendingRequest*> list() const;
+
+ private:
+  uint64_t next_id_ = 1;
+  std::map<uint64_t, PendingRequest> by_id_;
+  std::multimap<SteadyTime, uint64_t> by_deadline_;
+  std::map<std::pair<uint32_t, uint64_t>, uint64_t> by_exec_;
+};
+
+}  // namespace cmdgate

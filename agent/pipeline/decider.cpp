@@ -1,0 +1,70 @@
+#include "pipeline/decider.h"
+
+#include "probe/abi_check.h"
+
+namespace cmdgate {
+
+using rules::Action;
+using rules::KernelVerdict;
+
+const char* to_string(Response r) {
+  switch (r) {
+    case Response::kNone:
+      return "none";
+    case Response::kResume:
+      return "resume";
+    case Response::kKill:
+      return "kill";
+    case Response::kPark:
+      return "park";
+  }
+  return "?";
+}
+
+Judgement decide(const ExecEvent& e, const EvalInput& in, const rules::Policy& policy) {
+  Judgement j;
+  const rules::Decision exe = policy.evaluate(in.exe);
+  if (in.script) {
+    j.decision = rules::combine_script(policy.evaluate(*in.script), exe);
+    j.interpreter = exe;
+  } else {
+    j.decision = exe;
+  }
+
+  const Action effect = j.decision.effect();
+  const bool parked = e.has(CG_EXEC_PARKED);
+  const bool killed = e.has(CG_EXEC_KILLED) && !e.has(CG_EXEC_SIGNAL_FAILED);
+
+  if (parked) {
+    switch (effect) {
+      case Action::kAllow:
+      case Action::kAudit:
+        j.response = Response::kResume;
+        break;
+      case Action::kDeny:
+        j.response = Response::kKill;
+        break;
+      case Action::kAsk: {
+        const rules::Rule* r = j.decision.rule;
+        const rules::RuleSet& rs = policy.rule_set();
+        j.response = Response::kPark;
+        j.ask_timeout = r && r->ask_timeout ? *r->ask_timeout : rs.ask_timeout;
+        j.timeout_action = r && r->timeout_action ? *r->timeout_action : rs.timeout_action;
+        break;
+      }
+    }
+  } else if (!killed && (e.verdict == KernelVerdict::kEvaluate ||
+                         e.verdict == KernelVerdict::kDeny) &&
+             effect >= Action::kAsk) {
+    // The kernel could not stop or kill it (signal failed): it may be running. It cannot be
+    // parked after the fact, so what would have been held is killed.
+    j.response = Response::kKill;
+  }
+
+  j.kernel_disagrees = (e.verdict == KernelVerdict::kDeny && effect != Action::kDeny) ||
+                       (e.verdict == KernelVerdict::kAudit && effect >= Action::kAsk) ||
+                       (e.verdict == KernelVerdict::kAllow && effect != Action::kAllow);
+  return j;
+}
+
+}  // namespace cmdgate

@@ -1,0 +1,315 @@
+#include "pipeline/exec_pipeline.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <csignal>
+
+#include "context/proc_snapshot.h"
+#include "pipeline/record_decoder.h"
+#include "probe/abi_check.h"
+
+namespace cmdgate {
+namespace {
+
+using rules::Action;
+
+constexpr size_t kDecidedMemory = 1 << 16;
+
+const char* outcome_of(const Judgement& j, bool killed_by_kernel) {
+  if (killed_by_kernel) {
+    return "killed";
+  }
+  switch (j.response) {
+    case Response::kKill:
+      return "denied";
+    case Response::kPark:
+      return "parked";
+    case Response::kResume:
+    case Response::kNone:
+      break;
+  }
+  const rules::Decision& d = j.decision;
+  if (d.mode == rules::Mode::kMonitor && d.action == Action::kDeny) {
+    return "would_deny";
+  }
+  if (d.mode == rules::Mode::kMonitor && d.action == Action::kAsk) {
+    return "would_ask";
+  }
+  return d.effect() == Action::kAudit ? "audited" : "allowed";
+}
+
+}  // namespace
+
+uint64_t ExecPipeline::latency(const ExecEvent& e) const {
+  const uint64_t now = d_.clock.monotonic_ns();
+  return now > e.ktime_ns ? now - e.ktime_ns : 0;
+}
+
+bool ExecPipeline::already_decided(uint32_t tgid, uint64_t exec_id) const {
+  return decided_.contains({tgid, exec_id});
+}
+
+void ExecPipeline::mark_decided(uint32_t tgid, uint64_t exec_id) {
+  if (decided_.insert({tgid, exec_id}).second) {
+    decided_order_.emplace_back(tgid, exec_id);
+    if (decided_order_.size() > kDecidedMemory) {
+      decided_.erase(decided_order_.front());
+      decided_order_.pop_front();
+    }
+  }
+}
+
+void ExecPipeline::on_record(std::span<const std::byte> bytes) {
+  ++stats_.records;
+  auto record = decode_record(bytes);
+  if (!record) {
+    ++stats_.decode_errors;
+    spdlog::error("dropping a malformed ring-buffer record: {}", record.error().message);
+    return;
+  }
+  std::visit(
+      [this](const auto& r) {
+        using T = std::decay_t<decltype(r)>;
+        if constexpr (std::is_same_v<T, ExecEvent>) {
+          on_exec(r);
+        } else if constexpr (std::is_same_v<T, ExitEvent>) {
+          on_exit(r);
+        } else {
+          on_escape(r);
+        }
+      },
+      *record);
+}
+
+const Snapshot* ExecPipeline::snapshot_for(const ExecEvent& e) {
+  if (const Snapshot* s = d_.policies.find(e.generation)) {
+    return s;
+  }
+  ++stats_.stale_generation;
+  return d_.policies.current();
+}
+
+void ExecPipeline::on_exec(const ExecEvent& e) {
+  const Snapshot* s = snapshot_for(e);
+  if (s == nullptr) {
+    spdlog::error("exec of {} (pid {}) arrived before any policy was loaded", e.path, e.tgid);
+    return;
+  }
+  if (e.has(CG_EXEC_PARKED)) {
+    handle_parked(e, *s);
+    return;
+  }
+
+  EvalInput in;
+  d_.contexts.build(e, s->policy->needs(), in);
+  const Judgement j = decide(e, in, *s->policy);
+  ++stats_.decisions;
+  if (j.kernel_disagrees) {
+    ++stats_.kernel_disagreements;
+    spdlog::warn("kernel verdict {} for {} disagrees with rule {} (generation {})",
+                 rules::to_string(e.verdict), e.path,
+                 j.decision.rule ? j.decision.rule->id : "<default>", e.generation);
+  }
+  if (j.response == Response::kKill) {
+    // Not parked (the kernel's signal failed): it may be running already; kill what is there.
+    Fd fd(static_cast<int>(::syscall(SYS_pidfd_open, e.tgid, 0)));
+    if (fd) {
+      ::syscall(SYS_pidfd_send_signal, fd.get(), SIGKILL, nullptr, 0);
+    }
+    ++stats_.killed;
+  }
+  DecisionRecord rec;
+  rec.event = &e;
+  rec.input = &in;
+  rec.judgement = &j;
+  rec.decided_by = e.has(CG_EXEC_FAILSAFE) ? DecidedBy::kFailsafe : DecidedBy::kKernel;
+  rec.outcome = outcome_of(j, e.has(CG_EXEC_KILLED) && !e.has(CG_EXEC_SIGNAL_FAILED));
+  rec.latency_ns = latency(e);
+  d_.log.record(rec);
+}
+
+void ExecPipeline::handle_parked(const ExecEvent& e, const Snapshot& s) {
+  if (already_decided(e.tgid, e.exec_id) || pending_.contains_exec(e.tgid, e.exec_id)) {
+    ++stats_.duplicates;
+    return;
+  }
+  auto process = d_.control.pin(e.tgid, e.exec_id);
+  if (!process) {
+    ++stats_.gone;
+    mark_decided(e.tgid, e.exec_id);
+    log_unjudged(e, DecidedBy::kGone, "gone");
+    return;
+  }
+
+  EvalInput in;
+  d_.contexts.build(e, s.policy->needs(), in);
+  Judgement j = decide(e, in, *s.policy);
+  ++stats_.decisions;
+
+  DecisionRecord rec;
+  rec.event = &e;
+  rec.input = &in;
+  rec.judgement = &j;
+  rec.decided_by = DecidedBy::kDaemon;
+  rec.outcome = outcome_of(j, false);
+
+  switch (j.response) {
+    case Response::kPark: {
+      PendingRequest r;
+      r.process = std::move(*process);
+      r.event = e;
+      r.policy = s.policy;
+      r.judgement = j;
+      r.deadline = d_.clock.steady() + j.ask_timeout;
+      rec.latency_ns = latency(e);
+      rec.request_id = pending_.add(std::move(r));
+      ++stats_.parked;
+      d_.log.record(rec);
+      return;
+    }
+    case Response::kKill:
+      if (auto st = d_.control.kill(*process); !st) {
+        spdlog::warn("{}", st.error().message);
+      }
+      ++stats_.killed;
+      break;
+    case Response::kResume:
+    case Response::kNone:
+      if (auto st = d_.control.resume(*process); !st) {
+        spdlog::warn("{}", st.error().message);
+      }
+      ++stats_.resumed;
+      break;
+  }
+  mark_decided(e.tgid, e.exec_id);
+  rec.latency_ns = latency(e);
+  d_.log.record(rec);
+  maybe_learn(e, in, s);
+}
+
+void ExecPipeline::maybe_learn(const ExecEvent& e, const EvalInput& in, const Snapshot& s) {
+  if (s.generation != d_.policies.current()->generation || e.has(CG_EXEC_SCRIPT) ||
+      e.has(CG_EXEC_MEMFD) || e.has(CG_EXEC_DELETED) || !s.verdicts) {
+    return;
+  }
+  const rules::InodeVerdict v =
+      s.verdicts->learned(e.file, in.exe_sha256 ? &*in.exe_sha256 : nullptr);
+  if (v.verdict == rules::KernelVerdict::kEvaluate) {
+    return;
+  }
+  d_.learner.learn(e.file, e.ctime_sec, e.ctime_nsec, v, s.generation);
+  ++stats_.learned;
+}
+
+void ExecPipeline::finish(PendingRequest& r, bool allow, DecidedBy by) {
+  Status st = allow ? d_.control.resume(r.process) : d_.control.kill(r.process);
+  if (!st) {
+    spdlog::warn("{}", st.error().message);
+  }
+  allow ? ++stats_.resumed : ++stats_.killed;
+  mark_decided(r.event.tgid, r.event.exec_id);
+  DecisionRecord rec;
+  rec.event = &r.event;
+  rec.judgement = &r.judgement;
+  rec.decided_by = by;
+  rec.outcome = allow ? "allowed" : "denied";
+  rec.request_id = r.id;
+  rec.latency_ns = latency(r.event);
+  rec.waited_ns = rec.latency_ns;
+  d_.log.record(rec);
+}
+
+void ExecPipeline::log_unjudged(const ExecEvent& e, DecidedBy by, const char* outcome) {
+  DecisionRecord rec;
+  rec.event = &e;
+  rec.decided_by = by;
+  rec.outcome = outcome;
+  rec.latency_ns = latency(e);
+  d_.log.record(rec);
+}
+
+void ExecPipeline::on_exit(const ExitEvent& x) {
+  if (auto r = pending_.take_exec(x.tgid, x.exec_id)) {
+    ++stats_.gone;
+    mark_decided(x.tgid, x.exec_id);
+    DecisionRecord rec;
+    rec.event = &r->event;
+    rec.judgement = &r->judgement;
+    rec.decided_by = DecidedBy::kGone;
+    rec.outcome = "gone";
+    rec.request_id = r->id;
+    rec.latency_ns = latency(r->event);
+    rec.waited_ns = rec.latency_ns;
+    d_.log.record(rec);
+  }
+}
+
+void ExecPipeline::on_escape(const EscapeEvent& x) {
+  spdlog::warn("process {} was resumed by pid {} (uid {}) while parked; the kernel {}",
+               x.target_tgid, x.sender_tgid, x.sender_uid,
+               x.kill_sent ? "killed it" : "could not kill it");
+  if (auto r = pending_.take_exec(x.target_tgid, x.exec_id)) {
+    finish(*r, false, DecidedBy::kKernel);
+  }
+}
+
+void ExecPipeline::expire() {
+  for (PendingRequest& r : pending_.take_expired(d_.clock.steady())) {
+    ++stats_.timed_out;
+    finish(r, r.judgement.timeout_action == Action::kAllow, DecidedBy::kTimeout);
+  }
+}
+
+void ExecPipeline::recover_orphans() {
+  const uint64_t now = d_.clock.monotonic_ns();
+  const uint64_t grace = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(options_.orphan_grace).count());
+  for (const ParkedEntry& p : d_.parked.list()) {
+    if (pending_.contains_exec(p.tgid, p.exec_id) || now < p.parked_ns + grace) {
+      continue;
+    }
+    if (already_decided(p.tgid, p.exec_id)) {
+      d_.parked.erase(p.tgid, p.exec_id);  // verdict given, entry left behind
+      continue;
+    }
+    auto e = snapshot_from_proc(d_.proc, p.tgid, p.exec_id, p.parked_ns);
+    if (!e) {
+      d_.parked.erase(p.tgid, p.exec_id);
+      continue;
+    }
+    const Snapshot* s = d_.policies.current();
+    if (s == nullptr) {
+      return;
+    }
+    e->generation = s->generation;
+    ++stats_.recovered;
+    spdlog::warn("recovering parked process {} ({}) whose record never arrived", p.tgid, e->path);
+    handle_parked(*e, *s);
+  }
+}
+
+void ExecPipeline::release_all() {
+  const bool allow = options_.on_shutdown == Action::kAllow;
+  for (PendingRequest& r : pending_.take_all()) {
+    finish(r, allow, DecidedBy::kShutdown);
+  }
+  // Parked processes whose records were never handled.
+  for (const ParkedEntry& p : d_.parked.list()) {
+    auto process = d_.control.pin(p.tgid, p.exec_id);
+    if (!process) {
+      continue;
+    }
+    auto e = snapshot_from_proc(d_.proc, p.tgid, p.exec_id, p.parked_ns);
+    Status st = allow ? d_.control.resume(*process) : d_.control.kill(*process);
+    if (!st) {
+      spdlog::warn("{}", st.error().message);
+    }
+    if (e) {
+      log_unjudged(*e, DecidedBy::kShutdown, allow ? "allowed" : "denied");
+    }
+  }
+}
+
+}  // namespace cmdgate

@@ -1,0 +1,98 @@
+#pragma once
+// decode -> build context -> decide -> respond -> log, for every record the kernel sends, plus
+// the deadlines and recovery of parked processes. Everything it touches is injected, so it runs
+// in unit tests with fakes and in the daemon with the kernel.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <set>
+#include <span>
+
+#include "context/context_builder.h"
+#include "kernel/clock.h"
+#include "kernel/learner.h"
+#include "kernel/parked_store.h"
+#include "kernel/proc_fs.h"
+#include "kernel/process_control.h"
+#include "log/decision_log.h"
+#include "park/pending_table.h"
+#include "policy/policy_store.h"
+
+namespace cmdgate {
+
+struct PipelineOptions {
+  // What a parked process gets when the daemon stops: kAllow resumes it, kDeny kills it.
+  rules::Action on_shutdown = rules::Action::kDeny;
+  // A parked-map entry older than this with no record seen for it is recovered from /proc.
+  std::chrono::milliseconds orphan_grace{1000};
+};
+
+struct PipelineStats {
+  uint64_t records = 0;
+  uint64_t decode_errors = 0;
+  uint64_t decisions = 0;
+  uint64_t resumed = 0;
+  uint64_t killed = 0;
+  uint64_t parked = 0;
+  uint64_t timed_out = 0;
+  uint64_t gone = 0;
+  uint64_t duplicates = 0;
+  uint64_t recovered = 0;
+  uint64_t kernel_disagreements = 0;
+  uint64_t stale_generation = 0;
+  uint64_t learned = 0;
+};
+
+struct PipelineDeps {
+  const Clock& clock;
+  const ProcFs& proc;
+  ContextBuilder& contexts;
+  ProcessControl& control;
+  ParkedStore& parked;
+  Learner& learner;
+  const PolicyStore& policies;
+  DecisionLog& log;
+};
+
+class ExecPipeline {
+ public:
+  ExecPipeline(PipelineDeps deps, PipelineOptions options) : d_(deps), options_(options) {}
+
+  void on_record(std::span<const std::byte> bytes);
+  void on_exec(const ExecEvent& e);
+  void on_exit(const ExitEvent& e);
+  void on_escape(const EscapeEvent& e);
+
+  // Applies the timeout action to every ask whose deadline has passed.
+  void expire();
+  // Decides parked processes whose records never arrived.
+  void recover_orphans();
+  // Resumes or kills every parked process according to on_shutdown.
+  void release_all();
+
+  [[nodiscard]] const PendingTable& pending() const { return pending_; }
+  [[nodiscard]] const PipelineStats& stats() const { return stats_; }
+  [[nodiscard]] std::optional<SteadyTime> next_deadline() const { return pending_.next_deadline(); }
+
+ private:
+  const Snapshot* snapshot_for(const ExecEvent& e);
+  void handle_parked(const ExecEvent& e, const Snapshot& s);
+  void finish(PendingRequest& r, bool allow, DecidedBy by);
+  void log_unjudged(const ExecEvent& e, DecidedBy by, const char* outcome);
+  void maybe_learn(const ExecEvent& e, const EvalInput& in, const Snapshot& s);
+  [[nodiscard]] bool already_decided(uint32_t tgid, uint64_t exec_id) const;
+  void mark_decided(uint32_t tgid, uint64_t exec_id);
+  [[nodiscard]] uint64_t latency(const ExecEvent& e) const;
+
+  PipelineDeps d_;
+  PipelineOptions options_;
+  PendingTable pending_;
+  PipelineStats stats_;
+  // Execs already given their verdict, so a late or repeated record never gets a second one.
+  std::set<std::pair<uint32_t, uint64_t>> decided_;
+  std::deque<std::pair<uint32_t, uint64_t>> decided_order_;
+};
+
+}  // namespace cmdgate

@@ -1,0 +1,45 @@
+#include "policy/policy_store.h"
+
+
+namespace cmdgate {
+
+Result<Snapshot> PolicyStore::build() const {
+  auto set = rules::load_rules(source_.rule_paths, names_);
+  if (!set) {
+    return set.error();
+  }
+  if (source_.mode_override) {
+    set->mode = *source_.mode_override;
+    for (auto& r : set->rules) {
+      r.mode = *source_.mode_override;
+    }
+  }
+  auto policy = rules::Policy::compile(std::move(*set), files_);
+  if (!policy) {
+    return policy.error();
+  }
+  Snapshot s;
+  s.generation = current() ? current()->generation + 1 : 1;
+  s.policy = std::move(*policy);
+  s.verdicts = std::make_shared<const rules::KernelVerdicts>(*s.policy);
+  s.kernel = s.verdicts->policy();
+  return s;
+}
+
+void PolicyStore::commit(Snapshot s) {
+  history_.push_back(std::move(s));
+  while (history_.size() > kHistory) {
+    history_.pop_front();
+  }
+}
+
+const Snapshot* PolicyStore::find(uint32_t generation) const {
+  for (const auto& s : history_) {
+    if (s.generation == generation) {
+      return &s;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace cmdgate

@@ -1,0 +1,29 @@
+#pragma once
+// The service manager's view of the daemon (sd_notify protocol): READY only once BPF is attached
+// and a policy is in force, RELOADING/READY around every reload, STOPPING, WATCHDOG pets.
+
+#include <string_view>
+
+namespace cmdgate {
+
+class ServiceNotifier {
+ public:
+  virtual ~ServiceNotifier() = default;
+  virtual void ready(std::string_view status) = 0;
+  virtual void reloading() = 0;
+  virtual void stopping() = 0;
+  virtual void status(std::string_view status) = 0;
+  virtual void watchdog() = 0;
+};
+
+// libsystemd's sd_notify; a no-op when NOTIFY_SOCKET is unset.
+class SdNotifier final : public ServiceNotifier {
+ public:
+  void ready(std::string_view status) override;
+  void reloading() override;
+  void stopping() override;
+  void status(std::string_view status) override;
+  void watchdog() override;
+};
+
+}  // namespace cmdgate

@@ -1,0 +1,156 @@
+#include "pipeline/record_decoder.h"
+
+#include <gtest/gtest.h>
+#include <sys/sysmacros.h>
+
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "probe/abi_check.h"
+
+namespace cmdgate {
+namespace {
+
+// Builds a record exactly as exec.bpf.c lays it out.
+std::vector<std::byte> exec_record(const std::string& path, const std::vector<std::string>& argv,
+                                   uint32_t flags = 0) {
+  cg_exec_record r{};
+  r.hdr.type = CG_RECORD_EXEC;
+  r.hdr.ktime_ns = 123;
+  r.exec_id = 123;
+  r.dev = (8u << 20) | 1u;  // kernel encoding of 8:1
+  r.ino = 42;
+  r.pid = r.tgid = 1000;
+  r.uid = 1001;
+  r.flags = flags;
+  r.verdict = CG_VERDICT_EVALUATE;
+  r.lineage_depth = 1;
+  r.lineage[0].tgid = 999;
+  std::strcpy(r.lineage[0].comm, "bash");
+  std::strcpy(r.comm, "target");
+  std::string data = path + '\0';
+  r.path_len = static_cast<uint16_t>(data.size());
+  std::string args;
+  for (const auto& a : argv) {
+    args += a + '\0';
+  }
+  r.args_len = static_cast<uint16_t>(args.size());
+  data += args;
+  r.hdr.size = static_cast<uint32_t>(sizeof(r) + data.size());
+  std::vector<std::byte> out(r.hdr.size);
+  std::memcpy(out.data(), &r, sizeof(r));
+  std::memcpy(out.data() + sizeof(r), data.data(), data.size());
+  return out;
+}
+
+TEST(RecordDecoder, DecodesAnExecRecord) {
+  auto bytes = exec_record("/usr/bin/target", {"target", "-x", ""});
+  auto rec = decode_record(bytes);
+  ASSERT_TRUE(rec.ok()) << rec.error().message;
+  const auto& e = std::get<ExecEvent>(*rec);
+  EXPECT_EQ(e.path, "/usr/bin/target");
+  EXPECT_EQ(e.argv, (std::vector<std::string>{"target", "-x", ""}));
+  EXPECT_EQ(e.file.dev, makedev(8, 1));
+  EXPECT_EQ(e.file.ino, 42u);
+  EXPECT_EQ(e.uid, 1001u);
+  EXPECT_EQ(e.comm, "target");
+  ASSERT_EQ(e.lineage.size(), 1u);
+  EXPECT_EQ(e.lineage[0].comm, "bash");
+  EXPECT_EQ(e.verdict, rules::KernelVerdict::kEvaluate);
+}
+
+TEST(RecordDecoder, TruncatedArgsKeepTheirLastPiece) {
+  auto bytes = exec_record("/bin/x", {"x", "abc"});
+  bytes.pop_back();  // drop the final NUL: as when the kernel cuts argv
+  cg_exec_record r;
+  std::memcpy(&r, bytes.data(), sizeof(r));
+  r.args_len -= 1;
+  r.hdr.size -= 1;
+  std::memcpy(bytes.data(), &r, sizeof(r));
+  auto rec = decode_record(bytes);
+  ASSERT_TRUE(rec.ok()) << rec.error().message;
+  EXPECT_EQ(std::get<ExecEvent>(*rec).argv, (std::vector<std::string>{"x", "abc"}));
+}
+
+TEST(RecordDecoder, RejectsMalformedRecords) {
+  auto good = exec_record("/bin/x", {"x"});
+  {
+    auto short_record = good;
+    short_record.resize(10);
+    EXPECT_FALSE(decode_record(short_record).ok());
+  }
+  {
+    auto wrong_size = good;
+    wrong_size.push_back(std::byte{0});
+    EXPECT_FALSE(decode_record(wrong_size).ok());
+  }
+  {
+    auto bad_len = good;
+    cg_exec_record r;
+    std::memcpy(&r, bad_len.data(), sizeof(r));
+    r.path_len = 60000;
+    std::memcpy(bad_len.data(), &r, sizeof(r));
+    auto rec = decode_record(bad_len);
+    ASSERT_FALSE(rec.ok());
+    EXPECT_NE(rec.error().message.find("path"), std::string::npos);
+  }
+  {
+    auto unterminated = good;
+    cg_exec_record r;
+    std::memcpy(&r, unterminated.data(), sizeof(r));
+    unterminated[sizeof(r) + r.path_len - 1] = std::byte{'x'};
+    EXPECT_FALSE(decode_record(unterminated).ok());
+  }
+  {
+    auto bad_type = good;
+    cg_record_header h;
+    std::memcpy(&h, bad_type.data(), sizeof(h));
+    h.type = 99;
+    std::memcpy(bad_type.data(), &h, sizeof(h));
+    EXPECT_FALSE(decode_record(bad_type).ok());
+  }
+}
+
+TEST(RecordDecoder, DecodesExitAndEscapeRecords) {
+  cg_exit_record x{};
+  x.hdr = {CG_RECORD_EXIT, 0, sizeof(x), 5};
+  x.exec_id = 77;
+  x.tgid = 10;
+  std::vector<std::byte> bytes(sizeof(x));
+  std::memcpy(bytes.data(), &x, sizeof(x));
+  auto rec = decode_record(bytes);
+  ASSERT_TRUE(rec.ok());
+  EXPECT_EQ(std::get<ExitEvent>(*rec).exec_id, 77u);
+
+  cg_escape_record esc{};
+  esc.hdr = {CG_RECORD_ESCAPE, 0, sizeof(esc), 6};
+  esc.target_tgid = 10;
+  esc.sender_tgid = 11;
+  esc.kill_sent = 1;
+  bytes.resize(sizeof(esc));
+  std::memcpy(bytes.data(), &esc, sizeof(esc));
+  rec = decode_record(bytes);
+  ASSERT_TRUE(rec.ok());
+  EXPECT_TRUE(std::get<EscapeEvent>(*rec).kill_sent);
+}
+
+// Random bytes must never crash the decoder.
+TEST(RecordDecoder, SurvivesRandomBytes) {
+  std::mt19937 rng(1234);
+  for (int i = 0; i < 20000; ++i) {
+    std::vector<std::byte> bytes(rng() % 800);
+    for (auto& b : bytes) {
+      b = static_cast<std::byte>(rng());
+    }
+    if (bytes.size() >= sizeof(cg_record_header) && rng() % 2) {
+      cg_record_header h{static_cast<uint16_t>(1 + rng() % 3), 0,
+                         static_cast<uint32_t>(bytes.size()), 0};
+      std::memcpy(bytes.data(), &h, sizeof(h));
+    }
+    (void)decode_record(bytes);
+  }
+}
+
+}  // namespace
+}  // namespace cmdgate
