@@ -1,0 +1,19 @@
+#pragma once
+// Subcommands of the cmdgate CLI. Each registers its options on a CLI11 subcommand and returns
+// the process exit status when run. Exit statuses: docs/cli.md.
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace cmdgate::cli {
+
+using Runner = std::function<int()>;
+
+Runner add_check(CLI::App& app);
+// command: everything after the first "--" on the command line.
+Runner add_explain(CLI::App& app, std::vector<std::string> command);
+
+}  // namespace cmdgate::cli
