@@ -1,0 +1,271 @@
+// The enforcement core end to end: real cmdgated, real BPF, real execs.
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "harness.h"
+
+namespace cmdgate::test {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+std::string deny_path_rules(const std::string& path, const std::string& extra = "") {
+  return fmt::format(R"(
+default_action = "allow"
+[[rule]]
+id = "deny-target"
+action = "deny"
+path = "{}"
+{}
+)",
+                     path, extra);
+}
+
+class Enforcement : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    CMDGATE_REQUIRE_ROOT_BPF();
+    work_ = std::make_unique<TempDir>();
+    target_ = work_->file("target");
+    copy_file(marker_path(), target_);
+  }
+  std::string marker(const std::string& name) const { return work_->file(name + ".marker"); }
+
+  std::unique_ptr<TempDir> work_;
+  std::string target_;
+};
+
+TEST_F(Enforcement, DeniedProgramDiesBeforeItsFirstInstruction) {
+  auto agent = Agent::start({deny_path_rules(target_)});
+  ASSERT_TRUE(agent);
+  const RunResult r = run({target_, marker("denied"), "hello"});
+  EXPECT_FALSE(r.exited);
+  EXPECT_EQ(r.signal, SIGKILL);
+  EXPECT_EQ(r.out, "");
+  EXPECT_FALSE(exists(marker("denied")));
+  auto d = agent->wait_decision([&](const json& j) { return j["exe"] == target_; });
+  ASSERT_TRUE(d) << agent->log_text();
+  EXPECT_EQ((*d)["rule"], "deny-target");
+  EXPECT_EQ((*d)["outcome"], "killed");
+  EXPECT_EQ((*d)["decided_by"], "kernel");
+  EXPECT_EQ((*d)["kernel_verdict"], "deny");
+}
+
+TEST_F(Enforcement, AllowedProgramKeepsOutputAndExitStatus) {
+  auto agent = Agent::start({deny_path_rules("/nonexistent/never")});
+  ASSERT_TRUE(agent);
+  const RunResult r = run({target_, marker("allowed"), "hello world", "7"});
+  EXPECT_TRUE(r.exited);
+  EXPECT_EQ(r.code, 7);
+  EXPECT_EQ(r.out, "hello world\n");
+  EXPECT_TRUE(exists(marker("allowed")));
+}
+
+TEST_F(Enforcement, EvaluatedExecIsReleasedOrKilledByTheDaemon) {
+  const std::string rules = fmt::format(R"(
+default_action = "allow"
+[[rule]]
+id = "no-bad-flag"
+action = "deny"
+path = "{}"
+args = "^--bad$"
+)",
+                                        target_);
+  auto agent = Agent::start({rules});
+  ASSERT_TRUE(agent);
+
+  const RunResult ok = run({target_, marker("good"), "--good", "3"});
+  EXPECT_TRUE(ok.exited);
+  EXPECT_EQ(ok.code, 3);
+  EXPECT_EQ(ok.out, "--good\n");
+  EXPECT_TRUE(exists(marker("good")));
+
+  const RunResult bad = run({target_, marker("bad"), "--bad"});
+  EXPECT_EQ(bad.signal, SIGKILL);
+  EXPECT_FALSE(exists(marker("bad")));
+
+  auto allowed = agent->wait_decision(
+      [&](const json& j) { return j["exe"] == target_ && j["outcome"] == "allowed"; });
+  ASSERT_TRUE(allowed) << agent->log_text();
+  EXPECT_EQ((*allowed)["decided_by"], "daemon");
+  EXPECT_EQ((*allowed)["kernel_verdict"], "evaluate");
+  auto denied = agent->wait_decision(
+      [&](const json& j) { return j["exe"] == target_ && j["outcome"] == "denied"; });
+  ASSERT_TRUE(denied);
+  EXPECT_EQ((*denied)["rule"], "no-bad-flag");
+  EXPECT_EQ((*denied)["argv"], json::array({target_, marker("bad"), "--bad"}));
+}
+
+TEST_F(Enforcement, HardLinkSymlinkAndHashedCopyAreDenied) {
+  const std::string link = work_->file("hardlink");
+  const std::string sym = work_->file("symlink");
+  const std::string copy = work_->file("copy");
+  ASSERT_EQ(::link(target_.c_str(), link.c_str()), 0);
+  ASSERT_EQ(::symlink(target_.c_str(), sym.c_str()), 0);
+  copy_file(target_, copy);
+  const std::string rules = fmt::format(R"(
+default_action = "allow"
+[[rule]]
+id = "deny-target"
+action = "deny"
+path = "{}"
+[[rule]]
+id = "deny-content"
+action = "deny"
+sha256 = "{}"
+)",
+                                        target_, sha256_hex(target_));
+  auto agent = Agent::start({rules});
+  ASSERT_TRUE(agent);
+  for (const auto& [path, rule] : std::vector<std::pair<std::string, std::string>>{
+           {link, "deny-target"}, {sym, "deny-target"}, {copy, "deny-content"}}) {
+    SCOPED_TRACE(path);
+    const std::string m = path + ".marker";
+    const RunResult r = run({path, m});
+    EXPECT_EQ(r.signal, SIGKILL);
+    EXPECT_FALSE(exists(m));
+  }
+  auto d = agent->wait_decision(
+      [&](const json& j) { return j["exe"] == copy && j["outcome"] == "denied"; });
+  ASSERT_TRUE(d) << agent->log_text();
+  EXPECT_EQ((*d)["rule"], "deny-content");
+}
+
+TEST_F(Enforcement, MonitorModeLogsWouldDenyAndKillsNothing) {
+  auto agent = Agent::start({deny_path_rules(target_), {"--mode", "monitor"}});
+  ASSERT_TRUE(agent);
+  const RunResult r = run({target_, marker("monitored"), "x", "5"});
+  EXPECT_TRUE(r.exited);
+  EXPECT_EQ(r.code, 5);
+  EXPECT_TRUE(exists(marker("monitored")));
+  auto d = agent->wait_decision([&](const json& j) { return j["exe"] == target_; });
+  ASSERT_TRUE(d) << agent->log_text();
+  EXPECT_EQ((*d)["outcome"], "would_deny");
+  EXPECT_EQ((*d)["mode"], "monitor");
+  EXPECT_EQ((*d)["rule"], "deny-target");
+}
+
+TEST_F(Enforcement, BrokenReloadKeepsTheOldPolicy) {
+  auto agent = Agent::start({deny_path_rules(target_)});
+  ASSERT_TRUE(agent);
+  agent->write_rules("this is = = not toml [[");
+  const std::string status = agent->reload();
+  EXPECT_NE(status.find("reload failed"), std::string::npos) << status;
+  const RunResult r = run({target_, marker("after-bad-reload")});
+  EXPECT_EQ(r.signal, SIGKILL);
+  EXPECT_FALSE(exists(marker("after-bad-reload")));
+  EXPECT_NE(agent->log_text().find("rules.toml:1:"), std::string::npos) << agent->log_text();
+
+  agent->write_rules(deny_path_rules("/nonexistent/never"));
+  EXPECT_EQ(agent->reload().find("reload failed"), std::string::npos);
+  const RunResult ok = run({target_, marker("after-good-reload")});
+  EXPECT_TRUE(ok.exited);
+  EXPECT_TRUE(exists(marker("after-good-reload")));
+}
+
+std::string ask_rules(const std::string& path, const std::string& timeout = "60s") {
+  return fmt::format(R"(
+default_action = "allow"
+[[rule]]
+id = "ask-target"
+action = "ask"
+path = "{}"
+timeout = "{}"
+)",
+                     path, timeout);
+}
+
+TEST_F(Enforcement, StoppingTheDaemonKillsParkedProcessesByDefault) {
+  auto agent = Agent::start({ask_rules(target_)});
+  ASSERT_TRUE(agent);
+  const pid_t child = spawn({target_, marker("parked")});
+  ASSERT_TRUE(wait_for([&] { return process_state(child) == 'T'; }, 5s));
+  EXPECT_TRUE(agent->wait_decision([](const json& j) { return j["outcome"] == "parked"; }));
+  EXPECT_EQ(agent->stop(), 0);
+  auto status = wait_status(child, 5s);
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(WIFSIGNALED(*status));
+  EXPECT_EQ(WTERMSIG(*status), SIGKILL);
+  EXPECT_FALSE(exists(marker("parked")));
+}
+
+TEST_F(Enforcement, StoppingTheDaemonCanReleaseParkedProcesses) {
+  auto agent = Agent::start({ask_rules(target_), {"--on-shutdown", "allow"}});
+  ASSERT_TRUE(agent);
+  const pid_t child = spawn({target_, marker("released"), "x", "4"});
+  ASSERT_TRUE(wait_for([&] { return process_state(child) == 'T'; }, 5s));
+  EXPECT_EQ(agent->stop(), 0);
+  auto status = wait_status(child, 5s);
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(WIFEXITED(*status));
+  EXPECT_EQ(WEXITSTATUS(*status), 4);
+  EXPECT_TRUE(exists(marker("released")));
+}
+
+TEST_F(Enforcement, AskTimesOutToItsTimeoutAction) {
+  auto agent = Agent::start({ask_rules(target_, "300ms")});
+  ASSERT_TRUE(agent);
+  const RunResult r = run({target_, marker("timed-out")}, 10s);
+  EXPECT_EQ(r.signal, SIGKILL);
+  EXPECT_FALSE(exists(marker("timed-out")));
+  auto d = agent->wait_decision([](const json& j) { return j["decided_by"] == "timeout"; });
+  ASSERT_TRUE(d) << agent->log_text();
+  EXPECT_EQ((*d)["outcome"], "denied");
+  EXPECT_GE((*d)["waited_ms"].get<double>(), 300.0);
+}
+
+// The lineage is recorded at fork time: an orphan whose parent exited still names the process
+// that spawned it, whatever comm it was reparented under.
+TEST_F(Enforcement, AncestorRulesSeeThroughReparenting) {
+  const std::string rules = fmt::format(R"(
+default_action = "allow"
+[[rule]]
+id = "no-target-under-agent"
+action = "deny"
+path = "{}"
+ancestor = "fake-agent"
+)",
+                                        target_);
+  auto agent = Agent::start({rules});
+  ASSERT_TRUE(agent);
+
+  const std::string m = marker("orphan");
+  const pid_t agent_like = ::fork();
+  if (agent_like == 0) {
+    ::prctl(PR_SET_NAME, "fake-agent");
+    const pid_t middle = ::fork();
+    if (middle == 0) {
+      ::prctl(PR_SET_NAME, "middle");
+      if (::fork() == 0) {
+        ::usleep(100000);  // let the middle process exit first
+        ::execl(target_.c_str(), target_.c_str(), m.c_str(), nullptr);
+        ::_exit(127);
+      }
+      ::_exit(0);
+    }
+    ::waitpid(middle, nullptr, 0);
+    ::usleep(500000);
+    ::_exit(0);
+  }
+  ::waitpid(agent_like, nullptr, 0);
+  auto d = agent->wait_decision([&](const json& j) { return j["exe"] == target_; });
+  ASSERT_TRUE(d) << agent->log_text();
+  EXPECT_EQ((*d)["rule"], "no-target-under-agent");
+  EXPECT_EQ((*d)["outcome"], "denied");
+  EXPECT_FALSE(exists(m));
+
+  // Without the agent in its lineage the same program runs.
+  const RunResult r = run({target_, marker("plain")});
+  EXPECT_TRUE(r.exited);
+  EXPECT_TRUE(exists(marker("plain")));
+}
+
+}  // namespace
+}  // namespace cmdgate::test

@@ -1,0 +1,304 @@
+#include "harness.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+
+namespace cmdgate::test {
+
+bool in_ci() {
+  const char* ci = std::getenv("CI");
+  return ci != nullptr && std::string(ci) == "true";
+}
+
+std::optional<std::string> missing_prerequisite() {
+  if (::geteuid() != 0) {
+    return "needs root";
+  }
+  if (::access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+    return "needs /sys/kernel/btf/vmlinux";
+  }
+  if (::access(CMDGATED_PATH, X_OK) != 0) {
+    return std::string("cmdgated not built at ") + CMDGATED_PATH;
+  }
+  return std::nullopt;
+}
+
+TempDir::TempDir() {
+  char tmpl[] = "/tmp/cmdgate-test.XXXXXX";
+  const char* p = ::mkdtemp(tmpl);
+  path_ = p != nullptr ? p : "/tmp";
+  ::chmod(path_.c_str(), 0755);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+RunResult run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+  RunResult r;
+  int pipefd[2];
+  if (::pipe2(pipefd, O_CLOEXEC) != 0) {
+    return r;
+  }
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(pipefd[1], 1);
+    std::vector<char*> args;
+    for (const auto& a : argv) {
+      args.push_back(const_cast<char*>(a.c_str()));
+    }
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  ::close(pipefd[1]);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  char buf[4096];
+  for (;;) {
+    pollfd pfd{pipefd[0], POLLIN, 0};
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      ::kill(pid, SIGKILL);
+      break;
+    }
+    if (::poll(&pfd, 1, static_cast<int>(left.count())) <= 0) {
+      continue;
+    }
+    const ssize_t n = ::read(pipefd[0], buf, sizeof(buf));
+    if (n <= 0) {
+      break;
+    }
+    r.out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(pipefd[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  r.exited = WIFEXITED(status);
+  r.code = r.exited ? WEXITSTATUS(status) : -1;
+  r.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  return r;
+}
+
+pid_t spawn(const std::vector<std::string>& argv) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int null = ::open("/dev/null", O_RDWR);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) {
+      args.push_back(const_cast<char*>(a.c_str()));
+    }
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+std::optional<int> wait_status(pid_t pid, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    int status = 0;
+    const pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) {
+      return status;
+    }
+    if (r < 0 || std::chrono::steady_clock::now() > deadline) {
+      return std::nullopt;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+char process_state(pid_t pid) {
+  std::ifstream f(fmt::format("/proc/{}/stat", pid));
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const size_t close = text.rfind(')');
+  if (close == std::string::npos || close + 2 >= text.size()) {
+    return '?';
+  }
+  return text[close + 2];
+}
+
+bool wait_for(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return pred();
+}
+
+std::string marker_path() { return CG_MARKER_PATH; }
+std::string cmdgated_path() { return CMDGATED_PATH; }
+bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+
+void copy_file(const std::string& from, const std::string& to, mode_t mode) {
+  std::filesystem::copy_file(from, to, std::filesystem::copy_options::overwrite_existing);
+  ::chmod(to.c_str(), mode);
+}
+
+std::string sha256_hex(const std::string& path) {
+  const RunResult r = run({"/usr/bin/sha256sum", path});
+  return r.out.substr(0, 64);
+}
+
+std::unique_ptr<Agent> Agent::start(const Options& options) {
+  std::unique_ptr<Agent> a(new Agent());
+  a->write_rules(options.rules);
+  const std::string sock = a->dir_.file("notify.sock");
+  a->notify_.reset(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", sock.c_str());
+  if (::bind(a->notify_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ADD_FAILURE() << "cannot bind the notify socket";
+    return nullptr;
+  }
+  std::vector<std::string> argv = {cmdgated_path(), "--rules", a->rules_path(), "--audit-log",
+                                   a->dir_.file("decisions.jsonl")};
+  argv.insert(argv.end(), options.args.begin(), options.args.end());
+
+  a->pid_ = ::fork();
+  if (a->pid_ == 0) {
+    const std::string log = a->dir_.file("cmdgated.log");
+    const int fd = ::open(log.c_str(), O_CREAT | O_WRONLY | O_APPEND, 0644);
+    ::dup2(fd, 2);
+    ::setenv("NOTIFY_SOCKET", sock.c_str(), 1);
+    std::vector<char*> args;
+    for (const auto& s : argv) {
+      args.push_back(const_cast<char*>(s.c_str()));
+    }
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  if (options.wait_ready && !a->wait_notify("READY=1", std::chrono::seconds(20))) {
+    ADD_FAILURE() << "cmdgated did not become ready:\n" << a->log_text();
+    a->stop();
+    return nullptr;
+  }
+  return a;
+}
+
+Agent::~Agent() {
+  if (pid_ > 0) {
+    stop();
+  }
+}
+
+void Agent::write_rules(const std::string& toml) const {
+  const std::string tmp = rules_path() + ".tmp";
+  std::ofstream(tmp) << toml;
+  std::filesystem::rename(tmp, rules_path());
+}
+
+std::optional<std::string> Agent::wait_notify(const std::string& text,
+                                              std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  char buf[4096];
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      return std::nullopt;
+    }
+    pollfd pfd{notify_.get(), POLLIN, 0};
+    if (::poll(&pfd, 1, static_cast<int>(std::min<int64_t>(left.count(), 100))) <= 0) {
+      if (pid_ > 0 && ::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+        pid_ = -1;
+        return std::nullopt;
+      }
+      continue;
+    }
+    const ssize_t n = ::recv(notify_.get(), buf, sizeof(buf), 0);
+    if (n > 0) {
+      std::string msg(buf, static_cast<size_t>(n));
+      if (msg.find(text) != std::string::npos) {
+        return msg;
+      }
+    }
+  }
+}
+
+std::string Agent::reload() {
+  ::kill(pid_, SIGHUP);
+  if (!wait_notify("RELOADING=1", std::chrono::seconds(10))) {
+    return "no RELOADING=1";
+  }
+  auto ready = wait_notify("READY=1", std::chrono::seconds(10));
+  return ready ? *ready : "no READY=1";
+}
+
+std::vector<nlohmann::json> Agent::decisions() const {
+  std::vector<nlohmann::json> out;
+  std::ifstream f(dir_.file("decisions.jsonl"));
+  std::string line;
+  while (std::getline(f, line)) {
+    if (!line.empty()) {
+      out.push_back(nlohmann::json::parse(line, nullptr, false));
+    }
+  }
+  return out;
+}
+
+std::optional<nlohmann::json> Agent::wait_decision(
+    const std::function<bool(const nlohmann::json&)>& pred,
+    std::chrono::milliseconds timeout) const {
+  std::optional<nlohmann::json> found;
+  wait_for(
+      [&] {
+        for (const auto& d : decisions()) {
+          if (!d.is_discarded() && pred(d)) {
+            found = d;
+            return true;
+          }
+        }
+        return false;
+      },
+      timeout);
+  return found;
+}
+
+std::string Agent::log_text() const {
+  std::ifstream f(dir_.file("cmdgated.log"));
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+int Agent::stop(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) {
+    return -1;
+  }
+  ::kill(pid_, SIGTERM);
+  auto status = wait_status(pid_, timeout);
+  if (!status) {
+    ::kill(pid_, SIGKILL);
+    status = wait_status(pid_, std::chrono::seconds(5));
+  }
+  pid_ = -1;
+  return status ? *status : -1;
+}
+
+}  // namespace cmdgate::test

@@ -1,0 +1,109 @@
+#pragma once
+// Runs the real cmdgated (BPF on this kernel) for a test: rules in a temporary directory,
+// readiness and reloads through a NOTIFY_SOCKET of our own, decisions read from its JSON log.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "common/fd.h"
+
+namespace cmdgate::test {
+
+// Root and a loadable BPF exec hook are needed; without them a test skips, or fails when CI=true.
+#define CMDGATE_REQUIRE_ROOT_BPF()                                   \
+  do {                                                               \
+    if (auto why = ::cmdgate::test::missing_prerequisite()) {        \
+      if (::cmdgate::test::in_ci()) {                                \
+        FAIL() << "CI=true and this test cannot run: " << *why;      \
+      }                                                              \
+      GTEST_SKIP() << *why;                                          \
+    }                                                                \
+  } while (0)
+
+bool in_ci();
+std::optional<std::string> missing_prerequisite();
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+struct RunResult {
+  bool exited = false;
+  int code = -1;
+  int signal = 0;
+  std::string out;
+};
+
+// fork + execv; stdout captured; waits up to timeout, then kills and reports signal 9.
+RunResult run(const std::vector<std::string>& argv,
+              std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
+// Starts argv without waiting; returns the pid (stdout/stderr to /dev/null).
+pid_t spawn(const std::vector<std::string>& argv);
+// waitpid with a timeout; nullopt on timeout.
+std::optional<int> wait_status(pid_t pid, std::chrono::milliseconds timeout);
+// Process state letter from /proc/<pid>/stat ('T' stopped, 'Z' zombie, ...), or '?' when gone.
+char process_state(pid_t pid);
+bool wait_for(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
+
+std::string marker_path();   // the test program that creates argv[1] as its first action
+std::string cmdgated_path();
+bool exists(const std::string& path);
+void copy_file(const std::string& from, const std::string& to, mode_t mode = 0755);
+std::string sha256_hex(const std::string& path);
+
+class Agent {
+ public:
+  struct Options {
+    Options(std::string r, std::vector<std::string> a = {}, bool wait = true)
+        : rules(std::move(r)), args(std::move(a)), wait_ready(wait) {}
+    std::string rules;              // contents of rules.toml
+    std::vector<std::string> args;  // extra cmdgated flags
+    bool wait_ready = true;
+  };
+  static std::unique_ptr<Agent> start(const Options& options);
+  ~Agent();
+
+  const TempDir& dir() const { return dir_; }
+  pid_t pid() const { return pid_; }
+  std::string rules_path() const { return dir_.file("rules.toml"); }
+  void write_rules(const std::string& toml) const;
+  // SIGHUP and wait until the daemon reports READY again; returns its STATUS text.
+  std::string reload();
+  std::vector<nlohmann::json> decisions() const;
+  // The first decision satisfying pred within the timeout.
+  std::optional<nlohmann::json> wait_decision(const std::function<bool(const nlohmann::json&)>& pred,
+                                              std::chrono::milliseconds timeout =
+                                                  std::chrono::seconds(10)) const;
+  std::string log_text() const;
+  // SIGTERM and wait; returns the exit status (or -1).
+  int stop(std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  bool running() const { return pid_ > 0; }
+  // Waits for the next sd_notify datagram containing text.
+  std::optional<std::string> wait_notify(const std::string& text, std::chrono::milliseconds timeout);
+
+ private:
+  Agent() = default;
+  TempDir dir_;
+  pid_t pid_ = -1;
+  Fd notify_;
+};
+
+}  // namespace cmdgate::test
