@@ -1,0 +1,311 @@
+// Exec overhead of cmdgate, measured as the difference to a baseline taken in the same run.
+//
+// Conditions, interleaved in rounds so that drift of a noisy machine hits all of them alike:
+//   baseline  no agent
+//   allow     agent running; the target is decided in the kernel (no event, no round trip)
+//   evaluate  agent running; the target is parked, evaluated by the daemon and released
+// Each condition spawns a trivial program (a copy of /bin/true) and waits for it, with
+// fork+execve+waitpid or posix_spawn+waitpid. Also reported: the BPF programs' own run time per
+// call from kernel.bpf_stats_enabled, and ring-buffer drops while two exec loops run flat out
+// against a policy that audits every exec.
+//
+// Usage: cmdgate_exec_overhead --cmdgated PATH [--execs N] [--rounds R] [--json FILE]
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <numeric>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+extern char** environ;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+
+struct Stats {
+  double mean_us = 0, p50_us = 0, p99_us = 0;
+  size_t n = 0;
+};
+
+Stats summarize(std::vector<double> us) {
+  Stats s;
+  s.n = us.size();
+  if (us.empty()) {
+    return s;
+  }
+  std::sort(us.begin(), us.end());
+  s.mean_us = std::accumulate(us.begin(), us.end(), 0.0) / static_cast<double>(us.size());
+  s.p50_us = us[us.size() / 2];
+  s.p99_us = us[std::min(us.size() - 1, us.size() * 99 / 100)];
+  return s;
+}
+
+double fork_exec_wait(const char* target) {
+  const auto t0 = Clock::now();
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    char* argv[] = {const_cast<char*>(target), nullptr};
+    ::execve(target, argv, environ);
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  const auto t1 = Clock::now();
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::fprintf(stderr, "target %s did not exit cleanly (status %d)\n", target, status);
+    std::exit(1);
+  }
+  return std::chrono::duration<double, std::micro>(t1 - t0).count();
+}
+
+double spawn_wait(const char* target, const char* arg) {
+  const auto t0 = Clock::now();
+  pid_t pid = 0;
+  char* argv[] = {const_cast<char*>(target), const_cast<char*>(arg), nullptr};
+  if (::posix_spawn(&pid, target, nullptr, nullptr, argv, environ) != 0) {
+    std::perror("posix_spawn");
+    std::exit(1);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  const auto t1 = Clock::now();
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::fprintf(stderr, "target %s did not exit cleanly (status %d)\n", target, status);
+    std::exit(1);
+  }
+  return std::chrono::duration<double, std::micro>(t1 - t0).count();
+}
+
+class Daemon {
+ public:
+  Daemon(const std::string& cmdgated, const std::string& rules, const std::string& dir)
+      : log_(dir + "/cmdgated.log") {
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      const int fd = ::open(log_.c_str(), O_CREAT | O_WRONLY | O_APPEND, 0644);
+      ::dup2(fd, 2);
+      const std::string audit = dir + "/decisions.jsonl";
+      ::execl(cmdgated.c_str(), cmdgated.c_str(), "--rules", rules.c_str(), "--audit-log",
+              audit.c_str(), "--pin-dir", "", nullptr);
+      ::_exit(127);
+    }
+    // Ready when the daemon says it enforces.
+    for (int i = 0; i < 2000; ++i) {
+      std::ifstream f(log_);
+      std::stringstream ss;
+      ss << f.rdbuf();
+      if (ss.str().find("enforcing:") != std::string::npos) {
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    std::fprintf(stderr, "cmdgated did not start; see %s\n", log_.c_str());
+    std::exit(1);
+  }
+  ~Daemon() {
+    ::kill(pid_, SIGTERM);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  const std::string& log() const { return log_; }
+
+ private:
+  std::string log_;
+  pid_t pid_ = -1;
+};
+
+// run_time_ns / run_cnt of cmdgate's programs, via bpftool.
+std::map<std::string, std::pair<uint64_t, uint64_t>> bpf_stats() {
+  std::map<std::string, std::pair<uint64_t, uint64_t>> out;
+  FILE* p = ::popen("bpftool prog show -j 2>/dev/null", "r");
+  if (p == nullptr) {
+    return out;
+  }
+  std::string text;
+  char buf[65536];
+  size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) {
+    text.append(buf, n);
+  }
+  ::pclose(p);
+  const json progs = json::parse(text, nullptr, false);
+  if (!progs.is_array()) {
+    return out;
+  }
+  for (const auto& prog : progs) {
+    const std::string name = prog.value("name", "");
+    if (name.rfind("cg_", 0) == 0) {
+      out[name] = {prog.value("run_time_ns", uint64_t{0}), prog.value("run_cnt", uint64_t{0})};
+    }
+  }
+  return out;
+}
+
+void write_file(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+uint64_t counter_in(const std::string& log, const std::string& name) {
+  std::ifstream f(log);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  const std::string text = ss.str();
+  const size_t at = text.rfind(" " + name + "=");
+  return at == std::string::npos ? 0 : std::stoull(text.substr(at + name.size() + 2));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"cmdgate exec-overhead harness"};
+  std::string cmdgated;
+  size_t execs = 20000;
+  size_t rounds = 10;
+  double stress_seconds = 5;
+  std::string json_out;
+  app.add_option("--cmdgated", cmdgated, "Path to cmdgated")->required();
+  app.add_option("--execs", execs, "Execs per condition and method")->capture_default_str();
+  app.add_option("--rounds", rounds, "Interleaving rounds")->capture_default_str();
+  app.add_option("--stress-seconds", stress_seconds, "Two parallel exec loops, audited")
+      ->capture_default_str();
+  app.add_option("--json", json_out, "Write the results as JSON here");
+  CLI11_PARSE(app, argc, argv);
+  if (::geteuid() != 0) {
+    std::fprintf(stderr, "needs root (it runs cmdgated)\n");
+    return 1;
+  }
+
+  char tmpl[] = "/tmp/cmdgate-bench.XXXXXX";
+  const std::string dir = ::mkdtemp(tmpl);
+  const std::string allow_target = dir + "/true-allow";
+  const std::string eval_target = dir + "/true-evaluate";
+  for (const auto& t : {allow_target, eval_target}) {
+    std::filesystem::copy_file("/bin/true", t);
+    ::chmod(t.c_str(), 0755);
+  }
+  // evaluate: an args predicate makes the kernel park every exec of it; the daemon allows them
+  // (the arg never matches). allow: nothing names it, and the default allows in the kernel.
+  const std::string rules = dir + "/rules.toml";
+  write_file(rules, fmt::format(R"(
+default_action = "allow"
+[[rule]]
+id = "bench-evaluate"
+action = "deny"
+path = "{}"
+args = "^--never-given$"
+)",
+                                eval_target));
+  const std::string audit_rules = dir + "/audit.toml";
+  write_file(audit_rules, "default_action = \"audit\"\n");
+
+  std::ofstream("/proc/sys/kernel/bpf_stats_enabled") << "1";
+
+  const size_t per_block = std::max<size_t>(1, execs / rounds);
+  std::map<std::string, std::vector<double>> samples;
+  std::map<std::string, std::pair<uint64_t, uint64_t>> bpf_totals;
+  for (size_t r = 0; r < rounds; ++r) {
+    for (size_t i = 0; i < per_block; ++i) {
+      samples["baseline/fork"].push_back(fork_exec_wait(allow_target.c_str()));
+      samples["baseline/spawn"].push_back(spawn_wait(allow_target.c_str(), nullptr));
+    }
+    Daemon d(cmdgated, rules, dir);
+    const auto before = bpf_stats();
+    // Alternate the two agent conditions exec by exec.
+    for (size_t i = 0; i < per_block; ++i) {
+      samples["allow/fork"].push_back(fork_exec_wait(allow_target.c_str()));
+      samples["evaluate/fork"].push_back(fork_exec_wait(eval_target.c_str()));
+      samples["allow/spawn"].push_back(spawn_wait(allow_target.c_str(), nullptr));
+      samples["evaluate/spawn"].push_back(spawn_wait(eval_target.c_str(), nullptr));
+    }
+    for (const auto& [name, v] : bpf_stats()) {
+      auto it = before.find(name);
+      const auto b = it == before.end() ? std::pair<uint64_t, uint64_t>{0, 0} : it->second;
+      bpf_totals[name].first += v.first - b.first;
+      bpf_totals[name].second += v.second - b.second;
+    }
+    std::fprintf(stderr, "round %zu/%zu done\n", r + 1, rounds);
+  }
+
+  // Two exec loops flat out against an audit-everything policy: every exec is a record.
+  uint64_t drops = 0;
+  uint64_t stress_execs = 0;
+  {
+    std::filesystem::create_directory(dir + "/stress");
+    Daemon d(cmdgated, audit_rules, dir + "/stress");
+    std::atomic<bool> stop{false};
+    std::atomic<uint64_t> count{0};
+    std::vector<std::thread> loops;
+    for (int t = 0; t < 2; ++t) {
+      loops.emplace_back([&] {
+        while (!stop.load(std::memory_order_relaxed)) {
+          spawn_wait(allow_target.c_str(), nullptr);
+          count.fetch_add(1, std::memory_order_relaxed);
+        }
+      });
+    }
+    std::this_thread::sleep_for(std::chrono::duration<double>(stress_seconds));
+    stop = true;
+    for (auto& t : loops) {
+      t.join();
+    }
+    stress_execs = count.load();
+  }
+  drops = counter_in(dir + "/stress/cmdgated.log", "ringbuf_full");
+
+  json out;
+  const Stats base_fork = summarize(samples["baseline/fork"]);
+  const Stats base_spawn = summarize(samples["baseline/spawn"]);
+  std::printf("%-16s %8s %10s %10s %10s %12s %9s\n", "condition", "n", "mean_us", "p50_us",
+              "p99_us", "d_mean_us", "d_mean_%");
+  for (const char* cond : {"baseline", "allow", "evaluate"}) {
+    for (const char* method : {"fork", "spawn"}) {
+      const std::string key = fmt::format("{}/{}", cond, method);
+      const Stats s = summarize(samples[key]);
+      const Stats& base = std::string(method) == "fork" ? base_fork : base_spawn;
+      const double d = s.mean_us - base.mean_us;
+      std::printf("%-16s %8zu %10.1f %10.1f %10.1f %+12.1f %+8.1f%%\n", key.c_str(), s.n,
+                  s.mean_us, s.p50_us, s.p99_us, d, 100.0 * d / base.mean_us);
+      out["conditions"][key] = {{"n", s.n},
+                                {"mean_us", s.mean_us},
+                                {"p50_us", s.p50_us},
+                                {"p99_us", s.p99_us},
+                                {"delta_mean_us", d},
+                                {"delta_p50_us", s.p50_us - base.p50_us},
+                                {"delta_p99_us", s.p99_us - base.p99_us},
+                                {"delta_mean_pct", 100.0 * d / base.mean_us}};
+    }
+  }
+  std::printf("\nBPF run time per call (kernel.bpf_stats_enabled=1):\n");
+  for (const auto& [name, v] : bpf_totals) {
+    const double per = v.second ? static_cast<double>(v.first) / static_cast<double>(v.second) : 0;
+    std::printf("  %-10s %10llu calls %8.0f ns/call\n", name.c_str(),
+                static_cast<unsigned long long>(v.second), per);
+    out["bpf"][name] = {{"calls", v.second}, {"ns_per_call", per}};
+  }
+  std::printf("\nstress: %llu execs in %.1f s from 2 parallel loops, audited; ring-buffer drops: %llu\n",
+              static_cast<unsigned long long>(stress_execs), stress_seconds,
+              static_cast<unsigned long long>(drops));
+  out["stress"] = {{"execs", stress_execs}, {"seconds", stress_seconds}, {"ringbuf_drops", drops}};
+  if (!json_out.empty()) {
+    std::ofstream(json_out) << out.dump(2) << "\n";
+  }
+  std::filesystem::remove_all(dir);
+  return 0;
+}
