@@ -1,7 +1,9 @@
 // Policy::evaluate must not allocate once the calling thread is warmed up. This binary's global
 // operator new counts the allocations of threads that ask it to; everything else is untouched.
+// Hyperscan allocates with malloc, so the test routes its allocator through the same counter.
 
 #include <gtest/gtest.h>
+#include <hs/hs.h>
 
 #include <cstdlib>
 #include <new>
@@ -30,6 +32,15 @@ void operator delete(void* p, size_t /*n*/) noexcept {
   std::free(p);
 }
 
+namespace {
+void* counting_hs_alloc(size_t n) {
+  if (t_counting) {
+    ++t_allocations;
+  }
+  return std::malloc(n);
+}
+}  // namespace
+
 namespace cmdgate::rules {
 namespace {
 
@@ -40,6 +51,7 @@ using testing::OwnedContext;
 using testing::sha_of;
 
 TEST(EvaluateAllocations, HyperscanPolicyDoesNotAllocateAfterWarmUp) {
+  ASSERT_EQ(hs_set_allocator(counting_hs_alloc, std::free), HS_SUCCESS);
   FakeResolver resolver;
   resolver.add("/usr/bin/nc", FileId{1, 1});
   RuleSet rs;
@@ -97,6 +109,7 @@ TEST(EvaluateAllocations, HyperscanPolicyDoesNotAllocateAfterWarmUp) {
     }
   }
   t_counting = false;
+  ASSERT_EQ(hs_set_allocator(nullptr, nullptr), HS_SUCCESS);  // back to malloc/free
   EXPECT_EQ(t_allocations, 0u);
   EXPECT_EQ(decided, 400u);  // four of the six contexts hit a rule
 }
