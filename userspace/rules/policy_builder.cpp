@@ -1,6 +1,7 @@
 // build_layout(): RuleSet -> PolicyLayout (see policy_layout.h for the design).
 
 #include <algorithm>
+#include <future>
 #include <map>
 
 #include "rules/glob_set_matcher.h"
@@ -277,32 +278,46 @@ class Builder {
     }
   }
 
+  // Each slot is its own database, so they compile concurrently: Hyperscan takes about a
+  // millisecond per non-literal pattern, and a large policy has tens of thousands.
   Status build_matchers(LayoutStats* stats) {
+    using Built = Result<std::unique_ptr<PatternMatcher>>;
+    std::array<std::future<Built>, kSlotCount> pending;
     for (size_t slot = 0; slot < kSlotCount; ++slot) {
-      const std::vector<std::string>& texts = tables_[slot].texts();
-      if (texts.empty()) {
+      if (!tables_[slot].texts().empty()) {
+        pending[slot] =
+            std::async(std::launch::async, [this, slot] { return build_matcher(slot); });
+      }
+    }
+    Status status;
+    for (size_t slot = 0; slot < kSlotCount; ++slot) {
+      if (!pending[slot].valid()) {
         continue;
       }
-      std::unique_ptr<PatternMatcher> matcher;
-      if (slot == kSlotArgs || slot == kSlotCmdline) {
-        auto m = make_pattern_matcher(engine_, texts, PatternFlavor::kRegex);
-        if (!m.ok()) {
-          return m.error();
-        }
-        matcher = std::move(m).value();
-      } else {
-        auto m = GlobSetMatcher::create(texts, engine_);
-        if (!m.ok()) {
-          return m.error();
-        }
-        matcher = std::move(m).value();
+      Built m = pending[slot].get();  // wait for every task before returning
+      if (!m.ok()) {
+        status = m.error();
+        continue;
       }
       if (stats != nullptr) {
-        stats->patterns += matcher->stats();
+        stats->patterns += (*m)->stats();
       }
-      out_.slots[slot] = {std::move(matcher), static_cast<uint32_t>(texts.size())};
+      out_.slots[slot] = {std::move(m).value(),
+                          static_cast<uint32_t>(tables_[slot].texts().size())};
     }
-    return {};
+    return status;
+  }
+
+  Result<std::unique_ptr<PatternMatcher>> build_matcher(size_t slot) const {
+    const std::vector<std::string>& texts = tables_[slot].texts();
+    if (slot == kSlotArgs || slot == kSlotCmdline) {
+      return make_pattern_matcher(engine_, texts, PatternFlavor::kRegex);
+    }
+    auto m = GlobSetMatcher::create(texts, engine_);
+    if (!m.ok()) {
+      return m.error();
+    }
+    return std::unique_ptr<PatternMatcher>(std::move(m).value());
   }
 
   void lay_out_marks() {
