@@ -21,23 +21,50 @@
 
 namespace {
 std::atomic<uint64_t> g_allocations{0};
+
+void* counted_malloc(size_t n) noexcept {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  return std::malloc(n == 0 ? 1 : n);
+}
 }  // namespace
 
 // GCC inlines the replacement delete below into callers and then sees free() on memory from
 // operator new; the pair is consistent (both malloc-based), so the warning is a false positive.
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
+// The whole non-aligned family is replaced, so that every new/delete pair stays matched (under
+// ASan too, whose own versions would otherwise fill the gaps).
 void* operator new(size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) {
+  if (void* p = counted_malloc(n)) {
     return p;
   }
   throw std::bad_alloc();
 }
+void* operator new[](size_t n) {
+  return operator new(n);
+}
+void* operator new(size_t n, const std::nothrow_t& /*tag*/) noexcept {
+  return counted_malloc(n);
+}
+void* operator new[](size_t n, const std::nothrow_t& /*tag*/) noexcept {
+  return counted_malloc(n);
+}
 void operator delete(void* p) noexcept {
   std::free(p);
 }
+void operator delete[](void* p) noexcept {
+  std::free(p);
+}
 void operator delete(void* p, size_t /*n*/) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, size_t /*n*/) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, const std::nothrow_t& /*tag*/) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, const std::nothrow_t& /*tag*/) noexcept {
   std::free(p);
 }
 

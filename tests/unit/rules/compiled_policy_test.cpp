@@ -16,10 +16,6 @@ using testing::OwnedAncestor;
 using testing::OwnedContext;
 using testing::sha_of;
 
-std::string engine_name(const ::testing::TestParamInfo<MatchEngine>& info) {
-  return info.param == MatchEngine::kRe2 ? "Re2" : "Hyperscan";
-}
-
 class CompiledPolicyTest : public ::testing::TestWithParam<MatchEngine> {
  protected:
   std::shared_ptr<const CompiledPolicy> compile(RuleSet rs) {
@@ -62,7 +58,7 @@ class CompiledPolicyTest : public ::testing::TestWithParam<MatchEngine> {
 
 INSTANTIATE_TEST_SUITE_P(Engines, CompiledPolicyTest,
                          ::testing::Values(MatchEngine::kRe2, MatchEngine::kHyperscan),
-                         engine_name);
+                         testing::engine_name);
 
 TEST_P(CompiledPolicyTest, EmptyRuleSetGivesDefault) {
   RuleSet rs;

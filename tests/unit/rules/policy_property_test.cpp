@@ -311,9 +311,7 @@ class PolicyProperty : public ::testing::TestWithParam<MatchEngine> {};
 
 INSTANTIATE_TEST_SUITE_P(Engines, PolicyProperty,
                          ::testing::Values(MatchEngine::kRe2, MatchEngine::kHyperscan),
-                         [](const auto& info) {
-                           return info.param == MatchEngine::kRe2 ? "Re2" : "Hyperscan";
-                         });
+                         testing::engine_name);
 
 TEST_P(PolicyProperty, CompiledMatchesReference) {
   const uint64_t seed = testing::test_seed();
