@@ -11,8 +11,11 @@ namespace {
 
 std::atomic<uint64_t> g_next_serial{1};
 
-// Per-thread scratch, valid for every database whose serial is remembered here. Forgetting a
-// serial (the ring wraps) only costs a hs_alloc_scratch() call that finds the scratch big enough.
+// Per-thread scratch, valid for every database whose serial is remembered here. Checking an
+// unknown database costs a hs_alloc_scratch() call, which mallocs a temporary even when the
+// scratch is already big enough, so the hot path must find the serial: the ring holds 64, enough
+// for several policies (at most six databases each) used in turn by one thread. A forgotten
+// serial costs one more check, not a wrong answer.
 class ThreadScratch {
  public:
   ~ThreadScratch() {
@@ -21,8 +24,12 @@ class ThreadScratch {
     }
   }
   hs_scratch_t* for_database(const hs_database_t* db, uint64_t serial) {
+    if (serial == last_) {  // consecutive scans (argv elements) use the same database
+      return scratch_;
+    }
     for (uint64_t s : known_) {
       if (s == serial) {
+        last_ = serial;
         return scratch_;
       }
     }
@@ -30,12 +37,14 @@ class ThreadScratch {
       return nullptr;
     }
     known_[next_++ % known_.size()] = serial;
+    last_ = serial;
     return scratch_;
   }
 
  private:
   hs_scratch_t* scratch_ = nullptr;
-  std::array<uint64_t, 32> known_{};
+  uint64_t last_ = 0;
+  std::array<uint64_t, 64> known_{};
   size_t next_ = 0;
 };
 

@@ -1,6 +1,7 @@
 // build_layout(): RuleSet -> PolicyLayout (see policy_layout.h for the design).
 
 #include <algorithm>
+#include <future>
 #include <map>
 
 #include "rules/glob_set_matcher.h"
@@ -26,58 +27,60 @@ class PatternTable {
   std::vector<std::string> texts_;
 };
 
-// Rule lists keyed by K, appended in rule order (so sorted), then flattened into one pool.
-template <typename K, typename Map>
-class ListBuilder {
- public:
-  void add(const K& key, uint32_t rule) {
-    std::vector<uint32_t>& list = lists_[key];
-    if (list.empty() || list.back() != rule) {
-      list.push_back(rule);
-    }
-  }
-  void flatten_into(std::vector<uint32_t>& pool, Map& out) {
-    for (auto& [key, list] : lists_) {
-      out.emplace(key, append(pool, list));
-    }
-  }
-  static Span append(std::vector<uint32_t>& pool, const std::vector<uint32_t>& list) {
-    const Span s{static_cast<uint32_t>(pool.size()), static_cast<uint32_t>(list.size())};
-    pool.insert(pool.end(), list.begin(), list.end());
-    return s;
-  }
-
- private:
-  std::map<K, std::vector<uint32_t>> lists_;  // ordered: deterministic layout
-};
+Span append(std::vector<uint32_t>& pool, const std::vector<uint32_t>& list) {
+  const Span s{static_cast<uint32_t>(pool.size()), static_cast<uint32_t>(list.size())};
+  pool.insert(pool.end(), list.begin(), list.end());
+  return s;
+}
 
 Span append_sorted(std::vector<uint32_t>& pool, std::vector<uint32_t> values) {
   std::sort(values.begin(), values.end());
   values.erase(std::unique(values.begin(), values.end()), values.end());
-  return ListBuilder<int, std::map<int, Span>>::append(pool, values);
+  return append(pool, values);
 }
 
+// Appends r unless it is already last: rules are added in order, so lists stay sorted.
+void add_rule(std::vector<uint32_t>& list, uint32_t r) {
+  if (list.empty() || list.back() != r) {
+    list.push_back(r);
+  }
+}
+
+// Rule lists keyed by K, flattened into the rule_lists pool at the end.
+template <typename K>
+class Index {
+ public:
+  void add(const K& key, uint32_t r) { add_rule(lists_[key], r); }
+  template <typename Map>
+  void flatten_into(std::vector<uint32_t>& pool, Map& out) const {
+    for (const auto& [key, list] : lists_) {
+      out.emplace(key, append(pool, list));
+    }
+  }
+
+ private:
+  std::map<K, std::vector<uint32_t>> lists_;  // ordered: a deterministic layout
+};
+
 Anchor choose_anchor(const Match& m) {
-  if (!m.paths.empty()) {
-    return Anchor::kPath;
-  }
-  if (!m.sha256.empty()) {
-    return Anchor::kSha256;
-  }
-  if (!m.path_globs.empty()) {
-    return Anchor::kGlob;
-  }
-  if (m.file_kinds != 0) {
-    return Anchor::kFileKind;
-  }
-  if (!m.args.empty()) {
-    return Anchor::kArgs;
-  }
-  if (!m.cmdline.empty()) {
-    return Anchor::kCmdline;
-  }
-  if (!m.uids.empty()) {
-    return Anchor::kUid;
+  const std::array<std::pair<bool, Anchor>, kAnchorKinds - 1> order = {{
+      {!m.paths.empty(), Anchor::kPath},
+      {!m.sha256.empty(), Anchor::kSha256},
+      {!m.path_globs.empty(), Anchor::kGlob},
+      {m.file_kinds != 0, Anchor::kFileKind},
+      {!m.args.empty(), Anchor::kArgs},
+      {!m.cmdline.empty(), Anchor::kCmdline},
+      {!m.parent.empty(), Anchor::kParent},
+      {!m.ancestor.empty(), Anchor::kAncestor},
+      {!m.cgroup_globs.empty(), Anchor::kCgroup},
+      {!m.uids.empty(), Anchor::kUid},
+      {!m.gids.empty(), Anchor::kGid},
+      {m.tty.has_value(), Anchor::kTty},
+  }};
+  for (const auto& [present, anchor] : order) {
+    if (present) {
+      return anchor;
+    }
   }
   return Anchor::kNone;
 }
@@ -93,8 +96,8 @@ uint32_t needs_of(const Match& m) {
   if (!m.cgroup_globs.empty()) {
     n |= kNeedCgroup;
   }
-  for (const auto* list : {&m.parent, &m.ancestor}) {
-    for (const ProcessPattern& p : *list) {
+  for (const auto* patterns : {&m.parent, &m.ancestor}) {
+    for (const ProcessPattern& p : *patterns) {
       if (p.is_path) {
         n |= kNeedLineagePaths;
       }
@@ -119,48 +122,47 @@ class Builder {
     }
     out_.rules.reserve(rules_.rules.size());
     for (size_t i = 0; i < rules_.rules.size(); ++i) {
-      add_rule(static_cast<uint32_t>(i), stats);
+      add(static_cast<uint32_t>(i), stats);
     }
     flatten_indexes();
     if (Status s = build_matchers(stats); !s.ok()) {
       return s.error();
     }
-    lay_out_stamps();
+    lay_out_marks();
     return std::move(out_);
   }
 
  private:
-  std::vector<uint32_t> ids_in(Slot slot, const std::vector<std::string>& texts) {
+  std::vector<uint32_t> intern(Slot slot, const std::vector<std::string>& texts) {
     std::vector<uint32_t> ids;
-    ids.reserve(texts.size());
     for (const std::string& t : texts) {
       ids.push_back(tables_[slot].intern(t));
     }
     return ids;
   }
 
-  Span process_refs(const std::vector<ProcessPattern>& patterns) {
-    std::vector<uint32_t> refs;
+  // Splits process patterns into comm and exe pattern ids.
+  void intern_process(const std::vector<ProcessPattern>& patterns, std::vector<uint32_t>& comm,
+                      std::vector<uint32_t>& exe) {
     for (const ProcessPattern& p : patterns) {
-      refs.push_back(p.is_path ? tables_[kSlotExe].intern(p.text) | kExePatternBit
-                               : tables_[kSlotComm].intern(p.text));
+      (p.is_path ? exe : comm).push_back(tables_[p.is_path ? kSlotExe : kSlotComm].intern(p.text));
     }
-    return append_sorted(out_.u32_pool, std::move(refs));
   }
 
-  void add_rule(uint32_t r, LayoutStats* stats) {
+  void add(uint32_t r, LayoutStats* stats) {
     const Match& m = rules_.rules[r].match;
+    std::array<std::vector<uint32_t>, kMatchSetCount> ids;
+    ids[kSetPathGlobs] = intern(kSlotPath, m.path_globs);
+    ids[kSetArgs] = intern(kSlotArgs, m.args);
+    ids[kSetCmdline] = intern(kSlotCmdline, m.cmdline);
+    ids[kSetCgroup] = intern(kSlotCgroup, m.cgroup_globs);
+    intern_process(m.parent, ids[kSetParentComm], ids[kSetParentExe]);
+    intern_process(m.ancestor, ids[kSetAncestorComm], ids[kSetAncestorExe]);
+
     CompiledRule c;
-    std::array<std::vector<uint32_t>, kSlotCount> ids;
-    ids[kSlotGlob] = ids_in(kSlotGlob, m.path_globs);
-    ids[kSlotArgs] = ids_in(kSlotArgs, m.args);
-    ids[kSlotCmdline] = ids_in(kSlotCmdline, m.cmdline);
-    ids[kSlotCgroup] = ids_in(kSlotCgroup, m.cgroup_globs);
-    for (Slot s : {kSlotGlob, kSlotArgs, kSlotCmdline, kSlotCgroup}) {
-      c.patterns[s] = append_sorted(out_.u32_pool, ids[s]);
+    for (size_t set = 0; set < kMatchSetCount; ++set) {
+      c.patterns[set] = append_sorted(out_.u32_pool, ids[set]);
     }
-    c.parent = process_refs(m.parent);
-    c.ancestor = process_refs(m.ancestor);
     c.uids = append_sorted(out_.u32_pool, m.uids);
     c.gids = append_sorted(out_.u32_pool, m.gids);
     std::vector<Sha256> sha = m.sha256;
@@ -171,18 +173,19 @@ class Builder {
     c.file_kinds = m.file_kinds;
     c.tty = m.tty.has_value() ? static_cast<int8_t>(*m.tty) : int8_t{-1};
     c.has_paths = !m.paths.empty();
+    c.has_parent = !m.parent.empty();
+    c.has_ancestor = !m.ancestor.empty();
     out_.rules.push_back(c);
     out_.needs |= needs_of(m);
 
-    // Every rule with paths is in the path indexes (a rule's path test reads them).
+    // Paths rank first, so every rule with paths is anchored on them: the path indexes can
+    // answer both "which rules are candidates" and "does this rule's path predicate hold".
     for (const ResolvedPath& p : resolved_[r]) {
       if (p.id) {
         by_file_id_.add(*p.id, r);
       }
       by_path_.add(p.canonical, r);
-      if (p.text != p.canonical) {
-        by_path_.add(p.text, r);
-      }
+      by_path_.add(p.text, r);
     }
     const Anchor anchor = choose_anchor(m);
     if (stats != nullptr) {
@@ -196,44 +199,62 @@ class Builder {
           by_sha256_.add(h, r);
         }
         break;
-      case Anchor::kGlob:
-        anchor_on(kSlotGlob, ids[kSlotGlob], r);
-        break;
       case Anchor::kFileKind:
-        for (size_t bit = 0; bit < out_.by_file_kind.size(); ++bit) {
+        for (size_t bit = 0; bit < by_file_kind_.size(); ++bit) {
           if ((m.file_kinds & (1u << bit)) != 0) {
-            by_file_kind_[bit].push_back(r);
+            add_rule(by_file_kind_[bit], r);
           }
         }
         break;
+      case Anchor::kGlob:
+        anchor_on(kSetPathGlobs, ids, r);
+        break;
       case Anchor::kArgs:
-        anchor_on(kSlotArgs, ids[kSlotArgs], r);
+        anchor_on(kSetArgs, ids, r);
         break;
       case Anchor::kCmdline:
-        anchor_on(kSlotCmdline, ids[kSlotCmdline], r);
+        anchor_on(kSetCmdline, ids, r);
+        break;
+      case Anchor::kCgroup:
+        anchor_on(kSetCgroup, ids, r);
+        break;
+      case Anchor::kParent:
+        anchor_on(kSetParentComm, ids, r);
+        anchor_on(kSetParentExe, ids, r);
+        break;
+      case Anchor::kAncestor:
+        anchor_on(kSetAncestorComm, ids, r);
+        anchor_on(kSetAncestorExe, ids, r);
         break;
       case Anchor::kUid:
         for (uint32_t uid : m.uids) {
           by_uid_.add(uid, r);
         }
         break;
+      case Anchor::kGid:
+        for (uint32_t gid : m.gids) {
+          by_gid_.add(gid, r);
+        }
+        break;
+      case Anchor::kTty:
+        add_rule(by_tty_[*m.tty ? 1 : 0], r);
+        break;
       case Anchor::kNone:
-        unanchored_.push_back(r);
+        add_rule(unanchored_, r);
         break;
     }
   }
 
-  void anchor_on(Slot slot, const std::vector<uint32_t>& ids, uint32_t r) {
-    std::vector<std::vector<uint32_t>>& lists = anchored_[slot];
-    for (uint32_t id : ids) {
+  void anchor_on(MatchSet set, const std::array<std::vector<uint32_t>, kMatchSetCount>& ids,
+                 uint32_t r) {
+    std::vector<std::vector<uint32_t>>& lists = anchored_[set];
+    for (uint32_t id : ids[set]) {
       if (lists.size() <= id) {
         lists.resize(id + 1);
       }
-      if (lists[id].empty() || lists[id].back() != r) {
-        lists[id].push_back(r);
-      }
+      add_rule(lists[id], r);
+      out_.sets[set].first_anchored = std::min(out_.sets[set].first_anchored, r);
     }
-    out_.slots[slot].first_anchored = std::min(out_.slots[slot].first_anchored, r);
   }
 
   void flatten_indexes() {
@@ -242,67 +263,72 @@ class Builder {
     by_path_.flatten_into(pool, out_.by_path);
     by_sha256_.flatten_into(pool, out_.by_sha256);
     by_uid_.flatten_into(pool, out_.by_uid);
-    for (size_t bit = 0; bit < by_file_kind_.size(); ++bit) {
-      out_.by_file_kind[bit] = append_list(by_file_kind_[bit]);
+    by_gid_.flatten_into(pool, out_.by_gid);
+    for (size_t i = 0; i < 2; ++i) {
+      out_.by_file_kind[i] = append(pool, by_file_kind_[i]);
+      out_.by_tty[i] = append(pool, by_tty_[i]);
     }
-    out_.unanchored = append_list(unanchored_);
-    for (size_t slot = 0; slot < kAnchorSlotCount; ++slot) {
-      SlotLayout& s = out_.slots[slot];
-      s.anchored.resize(tables_[slot].texts().size());
-      for (size_t id = 0; id < anchored_[slot].size(); ++id) {
-        s.anchored[id] = append_list(anchored_[slot][id]);
+    out_.unanchored = append(pool, unanchored_);
+    for (size_t set = 0; set < kMatchSetCount; ++set) {
+      MatchSetLayout& s = out_.sets[set];
+      s.anchored.resize(tables_[slot_of(static_cast<MatchSet>(set))].texts().size());
+      for (size_t id = 0; id < anchored_[set].size(); ++id) {
+        s.anchored[id] = append(pool, anchored_[set][id]);
       }
     }
   }
 
-  Span append_list(const std::vector<uint32_t>& list) {
-    return ListBuilder<int, std::map<int, Span>>::append(out_.rule_lists, list);
-  }
-
+  // Each slot is its own database, so they compile concurrently: Hyperscan takes about a
+  // millisecond per non-literal pattern, and a large policy has tens of thousands.
   Status build_matchers(LayoutStats* stats) {
+    using Built = Result<std::unique_ptr<PatternMatcher>>;
+    std::array<std::future<Built>, kSlotCount> pending;
     for (size_t slot = 0; slot < kSlotCount; ++slot) {
-      const std::vector<std::string>& texts = tables_[slot].texts();
-      if (texts.empty()) {
+      if (!tables_[slot].texts().empty()) {
+        pending[slot] =
+            std::async(std::launch::async, [this, slot] { return build_matcher(slot); });
+      }
+    }
+    Status status;
+    for (size_t slot = 0; slot < kSlotCount; ++slot) {
+      if (!pending[slot].valid()) {
         continue;
       }
-      Result<std::unique_ptr<PatternMatcher>> m = Error{};
-      if (slot == kSlotArgs || slot == kSlotCmdline) {
-        m = make_pattern_matcher(engine_, texts, PatternFlavor::kRegex);
-      } else {
-        auto g = GlobSetMatcher::create(texts, engine_);
-        m = g.ok() ? Result<std::unique_ptr<PatternMatcher>>(std::move(g).value())
-                   : Result<std::unique_ptr<PatternMatcher>>(g.error());
-      }
+      Built m = pending[slot].get();  // wait for every task before returning
       if (!m.ok()) {
-        return m.error();
+        status = m.error();
+        continue;
       }
-      out_.slots[slot].matcher = std::move(m).value();
-      out_.slots[slot].pattern_count = static_cast<uint32_t>(texts.size());
       if (stats != nullptr) {
-        stats->patterns += out_.slots[slot].matcher->stats();
+        stats->patterns += (*m)->stats();
       }
+      out_.slots[slot] = {std::move(m).value(),
+                          static_cast<uint32_t>(tables_[slot].texts().size())};
     }
-    return {};
+    return status;
   }
 
-  void lay_out_stamps() {
+  Result<std::unique_ptr<PatternMatcher>> build_matcher(size_t slot) const {
+    const std::vector<std::string>& texts = tables_[slot].texts();
+    if (slot == kSlotArgs || slot == kSlotCmdline) {
+      return make_pattern_matcher(engine_, texts, PatternFlavor::kRegex);
+    }
+    auto m = GlobSetMatcher::create(texts, engine_);
+    if (!m.ok()) {
+      return m.error();
+    }
+    return std::unique_ptr<PatternMatcher>(std::move(m).value());
+  }
+
+  void lay_out_marks() {
     uint32_t next = 0;
-    uint32_t matched = 0;
-    for (size_t slot = 0; slot < kSlotCount; ++slot) {
-      SlotLayout& s = out_.slots[slot];
-      s.stamp_base = next;
-      next += s.pattern_count;
-      if (slot == kSlotComm || slot == kSlotExe) {
-        s.parent_stamp_base = next;
-        next += s.pattern_count;
-      }
-      if (slot < kAnchorSlotCount) {
-        s.matched_base = matched;
-        matched += s.pattern_count;
-      }
+    for (size_t set = 0; set < kMatchSetCount; ++set) {
+      MatchSetLayout& s = out_.sets[set];
+      s.stamp_base = s.matched_base = next;  // same size: one slot per pattern in each
+      next += out_.slots[slot_of(static_cast<MatchSet>(set))].pattern_count;
     }
     out_.stamp_count = next;
-    out_.matched_count = matched;
+    out_.matched_count = next;
   }
 
   const RuleSet& rules_;
@@ -310,12 +336,14 @@ class Builder {
   MatchEngine engine_;
   PolicyLayout out_;
   std::array<PatternTable, kSlotCount> tables_;
-  std::array<std::vector<std::vector<uint32_t>>, kAnchorSlotCount> anchored_;
-  ListBuilder<FileId, decltype(PolicyLayout::by_file_id)> by_file_id_;
-  ListBuilder<std::string, decltype(PolicyLayout::by_path)> by_path_;
-  ListBuilder<Sha256, decltype(PolicyLayout::by_sha256)> by_sha256_;
-  ListBuilder<uint32_t, decltype(PolicyLayout::by_uid)> by_uid_;
+  std::array<std::vector<std::vector<uint32_t>>, kMatchSetCount> anchored_;
+  Index<FileId> by_file_id_;
+  Index<std::string> by_path_;
+  Index<Sha256> by_sha256_;
+  Index<uint32_t> by_uid_;
+  Index<uint32_t> by_gid_;
   std::array<std::vector<uint32_t>, 2> by_file_kind_;
+  std::array<std::vector<uint32_t>, 2> by_tty_;
   std::vector<uint32_t> unanchored_;
 };
 

@@ -18,23 +18,27 @@ struct CursorAfter {
   bool operator()(const Cursor& a, const Cursor& b) const { return a.value > b.value; }
 };
 
+// Eager lists pushed at most: file id, path, sha256, two kinds, uid, gid, tty, unanchored.
+constexpr size_t kEagerLists = 9;
+
 // Per-thread state. Marks are epoch-stamped so that nothing is cleared between evaluations;
-// several policies (an old and a reloaded one) share it, sized for the largest.
+// every policy evaluated on the thread (an old one and its reload) shares it, sized for the
+// largest.
 struct Scratch {
   std::vector<uint32_t> stamps;
   std::vector<uint32_t> matched;
   std::vector<Cursor> heap;
   uint32_t epoch = 0;
 
-  uint32_t begin(const PolicyLayout& p) {
+  uint32_t begin(const PolicyLayout& p, const ExecContext& ctx) {
     if (stamps.size() < p.stamp_count) {
       stamps.resize(p.stamp_count, 0);
     }
     if (matched.size() < p.matched_count) {
       matched.resize(p.matched_count);
     }
-    // Every eager list, plus at most one list per matched anchor pattern.
-    const size_t heap_bound = 8 + size_t{p.matched_count};
+    // At most one list per eager lookup, per supplementary group, per matched pattern.
+    const size_t heap_bound = kEagerLists + ctx.groups.size() + p.matched_count;
     if (heap.capacity() < heap_bound) {
       heap.reserve(heap_bound);
     }
@@ -49,31 +53,38 @@ struct Scratch {
 
 thread_local Scratch t_scratch;
 
-// Marks matched pattern ids; for anchor slots also lists each newly matched id once.
+// Where one match set records a scan's results.
+struct SetTarget {
+  uint32_t* stamps = nullptr;
+  uint32_t* matched = nullptr;
+  uint32_t* matched_count = nullptr;
+};
+
+// Marks matched pattern ids and lists each one once per evaluation; optionally into a second
+// set too (lineage[0] feeds both "parent" and "any ancestor").
 class StampSink final : public MatchSink {
  public:
-  StampSink(uint32_t* stamps, uint32_t epoch, uint32_t* matched, uint32_t* matched_count)
-      : stamps_(stamps), epoch_(epoch), matched_(matched), matched_count_(matched_count) {}
-  void also_mark(uint32_t* stamps) { also_ = stamps; }
+  StampSink(SetTarget primary, uint32_t epoch) : primary_(primary), epoch_(epoch) {}
+  void also_into(const SetTarget* second) { second_ = second; }
 
   void on_match(uint32_t id) override {
-    if (stamps_[id] != epoch_) {
-      stamps_[id] = epoch_;
-      if (matched_ != nullptr) {
-        matched_[(*matched_count_)++] = id;
-      }
-    }
-    if (also_ != nullptr) {
-      also_[id] = epoch_;
+    mark(primary_, id);
+    if (second_ != nullptr) {
+      mark(*second_, id);
     }
   }
 
  private:
-  uint32_t* stamps_;
+  void mark(const SetTarget& t, uint32_t id) {
+    if (t.stamps[id] != epoch_) {
+      t.stamps[id] = epoch_;
+      t.matched[(*t.matched_count)++] = id;
+    }
+  }
+
+  SetTarget primary_;
+  const SetTarget* second_ = nullptr;
   uint32_t epoch_;
-  uint32_t* matched_;
-  uint32_t* matched_count_;
-  uint32_t* also_ = nullptr;
 };
 
 bool contains(const std::vector<uint32_t>& pool, Span s, uint32_t value) {
@@ -84,40 +95,18 @@ bool contains(const std::vector<uint32_t>& pool, Span s, uint32_t value) {
 class Evaluation {
  public:
   Evaluation(const PolicyLayout& p, const ExecContext& ctx)
-      : p_(p), ctx_(ctx), s_(t_scratch), epoch_(s_.begin(p)) {}
+      : p_(p), ctx_(ctx), s_(t_scratch), epoch_(s_.begin(p, ctx)) {}
 
   uint32_t first_match() {
-    if (auto it = p_.by_file_id.find(ctx_.file); it != p_.by_file_id.end()) {
-      id_hits_ = it->second;
-    }
-    if (auto it = p_.by_path.find(ctx_.path); it != p_.by_path.end()) {
-      path_hits_ = it->second;
-    }
-    push(id_hits_);
-    push(path_hits_);
-    if (ctx_.sha256 != nullptr) {
-      if (auto it = p_.by_sha256.find(*ctx_.sha256); it != p_.by_sha256.end()) {
-        push(it->second);
-      }
-    }
-    for (size_t bit = 0; bit < p_.by_file_kind.size(); ++bit) {
-      if ((ctx_.file_kinds & (1u << bit)) != 0) {
-        push(p_.by_file_kind[bit]);
-      }
-    }
-    if (auto it = p_.by_uid.find(ctx_.uid); it != p_.by_uid.end()) {
-      push(it->second);
-    }
-    push(p_.unanchored);
-
+    push_eager_candidates();
     uint32_t last = kNoRule;
     for (;;) {
       const uint32_t next = s_.heap.empty() ? kNoRule : s_.heap.front().value;
-      // A lazy slot must join the merge before anything it could precede is visited.
+      // A lazy match set must join the merge before anything it could precede is visited.
       bool joined = false;
-      for (size_t slot = 0; slot < kAnchorSlotCount; ++slot) {
-        if ((joined_ & (1u << slot)) == 0 && p_.slots[slot].first_anchored < next) {
-          join(static_cast<Slot>(slot));
+      for (size_t set = 0; set < kMatchSetCount; ++set) {
+        if ((joined_ & (1u << set)) == 0 && p_.sets[set].first_anchored < next) {
+          join(static_cast<MatchSet>(set));
           joined = true;
         }
       }
@@ -136,6 +125,36 @@ class Evaluation {
   }
 
  private:
+  template <typename Map, typename Key>
+  static Span lookup(const Map& map, const Key& key) {
+    auto it = map.find(key);
+    return it == map.end() ? Span{} : it->second;
+  }
+
+  void push_eager_candidates() {
+    id_hits_ = lookup(p_.by_file_id, ctx_.file);
+    path_hits_ = lookup(p_.by_path, ctx_.path);
+    push(id_hits_);
+    push(path_hits_);
+    if (ctx_.sha256 != nullptr) {
+      push(lookup(p_.by_sha256, *ctx_.sha256));
+    }
+    for (size_t bit = 0; bit < p_.by_file_kind.size(); ++bit) {
+      if ((ctx_.file_kinds & (1u << bit)) != 0) {
+        push(p_.by_file_kind[bit]);
+      }
+    }
+    push(lookup(p_.by_uid, ctx_.uid));
+    if (!p_.by_gid.empty()) {
+      push(lookup(p_.by_gid, ctx_.gid));
+      for (uint32_t g : ctx_.groups) {
+        push(lookup(p_.by_gid, g));
+      }
+    }
+    push(p_.by_tty[ctx_.tty ? 1 : 0]);
+    push(p_.unanchored);
+  }
+
   void push(Span list) {
     if (list.size == 0) {
       return;
@@ -157,14 +176,20 @@ class Evaluation {
     return value;
   }
 
-  // Adds the rules anchored on a slot's matched patterns to the merge.
-  void join(Slot slot) {
-    joined_ |= 1u << slot;
-    scan(slot);
-    const SlotLayout& s = p_.slots[slot];
-    for (uint32_t k = 0; k < matched_count_[slot]; ++k) {
+  // Adds the rules anchored on the set's matched patterns to the merge.
+  void join(MatchSet set) {
+    joined_ |= 1u << set;
+    scan(slot_of(set));
+    const MatchSetLayout& s = p_.sets[set];
+    for (uint32_t k = 0; k < matched_count_[set]; ++k) {
       push(s.anchored[s_.matched[s.matched_base + k]]);
     }
+  }
+
+  SetTarget target(MatchSet set) {
+    const MatchSetLayout& s = p_.sets[set];
+    return {s_.stamps.data() + s.stamp_base, s_.matched.data() + s.matched_base,
+            &matched_count_[set]};
   }
 
   void scan(Slot slot) {
@@ -172,51 +197,59 @@ class Evaluation {
       return;
     }
     scanned_ |= 1u << slot;
-    const SlotLayout& s = p_.slots[slot];
-    if (s.matcher == nullptr) {
+    const PatternMatcher* m = p_.slots[slot].matcher.get();
+    if (m == nullptr) {
       return;
     }
-    uint32_t* stamps = s_.stamps.data();
-    const bool anchors = slot < kAnchorSlotCount;
-    StampSink sink(stamps + s.stamp_base, epoch_,
-                   anchors ? s_.matched.data() + s.matched_base : nullptr,
-                   anchors ? &matched_count_[slot] : nullptr);
     switch (slot) {
-      case kSlotGlob:
-        s.matcher->scan(ctx_.path, sink);
+      case kSlotPath: {
+        StampSink sink(target(kSetPathGlobs), epoch_);
+        m->scan(ctx_.path, sink);
         break;
-      case kSlotArgs:
+      }
+      case kSlotArgs: {
+        StampSink sink(target(kSetArgs), epoch_);
         for (size_t i = 1; i < ctx_.argv.size(); ++i) {
-          s.matcher->scan(ctx_.argv[i], sink);
+          m->scan(ctx_.argv[i], sink);
         }
         break;
-      case kSlotCmdline:
-        s.matcher->scan(ctx_.cmdline, sink);
+      }
+      case kSlotCmdline: {
+        StampSink sink(target(kSetCmdline), epoch_);
+        m->scan(ctx_.cmdline, sink);
         break;
+      }
+      case kSlotCgroup: {
+        StampSink sink(target(kSetCgroup), epoch_);
+        m->scan(ctx_.cgroup, sink);
+        break;
+      }
       case kSlotComm:
-      case kSlotExe:
+      case kSlotExe: {
+        const bool comm = slot == kSlotComm;
+        StampSink sink(target(comm ? kSetAncestorComm : kSetAncestorExe), epoch_);
+        const SetTarget parent = target(comm ? kSetParentComm : kSetParentExe);
         for (size_t i = 0; i < ctx_.lineage.size(); ++i) {
-          sink.also_mark(i == 0 ? stamps + s.parent_stamp_base : nullptr);
+          sink.also_into(i == 0 ? &parent : nullptr);
           const AncestorView& a = ctx_.lineage[i];
-          if (slot == kSlotComm) {
-            s.matcher->scan(a.comm, sink);
-          } else if (!a.exe_path.empty()) {
-            s.matcher->scan(a.exe_path, sink);
+          if (comm) {
+            m->scan(a.comm, sink);
+          } else if (!a.exe_path.empty()) {  // an unknown exe path matches nothing
+            m->scan(a.exe_path, sink);
           }
         }
         break;
-      case kSlotCgroup:
-        s.matcher->scan(ctx_.cgroup, sink);
-        break;
+      }
     }
   }
 
-  bool any_matched(Slot slot, Span ids) {
+  // True when the set matched one of ids (scanning first if needed).
+  bool any_matched(MatchSet set, Span ids) {
     if (ids.size == 0) {
-      return true;
+      return false;
     }
-    scan(slot);
-    const uint32_t* stamps = s_.stamps.data() + p_.slots[slot].stamp_base;
+    scan(slot_of(set));
+    const uint32_t* stamps = s_.stamps.data() + p_.sets[set].stamp_base;
     for (uint32_t k = 0; k < ids.size; ++k) {
       if (stamps[p_.u32_pool[ids.begin + k]] == epoch_) {
         return true;
@@ -225,28 +258,9 @@ class Evaluation {
     return false;
   }
 
-  bool any_process(Span refs, bool parent_only) {
-    if (refs.size == 0) {
-      return true;
-    }
-    for (uint32_t k = 0; k < refs.size; ++k) {
-      const uint32_t ref = p_.u32_pool[refs.begin + k];
-      const Slot slot = (ref & kExePatternBit) != 0 ? kSlotExe : kSlotComm;
-      scan(slot);
-      const SlotLayout& s = p_.slots[slot];
-      const uint32_t base = parent_only ? s.parent_stamp_base : s.stamp_base;
-      if (s_.stamps[base + (ref & ~kExePatternBit)] == epoch_) {
-        return true;
-      }
-    }
-    return false;
-  }
-
   bool gid_holds(Span gids) const {
-    if (contains(p_.u32_pool, gids, ctx_.gid)) {
-      return true;
-    }
-    return std::any_of(ctx_.groups.begin(), ctx_.groups.end(),
+    return contains(p_.u32_pool, gids, ctx_.gid) ||
+           std::any_of(ctx_.groups.begin(), ctx_.groups.end(),
                        [&](uint32_t g) { return contains(p_.u32_pool, gids, g); });
   }
 
@@ -261,31 +275,22 @@ class Evaluation {
   // Every predicate, cheapest first; the anchor is tested again like any other.
   bool holds(uint32_t r) {
     const CompiledRule& c = p_.rules[r];
-    if (c.file_kinds != 0 && (ctx_.file_kinds & c.file_kinds) == 0) {
-      return false;
-    }
-    if (c.tty >= 0 && ctx_.tty != (c.tty == 1)) {
-      return false;
-    }
-    if (c.uids.size != 0 && !contains(p_.u32_pool, c.uids, ctx_.uid)) {
-      return false;
-    }
-    if (c.gids.size != 0 && !gid_holds(c.gids)) {
-      return false;
-    }
-    if (c.has_paths && !contains(p_.rule_lists, id_hits_, r) &&
-        !contains(p_.rule_lists, path_hits_, r)) {
-      return false;
-    }
-    if (c.sha256.size != 0 && !sha256_holds(c.sha256)) {
-      return false;
-    }
-    for (Slot slot : {kSlotGlob, kSlotCgroup, kSlotArgs, kSlotCmdline}) {
-      if (!any_matched(slot, c.patterns[slot])) {
-        return false;
-      }
-    }
-    return any_process(c.parent, true) && any_process(c.ancestor, false);
+    const auto& pat = c.patterns;
+    return (c.file_kinds == 0 || (ctx_.file_kinds & c.file_kinds) != 0) &&
+           (c.tty < 0 || ctx_.tty == (c.tty == 1)) &&
+           (c.uids.size == 0 || contains(p_.u32_pool, c.uids, ctx_.uid)) &&
+           (c.gids.size == 0 || gid_holds(c.gids)) &&
+           (!c.has_paths || contains(p_.rule_lists, id_hits_, r) ||
+            contains(p_.rule_lists, path_hits_, r)) &&
+           (c.sha256.size == 0 || sha256_holds(c.sha256)) &&
+           (pat[kSetPathGlobs].size == 0 || any_matched(kSetPathGlobs, pat[kSetPathGlobs])) &&
+           (pat[kSetCgroup].size == 0 || any_matched(kSetCgroup, pat[kSetCgroup])) &&
+           (pat[kSetArgs].size == 0 || any_matched(kSetArgs, pat[kSetArgs])) &&
+           (pat[kSetCmdline].size == 0 || any_matched(kSetCmdline, pat[kSetCmdline])) &&
+           (!c.has_parent || any_matched(kSetParentComm, pat[kSetParentComm]) ||
+            any_matched(kSetParentExe, pat[kSetParentExe])) &&
+           (!c.has_ancestor || any_matched(kSetAncestorComm, pat[kSetAncestorComm]) ||
+            any_matched(kSetAncestorExe, pat[kSetAncestorExe]));
   }
 
   const PolicyLayout& p_;
@@ -296,7 +301,7 @@ class Evaluation {
   Span path_hits_;
   uint32_t scanned_ = 0;
   uint32_t joined_ = 0;
-  std::array<uint32_t, kAnchorSlotCount> matched_count_{};
+  std::array<uint32_t, kMatchSetCount> matched_count_{};
 };
 
 }  // namespace

@@ -16,10 +16,6 @@ using testing::OwnedAncestor;
 using testing::OwnedContext;
 using testing::sha_of;
 
-std::string engine_name(const ::testing::TestParamInfo<MatchEngine>& info) {
-  return info.param == MatchEngine::kRe2 ? "Re2" : "Hyperscan";
-}
-
 class CompiledPolicyTest : public ::testing::TestWithParam<MatchEngine> {
  protected:
   std::shared_ptr<const CompiledPolicy> compile(RuleSet rs) {
@@ -62,7 +58,7 @@ class CompiledPolicyTest : public ::testing::TestWithParam<MatchEngine> {
 
 INSTANTIATE_TEST_SUITE_P(Engines, CompiledPolicyTest,
                          ::testing::Values(MatchEngine::kRe2, MatchEngine::kHyperscan),
-                         engine_name);
+                         testing::engine_name);
 
 TEST_P(CompiledPolicyTest, EmptyRuleSetGivesDefault) {
   RuleSet rs;
@@ -117,6 +113,26 @@ TEST_P(CompiledPolicyTest, LaterRuleWithCheaperAnchorDoesNotJumpTheQueue) {
   EXPECT_EQ(winner(*p, c), "args");
   c.argv = {"true", "-y"};
   EXPECT_EQ(winner(*p, c), "path");
+}
+
+TEST_P(CompiledPolicyTest, OnlyEmptyMatchesAreCandidatesForEveryExec) {
+  RuleSet rs;
+  for (Match m :
+       {Match{.paths = {"/x"}}, Match{.path_globs = {"/x/*"}}, Match{.sha256 = {sha_of(1)}},
+        Match{.args = {"a"}}, Match{.cmdline = {"a"}}, Match{.uids = {1}}, Match{.gids = {1}},
+        Match{.parent = {{"sh", false}}}, Match{.ancestor = {{"/bin/*", true}}}, Match{.tty = true},
+        Match{.cgroup_globs = {"/s/*"}}, Match{.file_kinds = kFileMemfd}, Match{}}) {
+    rs.rules.push_back(make_rule("r" + std::to_string(rs.rules.size()), Action::kDeny, m));
+  }
+  auto p = compile(std::move(rs));
+  const auto& anchored = p->stats().layout.anchored;
+  for (size_t a = 0; a < anchored.size(); ++a) {
+    EXPECT_EQ(anchored[a], 1u) << "anchor " << a;
+  }
+  OwnedContext c;
+  EXPECT_EQ(winner(*p, c), "r12");  // only the empty match holds
+  c.lineage = {OwnedAncestor{"sh", ""}};
+  EXPECT_EQ(winner(*p, c), "r7");
 }
 
 TEST_P(CompiledPolicyTest, RulePointsIntoPolicyRuleSet) {

@@ -1,7 +1,9 @@
 // Policy::evaluate must not allocate once the calling thread is warmed up. This binary's global
 // operator new counts the allocations of threads that ask it to; everything else is untouched.
+// Hyperscan allocates with malloc, so the test routes its allocator through the same counter.
 
 #include <gtest/gtest.h>
+#include <hs/hs.h>
 
 #include <cstdlib>
 #include <new>
@@ -12,21 +14,51 @@
 namespace {
 thread_local bool t_counting = false;
 thread_local size_t t_allocations = 0;
-}  // namespace
 
-void* operator new(size_t n) {
+void* counted_malloc(size_t n) noexcept {
   if (t_counting) {
     ++t_allocations;
   }
-  if (void* p = std::malloc(n == 0 ? 1 : n)) {
+  return std::malloc(n == 0 ? 1 : n);
+}
+void plain_free(void* p) noexcept {
+  std::free(p);
+}
+}  // namespace
+
+// The whole non-aligned family is replaced, so that every new/delete pair stays matched (under
+// ASan too, whose own versions would otherwise fill the gaps).
+void* operator new(size_t n) {
+  if (void* p = counted_malloc(n)) {
     return p;
   }
   throw std::bad_alloc();
 }
+void* operator new[](size_t n) {
+  return operator new(n);
+}
+void* operator new(size_t n, const std::nothrow_t& /*tag*/) noexcept {
+  return counted_malloc(n);
+}
+void* operator new[](size_t n, const std::nothrow_t& /*tag*/) noexcept {
+  return counted_malloc(n);
+}
 void operator delete(void* p) noexcept {
   std::free(p);
 }
+void operator delete[](void* p) noexcept {
+  std::free(p);
+}
 void operator delete(void* p, size_t /*n*/) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, size_t /*n*/) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, const std::nothrow_t& /*tag*/) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, const std::nothrow_t& /*tag*/) noexcept {
   std::free(p);
 }
 
@@ -40,6 +72,7 @@ using testing::OwnedContext;
 using testing::sha_of;
 
 TEST(EvaluateAllocations, HyperscanPolicyDoesNotAllocateAfterWarmUp) {
+  ASSERT_EQ(hs_set_allocator(counted_malloc, plain_free), HS_SUCCESS);
   FakeResolver resolver;
   resolver.add("/usr/bin/nc", FileId{1, 1});
   RuleSet rs;
@@ -97,6 +130,7 @@ TEST(EvaluateAllocations, HyperscanPolicyDoesNotAllocateAfterWarmUp) {
     }
   }
   t_counting = false;
+  ASSERT_EQ(hs_set_allocator(nullptr, nullptr), HS_SUCCESS);  // back to malloc/free
   EXPECT_EQ(t_allocations, 0u);
   EXPECT_EQ(decided, 400u);  // four of the six contexts hit a rule
 }

@@ -6,6 +6,7 @@
 
 #include <set>
 
+#include "policy_test_util.h"
 #include "random_patterns.h"
 #include "rules/glob.h"
 #include "rules/glob_set_matcher.h"
@@ -39,9 +40,7 @@ class PatternMatcherProperty : public ::testing::TestWithParam<MatchEngine> {};
 
 INSTANTIATE_TEST_SUITE_P(Engines, PatternMatcherProperty,
                          ::testing::Values(MatchEngine::kRe2, MatchEngine::kHyperscan),
-                         [](const auto& info) {
-                           return info.param == MatchEngine::kRe2 ? "Re2" : "Hyperscan";
-                         });
+                         testing::engine_name);
 
 TEST_P(PatternMatcherProperty, RegexSetsAgreeWithSingleRe2) {
   const uint64_t seed = testing::test_seed();

@@ -42,9 +42,7 @@ class HostileInput : public ::testing::TestWithParam<MatchEngine> {
 
 INSTANTIATE_TEST_SUITE_P(Engines, HostileInput,
                          ::testing::Values(MatchEngine::kRe2, MatchEngine::kHyperscan),
-                         [](const auto& info) {
-                           return info.param == MatchEngine::kRe2 ? "Re2" : "Hyperscan";
-                         });
+                         testing::engine_name);
 
 TEST_P(HostileInput, TenThousandArgsAndLongCmdline) {
   auto p = policy();

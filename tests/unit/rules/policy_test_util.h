@@ -2,12 +2,15 @@
 // Helpers for policy tests: contexts that own their storage, and a resolver without a file
 // system.
 
+#include <gtest/gtest.h>
+
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "rules/exec_context.h"
+#include "rules/pattern_matcher.h"
 #include "rules/policy.h"
 
 namespace cmdgate::rules::testing {
@@ -90,6 +93,11 @@ class FakeResolver final : public FileResolver {
  private:
   std::map<std::string, Entry> entries_;
 };
+
+// Test-name suffix for suites parameterised by engine.
+inline std::string engine_name(const ::testing::TestParamInfo<MatchEngine>& param) {
+  return param.param == MatchEngine::kRe2 ? "Re2" : "Hyperscan";
+}
 
 inline Rule make_rule(std::string id, Action action, Match match) {
   Rule r;
