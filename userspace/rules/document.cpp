@@ -10,6 +10,7 @@
 
 #include "rules/duration.h"
 #include "rules/glob.h"
+#include "rules/regex_options.h"
 
 namespace cmdgate::rules {
 namespace {
@@ -278,9 +279,8 @@ Status parse_regex(const Element& e, std::vector<std::string>& out) {
     return e.fail(fmt::format("regular expression {} is {} bytes long; at most {} are allowed",
                               show(*text), text->size(), kMaxRegexBytes));
   }
-  RE2::Options options;  // the defaults (UTF-8, Perl-like syntax), without logging to stderr
-  options.set_log_errors(false);
-  const RE2 regex(*text, options);
+  // Validated exactly as the policy compiles it (bytes, not UTF-8: see regex_options.h).
+  const RE2 regex(*text, re2_options(PatternFlavor::kRegex));
   if (!regex.ok()) {
     return e.fail(fmt::format("invalid regular expression {}: {}", show(*text), regex.error()));
   }

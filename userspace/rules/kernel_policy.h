@@ -28,9 +28,9 @@ struct InodeEntry {
   InodeVerdict verdict;
 };
 
+// Every path starting with prefix, unless a longer entry also covers it.
 struct PathEntry {
-  std::string path;  // a literal prefix, or a whole path when exact
-  bool exact = false;
+  std::string prefix;
   KernelVerdict verdict = KernelVerdict::kNone;
 };
 

@@ -1,11 +1,9 @@
 #include "rules/kernel_verdicts.h"
 
 #include <fcntl.h>
-#include <re2/re2.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <map>
 #include <memory>
 #include <set>
 
@@ -32,9 +30,9 @@ Tri tri_and(Tri a, Tri b) {
 
 Tri tri_of(bool b) { return b ? Tri::kYes : Tri::kNo; }
 
+// A path-trie entry: the literal prefix of some path glob.
 struct Region {
   std::string prefix;
-  bool exact = false;
   friend auto operator<=>(const Region&, const Region&) = default;
 };
 
@@ -186,40 +184,26 @@ class Analyzer {
     return t;
   }
 
+  // Exact paths are identities (policy.h): the path string plays no part.
   Tri exact_paths(const std::vector<ResolvedPath>& paths, const Facts& f) const {
     Tri any = Tri::kNo;
     for (const ResolvedPath& rp : paths) {
-      Tri by_id = Tri::kNo;
-      if (rp.id) {
-        switch (f.identity) {
-          case Identity::kKnown:
-            by_id = tri_of(*rp.id == f.file);
-            break;
-          case Identity::kNotRuleTarget:
-            by_id = Tri::kNo;
-            break;
-          case Identity::kAnyScript:
-            by_id = script_targets_.contains(*rp.id) ? Tri::kMaybe : Tri::kNo;
-            break;
-          case Identity::kUnknown:
-            by_id = Tri::kMaybe;
-            break;
-        }
+      if (!rp.id) {
+        continue;
       }
-      Tri by_name = Tri::kNo;
-      switch (f.path) {
-        case PathKnowledge::kUnknown:
-          by_name = Tri::kMaybe;
+      switch (f.identity) {
+        case Identity::kKnown:
+          any = tri_or(any, tri_of(*rp.id == f.file));
           break;
-        case PathKnowledge::kOutsideRegions:
-          by_name = Tri::kNo;  // every exact path is a region of its own
+        case Identity::kNotRuleTarget:
           break;
-        case PathKnowledge::kInRegion:
-          by_name = tri_of(f.region->exact &&
-                           (f.region->prefix == rp.canonical || f.region->prefix == rp.text));
+        case Identity::kAnyScript:
+          any = tri_or(any, script_targets_.contains(*rp.id) ? Tri::kMaybe : Tri::kNo);
+          break;
+        case Identity::kUnknown:
+          any = tri_or(any, Tri::kMaybe);
           break;
       }
-      any = tri_or(any, tri_or(by_id, by_name));
       if (any == Tri::kYes) {
         break;
       }
@@ -239,10 +223,9 @@ class Analyzer {
           t = Tri::kNo;  // every glob's literal prefix is a region
           break;
         case PathKnowledge::kInRegion:
-          if (f.region->exact) {
-            const RE2* re = regex_for(g);
-            t = re == nullptr ? Tri::kMaybe : tri_of(RE2::FullMatch(f.region->prefix, *re));
-          } else if (f.region->prefix.starts_with(glob_literal_prefix(g))) {
+          // The path's longest registered prefix is region->prefix: a glob can match it only
+          // if its own literal prefix (also registered) is a prefix of that one.
+          if (f.region->prefix.starts_with(glob_literal_prefix(g))) {
             t = glob_is_pure_prefix(g) ? Tri::kYes : Tri::kMaybe;
           }
           break;
@@ -255,26 +238,12 @@ class Analyzer {
     return any;
   }
 
-  const RE2* regex_for(const std::string& glob) {
-    auto it = regex_cache_.find(glob);
-    if (it == regex_cache_.end()) {
-      auto re = glob_to_regex(glob);
-      std::unique_ptr<RE2> compiled;
-      if (re) {
-        compiled = std::make_unique<RE2>(*re);
-      }
-      it = regex_cache_.emplace(glob, std::move(compiled)).first;
-    }
-    return it->second.get();
-  }
-
   const Policy& policy_;
   const RuleSet& rules_;
   const std::vector<std::vector<ResolvedPath>>& resolved_;
   std::set<Region> regions_;
   std::set<FileId> targets_;
   std::set<FileId> script_targets_;
-  std::map<std::string, std::unique_ptr<RE2>> regex_cache_;
 };
 
 namespace {
@@ -282,13 +251,9 @@ namespace {
 std::set<Region> collect_regions(const Policy& policy) {
   std::set<Region> regions;
   const RuleSet& rs = policy.rule_set();
-  for (size_t i = 0; i < rs.rules.size(); ++i) {
-    for (const ResolvedPath& rp : policy.resolved_paths()[i]) {
-      regions.insert({rp.canonical, true});
-      regions.insert({rp.text, true});
-    }
-    for (const std::string& g : rs.rules[i].match.path_globs) {
-      regions.insert({glob_literal_prefix(g), false});
+  for (const Rule& r : rs.rules) {
+    for (const std::string& g : r.match.path_globs) {
+      regions.insert({glob_literal_prefix(g)});
     }
   }
   return regions;
@@ -319,7 +284,7 @@ KernelPolicy KernelVerdicts::policy() const {
   KernelPolicy kp;
 
   Facts memfd;
-  memfd.identity = Identity::kNotRuleTarget;  // a memfd is a fresh inode no path names
+  memfd.identity = Identity::kUnknown;  // a rule path through /proc/<pid>/fd could name one
   memfd.kinds = kFileMemfd;
   kp.memfd_verdict = a.scan(memfd);
 
@@ -343,7 +308,7 @@ KernelPolicy KernelVerdicts::policy() const {
     Facts in = outside;
     in.path = PathKnowledge::kInRegion;
     in.region = &r;
-    kp.paths.push_back({r.prefix, r.exact, a.scan(in)});
+    kp.paths.push_back({r.prefix, a.scan(in)});
   }
 
   for (const FileId& id : a.targets()) {
@@ -390,19 +355,14 @@ KernelVerdict simulate_kernel(const KernelPolicy& kp, const KernelFacts& facts) 
       }
     }
     if (!kp.paths.empty() && (v == KernelVerdict::kNone || check_path)) {
-      // The trie compares at most kLpm bytes of path + NUL; longer keys were cut and evaluate.
+      // The trie compares at most kLpm bytes of the path; longer prefixes were cut and evaluate.
       constexpr size_t kLpm = 255;
-      std::string key = facts.path;
-      key.push_back('\0');
-      key.resize(std::min(key.size(), kLpm));
+      std::string key = facts.path.substr(0, kLpm);
       size_t best_len = 0;
       bool found = false;
       KernelVerdict best = KernelVerdict::kNone;
       for (const PathEntry& e : kp.paths) {
-        std::string entry = e.path;
-        if (e.exact) {
-          entry.push_back('\0');
-        }
+        std::string entry = e.prefix;
         KernelVerdict ev = e.verdict;
         if (entry.size() > kLpm) {
           entry.resize(kLpm);

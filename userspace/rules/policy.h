@@ -54,11 +54,13 @@ class SystemFileResolver final : public FileResolver {
   std::string canonical(const std::string& path) const override;
 };
 
-// An exact-path predicate after resolution: matches the file identity or, when the file was
-// replaced since (a package upgrade), the canonical path string.
+// An exact-path predicate after resolution. It matches the file identity only: every hard
+// link and symlink to that file, and nothing else. A path that does not exist at compile time
+// matches nothing; the daemon recompiles when a named path appears or is replaced (an upgrade
+// installs a new inode), see agent/policy/path_watch.h.
 struct ResolvedPath {
   std::string text;       // as written in the rule
-  std::string canonical;  // realpath at compile time
+  std::string canonical;  // realpath at compile time (for messages and watches)
   std::optional<FileId> id;
 };
 

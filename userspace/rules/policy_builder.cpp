@@ -184,8 +184,6 @@ class Builder {
       if (p.id) {
         by_file_id_.add(*p.id, r);
       }
-      by_path_.add(p.canonical, r);
-      by_path_.add(p.text, r);
     }
     const Anchor anchor = choose_anchor(m);
     if (stats != nullptr) {
@@ -260,7 +258,6 @@ class Builder {
   void flatten_indexes() {
     std::vector<uint32_t>& pool = out_.rule_lists;
     by_file_id_.flatten_into(pool, out_.by_file_id);
-    by_path_.flatten_into(pool, out_.by_path);
     by_sha256_.flatten_into(pool, out_.by_sha256);
     by_uid_.flatten_into(pool, out_.by_uid);
     by_gid_.flatten_into(pool, out_.by_gid);
@@ -338,7 +335,6 @@ class Builder {
   std::array<PatternTable, kSlotCount> tables_;
   std::array<std::vector<std::vector<uint32_t>>, kMatchSetCount> anchored_;
   Index<FileId> by_file_id_;
-  Index<std::string> by_path_;
   Index<Sha256> by_sha256_;
   Index<uint32_t> by_uid_;
   Index<uint32_t> by_gid_;

@@ -133,9 +133,7 @@ class Evaluation {
 
   void push_eager_candidates() {
     id_hits_ = lookup(p_.by_file_id, ctx_.file);
-    path_hits_ = lookup(p_.by_path, ctx_.path);
     push(id_hits_);
-    push(path_hits_);
     if (ctx_.sha256 != nullptr) {
       push(lookup(p_.by_sha256, *ctx_.sha256));
     }
@@ -280,8 +278,7 @@ class Evaluation {
            (c.tty < 0 || ctx_.tty == (c.tty == 1)) &&
            (c.uids.size == 0 || contains(p_.u32_pool, c.uids, ctx_.uid)) &&
            (c.gids.size == 0 || gid_holds(c.gids)) &&
-           (!c.has_paths || contains(p_.rule_lists, id_hits_, r) ||
-            contains(p_.rule_lists, path_hits_, r)) &&
+           (!c.has_paths || contains(p_.rule_lists, id_hits_, r)) &&
            (c.sha256.size == 0 || sha256_holds(c.sha256)) &&
            (pat[kSetPathGlobs].size == 0 || any_matched(kSetPathGlobs, pat[kSetPathGlobs])) &&
            (pat[kSetCgroup].size == 0 || any_matched(kSetCgroup, pat[kSetCgroup])) &&
@@ -298,7 +295,6 @@ class Evaluation {
   Scratch& s_;
   const uint32_t epoch_;
   Span id_hits_;
-  Span path_hits_;
   uint32_t scanned_ = 0;
   uint32_t joined_ = 0;
   std::array<uint32_t, kMatchSetCount> matched_count_{};

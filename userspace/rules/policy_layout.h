@@ -115,8 +115,9 @@ struct PolicyLayout {
   std::vector<Sha256> sha256_pool;
   std::vector<uint32_t> rule_lists;  // the sorted rule-index lists the indexes point into
 
-  std::unordered_map<FileId, Span, FileIdHash> by_file_id;  // every rule with paths
-  std::unordered_map<std::string, Span, StringHash, std::equal_to<>> by_path;  // idem
+  // Every rule with exact paths, under each resolved identity. Exact paths match by identity
+  // only (hard links and symlinks included); the daemon re-resolves them when they change.
+  std::unordered_map<FileId, Span, FileIdHash> by_file_id;
   std::unordered_map<Sha256, Span, Sha256Hash> by_sha256;  // the rest: anchored rules only
   std::unordered_map<uint32_t, Span> by_uid;
   std::unordered_map<uint32_t, Span> by_gid;

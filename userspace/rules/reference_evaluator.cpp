@@ -68,7 +68,7 @@ bool any(const std::vector<T>& v, Pred pred) {
 
 bool holds(const Match& m, const std::vector<ResolvedPath>& resolved, const ExecContext& ctx) {
   if (!m.paths.empty() && !any(resolved, [&](const ResolvedPath& p) {
-        return (p.id && *p.id == ctx.file) || ctx.path == p.canonical || ctx.path == p.text;
+        return p.id && *p.id == ctx.file;
       })) {
     return false;
   }
