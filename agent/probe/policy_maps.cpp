@@ -25,17 +25,15 @@ void store(T& field, T value) {
   std::atomic_ref<T>(field).store(value, std::memory_order_release);
 }
 
-// An LPM key for (slot, path). Exact paths keep their NUL so that only the whole string matches.
-// Paths too long for a key become their first CG_LPM_PATH_MAX bytes, which covers more than
-// asked: such entries must say evaluate.
+// An LPM key for (slot, prefix). A prefix too long for a key becomes its first CG_LPM_PATH_MAX
+// bytes, which covers more than asked: such entries must say evaluate.
 cg_path_key make_path_key(uint32_t slot, const rules::PathEntry& e, bool* truncated) {
   cg_path_key key{};
   key.slot = static_cast<__u8>(slot);
-  const size_t want = e.path.size() + (e.exact ? 1 : 0);
-  const size_t n = std::min<size_t>(want, CG_LPM_PATH_MAX);
-  std::memcpy(key.path, e.path.data(), std::min(n, e.path.size()));
+  const size_t n = std::min<size_t>(e.prefix.size(), CG_LPM_PATH_MAX);
+  std::memcpy(key.path, e.prefix.data(), n);
   key.prefixlen = static_cast<__u32>(8 * (1 + n));
-  *truncated = want > CG_LPM_PATH_MAX;
+  *truncated = e.prefix.size() > CG_LPM_PATH_MAX;
   return key;
 }
 

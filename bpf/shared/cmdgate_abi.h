@@ -204,7 +204,7 @@ struct cg_learned_verdict {
   __u8 _pad[6];
 };
 
-/* path_trie: longest-prefix match on (slot, path). An exact path is stored with its NUL. */
+/* path_trie: longest-prefix match of (slot, resolved path) against path-glob prefixes. */
 struct cg_path_key {
   __u32 prefixlen; /* bits, counting the slot byte */
   __u8 slot;
