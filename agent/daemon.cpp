@@ -2,11 +2,8 @@
 
 #include <signal.h>
 #include <spdlog/spdlog.h>
-#include <sys/epoll.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
-#include <sys/timerfd.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -16,16 +13,14 @@
 #include "common/fd.h"
 #include "context/context_builder.h"
 #include "kernel/clock.h"
-#include "kernel/pidfd_process_control.h"
+#include "kernel/evaluation_only_port.h"
 #include "kernel/proc_fs.h"
 #include "log/decision_log.h"
+#include "loop/event_loop.h"
 #include "pipeline/exec_pipeline.h"
+#include "policy/policy_manager.h"
 #include "policy/policy_store.h"
-#include "probe/bpf_probe.h"
-#include "probe/counters.h"
-#include "probe/parked_map.h"
-#include "probe/policy_maps.h"
-#include "probe/ring_reader.h"
+#include "probe/bpf_kernel_port.h"
 #include "service/notifier.h"
 
 namespace cmdgate {
@@ -46,19 +41,27 @@ Status ensure_bpffs(const std::string& pin_dir) {
   return {};
 }
 
-class KernelLearner final : public Learner {
- public:
-  explicit KernelLearner(probe::PolicyMaps& maps) : maps_(maps) {}
-  void learn(const rules::FileId& file, int64_t ctime_sec, uint32_t ctime_nsec,
-             rules::InodeVerdict verdict, uint32_t generation) override {
-    if (auto s = maps_.learn(file, ctime_sec, ctime_nsec, verdict, generation); !s) {
-      spdlog::debug("{}", s.error().message);
-    }
+Result<std::unique_ptr<KernelPort>> make_kernel(DaemonConfig& config) {
+  if (config.evaluation_only) {
+    return std::unique_ptr<KernelPort>(std::make_unique<EvaluationOnlyPort>());
   }
-
- private:
-  probe::PolicyMaps& maps_;
-};
+  if (auto s = ensure_bpffs(config.pin_dir); !s) {
+    spdlog::warn("{}; parked processes will not survive a daemon restart", s.error().message);
+    config.pin_dir.clear();
+  }
+  probe::KernelOptions opts;
+  opts.probe.ringbuf_bytes = config.ringbuf_bytes;
+  opts.probe.daemon_tgid = ::getpid();
+  opts.probe.pin_dir = config.pin_dir;
+  opts.delivery_failure = config.delivery_failure;
+  opts.stale_after_ns = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(config.daemon_stale_after).count());
+  auto port = probe::BpfKernelPort::load(opts);
+  if (!port) {
+    return port.error();
+  }
+  return std::unique_ptr<KernelPort>(std::move(*port));
+}
 
 class DaemonImpl final : public Daemon {
  public:
@@ -72,10 +75,9 @@ class DaemonImpl final : public Daemon {
   int run() override;
 
  private:
-  Status publish(Snapshot s);
-  void reload();
+  Status watch_signals();
+  void on_signal();
   void on_tick();
-  void drain();
   void log_counters();
   [[nodiscard]] std::string status_line() const;
 
@@ -90,70 +92,68 @@ class DaemonImpl final : public Daemon {
   FileHasher hasher_;
   ContextBuilder contexts_;
 
-  std::unique_ptr<probe::BpfProbe> probe_;
-  std::unique_ptr<probe::PolicyMaps> maps_;
-  std::unique_ptr<probe::ParkedMap> parked_;
-  std::unique_ptr<PidfdProcessControl> control_;
-  std::unique_ptr<KernelLearner> learner_;
+  std::unique_ptr<EventLoop> loop_;
+  std::unique_ptr<KernelPort> kernel_;
+  std::unique_ptr<PolicyManager> policy_;
   std::unique_ptr<DecisionLog> log_;
   std::unique_ptr<ExecPipeline> pipeline_;
-  std::unique_ptr<probe::RingReader> ring_;
-
-  Fd epoll_;
   Fd signals_;
-  Fd timer_;
   uint64_t ticks_ = 0;
-  uint64_t reload_failures_ = 0;
-  bool stopping_ = false;
 };
 
 Status DaemonImpl::init() {
-  auto first = store_.build();
-  if (!first) {
-    return first.error().context("loading rules");
+  auto loop = EventLoop::create();
+  if (!loop) {
+    return loop.error();
   }
+  loop_ = std::move(*loop);
   auto writer = FileLineWriter::open(config_.audit_log);
   if (!writer) {
     return writer.error();
   }
   log_ = std::make_unique<DecisionLog>(std::move(*writer));
 
-  if (auto s = ensure_bpffs(config_.pin_dir); !s) {
-    spdlog::warn("{}; parked processes will not survive a daemon restart", s.error().message);
-    config_.pin_dir.clear();
+  auto kernel = make_kernel(config_);
+  if (!kernel) {
+    return kernel.error();
   }
-  probe::ProbeOptions opts;
-  opts.ringbuf_bytes = config_.ringbuf_bytes;
-  opts.daemon_tgid = ::getpid();
-  opts.pin_dir = config_.pin_dir;
-  auto probe = probe::BpfProbe::load(opts);
-  if (!probe) {
-    return probe.error();
+  kernel_ = std::move(*kernel);
+  kernel_->heartbeat(clock_.monotonic_ns());
+
+  policy_ = std::make_unique<PolicyManager>(store_, *kernel_, *loop_);
+  policy_->on_reload_begin([this] { notifier_.reloading(); });
+  policy_->on_reload_end([this](const Status& s) {
+    notifier_.ready(s ? status_line()
+                      : fmt::format("reload failed, kept {}: {}", status_line(), s.error().message));
+  });
+  if (auto s = policy_->start(); !s) {
+    return s.error().context("loading rules");
   }
-  probe_ = std::move(*probe);
-  maps_ = std::make_unique<probe::PolicyMaps>(*probe_);
-  parked_ = std::make_unique<probe::ParkedMap>(probe_->parked_fd());
-  control_ = std::make_unique<PidfdProcessControl>(*parked_);
-  learner_ = std::make_unique<KernelLearner>(*maps_);
+
   pipeline_ = std::make_unique<ExecPipeline>(
-      PipelineDeps{clock_, proc_, contexts_, *control_, *parked_, *learner_, store_, *log_},
+      PipelineDeps{clock_, proc_, contexts_, kernel_->control(), kernel_->parked(),
+                   kernel_->learner(), store_, *log_},
       PipelineOptions{config_.on_shutdown, std::chrono::milliseconds(1000)});
 
-  maps_->set_delivery_failure(config_.delivery_failure);
-  maps_->set_stale_after(static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(config_.daemon_stale_after).count()));
-  maps_->heartbeat(clock_.monotonic_ns());
-  if (auto s = publish(std::move(*first)); !s) {
+  if (auto s = watch_signals(); !s) {
     return s;
   }
-
-  auto ring = probe::RingReader::create(
-      probe_->events_fd(), [this](std::span<const std::byte> rec) { pipeline_->on_record(rec); });
-  if (!ring) {
-    return ring.error();
+  loop_->every(config_.tick, [this] { on_tick(); });
+  if (auto s = kernel_->start([this](std::span<const std::byte> r) { pipeline_->on_record(r); });
+      !s) {
+    return s;
   }
-  ring_ = std::move(*ring);
+  if (kernel_->record_fd() >= 0) {
+    if (auto s = loop_->watch(kernel_->record_fd(), [this] { kernel_->drain(); }); !s) {
+      return s;
+    }
+  }
+  spdlog::info("enforcing: {}; enforcement: {}", status_line(), kernel_->enforcement());
+  notifier_.ready(status_line());
+  return {};
+}
 
+Status DaemonImpl::watch_signals() {
   sigset_t mask;
   sigemptyset(&mask);
   sigaddset(&mask, SIGHUP);
@@ -164,85 +164,35 @@ Status DaemonImpl::init() {
   }
   ::signal(SIGPIPE, SIG_IGN);
   signals_.reset(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
-  timer_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
-  epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
-  if (!signals_ || !timer_ || !epoll_) {
-    return errno_error("creating the event loop");
+  if (!signals_) {
+    return errno_error("signalfd");
   }
-  const auto tick_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(config_.tick).count();
-  itimerspec its{};
-  its.it_interval.tv_sec = tick_ns / 1000000000;
-  its.it_interval.tv_nsec = tick_ns % 1000000000;
-  its.it_value = its.it_interval;
-  if (::timerfd_settime(timer_.get(), 0, &its, nullptr) != 0) {
-    return errno_error("arming the tick timer");
-  }
-  for (int fd : {ring_->epoll_fd(), signals_.get(), timer_.get()}) {
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.fd = fd;
-    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
-      return errno_error("epoll_ctl");
+  return loop_->watch(signals_.get(), [this] { on_signal(); });
+}
+
+void DaemonImpl::on_signal() {
+  signalfd_siginfo si{};
+  while (::read(signals_.get(), &si, sizeof(si)) == sizeof(si)) {
+    if (si.ssi_signo == SIGHUP) {
+      (void)policy_->reload("SIGHUP");
+    } else {
+      spdlog::info("{}: stopping", strsignal(static_cast<int>(si.ssi_signo)));
+      loop_->stop();
     }
   }
-
-  maps_->set_enabled(true);
-  if (auto s = probe_->attach(); !s) {
-    return s;
-  }
-  spdlog::info("enforcing: {}; enforcement: tracepoint", status_line());
-  notifier_.ready(status_line());
-  return {};
 }
 
 std::string DaemonImpl::status_line() const {
   const Snapshot* s = store_.current();
   return fmt::format("generation {}, {} rules, mode {}, {} parked", s->generation,
                      s->policy->rule_set().rules.size(),
-                     rules::to_string(s->policy->rule_set().mode), pipeline_->pending().size());
-}
-
-Status DaemonImpl::publish(Snapshot s) {
-  auto stats = maps_->publish(s.kernel, s.generation);
-  if (!stats) {
-    return stats.error().context("publishing the policy to the kernel");
-  }
-  spdlog::info(
-      "policy generation {}: kernel default {}, {} inode and {} path entries, memfd {}, deleted "
-      "{}, scripts {}",
-      s.generation, rules::to_string(s.kernel.default_verdict), stats->inodes, stats->paths,
-      rules::to_string(s.kernel.memfd_verdict), rules::to_string(s.kernel.deleted_verdict),
-      rules::to_string(s.kernel.script_verdict));
-  store_.commit(std::move(s));
-  return {};
-}
-
-void DaemonImpl::reload() {
-  notifier_.reloading();
-  auto next = store_.build();
-  Status published = next ? publish(std::move(*next)) : Status(next.error());
-  if (!published) {
-    ++reload_failures_;
-    spdlog::error("reload failed, keeping generation {}: {}", store_.current()->generation,
-                  published.error().message);
-    notifier_.ready(fmt::format("reload failed, kept {}: {}", status_line(),
-                                published.error().message));
-    return;
-  }
-  notifier_.ready(status_line());
-}
-
-void DaemonImpl::drain() {
-  if (auto n = ring_->drain(); !n) {
-    spdlog::error("{}", n.error().message);
-  }
+                     rules::to_string(s->policy->rule_set().mode),
+                     pipeline_ ? pipeline_->pending().size() : 0);
 }
 
 void DaemonImpl::on_tick() {
-  uint64_t expirations = 0;
-  [[maybe_unused]] ssize_t r = ::read(timer_.get(), &expirations, sizeof(expirations));
-  maps_->heartbeat(clock_.monotonic_ns());
-  drain();
+  kernel_->heartbeat(clock_.monotonic_ns());
+  kernel_->drain();  // records sent without a wakeup (audit, kernel denials)
   pipeline_->expire();
   if (++ticks_ % 20 == 0) {
     pipeline_->recover_orphans();
@@ -250,64 +200,32 @@ void DaemonImpl::on_tick() {
 }
 
 void DaemonImpl::log_counters() {
-  auto c = probe::read_counters(probe_->counters_fd());
-  if (!c) {
-    return;
-  }
   std::string line;
-  for (int i = 0; i < CG_CTR_MAX; ++i) {
-    if ((*c)[i] != 0) {
-      line += fmt::format(" {}={}", probe::counter_name(static_cast<cg_counter>(i)), (*c)[i]);
+  for (const auto& [name, value] : kernel_->counters()) {
+    if (value != 0) {
+      line += fmt::format(" {}={}", name, value);
     }
   }
   const PipelineStats& p = pipeline_->stats();
+  const ReloadStats& r = policy_->stats();
   spdlog::info("kernel counters:{}; daemon: decisions={} resumed={} killed={} parked={} "
-               "timed_out={} gone={} recovered={} learned={} decode_errors={}",
+               "timed_out={} gone={} recovered={} learned={} decode_errors={} reloads={} "
+               "reload_failures={}",
                line, p.decisions, p.resumed, p.killed, p.parked, p.timed_out, p.gone, p.recovered,
-               p.learned, p.decode_errors);
+               p.learned, p.decode_errors, r.reloads, r.failures);
 }
 
 int DaemonImpl::run() {
-  epoll_event events[8];
-  while (!stopping_) {
-    const int n = ::epoll_wait(epoll_.get(), events, 8, -1);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      spdlog::critical("epoll_wait: {}", std::strerror(errno));
-      break;
-    }
-    for (int i = 0; i < n; ++i) {
-      const int fd = events[i].data.fd;
-      if (fd == ring_->epoll_fd()) {
-        drain();
-      } else if (fd == timer_.get()) {
-        on_tick();
-      } else if (fd == signals_.get()) {
-        signalfd_siginfo si{};
-        while (::read(signals_.get(), &si, sizeof(si)) == sizeof(si)) {
-          if (si.ssi_signo == SIGHUP) {
-            spdlog::info("SIGHUP: reloading rules");
-            reload();
-          } else {
-            spdlog::info("{}: stopping", strsignal(static_cast<int>(si.ssi_signo)));
-            stopping_ = true;
-          }
-        }
-      }
-    }
-  }
+  loop_->run();
   notifier_.stopping();
   // Stop parking new execs, take in what is already on its way, then let go of every parked
   // process according to on_shutdown before the programs detach.
-  maps_->set_enabled(false);
-  drain();
+  kernel_->stop_parking();
+  kernel_->drain();
   pipeline_->release_all();
   log_counters();
   log_->flush();
-  ring_.reset();
-  probe_.reset();
+  kernel_.reset();
   return 0;
 }
 

@@ -25,6 +25,9 @@ struct DaemonConfig {
   std::string pin_dir = "/sys/fs/bpf/cmdgate";
   rules::Action on_shutdown = rules::Action::kDeny;
 
+  // No BPF: policies are compiled, published and reported, nothing is enforced (fleet tests).
+  bool evaluation_only = false;
+
   std::chrono::milliseconds tick{50};  // audit drain, heartbeat and deadline resolution
 };
 

@@ -33,6 +33,9 @@ int main(int argc, char** argv) {
                  "(default /sys/fs/bpf/cmdgate)");
   app.add_option("--log-level", log_level, "trace | debug | info (default) | warn | error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  bool evaluation_only = false;
+  app.add_flag("--evaluation-only", evaluation_only,
+               "Compile and publish policies without BPF: nothing is enforced (testing)");
   CLI11_PARSE(app, argc, argv);
 
   spdlog::set_default_logger(spdlog::stderr_color_st("cmdgated"));
@@ -65,6 +68,7 @@ int main(int argc, char** argv) {
   }
   if (app.count("--pin-dir")) config.pin_dir = pin_dir;
   if (app.count("--log-level")) config.log_level = log_level;
+  config.evaluation_only = evaluation_only;
   if (config.rule_paths.empty()) {
     spdlog::critical("no rules: pass --rules PATH or set 'rules' in the config file");
     return 2;

@@ -43,6 +43,7 @@ class PolicyStore {
 
   [[nodiscard]] const Snapshot* current() const { return history_.empty() ? nullptr : &history_.back(); }
   [[nodiscard]] const Snapshot* find(uint32_t generation) const;
+  [[nodiscard]] const std::vector<std::string>& rule_paths() const { return source_.rule_paths; }
 
  private:
   static constexpr size_t kHistory = 4;

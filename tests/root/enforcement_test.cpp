@@ -170,6 +170,30 @@ TEST_F(Enforcement, BrokenReloadKeepsTheOldPolicy) {
   EXPECT_TRUE(exists(marker("after-good-reload")));
 }
 
+TEST_F(Enforcement, EditedRulesFileIsReloadedWithoutASignal) {
+  auto agent = Agent::start({deny_path_rules("/nonexistent/never")});
+  ASSERT_TRUE(agent);
+  EXPECT_TRUE(run({target_, marker("before")}).exited);
+  agent->write_rules(deny_path_rules(target_));
+  ASSERT_TRUE(agent->wait_notify("READY=1", 5s)) << agent->log_text();
+  const RunResult r = run({target_, marker("after")});
+  EXPECT_EQ(r.signal, SIGKILL);
+  EXPECT_FALSE(exists(marker("after")));
+}
+
+// An upgrade replaces the named file with a new inode; the rule follows the name.
+TEST_F(Enforcement, ReplacedTargetIsCoveredAgain) {
+  auto agent = Agent::start({deny_path_rules(target_)});
+  ASSERT_TRUE(agent);
+  const std::string staged = work_->file("target.new");
+  copy_file(marker_path(), staged);
+  std::filesystem::rename(staged, target_);
+  ASSERT_TRUE(agent->wait_notify("READY=1", 5s)) << agent->log_text();
+  const RunResult r = run({target_, marker("upgraded")});
+  EXPECT_EQ(r.signal, SIGKILL);
+  EXPECT_FALSE(exists(marker("upgraded")));
+}
+
 std::string ask_rules(const std::string& path, const std::string& timeout = "60s") {
   return fmt::format(R"(
 default_action = "allow"

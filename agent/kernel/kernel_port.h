@@ -1,0 +1,50 @@
+#pragma once
+// Everything the daemon needs from the kernel, behind one seam: the BPF implementation
+// (probe/bpf_kernel_port.h) enforces; the evaluation-only one (kernel/evaluation_only_port.h)
+// lets many agents share every other code path on one host (fleet tests) without BPF.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/result.h"
+#include "kernel/learner.h"
+#include "kernel/parked_store.h"
+#include "kernel/process_control.h"
+#include "rules/kernel_policy.h"
+
+namespace cmdgate {
+
+class KernelPort {
+ public:
+  using RecordHandler = std::function<void(std::span<const std::byte>)>;
+
+  virtual ~KernelPort() = default;
+
+  // Makes this policy the one the kernel applies, atomically.
+  [[nodiscard]] virtual Status publish(const rules::KernelPolicy& policy, uint32_t generation) = 0;
+  // Starts enforcing (after the first publish). READY may be announced once this returns.
+  [[nodiscard]] virtual Status start(RecordHandler on_record) = 0;
+  // Stops parking new execs (shutdown); already parked ones stay until released.
+  virtual void stop_parking() = 0;
+  // Readable when records wait; -1 when there is no record source.
+  [[nodiscard]] virtual int record_fd() const = 0;
+  // Hands every waiting record to the handler given to start().
+  virtual void drain() = 0;
+  virtual void heartbeat(uint64_t monotonic_ns) = 0;
+
+  virtual Learner& learner() = 0;
+  virtual ParkedStore& parked() = 0;
+  virtual ProcessControl& control() = 0;
+
+  // Kernel-side counters by name (BPF failures, drops, verdicts).
+  [[nodiscard]] virtual std::vector<std::pair<std::string, uint64_t>> counters() const = 0;
+  // "tracepoint", "lsm+tracepoint", "none (evaluation only)" ...
+  [[nodiscard]] virtual std::string enforcement() const = 0;
+};
+
+}  // namespace cmdgate
