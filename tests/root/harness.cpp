@@ -175,8 +175,10 @@ std::unique_ptr<Agent> Agent::start(const Options& options) {
     ADD_FAILURE() << "cannot bind the notify socket";
     return nullptr;
   }
-  std::vector<std::string> argv = {cmdgated_path(), "--rules", a->rules_path(), "--audit-log",
-                                   a->dir_.file("decisions.jsonl")};
+  // A pin directory of its own: daemons of concurrent test runs must not share parked maps.
+  a->pin_dir_ = "/sys/fs/bpf/cmdgate-test-" + a->dir_.path().substr(a->dir_.path().rfind('.') + 1);
+  std::vector<std::string> argv = {cmdgated_path(), "--rules",   a->rules_path(), "--audit-log",
+                                   a->dir_.file("decisions.jsonl"), "--pin-dir", a->pin_dir_};
   argv.insert(argv.end(), options.args.begin(), options.args.end());
 
   a->pid_ = ::fork();
@@ -298,6 +300,8 @@ int Agent::stop(std::chrono::milliseconds timeout) {
     status = wait_status(pid_, std::chrono::seconds(5));
   }
   pid_ = -1;
+  std::error_code ec;
+  std::filesystem::remove_all(pin_dir_, ec);
   return status ? *status : -1;
 }
 

@@ -102,6 +102,7 @@ class Agent {
  private:
   Agent() = default;
   TempDir dir_;
+  std::string pin_dir_;
   pid_t pid_ = -1;
   Fd notify_;
 };
