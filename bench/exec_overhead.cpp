@@ -215,32 +215,53 @@ args = "^--never-given$"
   const std::string audit_rules = dir + "/audit.toml";
   write_file(audit_rules, "default_action = \"audit\"\n");
 
-  std::ofstream("/proc/sys/kernel/bpf_stats_enabled") << "1";
-
+  // Latency, with kernel.bpf_stats_enabled off (it would time every program run). Blocks, not
+  // single execs, alternate: an evaluated exec wakes the daemon, whose work would otherwise land
+  // on the next allowed exec.
+  std::ofstream("/proc/sys/kernel/bpf_stats_enabled") << "0";
   const size_t per_block = std::max<size_t>(1, execs / rounds);
   std::map<std::string, std::vector<double>> samples;
-  std::map<std::string, std::pair<uint64_t, uint64_t>> bpf_totals;
+  auto block = [&](const std::string& cond, const std::string& target) {
+    for (size_t i = 0; i < per_block; ++i) {
+      samples[cond + "/fork"].push_back(fork_exec_wait(target.c_str()));
+    }
+    for (size_t i = 0; i < per_block; ++i) {
+      samples[cond + "/spawn"].push_back(spawn_wait(target.c_str(), nullptr));
+    }
+  };
   for (size_t r = 0; r < rounds; ++r) {
-    for (size_t i = 0; i < per_block; ++i) {
-      samples["baseline/fork"].push_back(fork_exec_wait(allow_target.c_str()));
-      samples["baseline/spawn"].push_back(spawn_wait(allow_target.c_str(), nullptr));
-    }
-    Daemon d(cmdgated, rules, dir);
-    const auto before = bpf_stats();
-    // Alternate the two agent conditions exec by exec.
-    for (size_t i = 0; i < per_block; ++i) {
-      samples["allow/fork"].push_back(fork_exec_wait(allow_target.c_str()));
-      samples["evaluate/fork"].push_back(fork_exec_wait(eval_target.c_str()));
-      samples["allow/spawn"].push_back(spawn_wait(allow_target.c_str(), nullptr));
-      samples["evaluate/spawn"].push_back(spawn_wait(eval_target.c_str(), nullptr));
-    }
-    for (const auto& [name, v] : bpf_stats()) {
-      auto it = before.find(name);
-      const auto b = it == before.end() ? std::pair<uint64_t, uint64_t>{0, 0} : it->second;
-      bpf_totals[name].first += v.first - b.first;
-      bpf_totals[name].second += v.second - b.second;
+    block("baseline", allow_target);
+    {
+      Daemon d(cmdgated, rules, dir);
+      if (r % 2 == 0) {
+        block("allow", allow_target);
+        block("evaluate", eval_target);
+      } else {
+        block("evaluate", eval_target);
+        block("allow", allow_target);
+      }
     }
     std::fprintf(stderr, "round %zu/%zu done\n", r + 1, rounds);
+  }
+
+  // The programs' own cost per call, per path, from the kernel's statistics.
+  std::map<std::string, std::map<std::string, std::pair<uint64_t, uint64_t>>> bpf_costs;
+  {
+    Daemon d(cmdgated, rules, dir);
+    std::ofstream("/proc/sys/kernel/bpf_stats_enabled") << "1";
+    for (const auto& [path, target] :
+         {std::pair<std::string, std::string>{"allow", allow_target}, {"evaluate", eval_target}}) {
+      const auto before = bpf_stats();
+      for (size_t i = 0; i < std::min<size_t>(execs, 5000); ++i) {
+        spawn_wait(target.c_str(), nullptr);
+      }
+      for (const auto& [name, v] : bpf_stats()) {
+        auto it = before.find(name);
+        const auto b = it == before.end() ? std::pair<uint64_t, uint64_t>{0, 0} : it->second;
+        bpf_costs[path][name] = {v.first - b.first, v.second - b.second};
+      }
+    }
+    std::ofstream("/proc/sys/kernel/bpf_stats_enabled") << "0";
   }
 
   // Two exec loops flat out against an audit-everything policy: every exec is a record.
@@ -293,11 +314,14 @@ args = "^--never-given$"
     }
   }
   std::printf("\nBPF run time per call (kernel.bpf_stats_enabled=1):\n");
-  for (const auto& [name, v] : bpf_totals) {
-    const double per = v.second ? static_cast<double>(v.first) / static_cast<double>(v.second) : 0;
-    std::printf("  %-10s %10llu calls %8.0f ns/call\n", name.c_str(),
-                static_cast<unsigned long long>(v.second), per);
-    out["bpf"][name] = {{"calls", v.second}, {"ns_per_call", per}};
+  for (const auto& [path, progs] : bpf_costs) {
+    for (const auto& [name, v] : progs) {
+      const double per =
+          v.second ? static_cast<double>(v.first) / static_cast<double>(v.second) : 0;
+      std::printf("  %-9s %-8s %8llu calls %8.0f ns/call\n", path.c_str(), name.c_str(),
+                  static_cast<unsigned long long>(v.second), per);
+      out["bpf"][path][name] = {{"calls", v.second}, {"ns_per_call", per}};
+    }
   }
   std::printf("\nstress: %llu execs in %.1f s from 2 parallel loops, audited; ring-buffer drops: %llu\n",
               static_cast<unsigned long long>(stress_execs), stress_seconds,

@@ -18,8 +18,29 @@ struct {
   __type(value, struct cg_lineage);
 } lineage SEC(".maps");
 
-/* task must be a group leader: its mm, comm and tgid name the process. */
+/* task must be a group leader: its mm, comm and tgid name the process. Direct loads from BTF
+ * pointers (not probe-read helpers): this runs on every fork. */
 static __always_inline void cg_fill_ancestor(struct cg_ancestor* a, struct task_struct* task) {
+  a->dev = 0;
+  a->ino = 0;
+  struct mm_struct* mm = task->mm;
+  if (mm) {
+    struct file* exe = mm->exe_file;
+    if (exe) {
+      struct inode* inode = exe->f_inode;
+      a->dev = inode->i_sb->s_dev;
+      a->ino = inode->i_ino;
+    }
+  }
+  a->tgid = task->tgid;
+  a->_pad = 0;
+  __builtin_memcpy(a->comm, task->comm, sizeof(a->comm));
+}
+
+/* The same through probe reads, for the live walk below: pointers reached through real_parent
+ * chains are not BTF-typed after a loop, and this path only serves processes that predate the
+ * agent, so its cost does not matter. */
+static __always_inline void cg_read_ancestor(struct cg_ancestor* a, struct task_struct* task) {
   struct inode* exe = BPF_CORE_READ(task, mm, exe_file, f_inode);
   a->dev = BPF_CORE_READ(exe, i_sb, s_dev);
   a->ino = BPF_CORE_READ(exe, i_ino);
@@ -40,7 +61,7 @@ static __always_inline __u32 cg_walk_parents(struct cg_ancestor* out, __u32 firs
     __u32 ptgid = BPF_CORE_READ(parent, tgid);
     if (!parent || ptgid == 0 || parent == task)
       break;
-    cg_fill_ancestor(&out[depth & (CG_LINEAGE_DEPTH - 1)], parent);
+    cg_read_ancestor(&out[depth & (CG_LINEAGE_DEPTH - 1)], parent);
     depth++;
     if (ptgid == 1)
       break;

@@ -56,7 +56,7 @@ static __always_inline bool cg_is_memfd(struct file* file, __u32 nlink) {
   if (nlink != 0)
     return false;
   char name[6] = {};
-  bpf_probe_read_kernel(name, sizeof(name), BPF_CORE_READ(file, f_path.dentry, d_name.name));
+  bpf_probe_read_kernel(name, sizeof(name), file->f_path.dentry->d_name.name);
   return name[0] == 'm' && name[1] == 'e' && name[2] == 'm' && name[3] == 'f' && name[4] == 'd' &&
          name[5] == ':';
 }
@@ -73,7 +73,9 @@ static __always_inline __u32 cg_copy_lineage(struct cg_exec_record* rec, struct 
   return CG_EXEC_LINEAGE_FROM_TASK;
 }
 
-/* Fills the record and its variable part; returns the record's total size. */
+/* Fills the record and its variable part; returns the record's total size. Probe reads here:
+ * direct BTF loads multiply the verifier's states (start-up time), and this path already pays
+ * for a ring-buffer write. */
 static __always_inline __u32 cg_build_record(struct cg_exec_scratch* s, struct task_struct* task,
                                              struct linux_binprm* bprm, struct inode* inode,
                                              const struct cg_file_facts* f,
@@ -238,19 +240,20 @@ int BPF_PROG(cg_exec, struct task_struct* task, pid_t old_pid, struct linux_binp
   const struct cg_policy_meta* meta = &cg_policy_meta[slot];
   __u32 generation = meta->generation;
 
-  struct file* file = BPF_CORE_READ(bprm, file);
-  struct inode* inode = BPF_CORE_READ(file, f_inode);
+  /* Direct loads from BTF pointers: this is the path every exec takes. */
+  struct file* file = bprm->file;
+  struct inode* inode = file->f_inode;
   struct cg_file_facts f = {
-      .dev = BPF_CORE_READ(inode, i_sb, s_dev),
-      .ino = BPF_CORE_READ(inode, i_ino),
+      .dev = inode->i_sb->s_dev,
+      .ino = inode->i_ino,
   };
   cg_inode_ctime(inode, &f.ctime_sec, &f.ctime_nsec);
-  __u32 nlink = BPF_CORE_READ(inode, __i_nlink);
+  __u32 nlink = inode->__i_nlink;
   if (cg_is_memfd(file, nlink))
     f.flags |= CG_EXEC_MEMFD;
   else if (nlink == 0)
     f.flags |= CG_EXEC_DELETED;
-  if (BPF_CORE_READ(bprm, filename) != BPF_CORE_READ(bprm, interp))
+  if (bprm->filename != bprm->interp)
     f.flags |= CG_EXEC_SCRIPT;
 
   struct cg_path path = {};
@@ -275,8 +278,7 @@ int BPF_PROG(cg_exec, struct task_struct* task, pid_t old_pid, struct linux_binp
   if (f.flags & CG_EXEC_SCRIPT)
     v = cg_max_verdict(v, meta->script_verdict);
 
-  __u32 tgid = BPF_CORE_READ(task, tgid);
-  if (v == CG_VERDICT_EVALUATE && tgid == cg_daemon_tgid)
+  if (v == CG_VERDICT_EVALUATE && task->tgid == cg_daemon_tgid)
     v = CG_VERDICT_AUDIT;
 
   switch (v) {
@@ -333,7 +335,7 @@ int BPF_PROG(cg_exec, struct task_struct* task, pid_t old_pid, struct linux_binp
  * leader's and get nothing. */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(cg_fork, struct task_struct* parent, struct task_struct* child) {
-  if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+  if (child->pid != child->tgid)
     return 0;
   cg_count(CG_CTR_FORK);
   struct cg_lineage* cl =
@@ -359,9 +361,9 @@ int BPF_PROG(cg_fork, struct task_struct* parent, struct task_struct* child) {
 /* A parked process that dies (killed, hung up) leaves the daemon's pending list at once. */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(cg_exit, struct task_struct* task) {
-  if (BPF_CORE_READ(task, signal, live.counter) != 0)
+  if (task->signal->live.counter != 0)
     return 0;
-  __u32 tgid = BPF_CORE_READ(task, tgid);
+  __u32 tgid = task->tgid;
   struct cg_parked* p = bpf_map_lookup_elem(&parked, &tgid);
   if (!p)
     return 0;
@@ -369,7 +371,7 @@ int BPF_PROG(cg_exit, struct task_struct* task) {
       .hdr = {.type = CG_RECORD_EXIT, .size = sizeof(rec), .ktime_ns = bpf_ktime_get_ns()},
       .exec_id = p->exec_id,
       .tgid = tgid,
-      .exit_code = BPF_CORE_READ(task, exit_code),
+      .exit_code = task->exit_code,
   };
   bpf_map_delete_elem(&parked, &tgid);
   cg_count(CG_CTR_PARKED_EXIT);
