@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define CG_ABI_VERSION 1u
+#define CG_ABI_VERSION 2u
 
 #define CG_COMM_LEN 16
 #define CG_LINEAGE_DEPTH 8
@@ -228,12 +228,23 @@ enum cg_parked_flags {
   CG_PARKED_UNDELIVERED = 1u << 0, /* its event never reached the ring buffer */
 };
 
-/* Per-task lineage kept in task storage from fork on. */
+/* Per-task lineage kept in task storage from fork on: the nearest CG_LINEAGE_DEPTH ancestors
+ * in full, and every ancestor's tgid, however deep, in a Bloom filter (a bit set by
+ * cg_ancestry_bits for each). The filter answers "could X be an ancestor?" with no false
+ * negatives; a false positive only makes the daemon refuse an approval it could have taken. */
+#define CG_BLOOM_WORDS 4
 struct cg_lineage {
   __u32 depth;
   __u32 _pad;
   struct cg_ancestor ancestors[CG_LINEAGE_DEPTH];
+  __u64 bloom[CG_BLOOM_WORDS];
 };
+
+/* The two bits (0..255) a tgid sets in cg_lineage.bloom; shared by BPF and the daemon. */
+static inline __u32 cg_bloom_bit(__u32 tgid, __u32 which) {
+  __u32 h = which ? tgid * 2246822519u : tgid * 2654435761u;
+  return (h >> 24) & (CG_BLOOM_WORDS * 64 - 1);
+}
 
 /* ---- Counters (per-CPU array, summed by the daemon) ---------------------------------------- */
 
@@ -273,6 +284,7 @@ _Static_assert(sizeof(struct cg_policy_meta) == 16, "cg_policy_meta");
 _Static_assert(sizeof(struct cg_path_key) == 260, "cg_path_key");
 _Static_assert(sizeof(struct cg_learned_verdict) == 24, "cg_learned_verdict");
 _Static_assert(sizeof(struct cg_parked) == 24, "cg_parked");
+_Static_assert(sizeof(struct cg_lineage) == 8 + 40 * CG_LINEAGE_DEPTH + 32, "cg_lineage");
 #endif
 
 #endif /* CMDGATE_ABI_H */
