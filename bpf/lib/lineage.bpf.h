@@ -33,15 +33,16 @@ static __always_inline void cg_fill_ancestor(struct cg_ancestor* a, struct task_
     }
   }
   a->tgid = task->tgid;
-  a->_pad = 0;
+  struct pid* session = task->signal->pids[PIDTYPE_SID];
+  a->sid = session ? session->numbers[0].nr : 0;
   __builtin_memcpy(a->comm, task->comm, sizeof(a->comm));
 }
 
 static __always_inline void cg_bloom_add(struct cg_lineage* l, __u32 tgid) {
-  __u32 a = cg_bloom_bit(tgid, 0);
-  __u32 b = cg_bloom_bit(tgid, 1);
-  l->bloom[(a / 64) & (CG_BLOOM_WORDS - 1)] |= 1ull << (a % 64);
-  l->bloom[(b / 64) & (CG_BLOOM_WORDS - 1)] |= 1ull << (b % 64);
+  for (__u32 i = 0; i < CG_BLOOM_HASHES; i++) {
+    __u32 bit = cg_bloom_bit(tgid, i);
+    l->bloom[(bit / 64) & (CG_BLOOM_WORDS - 1)] |= 1ull << (bit % 64);
+  }
 }
 
 /* The same through probe reads, for the live walk below: pointers reached through real_parent
@@ -52,7 +53,7 @@ static __always_inline void cg_read_ancestor(struct cg_ancestor* a, struct task_
   a->dev = BPF_CORE_READ(exe, i_sb, s_dev);
   a->ino = BPF_CORE_READ(exe, i_ino);
   a->tgid = BPF_CORE_READ(task, tgid);
-  a->_pad = 0;
+  a->sid = BPF_CORE_READ(task, signal, pids[PIDTYPE_SID], numbers[0].nr);
   BPF_CORE_READ_STR_INTO(&a->comm, task, comm);
 }
 
