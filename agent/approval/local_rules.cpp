@@ -8,11 +8,28 @@
 #include <filesystem>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
 #include <toml++/toml.h>
 
 #include "common/errno_error.h"
 
 namespace cmdgate {
+namespace {
+
+// TOML strings are UTF-8 and toml++ would escape other bytes into different characters, so the
+// rule would not name the command that was approved. nlohmann::json's strict encoder is the
+// validator at hand.
+bool valid_utf8(const std::string& s) {
+  try {
+    (void)nlohmann::json(s).dump();
+    return true;
+  } catch (const nlohmann::json::type_error&) {
+    return false;
+  }
+}
+
+}  // namespace
+
 bool covered_by_rule_paths(const std::string& path, const std::vector<std::string>& rule_paths) {
   namespace fs = std::filesystem;
   const fs::path p = fs::absolute(path).lexically_normal();
@@ -30,6 +47,9 @@ Result<std::string> append_permanent_approval(const std::string& path,
   std::string cmdline;
   for (size_t i = 0; i < a.argv.size(); ++i) {
     cmdline += (i ? " " : "") + a.argv[i];
+  }
+  if (!valid_utf8(cmdline) || !valid_utf8(a.exe)) {
+    return Error{"the command is not valid UTF-8 and cannot be written into a rules file"};
   }
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch())
@@ -50,8 +70,7 @@ Result<std::string> append_permanent_approval(const std::string& path,
   text << "\n# Written by cmdgated for approval request " << a.request_id << "\n"
        << toml::toml_formatter(doc) << "\n";
 
-  // What the daemon will read back must parse; a command that is not UTF-8 cannot be a TOML
-  // string, so it is refused here and the file stays untouched.
+  // What the daemon will read back must parse, or the file would break the next reload.
   if (auto check = toml::parse(text.str(), path); !check) {
     return Error::format("the command cannot be written into a rules file: {}",
                          check.error().description());
