@@ -135,6 +135,20 @@ Result<protocol::ServerMessage> Client::call(protocol::ClientMessage message,
   }
 }
 
+bool Client::has_buffered_push() {
+  if (!pushes_.empty()) {
+    return true;
+  }
+  auto frame = decoder_.next();
+  if (frame && *frame) {
+    protocol::ServerMessage m;
+    if (m.ParseFromString(**frame)) {
+      pushes_.push_back(std::move(m));
+    }
+  }
+  return !pushes_.empty();
+}
+
 Result<std::optional<protocol::ServerMessage>> Client::next_push(
     std::chrono::milliseconds timeout) {
   if (!pushes_.empty()) {

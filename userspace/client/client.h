@@ -34,7 +34,9 @@ class Client {
       std::chrono::milliseconds timeout);
   // Readable when bytes wait; for poll() loops that also watch a terminal.
   [[nodiscard]] int fd() const { return fd_.get(); }
-  [[nodiscard]] bool has_buffered_push() const { return !pushes_.empty(); }
+  // True when a push is already here: read along with an earlier reply, so poll() on fd() would
+  // not report it.
+  [[nodiscard]] bool has_buffered_push();
 
  private:
   Client() = default;
