@@ -106,6 +106,18 @@ class DaemonImpl final : public Daemon {
 };
 
 Status DaemonImpl::init() {
+  // Blocked before any thread exists (the policy compiler's), so that every thread inherits
+  // the mask and these signals reach only the signalfd, never a default action.
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGHUP);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  if (::sigprocmask(SIG_BLOCK, &mask, nullptr) != 0) {
+    return errno_error("blocking signals");
+  }
+  ::signal(SIGPIPE, SIG_IGN);
+
   auto loop = EventLoop::create();
   if (!loop) {
     return loop.error();
@@ -178,10 +190,6 @@ Status DaemonImpl::watch_signals() {
   sigaddset(&mask, SIGHUP);
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGINT);
-  if (::sigprocmask(SIG_BLOCK, &mask, nullptr) != 0) {
-    return errno_error("blocking signals");
-  }
-  ::signal(SIGPIPE, SIG_IGN);
   signals_.reset(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!signals_) {
     return errno_error("signalfd");
@@ -193,7 +201,7 @@ void DaemonImpl::on_signal() {
   signalfd_siginfo si{};
   while (::read(signals_.get(), &si, sizeof(si)) == sizeof(si)) {
     if (si.ssi_signo == SIGHUP) {
-      (void)policy_->reload("SIGHUP");
+      policy_->reload("SIGHUP");
     } else {
       spdlog::info("{}: stopping", strsignal(static_cast<int>(si.ssi_signo)));
       loop_->stop();

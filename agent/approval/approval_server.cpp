@@ -119,6 +119,7 @@ void ApprovalServer::accept_clients() {
       continue;
     }
     auto s = std::make_unique<Session>();
+    s->serial = ++serial_;
     s->peer = std::move(*peer);
     s->approver = is_approver(s->peer, approver_gid_);
     const int raw = fd.get();
@@ -260,15 +261,25 @@ void ApprovalServer::handle(Session& s, const protocol::ClientMessage& m) {
         fail(s, rid, "only root and members of the approver group may reload rules", false);
         return;
       }
-      const Status st = d_.policy.reload(fmt::format("requested by uid {} (pid {})", s.peer.uid,
-                                                     s.peer.pid));
-      protocol::ServerMessage r;
-      r.mutable_reloaded()->set_ok(st.ok());
-      if (!st) {
-        r.mutable_reloaded()->set_error(st.error().message);
-      }
-      r.mutable_reloaded()->set_generation(d_.policy.store().current()->generation);
-      reply(s, rid, std::move(r));
+      // The reload runs in the background; the answer goes to this connection if it is still
+      // the same one when it completes.
+      const int fd = s.fd.get();
+      const uint64_t serial = s.serial;
+      d_.policy.reload(fmt::format("requested by uid {} (pid {})", s.peer.uid, s.peer.pid),
+                       [this, fd, serial, rid](const Status& st) {
+                         auto it = sessions_.find(fd);
+                         if (it == sessions_.end() || it->second->serial != serial) {
+                           return;
+                         }
+                         protocol::ServerMessage r;
+                         r.mutable_reloaded()->set_ok(st.ok());
+                         if (!st) {
+                           r.mutable_reloaded()->set_error(st.error().message);
+                         }
+                         r.mutable_reloaded()->set_generation(
+                             d_.policy.store().current()->generation);
+                         reply(*it->second, rid, std::move(r));
+                       });
       return;
     }
     case protocol::ClientMessage::BODY_NOT_SET:
@@ -350,7 +361,7 @@ void ApprovalServer::handle_decide(Session& s, uint64_t rid, const protocol::Dec
     return;
   }
   if (allow && scope == protocol::SCOPE_PERMANENT) {
-    (void)d_.policy.reload("a permanent approval was written");
+    d_.policy.reload("a permanent approval was written");
   }
   protocol::ServerMessage r;
   r.mutable_decided()->set_id(d.id());

@@ -73,6 +73,7 @@ class ApprovalServer final : public PipelineObserver {
 
  private:
   struct Session {
+    uint64_t serial = 0;  // tells a reused fd number apart
     Fd fd;
     Peer peer;
     bool approver = false;
@@ -109,6 +110,7 @@ class ApprovalServer final : public PipelineObserver {
   std::optional<uint32_t> approver_gid_;
   Fd listener_;
   std::map<int, std::unique_ptr<Session>> sessions_;
+  uint64_t serial_ = 0;
   ApprovalStats stats_;
 };
 
