@@ -18,6 +18,8 @@
 #include "kernel/proc_fs.h"
 #include "log/decision_log.h"
 #include "loop/event_loop.h"
+#include "metrics/http_exporter.h"
+#include "metrics/prometheus_text.h"
 #include "pipeline/exec_pipeline.h"
 #include "policy/policy_manager.h"
 #include "policy/policy_store.h"
@@ -82,6 +84,7 @@ class DaemonImpl final : public Daemon {
   void log_counters();
   [[nodiscard]] std::string status_line() const;
   [[nodiscard]] protocol::Status status() const;
+  void export_metrics();
 
   DaemonConfig config_;
   SystemClock clock_;
@@ -100,6 +103,8 @@ class DaemonImpl final : public Daemon {
   std::unique_ptr<DecisionLog> log_;
   std::unique_ptr<ExecPipeline> pipeline_;
   std::unique_ptr<ApprovalServer> approvals_;
+  DecisionMetrics metrics_;
+  std::unique_ptr<HttpExporter> exporter_;
   Fd signals_;
   uint64_t ticks_ = 0;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
@@ -165,6 +170,16 @@ Status DaemonImpl::init() {
   }
   approvals_ = std::move(*server);
   pipeline_->set_observer(approvals_.get());
+  pipeline_->set_metrics(&metrics_);
+  if (!config_.metrics_listen.empty()) {
+    auto exporter = HttpExporter::start(config_.metrics_listen);
+    if (!exporter) {
+      return exporter.error();
+    }
+    exporter_ = std::move(*exporter);
+    export_metrics();
+    loop_->every(std::chrono::seconds(1), [this] { export_metrics(); });
+  }
 
   if (auto s = watch_signals(); !s) {
     return s;
@@ -242,7 +257,7 @@ protocol::Status DaemonImpl::status() const {
     c["kernel_" + name] = value;
   }
   const PipelineStats& p = pipeline_->stats();
-  c["decisions"] = p.decisions;
+  c["daemon_decisions"] = p.decisions;
   c["resumed"] = p.resumed;
   c["killed"] = p.killed;
   c["parked_total"] = p.parked;
@@ -264,6 +279,25 @@ protocol::Status DaemonImpl::status() const {
     c["socket_slow_disconnects"] = a.slow_disconnects;
   }
   return st;
+}
+
+void DaemonImpl::export_metrics() {
+  const protocol::Status st = status();
+  MetricsView view;
+  view.decisions = &metrics_;
+  for (const auto& [name, value] : st.counters()) {
+    // status() names kernel counters kernel_<name>; all of these only ever grow.
+    view.values.emplace_back(name.ends_with("_total") ? name : name + "_total", value);
+  }
+  std::sort(view.values.begin(), view.values.end());
+  view.values.emplace_back("parked", st.parked());
+  view.values.emplace_back("policy_generation", st.generation());
+  view.values.emplace_back("rules", st.rules());
+  view.values.emplace_back("reloads_total", st.reloads());
+  view.values.emplace_back("reload_failures_total", st.reload_failures());
+  view.values.emplace_back("approval_clients", st.clients());
+  view.values.emplace_back("uptime_seconds", st.uptime_seconds());
+  exporter_->update(render_prometheus(view));
 }
 
 void DaemonImpl::on_tick() {
@@ -301,6 +335,7 @@ int DaemonImpl::run() {
   pipeline_->release_all();
   pipeline_->set_observer(nullptr);
   approvals_.reset();
+  exporter_.reset();
   log_counters();
   log_->flush();
   kernel_.reset();

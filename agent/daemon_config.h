@@ -32,6 +32,9 @@ struct DaemonConfig {
   bool fallback_when_no_approver = false;  // when_no_approver = "fallback"
   std::string local_rules_file;            // for permanent approvals
 
+  // Prometheus text on this loopback host:port ("" = off).
+  std::string metrics_listen;
+
   // No BPF: policies are compiled, published and reported, nothing is enforced (fleet tests).
   bool evaluation_only = false;
 

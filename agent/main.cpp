@@ -37,6 +37,9 @@ int main(int argc, char** argv) {
   app.add_option("--socket", socket_path,
                  "Approval socket (default /run/cmdgate/cmdgate.sock)");
   app.add_option("--socket-mode", socket_mode, "Approval socket mode, octal (default 0660)");
+  std::string metrics_listen;
+  app.add_option("--metrics-listen", metrics_listen,
+                 "Serve Prometheus metrics on this loopback host:port (default: off)");
   std::string local_rules_file;
   app.add_option("--local-rules-file", local_rules_file,
                  "Where 'approve --scope permanent' writes rules; must be one of the rule paths");
@@ -78,6 +81,7 @@ int main(int argc, char** argv) {
   config.evaluation_only = evaluation_only;
   if (app.count("--socket")) config.socket_path = socket_path;
   if (app.count("--local-rules-file")) config.local_rules_file = local_rules_file;
+  if (app.count("--metrics-listen")) config.metrics_listen = metrics_listen;
   if (app.count("--socket-mode")) {
     config.socket_mode = static_cast<uint32_t>(std::strtoul(socket_mode.c_str(), nullptr, 8));
   }

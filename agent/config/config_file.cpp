@@ -178,7 +178,7 @@ Result<DaemonConfig> parse_config(std::string_view text, std::string_view origin
   const toml::table& t = parsed.table();
   Reader r(origin);
   if (auto s = r.check_keys(t, "", {"rules", "mode", "audit_log", "log_level", "on_shutdown",
-                                    "kernel", "approval"});
+                                    "kernel", "approval", "metrics"});
       !s) {
     return s.error();
   }
@@ -209,6 +209,19 @@ Result<DaemonConfig> parse_config(std::string_view text, std::string_view origin
     }
     if (auto s = apply_kernel(r, *k, c); !s) {
       return s.error();
+    }
+  }
+  if (const toml::node* n = t.get("metrics")) {
+    const toml::table* m = n->as_table();
+    if (m == nullptr) {
+      return r.error(*n, "metrics", "expected a table");
+    }
+    if (auto s = r.check_keys(*m, "metrics", {"listen"}); !s) {
+      return s.error();
+    }
+    if (const toml::node* l = m->get("listen")) {
+      CG_TRY(v, r.string(*l, "metrics.listen"));
+      c.metrics_listen = *v;
     }
   }
   if (const toml::node* n = t.get("approval")) {

@@ -44,6 +44,9 @@ const char* outcome_of(const Judgement& j, bool killed_by_kernel) {
 
 void ExecPipeline::emit(const DecisionRecord& rec) {
   d_.log.record(rec);
+  if (metrics_ != nullptr) {
+    metrics_->observe(rec);
+  }
   if (observer_ != nullptr) {
     observer_->on_decision(rec);
   }

@@ -17,6 +17,7 @@
 #include "kernel/proc_fs.h"
 #include "kernel/process_control.h"
 #include "log/decision_log.h"
+#include "metrics/metrics.h"
 #include "park/grants.h"
 #include "park/pending_table.h"
 #include "pipeline/observer.h"
@@ -85,6 +86,7 @@ class ExecPipeline {
   [[nodiscard]] Result<std::string> decide(uint64_t id, bool allow, const ApproverInfo& who);
 
   void set_observer(PipelineObserver* observer) { observer_ = observer; }
+  void set_metrics(DecisionMetrics* metrics) { metrics_ = metrics; }
   [[nodiscard]] Grants& grants() { return grants_; }
 
   [[nodiscard]] const PendingTable& pending() const { return pending_; }
@@ -110,6 +112,7 @@ class ExecPipeline {
   PipelineStats stats_;
   Grants grants_;
   PipelineObserver* observer_ = nullptr;
+  DecisionMetrics* metrics_ = nullptr;
   // Execs already given their verdict, so a late or repeated record never gets a second one.
   std::set<std::pair<uint32_t, uint64_t>> decided_;
   std::deque<std::pair<uint32_t, uint64_t>> decided_order_;
