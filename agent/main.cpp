@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
                  "Decision log, JSON lines (default /var/log/cmdgate/decisions.jsonl)");
   app.add_option("--mode", mode, "Override the mode of every rule")
       ->check(CLI::IsMember({"monitor", "enforce"}));
-  app.add_option("--ringbuf-size", ringbuf_bytes, "Ring buffer bytes, a power of two (default 4 MiB)");
+  app.add_option("--ringbuf-size", ringbuf_bytes, "Ring buffer bytes, a power of two (default 1 MiB)");
   app.add_option("--delivery-failure", delivery_failure,
                  "An exec that needs the daemon when it cannot be told: kill (default) | hold")
       ->check(CLI::IsMember({"kill", "hold"}));

@@ -1,5 +1,6 @@
 #include "policy/policy_manager.h"
 
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
@@ -86,6 +87,7 @@ void PolicyManager::upgrade_in_background(uint32_t generation) {
         return;
       }
       if (store_.upgrade(generation, std::move(*policy))) {
+        ::malloc_trim(0);  // compiling churns the heap: give what is free back to the system
         ++stats_.upgrades;
         spdlog::info("generation {} now matches with Hyperscan (compiled in {} ms)", generation,
                      took.count());

@@ -53,6 +53,10 @@ bool PolicyStore::upgrade(uint32_t generation, std::shared_ptr<const rules::Poli
       continue;
     }
     Snapshot next = *h;
+    // The analysis only reads the rules, which are the same: rebuild it on the new policy so
+    // the first build can be freed (it would double the daemon's memory).
+    next.verdicts = std::make_shared<const rules::KernelVerdicts>(*policy);
+    next.verdicts_policy = policy;
     next.policy = std::move(policy);
     next.final_engine = true;
     h = std::make_shared<const Snapshot>(std::move(next));

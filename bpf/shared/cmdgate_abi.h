@@ -25,7 +25,7 @@
 #define CG_DATA_MAX (CG_PATH_MAX + CG_FILENAME_MAX + CG_INTERP_MAX + CG_ARGS_MAX)
 #define CG_LPM_PATH_MAX 255   /* path bytes in a path-trie key */
 #define CG_POLICY_SLOTS 2     /* policies are double-buffered: the kernel reads one slot */
-#define CG_DEFAULT_RINGBUF_BYTES (4u << 20)
+#define CG_DEFAULT_RINGBUF_BYTES (1u << 20)
 
 /* ---- Verdicts ------------------------------------------------------------------------------ */
 

@@ -78,17 +78,17 @@ Result<std::optional<protocol::ServerMessage>> Client::receive(Clock::time_point
     if (deadline != Clock::time_point::max()) {
       const auto left =
           std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-      if (left <= 0) {
-        return std::optional<protocol::ServerMessage>();
-      }
-      wait_ms = static_cast<int>(left);
+      wait_ms = static_cast<int>(std::max<int64_t>(left, 0));  // 0: look without waiting
     }
     pollfd pfd{fd_.get(), POLLIN, 0};
     const int r = ::poll(&pfd, 1, wait_ms);
     if (r < 0 && errno != EINTR) {
       return errno_error("poll");
     }
-    if (r <= 0) {
+    if (r == 0) {
+      return std::optional<protocol::ServerMessage>();  // the deadline passed with nothing new
+    }
+    if (r < 0) {
       continue;
     }
     const ssize_t n = ::recv(fd_.get(), buf, sizeof(buf), 0);
