@@ -10,6 +10,10 @@
 #include "lib/maps.bpf.h"
 #include "lib/path.bpf.h"
 
+#ifndef READ_ONCE
+#define READ_ONCE(x) (*(const volatile typeof(x)*)&(x))
+#endif
+
 /* Runtime switches and per-slot class verdicts live in .bss, which the daemon mmaps and writes
  * with single aligned stores: no torn reads, no syscall per heartbeat. */
 struct cg_control cg_control = {};
