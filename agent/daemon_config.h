@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel/enforcement.h"
 #include "probe/abi_check.h"
 #include "rules/model.h"
 
@@ -24,6 +25,7 @@ struct DaemonConfig {
   std::chrono::milliseconds daemon_stale_after{5000};
   std::string pin_dir = "/sys/fs/bpf/cmdgate";
   rules::Action on_shutdown = rules::Action::kDeny;
+  EnforcementMode enforcement = EnforcementMode::kAuto;
 
   // No BPF: policies are compiled, published and reported, nothing is enforced (fleet tests).
   bool evaluation_only = false;

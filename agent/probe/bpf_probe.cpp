@@ -90,6 +90,9 @@ cg_policy_meta* BpfProbe::policy_meta(uint32_t slot) const {
   return &skel_->bss->cg_policy_meta[slot % CG_POLICY_SLOTS];
 }
 
+const bpf_object* BpfProbe::object() const { return skel_->obj; }
+const bpf_map* BpfProbe::bss_map() const { return skel_->maps.bss; }
+
 uint32_t BpfProbe::abi_version() const { return skel_->rodata->cg_abi_version; }
 
 std::vector<ProgramStats> BpfProbe::program_stats() const {
