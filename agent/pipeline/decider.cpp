@@ -33,7 +33,9 @@ Judgement decide(const ExecEvent& e, const EvalInput& in, const rules::Policy& p
 
   const Action effect = j.decision.effect();
   const bool parked = e.has(CG_EXEC_PARKED);
-  const bool killed = e.has(CG_EXEC_KILLED) && !e.has(CG_EXEC_SIGNAL_FAILED);
+  // Refused inside execve, or killed before its first instruction: nothing ran.
+  const bool killed =
+      e.has(CG_EXEC_LSM_DENIED) || (e.has(CG_EXEC_KILLED) && !e.has(CG_EXEC_SIGNAL_FAILED));
 
   if (parked) {
     switch (effect) {
