@@ -113,7 +113,12 @@ static __always_inline __u8 cg_path_verdict(__u32 slot, const struct cg_path* p)
   key->slot = slot;
   key->prefixlen = 8 * (1 + CG_LPM_PATH_MAX);
   struct cg_path_verdict* v = bpf_map_lookup_elem(&path_trie, key);
-  return v ? v->verdict : CG_VERDICT_NONE;
+  __u8 verdict = v ? v->verdict : CG_VERDICT_NONE;
+  if (!cg_path_intact(p)) {
+    cg_count(CG_CTR_SCRATCH_RACE);
+    return CG_VERDICT_EVALUATE; /* abstain: the tracepoint decides after the commit */
+  }
+  return verdict;
 }
 
 #endif

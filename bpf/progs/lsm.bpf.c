@@ -56,7 +56,9 @@ static __always_inline bool cg_is_elf(struct linux_binprm* bprm) {
   return bprm->buf[0] == 0x7f && bprm->buf[1] == 'E' && bprm->buf[2] == 'L' && bprm->buf[3] == 'F';
 }
 
-/* The refused exec, for the daemon's log. Best effort: the refusal stands without it. */
+/* The refused exec, for the daemon's log. Best effort: the refusal stands without it. The
+ * record is checked after its copy into the ring: a preempting exec may have reused the scratch
+ * it was built in (cg_path_intact). */
 static __always_inline void cg_report_denial(struct linux_binprm* bprm, struct task_struct* task,
                                              struct cg_lookup* l, __u32 generation) {
   __u32 zero = 0;
@@ -69,9 +71,20 @@ static __always_inline void cg_report_denial(struct linux_binprm* bprm, struct t
   cg_record_path(l, bprm->file, task);
   __u32 size = cg_build_record(s, task, bprm, l, CG_VERDICT_DENY, generation,
                                bpf_ktime_get_ns(), false);
-  /* No wakeup, like the tracepoint's denials: the daemon drains on its tick. */
-  if (bpf_ringbuf_output(&events, s, size, BPF_RB_NO_WAKEUP))
+  struct bpf_dynptr ptr;
+  if (bpf_ringbuf_reserve_dynptr(&events, size, 0, &ptr)) {
     cg_count(CG_CTR_RINGBUF_FULL);
+    bpf_ringbuf_discard_dynptr(&ptr, 0);
+    return;
+  }
+  bpf_dynptr_write(&ptr, 0, s, size, 0);
+  if (!cg_path_intact(&l->path)) {
+    cg_count(CG_CTR_SCRATCH_RACE);
+    bpf_ringbuf_discard_dynptr(&ptr, 0);
+    return;
+  }
+  /* No wakeup, like the tracepoint's denials: the daemon drains on its tick. */
+  bpf_ringbuf_submit_dynptr(&ptr, BPF_RB_NO_WAKEUP);
 }
 
 SEC("lsm/bprm_check_security")

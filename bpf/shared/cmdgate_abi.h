@@ -264,6 +264,7 @@ enum cg_counter {
   CG_CTR_LSM_DENY,            /* execs refused with EPERM by the LSM */
   CG_CTR_LSM_SIGNAL_REFUSED,  /* signals to a parked process or the daemon refused */
   CG_CTR_LSM_PTRACE_REFUSED,  /* ptrace attaches to a parked process or the daemon refused */
+  CG_CTR_SCRATCH_RACE,        /* per-CPU scratch reused by a preempting exec (LSM only) */
   CG_CTR_MAX,
 };
 
@@ -280,7 +281,7 @@ _Static_assert(sizeof(struct cg_policy_meta) == 16, "cg_policy_meta");
 _Static_assert(sizeof(struct cg_path_key) == 260, "cg_path_key");
 _Static_assert(sizeof(struct cg_learned_verdict) == 24, "cg_learned_verdict");
 _Static_assert(sizeof(struct cg_parked) == 24, "cg_parked");
-_Static_assert(CG_CTR_MAX == 23, "cg_counter");
+_Static_assert(CG_CTR_MAX == 24, "cg_counter");
 #endif
 
 #endif /* CMDGATE_ABI_H */
