@@ -12,7 +12,8 @@ pass=0
 fail=0
 n=0
 B=/work/bin
-LOG=/tmp/cmdgated.log
+LOG= # this start's log, see new_log
+starts=0
 DEC=/tmp/decisions.jsonl
 PIN=/sys/fs/bpf/cmdgate-vm
 daemon=
@@ -55,12 +56,16 @@ decision() { wait_until 5 decision_now "$@" || say "no decision with: $*"; }
 
 # ---- cmdgated --------------------------------------------------------------------------------
 
+new_log() {
+  starts=$((starts + 1))
+  LOG=/tmp/cmdgated.$starts.log
+}
 enforcing() { grep -q "enforcing:" $LOG || ! alive $daemon; }
 # start_daemon RULES [FLAGS...]: 0 once it enforces.
 start_daemon() {
   rules=$1
   shift
-  : >$LOG
+  new_log
   cmdgated --rules "$rules" --audit-log $DEC --pin-dir $PIN "$@" 2>>$LOG &
   daemon=$!
   wait_until 180 enforcing
@@ -79,7 +84,7 @@ logged() { grep -qF -- "$1" $LOG || say "not in the daemon's log: $1"; }
 
 # ---- the programs under test ------------------------------------------------------------------
 
-mkdir -p $B /work/other
+mkdir -p $B /work/other /work/globbed
 for p in target allowed flagged asked parked; do
   cp /opt/cg/cg_marker $B/$p
   echo "cgvm:$p" >>$B/$p # distinct contents: only the target's copy matches the hash rule
@@ -88,6 +93,7 @@ done
 ln $B/target $B/hardlink
 ln -s $B/target $B/symlink
 cp $B/target /work/other/copy
+cp $B/allowed /work/globbed/tool
 printf '#!/bin/sh\necho script ran\n' >$B/script.sh
 chmod 755 $B/script.sh
 
@@ -97,6 +103,10 @@ default_action = "allow"
 id = "deny-target"
 action = "deny"
 path = "$B/target"
+[[rule]]
+id = "deny-glob"
+action = "deny"
+path = "/work/globbed/**"
 [[rule]]
 id = "deny-script"
 action = "deny"
@@ -281,6 +291,7 @@ if start_daemon /work/rules.toml; then
   check "denied through a symlink" denied $B/symlink
   check "denied by a relative path from its directory" denied ./target $B
   check "denied #! script by its own path" denied $B/script.sh
+  check "denied by a path glob (path trie)" denied /work/globbed/tool
   check "busybox sh: denied command (status, message, shell carries on)" shell_denied sh
   check "bash: denied command (status, message, shell carries on)" shell_denied bash
   check "sh -c with only the denied command exits 126 (lsm) / 137" shell_exit_status sh
@@ -356,12 +367,20 @@ if [ "$mode" = lsm ]; then
     bad "cmdgated starts with --enforcement tracepoint"
   fi
 else
-  : >$LOG
+  new_log
   cmdgated --rules /work/rules.toml --audit-log $DEC --pin-dir $PIN --enforcement lsm 2>>$LOG
   rc=$?
   check "--enforcement lsm refuses to start without BPF LSM" [ $rc != 0 ]
   check "--enforcement lsm says why" logged "enforcement = lsm, but the BPF LSM is unavailable"
 fi
 
+if [ $fail != 0 ]; then
+  for f in /tmp/cmdgated.*.log; do
+    echo "--- $f (last 30 lines)"
+    tail -n 30 $f
+  done
+  echo "--- last decisions"
+  tail -n 5 $DEC
+fi
 echo "cgvm: done: $pass passed, $fail failed"
 [ $fail = 0 ]
