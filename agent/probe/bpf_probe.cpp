@@ -11,15 +11,12 @@
 
 #include "cmdgate_exec.skel.h"
 #include "common/errno_error.h"
+#include "probe/libbpf_error.h"
 
 namespace cmdgate::probe {
 namespace {
 
 bool is_power_of_two(uint32_t v) { return v != 0 && (v & (v - 1)) == 0; }
-
-Error libbpf_error(std::string_view what, int err) {
-  return Error::format("{}: {}", what, std::strerror(err < 0 ? -err : err));
-}
 
 }  // namespace
 

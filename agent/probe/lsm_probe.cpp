@@ -15,6 +15,7 @@
 #include "cmdgate_exec.skel.h"
 #include "cmdgate_lsm.skel.h"
 #include "common/errno_error.h"
+#include "probe/libbpf_error.h"
 
 namespace cmdgate::probe {
 namespace {
@@ -56,10 +57,6 @@ class LibbpfLogCapture {
   static inline std::string text_;  // start-up is single-threaded
   libbpf_print_fn_t previous_;
 };
-
-Error libbpf_error(std::string_view what, int err) {
-  return Error::format("{}: {}", what, std::strerror(err < 0 ? -err : err));
-}
 
 // "lsm/task_kill" -> "task_kill"
 std::string hook_of(const bpf_program* prog) {

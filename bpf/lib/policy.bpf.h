@@ -19,6 +19,15 @@
 struct cg_control cg_control = {};
 struct cg_policy_meta cg_policy_meta[CG_POLICY_SLOTS] = {};
 
+/* The slot the kernel reads, read once per exec so that every lookup of one exec uses one policy;
+ * NULL until the daemon enables enforcement. */
+static __always_inline const struct cg_policy_meta* cg_active_policy(__u32* slot) {
+  if (!READ_ONCE(cg_control.enabled))
+    return NULL;
+  *slot = READ_ONCE(cg_control.active_slot) & (CG_POLICY_SLOTS - 1);
+  return &cg_policy_meta[*slot];
+}
+
 /* Updating an element of a map-of-maps makes the kernel wait for an RCU grace period, i.e. for
  * every running program to finish. The daemon uses that after flipping the active slot, before
  * it deletes the old slot's entries. */

@@ -100,11 +100,10 @@ int BPF_PROG(cg_exec, struct task_struct* task, pid_t old_pid, struct linux_binp
 
   __u32 zero = 0;
   const struct cg_control* ctl = &cg_control;
-  if (!READ_ONCE(ctl->enabled))
+  __u32 slot = 0;
+  const struct cg_policy_meta* meta = cg_active_policy(&slot);
+  if (!meta)
     return 0;
-  /* Read the slot once: every lookup below uses this one policy. */
-  __u32 slot = READ_ONCE(ctl->active_slot) & (CG_POLICY_SLOTS - 1);
-  const struct cg_policy_meta* meta = &cg_policy_meta[slot];
   __u32 generation = meta->generation;
 
   struct cg_lookup l = {};

@@ -93,11 +93,10 @@ int BPF_PROG(cg_bprm_check, struct linux_binprm* bprm, int ret) {
     return ret; /* an earlier LSM refused: its answer stands */
   cg_count(CG_CTR_LSM_BPRM_CHECK);
 
-  const struct cg_control* ctl = &cg_control;
-  if (!READ_ONCE(ctl->enabled))
+  __u32 slot = 0;
+  const struct cg_policy_meta* meta = cg_active_policy(&slot);
+  if (!meta)
     return 0;
-  __u32 slot = READ_ONCE(ctl->active_slot) & (CG_POLICY_SLOTS - 1);
-  const struct cg_policy_meta* meta = &cg_policy_meta[slot];
   __u32 generation = meta->generation;
 
   struct task_struct* task = bpf_get_current_task_btf();
