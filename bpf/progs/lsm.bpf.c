@@ -9,9 +9,10 @@
  *                          script's own identity), then with its interpreter. ALLOW, AUDIT and
  *                          EVALUATE pass: the exec tracepoint audits and parks after the commit,
  *                          where argv can be read.
- *   task_kill              SIGCONT to a parked process only from the daemon; no signal to the
- *                          daemon from a non-root sender (root is checked by DAC already, so this
- *                          matters for non-root senders with CAP_KILL).
+ *   task_kill              SIGCONT to a parked process only from the daemon (SIGKILL and stop
+ *                          signals cannot make it run and stay allowed); no signal but 0 to the
+ *                          daemon from a sender whose euid is not 0 (the kernel's own check stops
+ *                          most of those already; this stops the ones holding CAP_KILL).
  *   ptrace_access_check    no ptrace attach to a parked process (PTRACE_CONT would resume it) or
  *                          to the daemon, except by the daemon or (for the daemon) root.
  */
