@@ -57,6 +57,7 @@ Result<std::unique_ptr<KernelPort>> make_kernel(DaemonConfig& config) {
   opts.probe.daemon_tgid = ::getpid();
   opts.probe.pin_dir = config.pin_dir;
   opts.delivery_failure = config.delivery_failure;
+  opts.enforcement = config.enforcement;
   opts.stale_after_ns = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(config.daemon_stale_after).count());
   auto port = probe::BpfKernelPort::load(opts);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel/enforcement.h"
 #include "probe/abi_check.h"
 #include "rules/model.h"
 
@@ -24,6 +25,7 @@ struct DaemonConfig {
   std::chrono::milliseconds daemon_stale_after{5000};
   std::string pin_dir = "/sys/fs/bpf/cmdgate";
   rules::Action on_shutdown = rules::Action::kDeny;
+  EnforcementMode enforcement = EnforcementMode::kAuto;
 
   // The approval socket.
   std::string socket_path = "/run/cmdgate/cmdgate.sock";

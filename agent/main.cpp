@@ -13,7 +13,7 @@ int main(int argc, char** argv) {
   CLI::App app{"cmdgated: decides, for every execve, whether the program may run"};
   std::string config_path;
   std::vector<std::string> rule_paths;
-  std::string audit_log, mode, delivery_failure, on_shutdown, pin_dir, log_level;
+  std::string audit_log, mode, delivery_failure, on_shutdown, pin_dir, log_level, enforcement;
   uint32_t ringbuf_bytes = 0;
   app.add_option("--config", config_path, "Daemon configuration (TOML)");
   app.add_option("--rules", rule_paths, "Rules file or directory (repeatable)");
@@ -31,6 +31,10 @@ int main(int argc, char** argv) {
   app.add_option("--pin-dir", pin_dir,
                  "bpffs directory for state that outlives the daemon, '' to disable "
                  "(default /sys/fs/bpf/cmdgate)");
+  app.add_option("--enforcement", enforcement,
+                 "Hook that refuses denied execs: auto (default: lsm where BPF LSM works) | lsm "
+                 "(fail to start without it) | tracepoint")
+      ->check(CLI::IsMember({"auto", "lsm", "tracepoint"}));
   app.add_option("--log-level", log_level, "trace | debug | info (default) | warn | error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   std::string socket_path, socket_mode;
@@ -77,6 +81,8 @@ int main(int argc, char** argv) {
         on_shutdown == "allow" ? cmdgate::rules::Action::kAllow : cmdgate::rules::Action::kDeny;
   }
   if (app.count("--pin-dir")) config.pin_dir = pin_dir;
+  if (app.count("--enforcement"))
+    config.enforcement = *cmdgate::parse_enforcement_mode(enforcement);
   if (app.count("--log-level")) config.log_level = log_level;
   config.evaluation_only = evaluation_only;
   if (app.count("--socket")) config.socket_path = socket_path;

@@ -104,8 +104,9 @@ class Reader {
   }
 
 Status apply_kernel(const Reader& r, const toml::table& t, DaemonConfig& c) {
-  if (auto s = r.check_keys(t, "kernel",
-                            {"ringbuf_size", "delivery_failure", "daemon_stale_after", "pin_dir"});
+  if (auto s = r.check_keys(
+          t, "kernel",
+          {"ringbuf_size", "delivery_failure", "daemon_stale_after", "pin_dir", "enforcement"});
       !s) {
     return s;
   }
@@ -127,6 +128,10 @@ Status apply_kernel(const Reader& r, const toml::table& t, DaemonConfig& c) {
   if (const toml::node* n = t.get("pin_dir")) {
     CG_TRY(v, r.string(*n, "kernel.pin_dir"));
     c.pin_dir = *v;
+  }
+  if (const toml::node* n = t.get("enforcement")) {
+    CG_TRY(v, r.choice(*n, "kernel.enforcement", {"auto", "lsm", "tracepoint"}));
+    c.enforcement = *parse_enforcement_mode(*v);
   }
   return {};
 }

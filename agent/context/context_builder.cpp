@@ -53,6 +53,14 @@ std::string parse_cgroup_v2(std::string_view text) {
   return {};
 }
 
+Result<Fd> open_file(const std::string& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    return Error::format("cannot open {}", path);
+  }
+  return fd;
+}
+
 }  // namespace
 
 void ContextBuilder::build(const ExecEvent& e, uint32_t needs, EvalInput& in) {
@@ -90,6 +98,10 @@ void ContextBuilder::build(const ExecEvent& e, uint32_t needs, EvalInput& in) {
 }
 
 void ContextBuilder::fill_argv(const ExecEvent& e, EvalInput& in) {
+  if (e.has(CG_EXEC_LSM_DENIED)) {
+    // The new image never existed; /proc/<pid>/cmdline is the caller's own.
+    in.gaps.push_back("argv not recorded: refused inside execve");
+  }
   const std::vector<std::string>* source = &e.argv;
   if (e.has(CG_EXEC_ARGS_TRUNCATED)) {
     // The process has not run: its argv pages still hold exactly what exec copied there.
@@ -157,10 +169,14 @@ void ContextBuilder::fill_cgroup(const ExecEvent& e, EvalInput& in) {
 }
 
 void ContextBuilder::fill_exe_hash(const ExecEvent& e, EvalInput& in) {
-  auto fd = proc_.open(e.tgid, "exe");
+  // The executed file through the process running it; by its path when execve refused it (the
+  // process runs the caller's image), which the identity check below keeps honest.
+  const bool refused = e.has(CG_EXEC_LSM_DENIED);
+  Result<Fd> fd = refused ? open_file(e.path) : proc_.open(e.tgid, "exe");
   struct stat st {};
   if (!fd || ::fstat(fd->get(), &st) != 0 || st.st_dev != e.file.dev || st.st_ino != e.file.ino) {
-    in.gaps.push_back("sha256 unknown: the process no longer runs the executed file");
+    in.gaps.push_back(refused ? "sha256 unknown: the refused file was moved or replaced"
+                              : "sha256 unknown: the process no longer runs the executed file");
     return;
   }
   if (auto digest = hasher_.hash(fd->get())) {

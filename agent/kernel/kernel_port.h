@@ -54,7 +54,7 @@ class KernelPort {
 
   // Kernel-side counters by name (BPF failures, drops, verdicts).
   [[nodiscard]] virtual std::vector<std::pair<std::string, uint64_t>> counters() const = 0;
-  // "tracepoint", "lsm+tracepoint", "none (evaluation only)" ...
+  // "lsm", "tracepoint (why not the LSM)", "none (evaluation only)"
   [[nodiscard]] virtual std::string enforcement() const = 0;
 };
 

@@ -15,6 +15,7 @@ namespace cmdgate {
 // Who or what settled the outcome.
 enum class DecidedBy : uint8_t {
   kKernel,    // in-kernel verdict (deny/audit), the daemon only explains it
+  kLsm,       // the BPF LSM refused the exec inside execve (EPERM)
   kDaemon,    // the daemon evaluated a parked exec
   kFailsafe,  // the delivery-failure policy (record lost, daemon stale)
   kTimeout,   // an ask whose deadline passed

@@ -27,6 +27,7 @@ json flag_names(uint32_t flags) {
       {CG_EXEC_SIGNAL_FAILED, "signal_failed"},
       {CG_EXEC_LINEAGE_FROM_TASK, "lineage_from_task"},
       {CG_EXEC_DAEMON_STALE, "daemon_stale"},
+      {CG_EXEC_LSM_DENIED, "lsm_denied"},
   };
   json out = json::array();
   for (const auto& [bit, name] : kNames) {
@@ -55,6 +56,8 @@ const char* to_string(DecidedBy d) {
   switch (d) {
     case DecidedBy::kKernel:
       return "kernel";
+    case DecidedBy::kLsm:
+      return "lsm";
     case DecidedBy::kDaemon:
       return "daemon";
     case DecidedBy::kFailsafe:
@@ -121,6 +124,9 @@ std::string to_json_line(const DecisionRecord& r) {
   j["generation"] = e.generation;
   j["decided_by"] = to_string(r.decided_by);
   j["outcome"] = r.outcome;
+  if (e.has(CG_EXEC_LSM_DENIED)) {
+    j["errno"] = "EPERM";  // what execve returned to the caller
+  }
   if (r.judgement != nullptr) {
     const rules::Decision& d = r.judgement->decision;
     j["rule"] = d.rule != nullptr ? json(d.rule->id) : json(nullptr);

@@ -17,8 +17,11 @@ using rules::Action;
 
 constexpr size_t kDecidedMemory = 1 << 16;
 
-const char* outcome_of(const Judgement& j, bool killed_by_kernel) {
-  if (killed_by_kernel) {
+const char* outcome_of(const Judgement& j, const ExecEvent& e) {
+  if (e.has(CG_EXEC_LSM_DENIED)) {
+    return "denied";  // execve failed with EPERM
+  }
+  if (e.has(CG_EXEC_KILLED) && !e.has(CG_EXEC_SIGNAL_FAILED)) {
     return "killed";
   }
   switch (j.response) {
@@ -137,8 +140,10 @@ void ExecPipeline::on_exec(const ExecEvent& e) {
   rec.event = &e;
   rec.input = &in;
   rec.judgement = &j;
-  rec.decided_by = e.has(CG_EXEC_FAILSAFE) ? DecidedBy::kFailsafe : DecidedBy::kKernel;
-  rec.outcome = outcome_of(j, e.has(CG_EXEC_KILLED) && !e.has(CG_EXEC_SIGNAL_FAILED));
+  rec.decided_by = e.has(CG_EXEC_FAILSAFE)     ? DecidedBy::kFailsafe
+                   : e.has(CG_EXEC_LSM_DENIED) ? DecidedBy::kLsm
+                                               : DecidedBy::kKernel;
+  rec.outcome = outcome_of(j, e);
   rec.latency_ns = latency(e);
   emit(rec);
 }
@@ -166,7 +171,7 @@ void ExecPipeline::handle_parked(const ExecEvent& e, const Snapshot& s) {
   rec.input = &in;
   rec.judgement = &j;
   rec.decided_by = DecidedBy::kDaemon;
-  rec.outcome = outcome_of(j, false);
+  rec.outcome = outcome_of(j, e);
 
   if (j.response == Response::kPark) {
     std::vector<std::string> argv(in.argv.begin(), in.argv.end());

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "probe/counters.h"
+#include "probe/lsm_support.h"
 
 namespace cmdgate::probe {
 
@@ -20,7 +21,47 @@ Result<std::unique_ptr<BpfKernelPort>> BpfKernelPort::load(const KernelOptions& 
   port->learner_.maps = port->maps_.get();
   port->maps_->set_delivery_failure(options.delivery_failure);
   port->maps_->set_stale_after(options.stale_after_ns);
+  if (auto s = port->load_lsm(options); !s) {
+    return s.error();
+  }
   return port;
+}
+
+Status BpfKernelPort::load_lsm(const KernelOptions& options) {
+  mode_ = options.enforcement;
+  if (mode_ == EnforcementMode::kTracepoint) {
+    fall_back("configured");
+    return {};
+  }
+  Status active = bpf_lsm_active();
+  if (active) {
+    auto lsm = LsmProbe::load(*probe_, options.probe.daemon_tgid);
+    if (lsm) {
+      lsm_ = std::move(*lsm);
+      for (const auto& hook : lsm_->missing()) {
+        spdlog::warn("BPF LSM: this kernel has no {} hook; that guard is off", hook);
+      }
+      return {};
+    }
+    active = lsm.error();
+  }
+  if (mode_ == EnforcementMode::kLsm) {
+    return active.error().context("enforcement = lsm, but the BPF LSM is unavailable");
+  }
+  fall_back(active.error().message);
+  return {};
+}
+
+void BpfKernelPort::fall_back(std::string reason) {
+  lsm_.reset();
+  fallback_ = std::move(reason);
+  spdlog::info("BPF LSM not used ({}): denied execs are killed at the exec tracepoint", fallback_);
+}
+
+std::string BpfKernelPort::enforcement() const {
+  return fmt::format("{}; escape guard: {}",
+                     lsm_ ? std::string("lsm") : fmt::format("tracepoint ({})", fallback_),
+                     probe_->guard_status());
 }
 
 Status BpfKernelPort::publish(const rules::KernelPolicy& policy, uint32_t generation) {
@@ -44,7 +85,21 @@ Status BpfKernelPort::start(RecordHandler on_record) {
   }
   ring_ = std::move(*ring);
   maps_->set_enabled(true);
-  return probe_->attach();
+  if (auto s = probe_->attach(); !s) {
+    return s;
+  }
+  if (!lsm_) {
+    return {};
+  }
+  if (auto s = lsm_->attach(); !s) {
+    if (mode_ == EnforcementMode::kLsm) {
+      return s.error().context("enforcement = lsm");
+    }
+    fall_back(s.error().message);
+    return {};
+  }
+  spdlog::info("BPF LSM hooks attached: {}", fmt::join(lsm_->hooks(), ", "));
+  return {};
 }
 
 void BpfKernelPort::stop_parking() { maps_->set_enabled(false); }
@@ -87,10 +142,6 @@ std::vector<std::pair<std::string, uint64_t>> BpfKernelPort::counters() const {
     out.emplace_back(counter_name(static_cast<cg_counter>(i)), (*c)[static_cast<size_t>(i)]);
   }
   return out;
-}
-
-std::string BpfKernelPort::enforcement() const {
-  return fmt::format("tracepoint; escape guard: {}", probe_->guard_status());
 }
 
 void BpfKernelPort::MapLearner::learn(const rules::FileId& file, int64_t ctime_sec,

@@ -1,11 +1,14 @@
 #pragma once
-// The enforcing kernel port: cmdgate's BPF programs on the exec tracepoints.
+// The enforcing kernel port: cmdgate's BPF programs on the exec tracepoints, and on the BPF LSM
+// hooks where the kernel runs them (decided at load, see load()).
 
 #include <memory>
 
+#include "kernel/enforcement.h"
 #include "kernel/kernel_port.h"
 #include "kernel/pidfd_process_control.h"
 #include "probe/bpf_probe.h"
+#include "probe/lsm_probe.h"
 #include "probe/parked_map.h"
 #include "probe/policy_maps.h"
 #include "probe/ring_reader.h"
@@ -16,11 +19,14 @@ struct KernelOptions {
   ProbeOptions probe;
   cg_delivery_failure delivery_failure = CG_FAIL_KILL;
   uint64_t stale_after_ns = 5'000'000'000;
+  EnforcementMode enforcement = EnforcementMode::kAuto;
 };
 
 class BpfKernelPort final : public KernelPort {
  public:
-  // Loads the programs (not yet attached).
+  // Loads the programs (not yet attached). The LSM programs join when the mode allows them,
+  // "bpf" is in the active LSM list and they load; else denials stay with the tracepoint and
+  // enforcement() says why. Mode kLsm turns that fallback into an error.
   [[nodiscard]] static Result<std::unique_ptr<BpfKernelPort>> load(const KernelOptions& options);
 
   Status publish(const rules::KernelPolicy& policy, uint32_t generation) override;
@@ -45,8 +51,13 @@ class BpfKernelPort final : public KernelPort {
   };
 
   BpfKernelPort() = default;
+  [[nodiscard]] Status load_lsm(const KernelOptions& options);
+  void fall_back(std::string reason);
 
   std::unique_ptr<BpfProbe> probe_;
+  std::unique_ptr<LsmProbe> lsm_;  // null: the tracepoint alone enforces
+  EnforcementMode mode_ = EnforcementMode::kAuto;
+  std::string fallback_;  // why there is no LSM
   std::unique_ptr<PolicyMaps> maps_;
   std::unique_ptr<ParkedMap> parked_;
   std::unique_ptr<PidfdProcessControl> control_;

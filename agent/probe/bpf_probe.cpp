@@ -12,15 +12,12 @@
 #include "cmdgate_exec.skel.h"
 #include "cmdgate_guard.skel.h"
 #include "common/errno_error.h"
+#include "probe/libbpf_error.h"
 
 namespace cmdgate::probe {
 namespace {
 
 bool is_power_of_two(uint32_t v) { return v != 0 && (v & (v - 1)) == 0; }
-
-Error libbpf_error(std::string_view what, int err) {
-  return Error::format("{}: {}", what, std::strerror(err < 0 ? -err : err));
-}
 
 }  // namespace
 
@@ -127,6 +124,9 @@ cg_control* BpfProbe::control() const { return &skel_->bss->cg_control; }
 cg_policy_meta* BpfProbe::policy_meta(uint32_t slot) const {
   return &skel_->bss->cg_policy_meta[slot % CG_POLICY_SLOTS];
 }
+
+const bpf_object* BpfProbe::object() const { return skel_->obj; }
+const bpf_map* BpfProbe::bss_map() const { return skel_->maps.bss; }
 
 uint32_t BpfProbe::abi_version() const { return skel_->rodata->cg_abi_version; }
 

@@ -13,6 +13,8 @@
 #include "probe/abi_check.h"
 
 struct cmdgate_exec;
+struct bpf_map;
+struct bpf_object;
 struct cmdgate_guard;
 
 namespace cmdgate::probe {
@@ -54,6 +56,10 @@ class BpfProbe {
   // Shared with the programs through the mmapped .bss; write with single aligned stores.
   [[nodiscard]] cg_control* control() const;
   [[nodiscard]] cg_policy_meta* policy_meta(uint32_t slot) const;
+
+  // For objects that share this one's maps (probe/lsm_probe.h).
+  [[nodiscard]] const bpf_object* object() const;
+  [[nodiscard]] const bpf_map* bss_map() const;
 
   [[nodiscard]] uint32_t abi_version() const;
   // Whether the in-kernel escape guard is loaded, and why not when it is not.

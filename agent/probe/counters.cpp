@@ -48,6 +48,11 @@ std::string_view counter_name(cg_counter c) {
     case CG_CTR_ESCAPE_KILLED: return "escape_killed";
     case CG_CTR_ESCAPE_KILL_FAILED: return "escape_kill_failed";
     case CG_CTR_FORK: return "fork";
+    case CG_CTR_LSM_BPRM_CHECK: return "lsm_bprm_check";
+    case CG_CTR_LSM_DENY: return "lsm_deny";
+    case CG_CTR_LSM_SIGNAL_REFUSED: return "lsm_signal_refused";
+    case CG_CTR_LSM_PTRACE_REFUSED: return "lsm_ptrace_refused";
+    case CG_CTR_SCRATCH_RACE: return "scratch_race";
     case CG_CTR_MAX: break;
   }
   return "unknown";

@@ -15,6 +15,7 @@
 #define CG_NAME_MASK 255
 
 struct cg_path_buf {
+  __u64 stamp;               /* bumped by every walk: see cg_path_intact() */
   char buf[CG_PATH_MAX * 2]; /* writes stay below CG_PATH_MAX + CG_NAME_MASK */
 };
 
@@ -29,6 +30,7 @@ struct cg_path {
   const char* str; /* NUL-terminated, inside the per-CPU buffer */
   __u32 len;       /* with the NUL */
   bool truncated;
+  __u64 stamp; /* the buffer's stamp after this walk */
 };
 
 static __always_inline struct mount* cg_real_mount(struct vfsmount* m) {
@@ -106,6 +108,8 @@ static __always_inline bool cg_resolve_path(struct file* file, struct task_struc
       .off = CG_PATH_MAX - 1,
   };
   w.mnt = cg_real_mount(w.vfsmnt);
+  pb->stamp += 1;
+  out->stamp = pb->stamp;
   pb->buf[CG_PATH_MAX - 1] = '\0';
   bpf_loop(CG_PATH_COMPONENTS, cg_walk_step, &w, 0);
 
@@ -120,6 +124,18 @@ static __always_inline bool cg_resolve_path(struct file* file, struct task_struc
   out->len = CG_PATH_MAX - off;
   out->truncated = !w.complete;
   return true;
+}
+
+/*
+ * The per-CPU buffers (this one, the path key, the exec record) are safe on the tracepoint, which
+ * runs with preemption off. LSM programs run with only migration off: under preempt=full another
+ * exec on this CPU can preempt one mid-walk and reuse them. Every user walks before it touches
+ * them, so an unchanged stamp means nobody did since our walk.
+ */
+static __always_inline bool cg_path_intact(const struct cg_path* p) {
+  __u32 zero = 0;
+  struct cg_path_buf* pb = bpf_map_lookup_elem(&path_scratch, &zero);
+  return pb && pb->stamp == p->stamp;
 }
 
 #endif

@@ -10,10 +10,23 @@
 #include "lib/maps.bpf.h"
 #include "lib/path.bpf.h"
 
+#ifndef READ_ONCE
+#define READ_ONCE(x) (*(const volatile typeof(x)*)&(x))
+#endif
+
 /* Runtime switches and per-slot class verdicts live in .bss, which the daemon mmaps and writes
  * with single aligned stores: no torn reads, no syscall per heartbeat. */
 struct cg_control cg_control = {};
 struct cg_policy_meta cg_policy_meta[CG_POLICY_SLOTS] = {};
+
+/* The slot the kernel reads, read once per exec so that every lookup of one exec uses one policy;
+ * NULL until the daemon enables enforcement. */
+static __always_inline const struct cg_policy_meta* cg_active_policy(__u32* slot) {
+  if (!READ_ONCE(cg_control.enabled))
+    return NULL;
+  *slot = READ_ONCE(cg_control.active_slot) & (CG_POLICY_SLOTS - 1);
+  return &cg_policy_meta[*slot];
+}
 
 /* Updating an element of a map-of-maps makes the kernel wait for an RCU grace period, i.e. for
  * every running program to finish. The daemon uses that after flipping the active slot, before
@@ -109,7 +122,12 @@ static __always_inline __u8 cg_path_verdict(__u32 slot, const struct cg_path* p)
   key->slot = slot;
   key->prefixlen = 8 * (1 + CG_LPM_PATH_MAX);
   struct cg_path_verdict* v = bpf_map_lookup_elem(&path_trie, key);
-  return v ? v->verdict : CG_VERDICT_NONE;
+  __u8 verdict = v ? v->verdict : CG_VERDICT_NONE;
+  if (!cg_path_intact(p)) {
+    cg_count(CG_CTR_SCRATCH_RACE);
+    return CG_VERDICT_EVALUATE; /* abstain: the tracepoint decides after the commit */
+  }
+  return verdict;
 }
 
 #endif

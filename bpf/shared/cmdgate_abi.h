@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define CG_ABI_VERSION 3u
+#define CG_ABI_VERSION 4u
 
 #define CG_COMM_LEN 16
 #define CG_LINEAGE_DEPTH 8
@@ -80,6 +80,9 @@ enum cg_exec_flags {
   CG_EXEC_SIGNAL_FAILED = 1u << 10,     /* bpf_send_signal failed: the daemon must act */
   CG_EXEC_LINEAGE_FROM_TASK = 1u << 11, /* process predates the agent: lineage walked live */
   CG_EXEC_DAEMON_STALE = 1u << 12,      /* the daemon's heartbeat was older than allowed */
+  /* Refused inside execve by the BPF LSM (-EPERM): nothing was committed, the caller runs on.
+   * pid, comm and credentials are the caller's; argv is not recorded (args_len 0). */
+  CG_EXEC_LSM_DENIED = 1u << 13,
 };
 
 /* One ancestor as it was when its child was forked (reparenting cannot rewrite it). */
@@ -270,6 +273,11 @@ enum cg_counter {
   CG_CTR_ESCAPE_KILLED,
   CG_CTR_ESCAPE_KILL_FAILED,
   CG_CTR_FORK,
+  CG_CTR_LSM_BPRM_CHECK,      /* bprm_check_security calls (one per binfmt level) */
+  CG_CTR_LSM_DENY,            /* execs refused with EPERM by the LSM */
+  CG_CTR_LSM_SIGNAL_REFUSED,  /* signals to a parked process or the daemon refused */
+  CG_CTR_LSM_PTRACE_REFUSED,  /* ptrace attaches to a parked process or the daemon refused */
+  CG_CTR_SCRATCH_RACE,        /* per-CPU scratch reused by a preempting exec (LSM only) */
   CG_CTR_MAX,
 };
 
@@ -287,6 +295,7 @@ _Static_assert(sizeof(struct cg_path_key) == 260, "cg_path_key");
 _Static_assert(sizeof(struct cg_learned_verdict) == 24, "cg_learned_verdict");
 _Static_assert(sizeof(struct cg_parked) == 24, "cg_parked");
 _Static_assert(sizeof(struct cg_lineage) == 8 + 40 * CG_LINEAGE_DEPTH + 64, "cg_lineage");
+_Static_assert(CG_CTR_MAX == 24, "cg_counter");
 #endif
 
 #endif /* CMDGATE_ABI_H */

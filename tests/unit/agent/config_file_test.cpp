@@ -17,6 +17,7 @@ ringbuf_size = 1048576
 delivery_failure = "hold"
 daemon_stale_after = "3s"
 pin_dir = ""
+enforcement = "tracepoint"
 )",
                         "cmdgate.toml");
   ASSERT_TRUE(c.ok()) << c.error().message;
@@ -28,6 +29,7 @@ pin_dir = ""
   EXPECT_EQ(c->delivery_failure, CG_FAIL_HOLD);
   EXPECT_EQ(c->daemon_stale_after, std::chrono::seconds(3));
   EXPECT_EQ(c->pin_dir, "");
+  EXPECT_EQ(c->enforcement, EnforcementMode::kTracepoint);
 }
 
 TEST(ConfigFile, DefaultsWhenEmpty) {
@@ -36,6 +38,7 @@ TEST(ConfigFile, DefaultsWhenEmpty) {
   EXPECT_EQ(c->delivery_failure, CG_FAIL_KILL);
   EXPECT_EQ(c->on_shutdown, rules::Action::kDeny);
   EXPECT_FALSE(c->mode_override);
+  EXPECT_EQ(c->enforcement, EnforcementMode::kAuto);
 }
 
 TEST(ConfigFile, ErrorsNameThePlace) {
@@ -52,6 +55,12 @@ TEST(ConfigFile, ErrorsNameThePlace) {
   EXPECT_NE(bad_choice.error().message.find("c.toml:2:20: key 'kernel.delivery_failure'"),
             std::string::npos)
       << bad_choice.error().message;
+
+  auto bad_enforcement = parse_config("[kernel]\nenforcement = \"kprobe\"\n", "c.toml");
+  ASSERT_FALSE(bad_enforcement.ok());
+  EXPECT_NE(bad_enforcement.error().message.find("'kprobe' is not one of 'auto', 'lsm', 'tracepoint'"),
+            std::string::npos)
+      << bad_enforcement.error().message;
 
   auto not_pow2 = parse_config("[kernel]\nringbuf_size = 5000\n", "c.toml");
   ASSERT_FALSE(not_pow2.ok());

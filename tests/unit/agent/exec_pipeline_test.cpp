@@ -272,6 +272,34 @@ TEST_F(PipelineTest, KernelDecidedRecordsAreExplainedNotActedOn) {
   EXPECT_EQ(last_line()["rule"], "deny-bad");
 }
 
+// The BPF LSM refused the exec inside execve: the caller still runs its own image, so nothing may
+// be signalled; the log says who refused it and what execve returned.
+TEST_F(PipelineTest, LsmRefusedExecIsLoggedAsDeniedAndTheCallerIsLeftAlone) {
+  load(R"(
+default_action = "allow"
+[[rule]]
+id = "deny-target"
+action = "deny"
+path = "/usr/bin/target"
+)");
+  constexpr uint32_t kNoSuchProcess = 0x3ffffff0;  // a wrong kill must not hit anything real
+  ExecEvent e = parked_exec(kNoSuchProcess, {});
+  parked_.entries.erase(kNoSuchProcess);
+  e.flags = CG_EXEC_LSM_DENIED;
+  e.verdict = rules::KernelVerdict::kDeny;
+  pipeline_->on_exec(e);
+  EXPECT_TRUE(control_.actions.empty());
+  EXPECT_EQ(pipeline_->stats().killed, 0u);
+  const json j = last_line();
+  EXPECT_EQ(j["decided_by"], "lsm");
+  EXPECT_EQ(j["outcome"], "denied");
+  EXPECT_EQ(j["errno"], "EPERM");
+  EXPECT_EQ(j["rule"], "deny-target");
+  EXPECT_EQ(j["flags"], json::array({"lsm_denied"}));
+  EXPECT_EQ(j["gaps"], json::array({"argv not recorded: refused inside execve"}));
+  EXPECT_EQ(pipeline_->stats().kernel_disagreements, 0u);
+}
+
 TEST_F(PipelineTest, MalformedRecordsAreCountedAndDropped) {
   std::vector<std::byte> junk(7, std::byte{0x41});
   pipeline_->on_record(junk);

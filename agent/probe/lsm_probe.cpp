@@ -1,0 +1,158 @@
+#include "probe/lsm_probe.h"
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstdarg>
+#include <cstddef>
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+#include <type_traits>
+
+#include "cmdgate_exec.skel.h"
+#include "cmdgate_lsm.skel.h"
+#include "common/errno_error.h"
+#include "probe/libbpf_error.h"
+
+namespace cmdgate::probe {
+namespace {
+
+// The LSM object uses the exec object's .bss (control, per-slot metadata) as its own, so both
+// must lay it out identically: adding a global to one program and not the other breaks here.
+using ExecBss = std::remove_pointer_t<decltype(cmdgate_exec::bss)>;
+using LsmBss = std::remove_pointer_t<decltype(cmdgate_lsm::bss)>;
+static_assert(sizeof(ExecBss) == sizeof(LsmBss));
+static_assert(offsetof(ExecBss, cg_control) == offsetof(LsmBss, cg_control));
+static_assert(offsetof(ExecBss, cg_policy_meta) == offsetof(LsmBss, cg_policy_meta));
+
+// libbpf's messages while the LSM object loads go to the debug log, not stderr: a refusal here
+// is an expected outcome on many kernels (the daemon falls back), not an error to shout about.
+class LibbpfLogCapture {
+ public:
+  LibbpfLogCapture() : previous_(libbpf_set_print(&LibbpfLogCapture::print)) { text_.clear(); }
+  ~LibbpfLogCapture() { libbpf_set_print(previous_); }
+  LibbpfLogCapture(const LibbpfLogCapture&) = delete;
+  LibbpfLogCapture& operator=(const LibbpfLogCapture&) = delete;
+
+  void flush_to_debug_log() const {
+    if (!text_.empty()) {
+      spdlog::debug("libbpf, loading the LSM programs:\n{}", text_);
+    }
+  }
+
+ private:
+  static int print(libbpf_print_level level, const char* format, va_list args) {
+    if (level == LIBBPF_DEBUG) {
+      return 0;
+    }
+    char line[4096];
+    const int n = std::vsnprintf(line, sizeof(line), format, args);
+    text_.append(line, n < 0 ? 0 : std::min(static_cast<size_t>(n), sizeof(line) - 1));
+    return n;
+  }
+
+  static inline std::string text_;  // start-up is single-threaded
+  libbpf_print_fn_t previous_;
+};
+
+// "lsm/task_kill" -> "task_kill"
+std::string hook_of(const bpf_program* prog) {
+  std::string_view sec = bpf_program__section_name(prog);
+  const size_t slash = sec.find('/');
+  return std::string(slash == std::string_view::npos ? sec : sec.substr(slash + 1));
+}
+
+// Every map of the LSM object becomes the exec object's map of the same name; .bss becomes
+// exec's .bss. Only .rodata (this object's constants) stays its own.
+Status share_maps(const BpfProbe& exec, cmdgate_lsm* skel) {
+  bpf_map* map = nullptr;
+  bpf_object__for_each_map(map, skel->obj) {
+    const bpf_map* source = nullptr;
+    if (map == skel->maps.bss) {
+      source = exec.bss_map();
+    } else if (bpf_map__is_internal(map)) {
+      continue;
+    } else {
+      source = bpf_object__find_map_by_name(exec.object(), bpf_map__name(map));
+    }
+    if (source == nullptr) {
+      return Error::format("LSM map '{}' has no counterpart in the exec object",
+                           bpf_map__name(map));
+    }
+    if (int err = bpf_map__reuse_fd(map, bpf_map__fd(source))) {
+      return libbpf_error(fmt::format("sharing map '{}'", bpf_map__name(map)), err);
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<LsmProbe>> LsmProbe::load(const BpfProbe& exec, pid_t daemon_tgid) {
+  LibbpfLogCapture capture;
+  auto probe = open_and_load(exec, daemon_tgid);
+  if (!probe) {
+    capture.flush_to_debug_log();
+  }
+  return probe;
+}
+
+Result<std::unique_ptr<LsmProbe>> LsmProbe::open_and_load(const BpfProbe& exec, pid_t daemon_tgid) {
+  std::unique_ptr<LsmProbe> probe(new LsmProbe());
+  probe->skel_ = cmdgate_lsm__open();
+  if (probe->skel_ == nullptr) {
+    return errno_error("opening the LSM BPF object");
+  }
+  cmdgate_lsm* skel = probe->skel_;
+  skel->rodata->cg_daemon_tgid = static_cast<__u32>(daemon_tgid);
+
+  // Per hook: load only what this kernel can attach (bpf_lsm_<hook> is in its BTF).
+  btf* vmlinux = btf__load_vmlinux_btf();
+  if (vmlinux == nullptr) {
+    return errno_error("reading the kernel's BTF");
+  }
+  bpf_program* prog = nullptr;
+  bpf_object__for_each_program(prog, skel->obj) {
+    const std::string hook = hook_of(prog);
+    if (btf__find_by_name_kind(vmlinux, ("bpf_lsm_" + hook).c_str(), BTF_KIND_FUNC) >= 0) {
+      probe->hooks_.push_back(hook);
+    } else {
+      probe->missing_.push_back(hook);
+      bpf_program__set_autoload(prog, false);
+    }
+  }
+  btf__free(vmlinux);
+  if (!bpf_program__autoload(skel->progs.cg_bprm_check)) {
+    return Error{"the kernel has no bprm_check_security LSM hook"};
+  }
+
+  if (auto s = share_maps(exec, skel); !s) {
+    return s.error();
+  }
+  if (int err = cmdgate_lsm__load(skel)) {
+    return libbpf_error("loading the LSM programs", err);
+  }
+  if (skel->rodata->cg_abi_version != CG_ABI_VERSION) {
+    return Error::format("LSM BPF object has ABI version {}, this daemon speaks {}",
+                         skel->rodata->cg_abi_version, CG_ABI_VERSION);
+  }
+  return probe;
+}
+
+LsmProbe::~LsmProbe() {
+  if (skel_ != nullptr) {
+    cmdgate_lsm__destroy(skel_);
+  }
+}
+
+Status LsmProbe::attach() {
+  if (int err = cmdgate_lsm__attach(skel_)) {
+    return libbpf_error("attaching the LSM programs", err);
+  }
+  return {};
+}
+
+}  // namespace cmdgate::probe

@@ -1,0 +1,77 @@
+// Which hook refuses denied execs is decided at start-up and reported; configuration can force
+// either. The BPF LSM side itself is exercised in a VM (tests/vm): on a host where LSM programs
+// do not load, this checks the fallback and the refusal to start with --enforcement lsm; on one
+// where they do, it checks that the tracepoint can be forced.
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "harness.h"
+
+namespace cmdgate::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string deny_rules(const std::string& path) {
+  return fmt::format(R"(
+default_action = "allow"
+[[rule]]
+id = "deny-target"
+action = "deny"
+path = "{}"
+)",
+                     path);
+}
+
+bool contains(const std::string& text, const std::string& what) {
+  return text.find(what) != std::string::npos;
+}
+
+class EnforcementHook : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    CMDGATE_REQUIRE_ROOT_BPF();
+    work_ = std::make_unique<TempDir>();
+    target_ = work_->file("target");
+    copy_file(marker_path(), target_);
+  }
+  std::unique_ptr<TempDir> work_;
+  std::string target_;
+};
+
+TEST_F(EnforcementHook, AutoReportsTheHookAndEitherCanBeForced) {
+  auto agent = Agent::start({deny_rules(target_)});
+  ASSERT_TRUE(agent);
+  const std::string log = agent->log_text();
+  const bool lsm = contains(log, "enforcement: lsm");
+  ASSERT_TRUE(lsm || contains(log, "enforcement: tracepoint (")) << log;
+  agent->stop();
+
+  if (lsm) {
+    auto forced = Agent::start({deny_rules(target_), {"--enforcement", "tracepoint"}});
+    ASSERT_TRUE(forced);
+    EXPECT_TRUE(contains(forced->log_text(), "enforcement: tracepoint (configured)"))
+        << forced->log_text();
+    const RunResult r = run({target_, work_->file("m")});
+    EXPECT_EQ(r.signal, SIGKILL);
+    EXPECT_FALSE(exists(work_->file("m")));
+    return;
+  }
+
+  // No usable BPF LSM here: forcing it must fail start-up, saying why.
+  auto forced = Agent::start({deny_rules(target_), {"--enforcement", "lsm"}, false});
+  ASSERT_TRUE(forced);
+  EXPECT_TRUE(wait_for(
+      [&] {
+        return contains(forced->log_text(), "enforcement = lsm, but the BPF LSM is unavailable");
+      },
+      20s))
+      << forced->log_text();
+  const int status = forced->stop();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << "wait status " << status;
+  EXPECT_FALSE(contains(forced->log_text(), "enforcing:")) << forced->log_text();
+}
+
+}  // namespace
+}  // namespace cmdgate::test
