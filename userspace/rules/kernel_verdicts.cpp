@@ -164,11 +164,10 @@ class Analyzer {
   Tri rule_matches(size_t index, const Rule& r, const Facts& f) {
     const Match& m = r.match;
     Tri t = Tri::kYes;
-    if (!m.paths.empty()) {
-      t = tri_and(t, exact_paths(resolved_[index], f));
-    }
-    if (t != Tri::kNo && !m.path_globs.empty()) {
-      t = tri_and(t, globs(m.path_globs, f));
+    // One `path` predicate: exact paths and globs are alternatives.
+    if (!m.paths.empty() || !m.path_globs.empty()) {
+      t = tri_or(m.paths.empty() ? Tri::kNo : exact_paths(resolved_[index], f),
+                 m.path_globs.empty() ? Tri::kNo : globs(m.path_globs, f));
     }
     if (t != Tri::kNo && !m.sha256.empty()) {
       t = tri_and(t, f.sha256 == nullptr

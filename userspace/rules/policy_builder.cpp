@@ -191,6 +191,10 @@ class Builder {
     }
     switch (anchor) {
       case Anchor::kPath:
+        // Globs in the same `path` list are alternatives: a glob match makes it a candidate too.
+        if (!m.path_globs.empty()) {
+          anchor_on(kSetPathGlobs, ids, r);
+        }
         break;
       case Anchor::kSha256:
         for (const Sha256& h : sha) {

@@ -278,9 +278,11 @@ class Evaluation {
            (c.tty < 0 || ctx_.tty == (c.tty == 1)) &&
            (c.uids.size == 0 || contains(p_.u32_pool, c.uids, ctx_.uid)) &&
            (c.gids.size == 0 || gid_holds(c.gids)) &&
-           (!c.has_paths || contains(p_.rule_lists, id_hits_, r)) &&
+           // One `path` predicate: exact paths (by identity) or globs.
+           ((!c.has_paths && pat[kSetPathGlobs].size == 0) ||
+            (c.has_paths && contains(p_.rule_lists, id_hits_, r)) ||
+            (pat[kSetPathGlobs].size != 0 && any_matched(kSetPathGlobs, pat[kSetPathGlobs]))) &&
            (c.sha256.size == 0 || sha256_holds(c.sha256)) &&
-           (pat[kSetPathGlobs].size == 0 || any_matched(kSetPathGlobs, pat[kSetPathGlobs])) &&
            (pat[kSetCgroup].size == 0 || any_matched(kSetCgroup, pat[kSetCgroup])) &&
            (pat[kSetArgs].size == 0 || any_matched(kSetArgs, pat[kSetArgs])) &&
            (pat[kSetCmdline].size == 0 || any_matched(kSetCmdline, pat[kSetCmdline])) &&

@@ -67,14 +67,16 @@ bool any(const std::vector<T>& v, Pred pred) {
 }
 
 bool holds(const Match& m, const std::vector<ResolvedPath>& resolved, const ExecContext& ctx) {
-  if (!m.paths.empty() && !any(resolved, [&](const ResolvedPath& p) {
-        return p.id && *p.id == ctx.file;
-      })) {
-    return false;
-  }
-  if (!m.path_globs.empty() &&
-      !any(m.path_globs, [&](const std::string& g) { return glob_matches(g, ctx.path); })) {
-    return false;
+  // One `path` predicate: exact paths (by identity) and globs are alternatives.
+  if (!m.paths.empty() || !m.path_globs.empty()) {
+    const bool exact = any(resolved, [&](const ResolvedPath& p) {
+      return p.id && *p.id == ctx.file;
+    });
+    const bool glob =
+        any(m.path_globs, [&](const std::string& g) { return glob_matches(g, ctx.path); });
+    if (!exact && !glob) {
+      return false;
+    }
   }
   if (!m.sha256.empty() && (ctx.sha256 == nullptr ||
                             !any(m.sha256, [&](const Sha256& h) { return h == *ctx.sha256; }))) {

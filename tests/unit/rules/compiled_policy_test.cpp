@@ -173,6 +173,21 @@ TEST_P(CompiledPolicyTest, ExactPathMatchesTheResolvedIdentityOnly) {
   EXPECT_TRUE(matches(*p, c));
 }
 
+// One `path` list: exact paths and globs are alternatives, not both required.
+TEST_P(CompiledPolicyTest, ExactPathsAndGlobsInOneListAreAlternatives) {
+  resolver_.add("/usr/sbin/nginx", FileId{4, 1});
+  auto p = single(Match{.paths = {"/usr/sbin/nginx"}, .path_globs = {"/usr/lib/nginx/**"}});
+  OwnedContext c;
+  c.path = "/usr/sbin/nginx";
+  c.file = {4, 1};
+  EXPECT_TRUE(matches(*p, c));
+  c.path = "/usr/lib/nginx/modules/x";
+  c.file = {4, 2};
+  EXPECT_TRUE(matches(*p, c));
+  c.path = "/usr/bin/other";
+  EXPECT_FALSE(matches(*p, c));
+}
+
 TEST_P(CompiledPolicyTest, ExactPathThatDoesNotExistMatchesNothing) {
   auto p = single(Match{.paths = {"/opt/missing"}});
   ASSERT_FALSE(p->resolved_paths()[0][0].id.has_value());

@@ -223,7 +223,7 @@ TEST(PolicyPropertyHarness, NoticesMutants) {
     return d;
   };
   for (const Evaluator* mutant : {&last_match_wins, &ignores_rule_mode, &wrong_default}) {
-    EXPECT_GT(run(MatchEngine::kHyperscan, seed, 40, 40, *mutant, false).mismatches, 0u);
+    EXPECT_GT(run(MatchEngine::kHyperscan, seed, 120, 60, *mutant, false).mismatches, 0u);
   }
 }
 
