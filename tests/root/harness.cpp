@@ -97,6 +97,16 @@ RunResult run(const std::vector<std::string>& argv, std::chrono::milliseconds ti
   return r;
 }
 
+void exec_argv(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const auto& a : argv) {
+    args.push_back(const_cast<char*>(a.c_str()));
+  }
+  args.push_back(nullptr);
+  ::execv(args[0], args.data());
+  ::_exit(127);
+}
+
 pid_t spawn(const std::vector<std::string>& argv) {
   const pid_t pid = ::fork();
   if (pid == 0) {

@@ -93,13 +93,7 @@ std::unique_ptr<Tree> start_tree(const std::string& comm, const std::vector<std:
       const int null = ::open("/dev/null", O_RDWR);
       ::dup2(null, 1);
       ::dup2(null, 2);
-      std::vector<char*> args;
-      for (const auto& a : argv) {
-        args.push_back(const_cast<char*>(a.c_str()));
-      }
-      args.push_back(nullptr);
-      ::execv(args[0], args.data());
-      ::_exit(127);
+      exec_argv(argv);
     }
     (void)!::write(fds[1], &child, sizeof(child));
     int st = 0;

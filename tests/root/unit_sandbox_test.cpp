@@ -70,13 +70,7 @@ int run_as_nobody(const std::vector<std::string>& argv) {
         ::setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0) {
       ::_exit(126);
     }
-    std::vector<char*> args;
-    for (const auto& a : argv) {
-      args.push_back(const_cast<char*>(a.c_str()));
-    }
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    ::_exit(127);
+    exec_argv(argv);
   }
   return wait_status(pid, 10s).value_or(-1);
 }
