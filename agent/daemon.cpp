@@ -9,6 +9,7 @@
 
 #include <linux/magic.h>
 
+#include "approval/approval_server.h"
 #include "common/errno_error.h"
 #include "common/fd.h"
 #include "context/context_builder.h"
@@ -17,6 +18,8 @@
 #include "kernel/proc_fs.h"
 #include "log/decision_log.h"
 #include "loop/event_loop.h"
+#include "metrics/http_exporter.h"
+#include "metrics/prometheus_text.h"
 #include "pipeline/exec_pipeline.h"
 #include "policy/policy_manager.h"
 #include "policy/policy_store.h"
@@ -81,6 +84,8 @@ class DaemonImpl final : public Daemon {
   void on_tick();
   void log_counters();
   [[nodiscard]] std::string status_line() const;
+  [[nodiscard]] protocol::Status status() const;
+  void export_metrics();
 
   DaemonConfig config_;
   SystemClock clock_;
@@ -98,11 +103,27 @@ class DaemonImpl final : public Daemon {
   std::unique_ptr<PolicyManager> policy_;
   std::unique_ptr<DecisionLog> log_;
   std::unique_ptr<ExecPipeline> pipeline_;
+  std::unique_ptr<ApprovalServer> approvals_;
+  DecisionMetrics metrics_;
+  std::unique_ptr<HttpExporter> exporter_;
   Fd signals_;
   uint64_t ticks_ = 0;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 
 Status DaemonImpl::init() {
+  // Blocked before any thread exists (the policy compiler's), so that every thread inherits
+  // the mask and these signals reach only the signalfd, never a default action.
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGHUP);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  if (::sigprocmask(SIG_BLOCK, &mask, nullptr) != 0) {
+    return errno_error("blocking signals");
+  }
+  ::signal(SIGPIPE, SIG_IGN);
+
   auto loop = EventLoop::create();
   if (!loop) {
     return loop.error();
@@ -134,7 +155,32 @@ Status DaemonImpl::init() {
   pipeline_ = std::make_unique<ExecPipeline>(
       PipelineDeps{clock_, proc_, contexts_, kernel_->control(), kernel_->parked(),
                    kernel_->learner(), store_, *log_},
-      PipelineOptions{config_.on_shutdown, std::chrono::milliseconds(1000)});
+      PipelineOptions{config_.on_shutdown, std::chrono::milliseconds(1000),
+                      config_.fallback_when_no_approver});
+
+  ApprovalOptions approval;
+  approval.socket_path = config_.socket_path;
+  approval.approver_group = config_.approver_group;
+  approval.socket_mode = static_cast<mode_t>(config_.socket_mode);
+  approval.local_rules_file = config_.local_rules_file;
+  auto server = ApprovalServer::start(
+      approval, ApprovalDeps{*loop_, proc_, *kernel_, clock_, *pipeline_, *policy_,
+                             [this] { return status(); }});
+  if (!server) {
+    return server.error().context("approval socket");
+  }
+  approvals_ = std::move(*server);
+  pipeline_->set_observer(approvals_.get());
+  pipeline_->set_metrics(&metrics_);
+  if (!config_.metrics_listen.empty()) {
+    auto exporter = HttpExporter::start(config_.metrics_listen);
+    if (!exporter) {
+      return exporter.error();
+    }
+    exporter_ = std::move(*exporter);
+    export_metrics();
+    loop_->every(std::chrono::seconds(1), [this] { export_metrics(); });
+  }
 
   if (auto s = watch_signals(); !s) {
     return s;
@@ -174,10 +220,6 @@ Status DaemonImpl::watch_signals() {
   sigaddset(&mask, SIGHUP);
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGINT);
-  if (::sigprocmask(SIG_BLOCK, &mask, nullptr) != 0) {
-    return errno_error("blocking signals");
-  }
-  ::signal(SIGPIPE, SIG_IGN);
   signals_.reset(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!signals_) {
     return errno_error("signalfd");
@@ -189,7 +231,7 @@ void DaemonImpl::on_signal() {
   signalfd_siginfo si{};
   while (::read(signals_.get(), &si, sizeof(si)) == sizeof(si)) {
     if (si.ssi_signo == SIGHUP) {
-      (void)policy_->reload("SIGHUP");
+      policy_->reload("SIGHUP");
     } else {
       spdlog::info("{}: stopping", strsignal(static_cast<int>(si.ssi_signo)));
       loop_->stop();
@@ -203,6 +245,74 @@ std::string DaemonImpl::status_line() const {
                      s->policy->rule_set().rules.size(),
                      rules::to_string(s->policy->rule_set().mode),
                      pipeline_ ? pipeline_->pending().size() : 0);
+}
+
+protocol::Status DaemonImpl::status() const {
+  protocol::Status st;
+  const Snapshot* s = store_.current();
+  const auto& rs = s->policy->rule_set();
+  st.set_mode(rules::to_string(rs.mode));
+  st.set_rules(static_cast<uint32_t>(rs.rules.size()));
+  st.set_generation(s->generation);
+  st.set_enforcement(kernel_->enforcement());
+  st.set_parked(static_cast<uint32_t>(pipeline_->pending().size()));
+  const ReloadStats& r = policy_->stats();
+  st.set_reloads(r.reloads);
+  st.set_reload_failures(r.failures);
+  st.set_last_reload_error(r.last_error);
+  st.set_uptime_seconds(static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_)
+          .count()));
+  st.set_clients(static_cast<uint32_t>(approvals_ ? approvals_->clients() : 0));
+  for (const auto& src : rs.sources) {
+    st.add_rule_sources(src);
+  }
+  auto& c = *st.mutable_counters();
+  for (const auto& [name, value] : kernel_->counters()) {
+    c["kernel_" + name] = value;
+  }
+  const PipelineStats& p = pipeline_->stats();
+  c["daemon_decisions"] = p.decisions;
+  c["resumed"] = p.resumed;
+  c["killed"] = p.killed;
+  c["parked_total"] = p.parked;
+  c["timed_out"] = p.timed_out;
+  c["gone"] = p.gone;
+  c["recovered"] = p.recovered;
+  c["learned"] = p.learned;
+  c["approved"] = p.approved;
+  c["refused"] = p.refused;
+  c["granted"] = p.granted;
+  c["decode_errors"] = p.decode_errors;
+  c["kernel_disagreements"] = p.kernel_disagreements;
+  if (approvals_) {
+    const ApprovalStats& a = approvals_->stats();
+    c["socket_connections"] = a.connections;
+    c["socket_protocol_errors"] = a.protocol_errors;
+    c["socket_refused_decisions"] = a.refused_decisions;
+    c["socket_events_dropped"] = a.events_dropped;
+    c["socket_slow_disconnects"] = a.slow_disconnects;
+  }
+  return st;
+}
+
+void DaemonImpl::export_metrics() {
+  const protocol::Status st = status();
+  MetricsView view;
+  view.decisions = &metrics_;
+  for (const auto& [name, value] : st.counters()) {
+    // status() names kernel counters kernel_<name>; all of these only ever grow.
+    view.values.emplace_back(name.ends_with("_total") ? name : name + "_total", value);
+  }
+  std::sort(view.values.begin(), view.values.end());
+  view.values.emplace_back("parked", st.parked());
+  view.values.emplace_back("policy_generation", st.generation());
+  view.values.emplace_back("rules", st.rules());
+  view.values.emplace_back("reloads_total", st.reloads());
+  view.values.emplace_back("reload_failures_total", st.reload_failures());
+  view.values.emplace_back("approval_clients", st.clients());
+  view.values.emplace_back("uptime_seconds", st.uptime_seconds());
+  exporter_->update(render_prometheus(view));
 }
 
 void DaemonImpl::on_tick() {
@@ -238,6 +348,9 @@ int DaemonImpl::run() {
   kernel_->stop_parking();
   kernel_->drain();
   pipeline_->release_all();
+  pipeline_->set_observer(nullptr);
+  approvals_.reset();
+  exporter_.reset();
   log_counters();
   log_->flush();
   kernel_.reset();

@@ -33,6 +33,16 @@ int main(int argc, char** argv) {
                  "(default /sys/fs/bpf/cmdgate)");
   app.add_option("--log-level", log_level, "trace | debug | info (default) | warn | error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  std::string socket_path, socket_mode;
+  app.add_option("--socket", socket_path,
+                 "Approval socket (default /run/cmdgate/cmdgate.sock)");
+  app.add_option("--socket-mode", socket_mode, "Approval socket mode, octal (default 0660)");
+  std::string metrics_listen;
+  app.add_option("--metrics-listen", metrics_listen,
+                 "Serve Prometheus metrics on this loopback host:port (default: off)");
+  std::string local_rules_file;
+  app.add_option("--local-rules-file", local_rules_file,
+                 "Where 'approve --scope permanent' writes rules; must be one of the rule paths");
   bool evaluation_only = false;
   app.add_flag("--evaluation-only", evaluation_only,
                "Compile and publish policies without BPF: nothing is enforced (testing)");
@@ -69,6 +79,12 @@ int main(int argc, char** argv) {
   if (app.count("--pin-dir")) config.pin_dir = pin_dir;
   if (app.count("--log-level")) config.log_level = log_level;
   config.evaluation_only = evaluation_only;
+  if (app.count("--socket")) config.socket_path = socket_path;
+  if (app.count("--local-rules-file")) config.local_rules_file = local_rules_file;
+  if (app.count("--metrics-listen")) config.metrics_listen = metrics_listen;
+  if (app.count("--socket-mode")) {
+    config.socket_mode = static_cast<uint32_t>(std::strtoul(socket_mode.c_str(), nullptr, 8));
+  }
   if (config.rule_paths.empty()) {
     spdlog::critical("no rules: pass --rules PATH or set 'rules' in the config file");
     return 2;

@@ -10,10 +10,12 @@ find_package(fmt REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(nlohmann_json REQUIRED)
 find_package(CLI11 REQUIRED)
+find_package(Protobuf REQUIRED)
 
 if(CMDGATE_BUILD_AGENT)
   pkg_check_modules(LIBBPF REQUIRED IMPORTED_TARGET libbpf)
   pkg_check_modules(LIBSYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
+  pkg_check_modules(MHD REQUIRED IMPORTED_TARGET libmicrohttpd)
 endif()
 
 if(CMDGATE_BUILD_TESTS)

@@ -29,14 +29,25 @@ Result<std::unique_ptr<EventLoop>> EventLoop::create() {
 }
 
 Status EventLoop::watch(int fd, Callback on_readable) {
+  return watch_events(fd, EPOLLIN, [fn = std::move(on_readable)](uint32_t) { fn(); });
+}
+
+Status EventLoop::watch_events(int fd, uint32_t events, IoCallback on_events) {
   epoll_event ev{};
-  ev.events = EPOLLIN;
+  ev.events = events;
   ev.data.fd = fd;
   if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
     return errno_error("epoll_ctl(add)");
   }
-  fds_[fd] = std::move(on_readable);
+  fds_[fd] = std::move(on_events);
   return {};
+}
+
+void EventLoop::modify(int fd, uint32_t events) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.fd = fd;
+  ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, fd, &ev);
 }
 
 void EventLoop::unwatch(int fd) {
@@ -124,8 +135,8 @@ void EventLoop::run() {
       }
       auto it = fds_.find(fd);
       if (it != fds_.end()) {
-        Callback fn = it->second;  // the callback may unwatch itself
-        fn();
+        IoCallback fn = it->second;  // the callback may unwatch itself
+        fn(events[i].events);
       }
     }
   }

@@ -191,7 +191,8 @@ std::unique_ptr<Agent> Agent::start(const Options& options) {
   std::vector<std::string> argv = options.wrapper;
   for (const auto& s : {cmdgated_path(), std::string("--rules"), a->rules_path(),
                         std::string("--audit-log"), a->dir_.file("decisions.jsonl"),
-                        std::string("--pin-dir"), a->pin_dir_}) {
+                        std::string("--pin-dir"), a->pin_dir_, std::string("--socket"),
+                        a->socket_path()}) {
     argv.push_back(s);
   }
   argv.insert(argv.end(), options.args.begin(), options.args.end());

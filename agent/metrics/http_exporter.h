@@ -1,0 +1,38 @@
+#pragma once
+// Serves the latest rendered metrics on a loopback address (GET /metrics), opt-in. libmicrohttpd
+// answers on its own thread and reads the text through a lock-free cell that the event loop
+// refreshes; it never touches daemon state.
+
+#include <memory>
+#include <string>
+
+#include "common/result.h"
+#include "common/snapshot_cell.h"
+
+struct MHD_Daemon;
+
+namespace cmdgate {
+
+class HttpExporter {
+ public:
+  // listen: "127.0.0.1:9469" or "[::1]:9469"; anything but a loopback address is refused.
+  [[nodiscard]] static Result<std::unique_ptr<HttpExporter>> start(const std::string& listen);
+  ~HttpExporter();
+  HttpExporter(const HttpExporter&) = delete;
+  HttpExporter& operator=(const HttpExporter&) = delete;
+
+  // Called on the event loop with freshly rendered text.
+  void update(std::string text) { text_.publish(std::make_unique<std::string>(std::move(text))); }
+  [[nodiscard]] uint16_t port() const { return port_; }
+  // For the HTTP thread only (it owns the cell's one reader slot).
+  [[nodiscard]] std::string text() const { return *text_.read(0); }
+
+ private:
+  HttpExporter() = default;
+
+  SnapshotCell<std::string> text_;
+  MHD_Daemon* mhd_ = nullptr;
+  uint16_t port_ = 0;
+};
+
+}  // namespace cmdgate
