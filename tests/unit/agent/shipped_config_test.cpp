@@ -48,9 +48,11 @@ TEST(ShippedConfig, CommentedSettingsAreTheDefaults) {
     }
     text += line + "\n";
   }
-  EXPECT_EQ(keys, (std::set<std::string>{"mode", "audit_log", "log_level", "on_shutdown",
-                                         "kernel.ringbuf_size", "kernel.delivery_failure",
-                                         "kernel.daemon_stale_after", "kernel.pin_dir"}));
+  EXPECT_EQ(keys, (std::set<std::string>{
+                      "mode", "audit_log", "log_level", "on_shutdown", "kernel.ringbuf_size",
+                      "kernel.delivery_failure", "kernel.daemon_stale_after", "kernel.pin_dir",
+                      "approval.socket", "approval.approver_group", "approval.socket_mode",
+                      "approval.when_no_approver", "approval.local_rules_file", "metrics.listen"}));
   auto c = parse_config(text, "etc/cmdgate.toml (uncommented)");
   ASSERT_TRUE(c.ok()) << c.error().message;
   const DaemonConfig d;
@@ -61,6 +63,12 @@ TEST(ShippedConfig, CommentedSettingsAreTheDefaults) {
   EXPECT_EQ(c->delivery_failure, d.delivery_failure);
   EXPECT_EQ(c->daemon_stale_after, d.daemon_stale_after);
   EXPECT_EQ(c->pin_dir, d.pin_dir);
+  EXPECT_EQ(c->socket_path, d.socket_path);
+  EXPECT_EQ(c->approver_group, d.approver_group);
+  EXPECT_EQ(c->socket_mode, d.socket_mode);
+  EXPECT_EQ(c->fallback_when_no_approver, d.fallback_when_no_approver);
+  EXPECT_EQ(c->local_rules_file, d.local_rules_file);
+  EXPECT_EQ(c->metrics_listen, d.metrics_listen);
 }
 
 }  // namespace
