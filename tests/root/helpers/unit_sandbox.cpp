@@ -3,6 +3,7 @@
 // Runs COMMAND (as root) inside the sandbox that the [Service] section of a systemd unit file
 // describes, as far as it can be built without systemd as PID 1, and execs it:
 //
+//   Group=                   the primary group, when it exists on this host (else gid 0 stays)
 //   CapabilityBoundingSet=   the bounding set (root's capabilities after exec follow it)
 //   NoNewPrivileges=         PR_SET_NO_NEW_PRIVS
 //   SystemCallFilter=        a seccomp allow list; groups are expanded by
@@ -19,6 +20,7 @@
 // from the file itself, so a test run through this helper tests the unit as written.
 
 #include <errno.h>
+#include <grp.h>
 #include <linux/mount.h>
 #include <seccomp.h>
 #include <sys/mman.h>
@@ -137,6 +139,22 @@ const char* const kCapNames[] = {"CAP_CHOWN",
                                  "CAP_PERFMON",
                                  "CAP_BPF",
                                  "CAP_CHECKPOINT_RESTORE"};
+
+void apply_group(const Settings& s) {
+  const std::string name = last(s, "Group");
+  if (name.empty()) {
+    return;
+  }
+  const group* g = getgrnam(name.c_str());
+  if (g == nullptr) {
+    std::fprintf(stderr, "cg_unit_sandbox: group %s does not exist here, gid stays 0\n",
+                 name.c_str());
+    return;
+  }
+  if (setgroups(0, nullptr) != 0 || setresgid(g->gr_gid, g->gr_gid, g->gr_gid) != 0) {
+    die("Group=" + name + ": " + std::strerror(errno));
+  }
+}
 
 void apply_capabilities(const Settings& s) {
   const auto lines = all(s, "CapabilityBoundingSet");
@@ -408,6 +426,7 @@ int main(int argc, char** argv) {
   }
   report_not_applied(s);
   apply_file_system(s, rw);
+  apply_group(s);
   apply_capabilities(s);
   if (last(s, "NoNewPrivileges") == "yes" && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
     die("PR_SET_NO_NEW_PRIVS");
