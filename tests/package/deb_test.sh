@@ -27,7 +27,7 @@ work=$(mktemp -d /tmp/cmdgate-debtest.XXXXXX)
 cleanup() {
   [ -n "$daemon_pid" ] && kill -TERM "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
   rm -rf "$pin" "$work"
-  if dpkg-query -W -f='${Status}' cmdgate 2>/dev/null | grep -q installed; then
+  if dpkg-query -W cmdgate >/dev/null 2>&1; then  # installed, or removed with conffiles
     dpkg -P cmdgate >/dev/null 2>&1 || true
   fi
 }
@@ -49,7 +49,7 @@ diff <(sort "$work/conffiles") <(printf '%s\n' /etc/cmdgate/cmdgate.toml \
   /etc/cmdgate/rules.d/10-default.toml /etc/logrotate.d/cmdgate | sort) ||
   fail "conffiles differ"
 
-if dpkg-query -W -f='${Status}' cmdgate 2>/dev/null | grep -q installed; then
+if dpkg-query -W cmdgate >/dev/null 2>&1; then
   step "purging a cmdgate package left by an earlier run"
   dpkg -P cmdgate >/dev/null
 fi
@@ -116,7 +116,7 @@ echo "   memfd exec killed (no-fileless-exec), /usr/bin/env ran (audited)"
 step "dpkg -r"
 dpkg -r cmdgate >/dev/null
 must_not_exist /usr/sbin/cmdgated /usr/bin/cmdgate /lib/systemd/system/cmdgated.service \
-  /usr/share/cmdgate
+  /usr/share/cmdgate /run/cmdgate
 must_exist /etc/cmdgate/cmdgate.toml /etc/cmdgate/rules.d/10-default.toml
 
 step "dpkg -P"
