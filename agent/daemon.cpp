@@ -80,6 +80,7 @@ class DaemonImpl final : public Daemon {
 
  private:
   Status watch_signals();
+  void start_watchdog();
   void on_signal();
   void on_tick();
   void log_counters();
@@ -195,9 +196,23 @@ Status DaemonImpl::init() {
       return s;
     }
   }
+  start_watchdog();
   spdlog::info("enforcing: {}; enforcement: {}", status_line(), kernel_->enforcement());
   notifier_.ready(status_line());
   return {};
+}
+
+// The pets come from a timer of the same loop that drains the ring buffer and settles parked
+// processes: when that loop stalls, the pets stop and the service manager restarts the daemon.
+// Half the timeout leaves a whole period of slack for a busy loop.
+void DaemonImpl::start_watchdog() {
+  const auto timeout = notifier_.watchdog_timeout();
+  if (!timeout) {
+    return;
+  }
+  spdlog::info("watchdog: timeout {} ms, petting every {} ms", timeout->count() / 1000,
+               timeout->count() / 2000);
+  loop_->every(*timeout / 2, [this] { notifier_.watchdog(); });
 }
 
 Status DaemonImpl::watch_signals() {

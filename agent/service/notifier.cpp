@@ -35,4 +35,12 @@ void SdNotifier::status(std::string_view status) {
 
 void SdNotifier::watchdog() { sd_notify(0, "WATCHDOG=1"); }
 
+std::optional<std::chrono::microseconds> SdNotifier::watchdog_timeout() const {
+  uint64_t usec = 0;
+  if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) {
+    return std::nullopt;
+  }
+  return std::chrono::microseconds(usec);
+}
+
 }  // namespace cmdgate

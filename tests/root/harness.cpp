@@ -11,6 +11,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -96,6 +97,16 @@ RunResult run(const std::vector<std::string>& argv, std::chrono::milliseconds ti
   return r;
 }
 
+void exec_argv(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const auto& a : argv) {
+    args.push_back(const_cast<char*>(a.c_str()));
+  }
+  args.push_back(nullptr);
+  ::execv(args[0], args.data());
+  ::_exit(127);
+}
+
 pid_t spawn(const std::vector<std::string>& argv) {
   const pid_t pid = ::fork();
   if (pid == 0) {
@@ -177,10 +188,13 @@ std::unique_ptr<Agent> Agent::start(const Options& options) {
   }
   // A pin directory of its own: daemons of concurrent test runs must not share parked maps.
   a->pin_dir_ = "/sys/fs/bpf/cmdgate-test-" + a->dir_.path().substr(a->dir_.path().rfind('.') + 1);
-  std::vector<std::string> argv = {cmdgated_path(),  "--rules",   a->rules_path(),
-                                   "--audit-log",    a->dir_.file("decisions.jsonl"),
-                                   "--pin-dir",      a->pin_dir_, "--socket",
-                                   a->socket_path()};
+  std::vector<std::string> argv = options.wrapper;
+  for (const auto& s : {cmdgated_path(), std::string("--rules"), a->rules_path(),
+                        std::string("--audit-log"), a->dir_.file("decisions.jsonl"),
+                        std::string("--pin-dir"), a->pin_dir_, std::string("--socket"),
+                        a->socket_path()}) {
+    argv.push_back(s);
+  }
   argv.insert(argv.end(), options.args.begin(), options.args.end());
 
   a->pid_ = ::fork();
@@ -189,6 +203,12 @@ std::unique_ptr<Agent> Agent::start(const Options& options) {
     const int fd = ::open(log.c_str(), O_CREAT | O_WRONLY | O_APPEND, 0644);
     ::dup2(fd, 2);
     ::setenv("NOTIFY_SOCKET", sock.c_str(), 1);
+    for (std::string kv : options.env) {
+      if (const size_t at = kv.find("{pid}"); at != std::string::npos) {
+        kv.replace(at, 5, std::to_string(::getpid()));
+      }
+      ::putenv(::strdup(kv.c_str()));
+    }
     std::vector<char*> args;
     for (const auto& s : argv) {
       args.push_back(const_cast<char*>(s.c_str()));
@@ -243,6 +263,17 @@ std::optional<std::string> Agent::wait_notify(const std::string& text,
       }
     }
   }
+}
+
+std::optional<std::string> Agent::next_notify(std::chrono::milliseconds timeout) {
+  pollfd pfd{notify_.get(), POLLIN, 0};
+  if (::poll(&pfd, 1, static_cast<int>(timeout.count())) <= 0) {
+    return std::nullopt;
+  }
+  char buf[4096];
+  const ssize_t n = ::recv(notify_.get(), buf, sizeof(buf), 0);
+  return n > 0 ? std::optional<std::string>(std::string(buf, static_cast<size_t>(n)))
+               : std::nullopt;
 }
 
 std::string Agent::reload() {

@@ -55,6 +55,9 @@ struct RunResult {
 RunResult run(const std::vector<std::string>& argv,
               std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
+// execv(argv[0], argv), for a forked child; _exit(127) when it fails.
+[[noreturn]] void exec_argv(const std::vector<std::string>& argv);
+
 // Starts argv without waiting; returns the pid (stdout/stderr to /dev/null).
 pid_t spawn(const std::vector<std::string>& argv);
 // waitpid with a timeout; nullopt on timeout.
@@ -77,6 +80,10 @@ class Agent {
     std::string rules;              // contents of rules.toml
     std::vector<std::string> args;  // extra cmdgated flags
     bool wait_ready = true;
+    // Extra environment, NAME=VALUE; "{pid}" in a value becomes the daemon's pid.
+    std::vector<std::string> env;
+    // Runs cmdgated through this command (e.g. a sandbox), which must exec its arguments.
+    std::vector<std::string> wrapper;
   };
   static std::unique_ptr<Agent> start(const Options& options);
   ~Agent();
@@ -99,6 +106,8 @@ class Agent {
   bool running() const { return pid_ > 0; }
   // Waits for the next sd_notify datagram containing text.
   std::optional<std::string> wait_notify(const std::string& text, std::chrono::milliseconds timeout);
+  // The next sd_notify datagram, whatever it says.
+  std::optional<std::string> next_notify(std::chrono::milliseconds timeout);
 
  private:
   Agent() = default;
