@@ -13,7 +13,7 @@ bool contains(const std::vector<uint32_t>& v, uint32_t x) {
   return std::find(v.begin(), v.end(), x) != v.end();
 }
 
-bool bloom_may_hold(const std::array<uint64_t, 8>& bloom, uint32_t tgid) {
+bool bloom_may_hold(const std::array<uint64_t, CG_BLOOM_WORDS>& bloom, uint32_t tgid) {
   for (uint32_t which = 0; which < CG_BLOOM_HASHES; ++which) {
     const uint32_t bit = cg_bloom_bit(tgid, which);
     if ((bloom[bit / 64] & (uint64_t{1} << (bit % 64))) == 0) {
@@ -75,7 +75,9 @@ std::optional<std::string> inside_tree(const RequesterTree& tree, const Peer& p)
         return fmt::format("the client was forked from pid {} of the requesting tree", a);
       }
     }
-    for (uint32_t m : tree.members) {
+    // The filter only knows more than the exact chain when that chain was cut short; consulting
+    // it otherwise would add false positives and nothing else.
+    for (uint32_t m : p.kernel->truncated ? tree.members : std::vector<uint32_t>{}) {
       if (bloom_may_hold(p.kernel->bloom, m)) {
         return fmt::format("the client's recorded ancestry includes pid {} of the requesting tree",
                            m);

@@ -24,7 +24,8 @@ namespace cmdgate {
 // A process's ancestry as the kernel recorded it at fork time.
 struct Ancestry {
   std::vector<uint32_t> tgids;  // nearest first, up to CG_LINEAGE_DEPTH
-  std::array<uint64_t, 8> bloom{};  // every ancestor's tgid, see cg_lineage in the ABI
+  bool truncated = false;       // tgids stops short of init: deeper ancestors are only in bloom
+  std::array<uint64_t, 16> bloom{};  // every ancestor's tgid, see cg_lineage in the ABI
 };
 
 class KernelPort {

@@ -127,6 +127,7 @@ std::optional<Ancestry> BpfKernelPort::ancestry(int pidfd) const {
   for (uint32_t i = 0; i < l.depth && i < CG_LINEAGE_DEPTH; ++i) {
     a.tgids.push_back(l.ancestors[i].tgid);
   }
+  a.truncated = a.tgids.size() == CG_LINEAGE_DEPTH && a.tgids.back() > 1;
   static_assert(CG_BLOOM_WORDS == std::tuple_size_v<decltype(a.bloom)>);
   std::copy(std::begin(l.bloom), std::end(l.bloom), a.bloom.begin());
   return a;

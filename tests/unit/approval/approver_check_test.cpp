@@ -1,5 +1,9 @@
 #include "approval/approver_check.h"
 
+#include <algorithm>
+#include <random>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "probe/abi_check.h"
@@ -40,6 +44,19 @@ TEST(ApproverCheck, TheRequesterItsAncestorsAndTheirDescendantsAreRefused) {
   EXPECT_FALSE(inside_tree(t, peer(700, 70, {60, 10, 1})));  // another ssh login
 }
 
+void add_to_bloom(Ancestry& a, const std::vector<uint32_t>& tgids) {
+  for (uint32_t tgid : tgids) {
+    for (uint32_t which = 0; which < CG_BLOOM_HASHES; ++which) {
+      const uint32_t bit = cg_bloom_bit(tgid, which);
+      a.bloom[bit / 64] |= uint64_t{1} << (bit % 64);
+    }
+  }
+}
+
+void add_to_bloom(Ancestry& a, std::initializer_list<uint32_t> tgids) {
+  add_to_bloom(a, std::vector<uint32_t>(tgids));
+}
+
 TEST(ApproverCheck, RecordedAncestryCatchesEscapedDescendants) {
   const RequesterTree t = requester_tree(request());
   // Double-forked away from the agent, reparented to init, new session: only the kernel's
@@ -47,15 +64,49 @@ TEST(ApproverCheck, RecordedAncestryCatchesEscapedDescendants) {
   Peer p = peer(950, 95, {1});
   p.kernel = Ancestry{};
   p.kernel->tgids = {940, 930, 920, 910, 905, 904, 903, 902};  // deeper than the lineage
-  for (uint32_t tgid : {940u, 930u, 100u}) {
-    for (uint32_t which = 0; which < CG_BLOOM_HASHES; ++which) {
-      const uint32_t bit = cg_bloom_bit(tgid, which);
-      p.kernel->bloom[bit / 64] |= uint64_t{1} << (bit % 64);
-    }
-  }
+  p.kernel->truncated = true;
+  add_to_bloom(*p.kernel, {940, 930, 920, 910, 905, 904, 903, 902, 100});
   const auto why = inside_tree(t, p);
   ASSERT_TRUE(why);
   EXPECT_NE(why->find("100"), std::string::npos);
+}
+
+TEST(ApproverCheck, AnAncestryRecordedToInitIsExactAndTheFilterStaysUnasked) {
+  const RequesterTree t = requester_tree(request());
+  Peer p = peer(950, 95, {1});
+  p.kernel = Ancestry{};
+  p.kernel->tgids = {940, 930, 1};
+  p.kernel->bloom.fill(~uint64_t{0});  // would claim every pid
+  EXPECT_FALSE(inside_tree(t, p));
+}
+
+// A false positive refuses a legitimate approver; it must stay rare for deep approver shells
+// (tmux, ssh, sudo, make, ...) facing many requests.
+TEST(ApproverCheck, TheAncestryFilterRarelyClaimsAStranger) {
+  std::mt19937 rng(20261123);
+  std::uniform_int_distribution<uint32_t> pid(2, 4'194'304);
+  int false_positives = 0;
+  constexpr int kTrials = 20'000;
+  for (int trial = 0; trial < kTrials; ++trial) {
+    std::vector<uint32_t> ancestors(20);
+    for (auto& a : ancestors) {
+      a = pid(rng);
+    }
+    Peer p = peer(ancestors[0], ancestors[0], {1});
+    p.kernel = Ancestry{};
+    p.kernel->tgids.assign(ancestors.begin(), ancestors.begin() + CG_LINEAGE_DEPTH);
+    p.kernel->truncated = true;
+    add_to_bloom(*p.kernel, ancestors);
+    ExecEvent e = request();
+    e.tgid = pid(rng);
+    e.sid = e.tgid;
+    e.lineage.clear();
+    if (std::find(ancestors.begin(), ancestors.end(), e.tgid) == ancestors.end()) {
+      false_positives += inside_tree(requester_tree(e), p).has_value();
+    }
+  }
+  // Expected about 0.14 here; the former 512 bits with 3 hashes gave 36.
+  EXPECT_LE(false_positives, 3) << "of " << kTrials;
 }
 
 TEST(ApproverCheck, ASetsidRequesterBelongsToItsParentsSession) {
