@@ -10,6 +10,9 @@ find_package(fmt REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(nlohmann_json REQUIRED)
 find_package(CLI11 REQUIRED)
+# Fleet rule push (userspace/fleet): bundles in protobuf-lite, MQTT through libmosquitto.
+find_package(Protobuf REQUIRED)
+pkg_check_modules(MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)
 
 if(CMDGATE_BUILD_AGENT)
   pkg_check_modules(LIBBPF REQUIRED IMPORTED_TARGET libbpf)
