@@ -39,9 +39,30 @@ Status EventLoop::watch(int fd, Callback on_readable) {
   return {};
 }
 
+Status EventLoop::watch(int fd, Callback on_readable, Callback on_writable) {
+  if (auto s = watch(fd, std::move(on_readable)); !s) {
+    return s;
+  }
+  writers_[fd] = {std::move(on_writable), false};
+  return {};
+}
+
+void EventLoop::want_write(int fd, bool want) {
+  auto it = writers_.find(fd);
+  if (it == writers_.end() || it->second.wanted == want) {
+    return;
+  }
+  it->second.wanted = want;
+  epoll_event ev{};
+  ev.events = EPOLLIN | (want ? EPOLLOUT : 0u);
+  ev.data.fd = fd;
+  ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, fd, &ev);
+}
+
 void EventLoop::unwatch(int fd) {
   ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
   fds_.erase(fd);
+  writers_.erase(fd);
 }
 
 void EventLoop::every(std::chrono::nanoseconds interval, Callback fn) {
@@ -122,10 +143,20 @@ void EventLoop::run() {
         fire_timers();
         continue;
       }
-      auto it = fds_.find(fd);
-      if (it != fds_.end()) {
-        Callback fn = it->second;  // the callback may unwatch itself
-        fn();
+      // Callbacks are copied: one may unwatch its own fd.
+      if ((events[i].events & ~static_cast<uint32_t>(EPOLLOUT)) != 0) {
+        auto it = fds_.find(fd);
+        if (it != fds_.end()) {
+          Callback fn = it->second;
+          fn();
+        }
+      }
+      if ((events[i].events & EPOLLOUT) != 0) {
+        auto it = writers_.find(fd);
+        if (it != writers_.end() && it->second.wanted) {
+          Callback fn = it->second.fn;
+          fn();
+        }
       }
     }
   }

@@ -24,6 +24,10 @@ class EventLoop {
 
   // Calls on_readable whenever fd is readable (level-triggered).
   [[nodiscard]] Status watch(int fd, Callback on_readable);
+  // The same, and on_writable whenever fd is writable while want_write(fd, true) (a socket with
+  // output queued, or a connect in progress).
+  [[nodiscard]] Status watch(int fd, Callback on_readable, Callback on_writable);
+  void want_write(int fd, bool want);
   void unwatch(int fd);
 
   // Runs fn every interval (first run one interval from now). Never cancelled.
@@ -50,6 +54,11 @@ class EventLoop {
   Fd epoll_;
   Fd timerfd_;
   std::unordered_map<int, Callback> fds_;
+  struct Writer {
+    Callback fn;
+    bool wanted = false;
+  };
+  std::unordered_map<int, Writer> writers_;
   std::map<TimerId, Timer> timers_;
   TimerId next_timer_ = 1;
   bool stopping_ = false;

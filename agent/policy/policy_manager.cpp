@@ -6,7 +6,7 @@
 namespace cmdgate {
 
 Status PolicyManager::start() {
-  if (auto s = build_and_publish(); !s) {
+  if (auto s = build_and_publish(store_.source()); !s) {
     return s;
   }
   auto watch = PathWatch::create();
@@ -32,8 +32,8 @@ Status PolicyManager::start() {
   return {};
 }
 
-Status PolicyManager::build_and_publish() {
-  auto next = store_.build();
+Status PolicyManager::build_and_publish(const PolicySource& source) {
+  auto next = store_.build(source);
   if (!next) {
     return next.error();
   }
@@ -41,8 +41,9 @@ Status PolicyManager::build_and_publish() {
     return s;
   }
   const auto& rs = next->policy->rule_set();
-  spdlog::info("policy generation {} in force: {} rules from {} file(s), mode {}",
-               next->generation, rs.rules.size(), rs.sources.size(), rules::to_string(rs.mode));
+  spdlog::info("policy generation {} in force: {} rules from {} file(s), mode {}{}",
+               next->generation, rs.rules.size(), rs.sources.size(), rules::to_string(rs.mode),
+               source.pushed ? fmt::format(", fleet bundles {}", source.pushed->label) : "");
   store_.commit(std::move(*next));
   ++stats_.reloads;
   stats_.last_error.clear();
@@ -50,6 +51,14 @@ Status PolicyManager::build_and_publish() {
 }
 
 Status PolicyManager::reload(std::string_view reason) {
+  return reload_from(nullptr, reason);
+}
+
+Status PolicyManager::apply(PolicySource source, std::string_view reason) {
+  return reload_from(&source, reason);
+}
+
+Status PolicyManager::reload_from(PolicySource* candidate, std::string_view reason) {
   if (pending_ != 0) {
     loop_.cancel(pending_);
     pending_ = 0;
@@ -58,7 +67,10 @@ Status PolicyManager::reload(std::string_view reason) {
   if (begin_) {
     begin_();
   }
-  Status s = build_and_publish();
+  Status s = build_and_publish(candidate ? *candidate : store_.source());
+  if (s && candidate) {
+    store_.set_source(std::move(*candidate));
+  }
   if (!s) {
     ++stats_.failures;
     stats_.last_error = s.error().message;

@@ -38,6 +38,9 @@ class PolicyManager {
   Status reload(std::string_view reason);
   // Reloads after a short quiet period, so that a burst of file events costs one reload.
   void reload_soon(std::string_view reason);
+  // Switches to another source (new pushed rules) if it builds and publishes; otherwise the
+  // current source and generation stay in force. Reported and counted like a reload.
+  Status apply(PolicySource source, std::string_view reason);
 
   void on_reload_begin(Hook h) { begin_ = std::move(h); }
   void on_reload_end(Done d) { end_ = std::move(d); }
@@ -49,7 +52,8 @@ class PolicyManager {
   static constexpr std::chrono::seconds kReresolveInterval{30};
 
  private:
-  [[nodiscard]] Status build_and_publish();
+  [[nodiscard]] Status build_and_publish(const PolicySource& source);
+  Status reload_from(PolicySource* candidate, std::string_view reason);
   void rewatch();
   [[nodiscard]] bool resolutions_changed() const;
 

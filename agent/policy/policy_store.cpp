@@ -1,17 +1,18 @@
 #include "policy/policy_store.h"
 
+#include "policy/combined_rules.h"
 
 namespace cmdgate {
 
-Result<Snapshot> PolicyStore::build() const {
-  auto set = rules::load_rules(source_.rule_paths, names_);
+Result<Snapshot> PolicyStore::build(const PolicySource& source) const {
+  auto set = load_policy_rules(source, names_);
   if (!set) {
     return set.error();
   }
-  if (source_.mode_override) {
-    set->mode = *source_.mode_override;
+  if (source.mode_override) {
+    set->mode = *source.mode_override;
     for (auto& r : set->rules) {
-      r.mode = *source_.mode_override;
+      r.mode = *source.mode_override;
     }
   }
   auto policy = rules::Policy::compile(std::move(*set), files_);

@@ -25,9 +25,19 @@ struct Snapshot {
   rules::KernelPolicy kernel;
 };
 
+// Rules pushed by the fleet (agent/fleet/): the files of every bundle in force, combined with the
+// local rule files by the rule of docs/fleet.md (policy/combined_rules.h).
+struct PushedRules {
+  std::string label;                         // "web@7, all@3": names the bundles in logs
+  std::vector<rules::RulesText> documents;   // every bundle's files, groups in configured order
+  bool admit_local = false;                  // local rule files load, below every pushed rule
+  std::vector<rules::Action> local_actions;  // the actions local rules may take; empty: any
+};
+
 struct PolicySource {
   std::vector<std::string> rule_paths;
   std::optional<rules::Mode> mode_override;  // replaces the mode of the rule set and every rule
+  std::optional<PushedRules> pushed;         // none: the local rule files alone
 };
 
 class PolicyStore {
@@ -38,8 +48,12 @@ class PolicyStore {
 
   // Loads and compiles the rule files into the next generation; the current one is untouched on
   // error. The caller publishes it to the kernel and then calls commit().
-  [[nodiscard]] Result<Snapshot> build() const;
+  [[nodiscard]] Result<Snapshot> build() const { return build(source_); }
+  // The same from another source (a candidate: new pushed rules); set_source() adopts it.
+  [[nodiscard]] Result<Snapshot> build(const PolicySource& source) const;
   void commit(Snapshot s);
+  void set_source(PolicySource source) { source_ = std::move(source); }
+  [[nodiscard]] const PolicySource& source() const { return source_; }
 
   [[nodiscard]] const Snapshot* current() const { return history_.empty() ? nullptr : &history_.back(); }
   [[nodiscard]] const Snapshot* find(uint32_t generation) const;
