@@ -12,6 +12,7 @@
 #include "common/errno_error.h"
 #include "common/fd.h"
 #include "context/context_builder.h"
+#include "fleet/fleet_agent.h"
 #include "kernel/clock.h"
 #include "kernel/evaluation_only_port.h"
 #include "kernel/proc_fs.h"
@@ -67,7 +68,7 @@ class DaemonImpl final : public Daemon {
  public:
   explicit DaemonImpl(const DaemonConfig& config)
       : config_(config),
-        store_(PolicySource{config.rule_paths, config.mode_override}, names_, files_),
+        store_(PolicySource{config.rule_paths, config.mode_override, std::nullopt}, names_, files_),
         exe_paths_(proc_),
         contexts_(proc_, files_, exe_paths_, hasher_) {}
 
@@ -97,6 +98,7 @@ class DaemonImpl final : public Daemon {
   std::unique_ptr<PolicyManager> policy_;
   std::unique_ptr<DecisionLog> log_;
   std::unique_ptr<ExecPipeline> pipeline_;
+  std::unique_ptr<fleet::FleetAgent> fleet_;  // only with a [fleet] broker
   Fd signals_;
   uint64_t ticks_ = 0;
 };
@@ -125,8 +127,19 @@ Status DaemonImpl::init() {
   policy_->on_reload_end([this](const Status& s) {
     notifier_.ready(s ? status_line()
                       : fmt::format("reload failed, kept {}: {}", status_line(), s.error().message));
+    if (fleet_) {
+      fleet_->policy_changed();
+    }
   });
-  if (auto s = policy_->start(); !s) {
+  if (config_.fleet.enabled()) {
+    auto fleet = fleet::FleetAgent::create(config_.fleet, *loop_, *policy_, store_);
+    if (!fleet) {
+      return fleet.error();
+    }
+    fleet_ = std::move(*fleet);
+  }
+  // With a fleet, the first policy includes the last-known-good bundles.
+  if (auto s = fleet_ ? fleet_->start_policy() : policy_->start(); !s) {
     return s.error().context("loading rules");
   }
 
@@ -147,6 +160,9 @@ Status DaemonImpl::init() {
     if (auto s = loop_->watch(kernel_->record_fd(), [this] { kernel_->drain(); }); !s) {
       return s;
     }
+  }
+  if (fleet_) {
+    fleet_->connect();  // never waited for: enforcement must not depend on the broker
   }
   spdlog::info("enforcing: {}; enforcement: {}", status_line(), kernel_->enforcement());
   notifier_.ready(status_line());
@@ -223,6 +239,9 @@ int DaemonImpl::run() {
   kernel_->stop_parking();
   kernel_->drain();
   pipeline_->release_all();
+  if (fleet_) {
+    fleet_->shutdown();  // offline status, within 500 ms
+  }
   log_counters();
   log_->flush();
   kernel_.reset();

@@ -33,6 +33,17 @@ int main(int argc, char** argv) {
                  "(default /sys/fs/bpf/cmdgate)");
   app.add_option("--log-level", log_level, "trace | debug | info (default) | warn | error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  std::string fleet_broker, fleet_state_dir, host_id, trusted_keys;
+  std::vector<std::string> fleet_groups;
+  app.add_option("--fleet-broker", fleet_broker,
+                 "MQTT broker pushing rule bundles: mqtt[s]://host[:port] (docs/fleet.md)");
+  app.add_option("--fleet-group", fleet_groups,
+                 "Fleet group to follow (repeatable; replaces the config's list)");
+  app.add_option("--host-id", host_id, "This host's name in the fleet (default: the host name)");
+  app.add_option("--fleet-state-dir", fleet_state_dir,
+                 "Last-known-good bundles (default /var/lib/cmdgate/bundles)");
+  app.add_option("--trusted-keys", trusted_keys,
+                 "Directory of *.pub bundle signing keys (default /etc/cmdgate/trusted-keys)");
   bool evaluation_only = false;
   app.add_flag("--evaluation-only", evaluation_only,
                "Compile and publish policies without BPF: nothing is enforced (testing)");
@@ -69,6 +80,11 @@ int main(int argc, char** argv) {
   if (app.count("--pin-dir")) config.pin_dir = pin_dir;
   if (app.count("--log-level")) config.log_level = log_level;
   config.evaluation_only = evaluation_only;
+  if (app.count("--fleet-broker")) config.fleet.broker = fleet_broker;
+  if (!fleet_groups.empty()) config.fleet.groups = fleet_groups;
+  if (app.count("--host-id")) config.fleet.host_id = host_id;
+  if (app.count("--fleet-state-dir")) config.fleet.state_dir = fleet_state_dir;
+  if (app.count("--trusted-keys")) config.fleet.trusted_keys = trusted_keys;
   if (config.rule_paths.empty()) {
     spdlog::critical("no rules: pass --rules PATH or set 'rules' in the config file");
     return 2;
