@@ -15,5 +15,9 @@ using Runner = std::function<int()>;
 Runner add_check(CLI::App& app);
 // command: everything after the first "--" on the command line.
 Runner add_explain(CLI::App& app, std::vector<std::string> command);
+// Fleet rule push (docs/fleet.md): bundle keygen|sign|verify|show, push, fleet status.
+Runner add_bundle(CLI::App& app);
+Runner add_push(CLI::App& app);
+Runner add_fleet(CLI::App& app);
 
 }  // namespace cmdgate::cli
