@@ -181,10 +181,10 @@ void FleetAgent::on_message(const MqttMessage& m) {
     return;
   }
   ++stats_.received;
-  offer(group, m.payload);
+  offer(group, m.payload, m.retain);
 }
 
-void FleetAgent::offer(const std::string& group, std::string_view bytes) {
+void FleetAgent::offer(const std::string& group, std::string_view bytes, bool retained) {
   if (bytes.empty()) {
     spdlog::info(
         "fleet: group {}: the retained bundle was cleared on the broker; {} stays in "
@@ -249,7 +249,8 @@ void FleetAgent::offer(const std::string& group, std::string_view bytes) {
   gs.last_error_unix_ms = 0;
   record_applied(histories_[group], std::move(*v));
   ++stats_.applied;
-  spdlog::info("fleet: group {}: applied {}{}, {} file(s), in {} ms", group, what, rollback, files,
+  spdlog::info("fleet: group {}: applied {}{}, {} file(s), {}, in {} ms", group, what, rollback,
+               files, retained ? "from the retained message" : "as published",
                std::chrono::duration_cast<std::chrono::milliseconds>(
                    std::chrono::steady_clock::now() - started)
                    .count());

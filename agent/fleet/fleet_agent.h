@@ -59,7 +59,8 @@ class FleetAgent {
 
   void on_connected();
   void on_message(const MqttMessage& message);
-  void offer(const std::string& group, std::string_view bytes);
+  // retained: delivered because we subscribed (the broker's retained copy), not as published.
+  void offer(const std::string& group, std::string_view bytes, bool retained);
   void reject(const std::string& group, const std::string& what, const std::string& why);
   // The pushed layer for the histories given (in configured group order); none when no group
   // has a bundle in force.
