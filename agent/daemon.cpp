@@ -9,6 +9,7 @@
 
 #include <linux/magic.h>
 
+#include "approval/approval_server.h"
 #include "common/errno_error.h"
 #include "common/fd.h"
 #include "context/context_builder.h"
@@ -81,6 +82,7 @@ class DaemonImpl final : public Daemon {
   void on_tick();
   void log_counters();
   [[nodiscard]] std::string status_line() const;
+  [[nodiscard]] protocol::Status status() const;
 
   DaemonConfig config_;
   SystemClock clock_;
@@ -98,12 +100,26 @@ class DaemonImpl final : public Daemon {
   std::unique_ptr<PolicyManager> policy_;
   std::unique_ptr<DecisionLog> log_;
   std::unique_ptr<ExecPipeline> pipeline_;
+  std::unique_ptr<ApprovalServer> approvals_;
   std::unique_ptr<fleet::FleetAgent> fleet_;  // only with a [fleet] broker
   Fd signals_;
   uint64_t ticks_ = 0;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 
 Status DaemonImpl::init() {
+  // Blocked before any thread exists (the policy compiler's), so that every thread inherits
+  // the mask and these signals reach only the signalfd, never a default action.
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGHUP);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  if (::sigprocmask(SIG_BLOCK, &mask, nullptr) != 0) {
+    return errno_error("blocking signals");
+  }
+  ::signal(SIGPIPE, SIG_IGN);
+
   auto loop = EventLoop::create();
   if (!loop) {
     return loop.error();
@@ -146,7 +162,22 @@ Status DaemonImpl::init() {
   pipeline_ = std::make_unique<ExecPipeline>(
       PipelineDeps{clock_, proc_, contexts_, kernel_->control(), kernel_->parked(),
                    kernel_->learner(), store_, *log_},
-      PipelineOptions{config_.on_shutdown, std::chrono::milliseconds(1000)});
+      PipelineOptions{config_.on_shutdown, std::chrono::milliseconds(1000),
+                      config_.fallback_when_no_approver});
+
+  ApprovalOptions approval;
+  approval.socket_path = config_.socket_path;
+  approval.approver_group = config_.approver_group;
+  approval.socket_mode = static_cast<mode_t>(config_.socket_mode);
+  approval.local_rules_file = config_.local_rules_file;
+  auto server = ApprovalServer::start(
+      approval, ApprovalDeps{*loop_, proc_, *kernel_, clock_, *pipeline_, *policy_,
+                             [this] { return status(); }});
+  if (!server) {
+    return server.error().context("approval socket");
+  }
+  approvals_ = std::move(*server);
+  pipeline_->set_observer(approvals_.get());
 
   if (auto s = watch_signals(); !s) {
     return s;
@@ -175,10 +206,6 @@ Status DaemonImpl::watch_signals() {
   sigaddset(&mask, SIGHUP);
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGINT);
-  if (::sigprocmask(SIG_BLOCK, &mask, nullptr) != 0) {
-    return errno_error("blocking signals");
-  }
-  ::signal(SIGPIPE, SIG_IGN);
   signals_.reset(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!signals_) {
     return errno_error("signalfd");
@@ -190,7 +217,7 @@ void DaemonImpl::on_signal() {
   signalfd_siginfo si{};
   while (::read(signals_.get(), &si, sizeof(si)) == sizeof(si)) {
     if (si.ssi_signo == SIGHUP) {
-      (void)policy_->reload("SIGHUP");
+      policy_->reload("SIGHUP");
     } else {
       spdlog::info("{}: stopping", strsignal(static_cast<int>(si.ssi_signo)));
       loop_->stop();
@@ -204,6 +231,55 @@ std::string DaemonImpl::status_line() const {
                      s->policy->rule_set().rules.size(),
                      rules::to_string(s->policy->rule_set().mode),
                      pipeline_ ? pipeline_->pending().size() : 0);
+}
+
+protocol::Status DaemonImpl::status() const {
+  protocol::Status st;
+  const Snapshot* s = store_.current();
+  const auto& rs = s->policy->rule_set();
+  st.set_mode(rules::to_string(rs.mode));
+  st.set_rules(static_cast<uint32_t>(rs.rules.size()));
+  st.set_generation(s->generation);
+  st.set_enforcement(kernel_->enforcement());
+  st.set_parked(static_cast<uint32_t>(pipeline_->pending().size()));
+  const ReloadStats& r = policy_->stats();
+  st.set_reloads(r.reloads);
+  st.set_reload_failures(r.failures);
+  st.set_last_reload_error(r.last_error);
+  st.set_uptime_seconds(static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_)
+          .count()));
+  st.set_clients(static_cast<uint32_t>(approvals_ ? approvals_->clients() : 0));
+  for (const auto& src : rs.sources) {
+    st.add_rule_sources(src);
+  }
+  auto& c = *st.mutable_counters();
+  for (const auto& [name, value] : kernel_->counters()) {
+    c["kernel_" + name] = value;
+  }
+  const PipelineStats& p = pipeline_->stats();
+  c["decisions"] = p.decisions;
+  c["resumed"] = p.resumed;
+  c["killed"] = p.killed;
+  c["parked_total"] = p.parked;
+  c["timed_out"] = p.timed_out;
+  c["gone"] = p.gone;
+  c["recovered"] = p.recovered;
+  c["learned"] = p.learned;
+  c["approved"] = p.approved;
+  c["refused"] = p.refused;
+  c["granted"] = p.granted;
+  c["decode_errors"] = p.decode_errors;
+  c["kernel_disagreements"] = p.kernel_disagreements;
+  if (approvals_) {
+    const ApprovalStats& a = approvals_->stats();
+    c["socket_connections"] = a.connections;
+    c["socket_protocol_errors"] = a.protocol_errors;
+    c["socket_refused_decisions"] = a.refused_decisions;
+    c["socket_events_dropped"] = a.events_dropped;
+    c["socket_slow_disconnects"] = a.slow_disconnects;
+  }
+  return st;
 }
 
 void DaemonImpl::on_tick() {
@@ -239,6 +315,8 @@ int DaemonImpl::run() {
   kernel_->stop_parking();
   kernel_->drain();
   pipeline_->release_all();
+  pipeline_->set_observer(nullptr);
+  approvals_.reset();
   if (fleet_) {
     fleet_->shutdown();  // offline status, within 500 ms
   }

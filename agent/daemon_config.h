@@ -26,6 +26,13 @@ struct DaemonConfig {
   std::string pin_dir = "/sys/fs/bpf/cmdgate";
   rules::Action on_shutdown = rules::Action::kDeny;
 
+  // The approval socket.
+  std::string socket_path = "/run/cmdgate/cmdgate.sock";
+  std::string approver_group = "cmdgate";
+  uint32_t socket_mode = 0660;
+  bool fallback_when_no_approver = false;  // when_no_approver = "fallback"
+  std::string local_rules_file;            // for permanent approvals
+
   // No BPF: policies are compiled, published and reported, nothing is enforced (fleet tests).
   bool evaluation_only = false;
 

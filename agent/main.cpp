@@ -33,6 +33,13 @@ int main(int argc, char** argv) {
                  "(default /sys/fs/bpf/cmdgate)");
   app.add_option("--log-level", log_level, "trace | debug | info (default) | warn | error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  std::string socket_path, socket_mode;
+  app.add_option("--socket", socket_path,
+                 "Approval socket (default /run/cmdgate/cmdgate.sock)");
+  app.add_option("--socket-mode", socket_mode, "Approval socket mode, octal (default 0660)");
+  std::string local_rules_file;
+  app.add_option("--local-rules-file", local_rules_file,
+                 "Where 'approve --scope permanent' writes rules; must be one of the rule paths");
   std::string fleet_broker, fleet_state_dir, host_id, trusted_keys;
   std::vector<std::string> fleet_groups;
   app.add_option("--fleet-broker", fleet_broker,
@@ -80,6 +87,11 @@ int main(int argc, char** argv) {
   if (app.count("--pin-dir")) config.pin_dir = pin_dir;
   if (app.count("--log-level")) config.log_level = log_level;
   config.evaluation_only = evaluation_only;
+  if (app.count("--socket")) config.socket_path = socket_path;
+  if (app.count("--local-rules-file")) config.local_rules_file = local_rules_file;
+  if (app.count("--socket-mode")) {
+    config.socket_mode = static_cast<uint32_t>(std::strtoul(socket_mode.c_str(), nullptr, 8));
+  }
   if (app.count("--fleet-broker")) config.fleet.broker = fleet_broker;
   if (!fleet_groups.empty()) config.fleet.groups = fleet_groups;
   if (app.count("--host-id")) config.fleet.host_id = host_id;

@@ -243,7 +243,8 @@ int main(int argc, char** argv) {
                            "\"agent-{2:03}\"\ntrusted_keys = \"{3}/trusted\"\nstate_dir = "
                            "\"{0}/state\"\n",
                            a, url, i, dir));
-    pids.push_back(spawn({cmdgated, "--config", a + "/cmdgated.toml", "--evaluation-only"},
+    pids.push_back(spawn({cmdgated, "--config", a + "/cmdgated.toml", "--evaluation-only",
+                          "--socket", a + "/cmdgate.sock"},
                          a + "/cmdgated.log"));
   }
 

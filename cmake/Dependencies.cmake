@@ -10,8 +10,8 @@ find_package(fmt REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(nlohmann_json REQUIRED)
 find_package(CLI11 REQUIRED)
-# Fleet rule push (userspace/fleet): bundles in protobuf-lite, MQTT through libmosquitto.
 find_package(Protobuf REQUIRED)
+# Fleet rule push (userspace/fleet): MQTT through libmosquitto.
 pkg_check_modules(MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)
 
 if(CMDGATE_BUILD_AGENT)

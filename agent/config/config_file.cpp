@@ -1,5 +1,6 @@
 #include "config/config_file.h"
 
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -132,6 +133,41 @@ Status apply_kernel(const Reader& r, const toml::table& t, DaemonConfig& c) {
   return {};
 }
 
+Status apply_approval(const Reader& r, const toml::table& t, DaemonConfig& c) {
+  if (auto s = r.check_keys(t, "approval",
+                            {"socket", "approver_group", "socket_mode", "when_no_approver",
+                             "local_rules_file"});
+      !s) {
+    return s;
+  }
+  if (const toml::node* n = t.get("socket")) {
+    CG_TRY(v, r.string(*n, "approval.socket"));
+    c.socket_path = *v;
+  }
+  if (const toml::node* n = t.get("approver_group")) {
+    CG_TRY(v, r.string(*n, "approval.approver_group"));
+    c.approver_group = *v;
+  }
+  if (const toml::node* n = t.get("socket_mode")) {
+    CG_TRY(v, r.string(*n, "approval.socket_mode"));
+    char* end = nullptr;
+    const unsigned long mode = std::strtoul(v->c_str(), &end, 8);
+    if (v->empty() || *end != '\0' || mode > 0777) {
+      return r.error(*n, "approval.socket_mode", "expected an octal mode such as \"0660\"");
+    }
+    c.socket_mode = static_cast<uint32_t>(mode);
+  }
+  if (const toml::node* n = t.get("when_no_approver")) {
+    CG_TRY(v, r.choice(*n, "approval.when_no_approver", {"wait", "fallback"}));
+    c.fallback_when_no_approver = *v == "fallback";
+  }
+  if (const toml::node* n = t.get("local_rules_file")) {
+    CG_TRY(v, r.string(*n, "approval.local_rules_file"));
+    c.local_rules_file = *v;
+  }
+  return {};
+}
+
 // Each value is checked where it is written; fleet::validate checks how they fit together once
 // the flags have been applied too.
 Status apply_fleet(const Reader& r, const toml::table& t, DaemonConfig& c) {
@@ -211,8 +247,8 @@ Result<DaemonConfig> parse_config(std::string_view text, std::string_view origin
   }
   const toml::table& t = parsed.table();
   Reader r(origin);
-  if (auto s = r.check_keys(
-          t, "", {"rules", "mode", "audit_log", "log_level", "on_shutdown", "kernel", "fleet"});
+  if (auto s = r.check_keys(t, "", {"rules", "mode", "audit_log", "log_level", "on_shutdown",
+                                    "kernel", "approval", "fleet"});
       !s) {
     return s.error();
   }
@@ -242,6 +278,15 @@ Result<DaemonConfig> parse_config(std::string_view text, std::string_view origin
       return r.error(*n, "kernel", "expected a table");
     }
     if (auto s = apply_kernel(r, *k, c); !s) {
+      return s.error();
+    }
+  }
+  if (const toml::node* n = t.get("approval")) {
+    const toml::table* a = n->as_table();
+    if (a == nullptr) {
+      return r.error(*n, "approval", "expected a table");
+    }
+    if (auto s = apply_approval(r, *a, c); !s) {
       return s.error();
     }
   }

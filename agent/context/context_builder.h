@@ -24,6 +24,11 @@ class ContextBuilder {
   // The limit on argv re-read from /proc/<pid>/cmdline when the record was cut short.
   static constexpr size_t kMaxCmdlineBytes = 4u << 20;
 
+  // The path of an executable by identity (for showing ancestors); empty when unknown.
+  [[nodiscard]] std::string exe_path(const rules::FileId& id, uint32_t tgid) {
+    return exe_paths_.lookup(id, tgid);
+  }
+
  private:
   void fill_argv(const ExecEvent& e, EvalInput& in);
   void fill_lineage(const ExecEvent& e, uint32_t needs, EvalInput& in);

@@ -23,6 +23,22 @@ uint32_t status_field(std::string_view status, std::string_view key, int column)
   return v;
 }
 
+uint32_t session_of(const ProcFs& proc, uint32_t pid) {
+  auto stat = proc.read(pid, "stat");
+  if (!stat) {
+    return 0;
+  }
+  const size_t close = stat->rfind(')');
+  if (close == std::string::npos) {
+    return 0;
+  }
+  std::istringstream rest(stat->substr(close + 2));
+  std::string state;
+  int64_t ppid = 0, pgrp = 0, session = 0;
+  rest >> state >> ppid >> pgrp >> session;
+  return static_cast<uint32_t>(session);
+}
+
 }  // namespace
 
 Result<ExecEvent> snapshot_from_proc(const ProcFs& proc, uint32_t tgid, uint64_t exec_id,
@@ -109,6 +125,7 @@ Result<ExecEvent> snapshot_from_proc(const ProcFs& proc, uint32_t tgid, uint64_t
   for (int depth = 0; depth < CG_LINEAGE_DEPTH && parent > 0; ++depth) {
     LineageEntry a;
     a.tgid = parent;
+    a.sid = session_of(proc, parent);
     if (auto comm = proc.read(parent, "comm")) {
       a.comm = comm->substr(0, comm->find('\n'));
     }

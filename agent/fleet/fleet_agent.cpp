@@ -192,6 +192,12 @@ void FleetAgent::offer(const std::string& group, std::string_view bytes, bool re
         group, in_force_label(group));
     return;
   }
+  if (applying_) {
+    // One compile at a time; of what arrives meanwhile, the latest per group is what counts.
+    waiting_[group] = {std::string(bytes), retained};
+    spdlog::debug("fleet: group {}: a bundle waits for the one being applied", group);
+    return;
+  }
   const auto started = std::chrono::steady_clock::now();
   auto keys = TrustedKeys::load_dir(config_.trusted_keys);
   if (!keys) {
@@ -225,17 +231,28 @@ void FleetAgent::offer(const std::string& group, std::string_view bytes, bool re
   PolicySource source = store_.source();
   source.pushed = pushed_rules(candidate);
   applying_ = true;
-  Status applied = policy_.apply(std::move(source), fmt::format("fleet bundle {}", what));
-  applying_ = false;
+  auto verified = std::make_shared<VerifiedBundle>(std::move(*v));
+  policy_.apply(std::move(source), fmt::format("fleet bundle {}", what),
+                [this, group, verified, retained, started](const Status& s) {
+                  applying_ = false;
+                  finish_apply(group, std::move(*verified), retained, started, s);
+                  next_waiting();
+                });
+}
+
+void FleetAgent::finish_apply(const std::string& group, VerifiedBundle v, bool retained,
+                              std::chrono::steady_clock::time_point started,
+                              const Status& applied) {
+  const std::string what = fmt::format("{} (key {})", describe(v.bundle), v.key_id);
   if (!applied) {
     reject(group, what, applied.error().message);
     return;
   }
-  if (auto s = state_.save(group, *v); !s) {
+  if (auto s = state_.save(group, v); !s) {
     spdlog::error("fleet: group {}: {} is in force but was not saved as last-known-good: {}", group,
                   what, s.error().message);
   }
-  const Bundle& b = v->bundle;
+  const Bundle& b = v.bundle;
   const size_t files = b.files.size();
   const std::string rollback = b.rollback
                                    ? fmt::format(", a rollback from version {} ({})",
@@ -243,11 +260,11 @@ void FleetAgent::offer(const std::string& group, std::string_view bytes, bool re
                                    : "";
   GroupStatus& gs = group_status_[group];
   gs.version = b.version;
-  gs.key_id = v->key_id;
+  gs.key_id = v.key_id;
   gs.applied_unix_ms = now_unix_ms();
   gs.last_error.clear();
   gs.last_error_unix_ms = 0;
-  record_applied(histories_[group], std::move(*v));
+  record_applied(histories_[group], std::move(v));
   ++stats_.applied;
   spdlog::info("fleet: group {}: applied {}{}, {} file(s), {}, in {} ms", group, what, rollback,
                files, retained ? "from the retained message" : "as published",
@@ -255,6 +272,14 @@ void FleetAgent::offer(const std::string& group, std::string_view bytes, bool re
                    std::chrono::steady_clock::now() - started)
                    .count());
   publish_status();
+}
+
+void FleetAgent::next_waiting() {
+  if (applying_ || waiting_.empty()) {
+    return;
+  }
+  auto node = waiting_.extract(waiting_.begin());
+  offer(node.key(), node.mapped().bytes, node.mapped().retained);
 }
 
 void FleetAgent::reject(const std::string& group, const std::string& what, const std::string& why) {

@@ -8,6 +8,7 @@
 // Applied bundles are saved as last-known-good and restored at the next start, before the
 // broker is reachable.
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -61,6 +62,10 @@ class FleetAgent {
   void on_message(const MqttMessage& message);
   // retained: delivered because we subscribed (the broker's retained copy), not as published.
   void offer(const std::string& group, std::string_view bytes, bool retained);
+  void finish_apply(const std::string& group, VerifiedBundle bundle, bool retained,
+                    std::chrono::steady_clock::time_point started, const Status& applied);
+  // Offers the next bundle that arrived while another was being applied.
+  void next_waiting();
   void reject(const std::string& group, const std::string& what, const std::string& why);
   // The pushed layer for the histories given (in configured group order); none when no group
   // has a bundle in force.
@@ -80,7 +85,14 @@ class FleetAgent {
   std::map<std::string, GroupHistory> histories_;
   std::map<std::string, GroupStatus> group_status_;
   FleetStats stats_;
-  bool applying_ = false;  // inside policy_.apply: the status follows once the outcome is known
+  // A bundle is being compiled (PolicyManager::apply runs on its worker); the status follows
+  // once the outcome is known, and later arrivals wait in waiting_.
+  bool applying_ = false;
+  struct Waiting {
+    std::string bytes;
+    bool retained = false;
+  };
+  std::map<std::string, Waiting> waiting_;
 };
 
 }  // namespace cmdgate::fleet

@@ -1,6 +1,7 @@
 #include "fleet/mqtt_session.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/epoll.h>
 
 namespace cmdgate::fleet {
 
@@ -100,16 +101,18 @@ void MqttSession::on_disconnect(int rc) {
   connected_ = false;
 }
 
-void MqttSession::on_readable() {
-  if (auto s = client_->loop_read(); !s && last_failure_.empty()) {
-    last_failure_ = s.error().message;
+void MqttSession::on_events(uint32_t events) {
+  const int fd = client_->socket();
+  if ((events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0) {
+    if (auto s = client_->loop_read(); !s && last_failure_.empty()) {
+      last_failure_ = s.error().message;
+    }
   }
-  sync();
-}
-
-void MqttSession::on_writable() {
-  if (auto s = client_->loop_write(); !s && last_failure_.empty()) {
-    last_failure_ = s.error().message;
+  // Unless the read closed (or replaced) the socket.
+  if ((events & EPOLLOUT) != 0 && fd >= 0 && client_->socket() == fd) {
+    if (auto s = client_->loop_write(); !s && last_failure_.empty()) {
+      last_failure_ = s.error().message;
+    }
   }
   sync();
 }
@@ -122,17 +125,21 @@ void MqttSession::sync() {
     }
     watched_ = -1;
     if (fd >= 0) {
-      if (auto s = loop_.watch(
-              fd, [this] { on_readable(); }, [this] { on_writable(); });
-          !s) {
+      if (auto s = loop_.watch_events(fd, EPOLLIN, [this](uint32_t ev) { on_events(ev); }); !s) {
         spdlog::error("fleet: {}", s.error().message);
       } else {
         watched_ = fd;
+        events_ = EPOLLIN;
       }
     }
   }
-  if (fd >= 0) {
-    loop_.want_write(fd, client_->want_write());
+  if (watched_ >= 0) {
+    // Output waits (or a connect is in progress): be told when the socket takes more.
+    const uint32_t want = EPOLLIN | (client_->want_write() ? EPOLLOUT : 0u);
+    if (want != events_) {
+      loop_.modify(watched_, want);
+      events_ = want;
+    }
   } else if (active_) {
     lost(last_failure_.empty() ? "connection closed" : last_failure_);
   }

@@ -55,8 +55,7 @@ class MqttSession {
   void attempt();
   void on_connect(int rc);
   void on_disconnect(int rc);
-  void on_readable();
-  void on_writable();
+  void on_events(uint32_t events);
   void lost(const std::string& why);
   void schedule_retry();
   // Follows the client's socket: watches a new one, forgets a closed one, sets write interest.
@@ -69,6 +68,7 @@ class MqttSession {
   std::unique_ptr<MqttClient> client_;
   std::string broker_;
   int watched_ = -1;
+  uint32_t events_ = 0;     // what the loop waits for on watched_
   bool active_ = false;     // a socket exists: connecting or connected
   bool connected_ = false;  // CONNACK accepted
   bool stopped_ = false;

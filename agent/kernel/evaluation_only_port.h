@@ -23,6 +23,7 @@ class EvaluationOnlyPort final : public KernelPort {
   Learner& learner() override { return learner_; }
   ParkedStore& parked() override { return parked_; }
   ProcessControl& control() override { return control_; }
+  std::optional<Ancestry> ancestry(int) const override { return std::nullopt; }
   std::vector<std::pair<std::string, uint64_t>> counters() const override { return {}; }
   std::string enforcement() const override { return "none (evaluation only)"; }
 

@@ -3,7 +3,9 @@
 // (probe/bpf_kernel_port.h) enforces; the evaluation-only one (kernel/evaluation_only_port.h)
 // lets many agents share every other code path on one host (fleet tests) without BPF.
 
+#include <array>
 #include <cstddef>
+#include <optional>
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -18,6 +20,12 @@
 #include "rules/kernel_policy.h"
 
 namespace cmdgate {
+
+// A process's ancestry as the kernel recorded it at fork time.
+struct Ancestry {
+  std::vector<uint32_t> tgids;  // nearest first, up to CG_LINEAGE_DEPTH
+  std::array<uint64_t, 8> bloom{};  // every ancestor's tgid, see cg_lineage in the ABI
+};
 
 class KernelPort {
  public:
@@ -40,6 +48,9 @@ class KernelPort {
   virtual Learner& learner() = 0;
   virtual ParkedStore& parked() = 0;
   virtual ProcessControl& control() = 0;
+
+  // The fork-time ancestry of the process behind pidfd; nullopt when the kernel has none.
+  [[nodiscard]] virtual std::optional<Ancestry> ancestry(int pidfd) const = 0;
 
   // Kernel-side counters by name (BPF failures, drops, verdicts).
   [[nodiscard]] virtual std::vector<std::pair<std::string, uint64_t>> counters() const = 0;

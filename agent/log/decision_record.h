@@ -20,7 +20,12 @@ enum class DecidedBy : uint8_t {
   kTimeout,   // an ask whose deadline passed
   kShutdown,  // released when the daemon stopped
   kGone,      // the process went away before a verdict
+  kApprover,  // a person, through the approval socket
+  kGrant,     // an earlier "allow for N minutes" approval
+  kNoApprover,  // nobody was there to ask: the timeout action at once
 };
+
+struct ApproverInfo;
 
 const char* to_string(DecidedBy d);
 
@@ -33,6 +38,7 @@ struct DecisionRecord {
   uint64_t latency_ns = 0;  // from the kernel's record to this decision
   uint64_t waited_ns = 0;   // time spent parked (asks)
   std::optional<uint64_t> request_id;
+  const ApproverInfo* approver = nullptr;
 };
 
 }  // namespace cmdgate

@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "pipeline/observer.h"
 #include "probe/abi_check.h"
 
 namespace cmdgate {
@@ -64,6 +65,12 @@ const char* to_string(DecidedBy d) {
       return "shutdown";
     case DecidedBy::kGone:
       return "gone";
+    case DecidedBy::kApprover:
+      return "approver";
+    case DecidedBy::kGrant:
+      return "grant";
+    case DecidedBy::kNoApprover:
+      return "no_approver";
   }
   return "?";
 }
@@ -127,6 +134,9 @@ std::string to_json_line(const DecisionRecord& r) {
   }
   if (r.request_id) {
     j["request"] = *r.request_id;
+  }
+  if (r.approver != nullptr) {
+    j["approver"] = {{"uid", r.approver->uid}, {"pid", r.approver->pid}, {"exe", r.approver->exe}};
   }
   j["latency_us"] = static_cast<double>(r.latency_ns) / 1000.0;
   if (r.waited_ns) {

@@ -29,32 +29,23 @@ Result<std::unique_ptr<EventLoop>> EventLoop::create() {
 }
 
 Status EventLoop::watch(int fd, Callback on_readable) {
+  return watch_events(fd, EPOLLIN, [fn = std::move(on_readable)](uint32_t) { fn(); });
+}
+
+Status EventLoop::watch_events(int fd, uint32_t events, IoCallback on_events) {
   epoll_event ev{};
-  ev.events = EPOLLIN;
+  ev.events = events;
   ev.data.fd = fd;
   if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
     return errno_error("epoll_ctl(add)");
   }
-  fds_[fd] = std::move(on_readable);
+  fds_[fd] = std::move(on_events);
   return {};
 }
 
-Status EventLoop::watch(int fd, Callback on_readable, Callback on_writable) {
-  if (auto s = watch(fd, std::move(on_readable)); !s) {
-    return s;
-  }
-  writers_[fd] = {std::move(on_writable), false};
-  return {};
-}
-
-void EventLoop::want_write(int fd, bool want) {
-  auto it = writers_.find(fd);
-  if (it == writers_.end() || it->second.wanted == want) {
-    return;
-  }
-  it->second.wanted = want;
+void EventLoop::modify(int fd, uint32_t events) {
   epoll_event ev{};
-  ev.events = EPOLLIN | (want ? EPOLLOUT : 0u);
+  ev.events = events;
   ev.data.fd = fd;
   ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, fd, &ev);
 }
@@ -62,7 +53,6 @@ void EventLoop::want_write(int fd, bool want) {
 void EventLoop::unwatch(int fd) {
   ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
   fds_.erase(fd);
-  writers_.erase(fd);
 }
 
 void EventLoop::every(std::chrono::nanoseconds interval, Callback fn) {
@@ -143,20 +133,10 @@ void EventLoop::run() {
         fire_timers();
         continue;
       }
-      // Callbacks are copied: one may unwatch its own fd.
-      if ((events[i].events & ~static_cast<uint32_t>(EPOLLOUT)) != 0) {
-        auto it = fds_.find(fd);
-        if (it != fds_.end()) {
-          Callback fn = it->second;
-          fn();
-        }
-      }
-      if ((events[i].events & EPOLLOUT) != 0) {
-        auto it = writers_.find(fd);
-        if (it != writers_.end() && it->second.wanted) {
-          Callback fn = it->second.fn;
-          fn();
-        }
+      auto it = fds_.find(fd);
+      if (it != fds_.end()) {
+        IoCallback fn = it->second;  // the callback may unwatch itself
+        fn(events[i].events);
       }
     }
   }

@@ -22,12 +22,14 @@ class EventLoop {
 
   [[nodiscard]] static Result<std::unique_ptr<EventLoop>> create();
 
+  using IoCallback = std::function<void(uint32_t events)>;
+
   // Calls on_readable whenever fd is readable (level-triggered).
   [[nodiscard]] Status watch(int fd, Callback on_readable);
-  // The same, and on_writable whenever fd is writable while want_write(fd, true) (a socket with
-  // output queued, or a connect in progress).
-  [[nodiscard]] Status watch(int fd, Callback on_readable, Callback on_writable);
-  void want_write(int fd, bool want);
+  // Calls on_events with the epoll events (EPOLLIN, EPOLLOUT, EPOLLHUP, ...) that occurred.
+  [[nodiscard]] Status watch_events(int fd, uint32_t events, IoCallback on_events);
+  // Changes which events a watched fd waits for.
+  void modify(int fd, uint32_t events);
   void unwatch(int fd);
 
   // Runs fn every interval (first run one interval from now). Never cancelled.
@@ -53,12 +55,7 @@ class EventLoop {
 
   Fd epoll_;
   Fd timerfd_;
-  std::unordered_map<int, Callback> fds_;
-  struct Writer {
-    Callback fn;
-    bool wanted = false;
-  };
-  std::unordered_map<int, Writer> writers_;
+  std::unordered_map<int, IoCallback> fds_;
   std::map<TimerId, Timer> timers_;
   TimerId next_timer_ = 1;
   bool stopping_ = false;

@@ -17,6 +17,12 @@ namespace cmdgate {
 
 using SteadyTime = std::chrono::steady_clock::time_point;
 
+struct DisplayAncestor {
+  uint32_t pid = 0;
+  std::string comm;
+  std::string exe;
+};
+
 struct PendingRequest {
   uint64_t id = 0;
   ProcessHandle process;
@@ -24,6 +30,13 @@ struct PendingRequest {
   std::shared_ptr<const rules::Policy> policy;  // keeps judgement.decision.rule alive
   Judgement judgement;
   SteadyTime deadline;
+  // What an approver is shown.
+  std::vector<std::string> argv;  // in full, even when the record cut it
+  std::string cwd;
+  std::string script_path;
+  std::vector<DisplayAncestor> lineage;
+  int64_t parked_unix_ms = 0;
+  int64_t deadline_unix_ms = 0;
 };
 
 class PendingTable {

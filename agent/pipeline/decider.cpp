@@ -32,7 +32,8 @@ Judgement decide(const ExecEvent& e, const EvalInput& in, const rules::Policy& p
   }
 
   const Action effect = j.decision.effect();
-  const bool parked = e.has(CG_EXEC_PARKED);
+  // A failed SIGSTOP leaves the process running with a parked-map entry: it is not parked.
+  const bool parked = e.has(CG_EXEC_PARKED) && !e.has(CG_EXEC_SIGNAL_FAILED);
   const bool killed = e.has(CG_EXEC_KILLED) && !e.has(CG_EXEC_SIGNAL_FAILED);
 
   if (parked) {

@@ -42,6 +42,13 @@ const char* outcome_of(const Judgement& j, bool killed_by_kernel) {
 
 }  // namespace
 
+void ExecPipeline::emit(const DecisionRecord& rec) {
+  d_.log.record(rec);
+  if (observer_ != nullptr) {
+    observer_->on_decision(rec);
+  }
+}
+
 uint64_t ExecPipeline::latency(const ExecEvent& e) const {
   const uint64_t now = d_.clock.monotonic_ns();
   return now > e.ktime_ns ? now - e.ktime_ns : 0;
@@ -97,14 +104,17 @@ void ExecPipeline::on_exec(const ExecEvent& e) {
     spdlog::error("exec of {} (pid {}) arrived before any policy was loaded", e.path, e.tgid);
     return;
   }
-  if (e.has(CG_EXEC_PARKED)) {
+  if (e.has(CG_EXEC_PARKED) && !e.has(CG_EXEC_SIGNAL_FAILED)) {
     handle_parked(e, *s);
     return;
+  }
+  if (e.has(CG_EXEC_PARKED)) {
+    d_.parked.erase(e.tgid, e.exec_id);  // SIGSTOP failed: the entry parks nothing
   }
 
   EvalInput in;
   d_.contexts.build(e, s->policy->needs(), in);
-  const Judgement j = decide(e, in, *s->policy);
+  const Judgement j = cmdgate::decide(e, in, *s->policy);
   ++stats_.decisions;
   if (j.kernel_disagrees) {
     ++stats_.kernel_disagreements;
@@ -127,7 +137,7 @@ void ExecPipeline::on_exec(const ExecEvent& e) {
   rec.decided_by = e.has(CG_EXEC_FAILSAFE) ? DecidedBy::kFailsafe : DecidedBy::kKernel;
   rec.outcome = outcome_of(j, e.has(CG_EXEC_KILLED) && !e.has(CG_EXEC_SIGNAL_FAILED));
   rec.latency_ns = latency(e);
-  d_.log.record(rec);
+  emit(rec);
 }
 
 void ExecPipeline::handle_parked(const ExecEvent& e, const Snapshot& s) {
@@ -145,7 +155,7 @@ void ExecPipeline::handle_parked(const ExecEvent& e, const Snapshot& s) {
 
   EvalInput in;
   d_.contexts.build(e, s.policy->needs(), in);
-  Judgement j = decide(e, in, *s.policy);
+  Judgement j = cmdgate::decide(e, in, *s.policy);
   ++stats_.decisions;
 
   DecisionRecord rec;
@@ -155,20 +165,27 @@ void ExecPipeline::handle_parked(const ExecEvent& e, const Snapshot& s) {
   rec.decided_by = DecidedBy::kDaemon;
   rec.outcome = outcome_of(j, false);
 
-  switch (j.response) {
-    case Response::kPark: {
-      PendingRequest r;
-      r.process = std::move(*process);
-      r.event = e;
-      r.policy = s.policy;
-      r.judgement = j;
-      r.deadline = d_.clock.steady() + j.ask_timeout;
-      rec.latency_ns = latency(e);
-      rec.request_id = pending_.add(std::move(r));
-      ++stats_.parked;
-      d_.log.record(rec);
+  if (j.response == Response::kPark) {
+    std::vector<std::string> argv(in.argv.begin(), in.argv.end());
+    if (grants_.allows(e.uid, e.file, argv, d_.clock.steady())) {
+      j.response = Response::kResume;
+      rec.decided_by = DecidedBy::kGrant;
+      rec.outcome = "allowed";
+      ++stats_.granted;
+    } else if (options_.fallback_when_no_approver &&
+               (observer_ == nullptr || !observer_->approvers_listening())) {
+      j.response = j.timeout_action == Action::kAllow ? Response::kResume : Response::kKill;
+      rec.decided_by = DecidedBy::kNoApprover;
+      rec.outcome = j.timeout_action == Action::kAllow ? "allowed" : "denied";
+    } else {
+      park(e, in, s, std::move(*process), std::move(j), rec);
       return;
     }
+  }
+
+  switch (j.response) {
+    case Response::kPark:
+      break;
     case Response::kKill:
       if (auto st = d_.control.kill(*process); !st) {
         spdlog::warn("{}", st.error().message);
@@ -185,8 +202,50 @@ void ExecPipeline::handle_parked(const ExecEvent& e, const Snapshot& s) {
   }
   mark_decided(e.tgid, e.exec_id);
   rec.latency_ns = latency(e);
-  d_.log.record(rec);
+  emit(rec);
   maybe_learn(e, in, s);
+}
+
+void ExecPipeline::park(const ExecEvent& e, const EvalInput& in, const Snapshot& s,
+                        ProcessHandle process, Judgement j, DecisionRecord& rec) {
+  PendingRequest r;
+  r.process = std::move(process);
+  r.event = e;
+  r.policy = s.policy;
+  r.deadline = d_.clock.steady() + j.ask_timeout;
+  r.argv.assign(in.argv.begin(), in.argv.end());
+  r.script_path = in.script_path;
+  if (auto cwd = d_.proc.read_link(e.tgid, "cwd")) {
+    r.cwd = std::move(*cwd);
+  }
+  for (const LineageEntry& a : e.lineage) {
+    r.lineage.push_back({a.tgid, a.comm, d_.contexts.exe_path(a.exe, a.tgid)});
+  }
+  const auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+  r.parked_unix_ms = wall;
+  r.deadline_unix_ms = wall + j.ask_timeout.count();
+  r.judgement = std::move(j);
+  rec.judgement = &r.judgement;
+  rec.latency_ns = latency(e);
+  const uint64_t id = pending_.add(std::move(r));
+  rec.request_id = id;
+  ++stats_.parked;
+  emit(rec);
+  if (observer_ != nullptr) {
+    observer_->on_parked(*pending_.find(id));
+  }
+}
+
+Result<std::string> ExecPipeline::decide(uint64_t id, bool allow, const ApproverInfo& who) {
+  auto r = pending_.take(id);
+  if (!r) {
+    return Error::format("request {} is not pending (decided, timed out or gone)", id);
+  }
+  allow ? ++stats_.approved : ++stats_.refused;
+  finish(*r, allow, DecidedBy::kApprover, &who);
+  return std::string(allow ? "allowed" : "denied");
 }
 
 void ExecPipeline::maybe_learn(const ExecEvent& e, const EvalInput& in, const Snapshot& s) {
@@ -203,7 +262,8 @@ void ExecPipeline::maybe_learn(const ExecEvent& e, const EvalInput& in, const Sn
   ++stats_.learned;
 }
 
-void ExecPipeline::finish(PendingRequest& r, bool allow, DecidedBy by) {
+void ExecPipeline::finish(PendingRequest& r, bool allow, DecidedBy by,
+                          const ApproverInfo* approver) {
   Status st = allow ? d_.control.resume(r.process) : d_.control.kill(r.process);
   if (!st) {
     spdlog::warn("{}", st.error().message);
@@ -216,9 +276,13 @@ void ExecPipeline::finish(PendingRequest& r, bool allow, DecidedBy by) {
   rec.decided_by = by;
   rec.outcome = allow ? "allowed" : "denied";
   rec.request_id = r.id;
+  rec.approver = approver;
   rec.latency_ns = latency(r.event);
   rec.waited_ns = rec.latency_ns;
-  d_.log.record(rec);
+  emit(rec);
+  if (observer_ != nullptr) {
+    observer_->on_closed(r, rec.outcome, by, approver);
+  }
 }
 
 void ExecPipeline::log_unjudged(const ExecEvent& e, DecidedBy by, const char* outcome) {
@@ -227,7 +291,7 @@ void ExecPipeline::log_unjudged(const ExecEvent& e, DecidedBy by, const char* ou
   rec.decided_by = by;
   rec.outcome = outcome;
   rec.latency_ns = latency(e);
-  d_.log.record(rec);
+  emit(rec);
 }
 
 void ExecPipeline::on_exit(const ExitEvent& x) {
@@ -242,7 +306,10 @@ void ExecPipeline::on_exit(const ExitEvent& x) {
     rec.request_id = r->id;
     rec.latency_ns = latency(r->event);
     rec.waited_ns = rec.latency_ns;
-    d_.log.record(rec);
+    emit(rec);
+    if (observer_ != nullptr) {
+      observer_->on_closed(*r, "gone", DecidedBy::kGone, nullptr);
+    }
   }
 }
 

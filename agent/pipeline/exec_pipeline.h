@@ -17,7 +17,9 @@
 #include "kernel/proc_fs.h"
 #include "kernel/process_control.h"
 #include "log/decision_log.h"
+#include "park/grants.h"
 #include "park/pending_table.h"
+#include "pipeline/observer.h"
 #include "policy/policy_store.h"
 
 namespace cmdgate {
@@ -27,6 +29,9 @@ struct PipelineOptions {
   rules::Action on_shutdown = rules::Action::kDeny;
   // A parked-map entry older than this with no record seen for it is recovered from /proc.
   std::chrono::milliseconds orphan_grace{1000};
+  // With nobody listening for approval requests, apply an ask's timeout action at once instead
+  // of waiting out its deadline.
+  bool fallback_when_no_approver = false;
 };
 
 struct PipelineStats {
@@ -43,6 +48,9 @@ struct PipelineStats {
   uint64_t kernel_disagreements = 0;
   uint64_t stale_generation = 0;
   uint64_t learned = 0;
+  uint64_t approved = 0;
+  uint64_t refused = 0;
+  uint64_t granted = 0;
 };
 
 struct PipelineDeps {
@@ -72,6 +80,13 @@ class ExecPipeline {
   // Resumes or kills every parked process according to on_shutdown.
   void release_all();
 
+  // A person's verdict on a pending request. Exactly once: an error when it is no longer
+  // pending (decided, timed out or gone). Returns the outcome.
+  [[nodiscard]] Result<std::string> decide(uint64_t id, bool allow, const ApproverInfo& who);
+
+  void set_observer(PipelineObserver* observer) { observer_ = observer; }
+  [[nodiscard]] Grants& grants() { return grants_; }
+
   [[nodiscard]] const PendingTable& pending() const { return pending_; }
   [[nodiscard]] const PipelineStats& stats() const { return stats_; }
   [[nodiscard]] std::optional<SteadyTime> next_deadline() const { return pending_.next_deadline(); }
@@ -79,7 +94,10 @@ class ExecPipeline {
  private:
   const Snapshot* snapshot_for(const ExecEvent& e);
   void handle_parked(const ExecEvent& e, const Snapshot& s);
-  void finish(PendingRequest& r, bool allow, DecidedBy by);
+  void finish(PendingRequest& r, bool allow, DecidedBy by, const ApproverInfo* approver = nullptr);
+  void emit(const DecisionRecord& rec);
+  void park(const ExecEvent& e, const EvalInput& in, const Snapshot& s, ProcessHandle process,
+            Judgement j, DecisionRecord& rec);
   void log_unjudged(const ExecEvent& e, DecidedBy by, const char* outcome);
   void maybe_learn(const ExecEvent& e, const EvalInput& in, const Snapshot& s);
   [[nodiscard]] bool already_decided(uint32_t tgid, uint64_t exec_id) const;
@@ -90,6 +108,8 @@ class ExecPipeline {
   PipelineOptions options_;
   PendingTable pending_;
   PipelineStats stats_;
+  Grants grants_;
+  PipelineObserver* observer_ = nullptr;
   // Execs already given their verdict, so a late or repeated record never gets a second one.
   std::set<std::pair<uint32_t, uint64_t>> decided_;
   std::deque<std::pair<uint32_t, uint64_t>> decided_order_;

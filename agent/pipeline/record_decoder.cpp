@@ -88,7 +88,7 @@ Result<Record> decode_exec(std::span<const std::byte> bytes) {
   e.comm = fixed_string(r.comm, sizeof(r.comm));
   for (uint32_t i = 0; i < r.lineage_depth; ++i) {
     const cg_ancestor& a = r.lineage[i];
-    e.lineage.push_back({a.tgid, {probe::user_dev_from_kernel(a.dev), a.ino},
+    e.lineage.push_back({a.tgid, a.sid, {probe::user_dev_from_kernel(a.dev), a.ino},
                          fixed_string(a.comm, sizeof(a.comm))});
   }
 

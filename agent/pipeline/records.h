@@ -13,6 +13,7 @@ namespace cmdgate {
 
 struct LineageEntry {
   uint32_t tgid = 0;
+  uint32_t sid = 0;  // its session when its child was forked
   rules::FileId exe;  // user-space dev encoding
   std::string comm;
 };

@@ -4,11 +4,33 @@
 #include <sys/stat.h>
 
 namespace cmdgate {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::chrono::milliseconds since(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t);
+}
+
+}  // namespace
 
 Status PolicyManager::start() {
-  if (auto s = build_and_publish(store_.source()); !s) {
+  auto compiler = PolicyCompiler::start(loop_);
+  if (!compiler) {
+    return compiler.error();
+  }
+  compiler_ = std::move(*compiler);
+  const auto t0 = Clock::now();
+  auto first = store_.build(rules::MatchEngine::kRe2);
+  if (!first) {
+    return first.error();
+  }
+  stats_.last_compile = since(t0);
+  if (auto s = publish(std::move(*first), store_.source()); !s) {
     return s;
   }
+  upgrade_in_background(store_.current()->generation);
+
   auto watch = PathWatch::create();
   if (!watch) {
     spdlog::warn("{}: rule files will reload on SIGHUP only", watch.error().message);
@@ -32,44 +54,101 @@ Status PolicyManager::start() {
   return {};
 }
 
-Status PolicyManager::build_and_publish(const PolicySource& source) {
-  auto next = store_.build(source);
-  if (!next) {
-    return next.error();
+Status PolicyManager::publish(Snapshot s, const PolicySource& source) {
+  s.generation = store_.next_generation();
+  if (auto st = kernel_.publish(s.kernel, s.generation); !st) {
+    return st;
   }
-  if (auto s = kernel_.publish(next->kernel, next->generation); !s) {
-    return s;
-  }
-  const auto& rs = next->policy->rule_set();
-  spdlog::info("policy generation {} in force: {} rules from {} file(s), mode {}{}",
-               next->generation, rs.rules.size(), rs.sources.size(), rules::to_string(rs.mode),
-               source.pushed ? fmt::format(", fleet bundles {}", source.pushed->label) : "");
-  store_.commit(std::move(*next));
+  const auto& rs = s.policy->rule_set();
+  spdlog::info(
+      "policy generation {} in force: {} rules from {} file(s), mode {}, compiled in {} ms{}",
+      s.generation, rs.rules.size(), rs.sources.size(), rules::to_string(rs.mode),
+      stats_.last_compile.count(),
+      source.pushed ? fmt::format(", fleet bundles {}", source.pushed->label) : "");
+  store_.commit(std::move(s));
   ++stats_.reloads;
   stats_.last_error.clear();
   return {};
 }
 
-Status PolicyManager::reload(std::string_view reason) {
-  return reload_from(nullptr, reason);
+void PolicyManager::upgrade_in_background(uint32_t generation) {
+  const Snapshot* s = store_.find(generation);
+  if (s == nullptr || s->final_engine) {
+    return;
+  }
+  auto snapshot = std::make_shared<const Snapshot>(*s);  // the worker's own copy
+  compiler_->submit([this, snapshot, generation]() -> std::function<void()> {
+    const auto t0 = Clock::now();
+    auto policy = store_.recompile(*snapshot, rules::MatchEngine::kAuto);
+    const auto took = since(t0);
+    return [this, generation, took, policy = std::move(policy)]() mutable {
+      if (!policy) {
+        spdlog::warn("generation {} keeps RE2::Set matching: {}", generation,
+                     policy.error().message);
+        return;
+      }
+      if (store_.upgrade(generation, std::move(*policy))) {
+        ++stats_.upgrades;
+        spdlog::info("generation {} now matches with Hyperscan (compiled in {} ms)", generation,
+                     took.count());
+      }
+    };
+  });
 }
 
-Status PolicyManager::apply(PolicySource source, std::string_view reason) {
-  return reload_from(&source, reason);
-}
-
-Status PolicyManager::reload_from(PolicySource* candidate, std::string_view reason) {
+void PolicyManager::reload(std::string_view reason, Done done) {
   if (pending_ != 0) {
     loop_.cancel(pending_);
     pending_ = 0;
   }
-  spdlog::info("reloading rules: {}", reason);
+  if (running_) {
+    again_ = true;
+    reason_ = std::string(reason);
+    if (done) {
+      queued_.push_back(std::move(done));
+    }
+    return;
+  }
+  reason_ = std::string(reason);
+  if (done) {
+    waiting_.push_back(std::move(done));
+  }
+  start_reload();
+}
+
+void PolicyManager::apply(PolicySource source, std::string_view reason, Done done) {
+  candidate_ = std::move(source);
+  reload(reason, std::move(done));
+}
+
+void PolicyManager::start_reload() {
+  running_ = true;
+  spdlog::info("reloading rules: {}", reason_);
   if (begin_) {
     begin_();
   }
-  Status s = build_and_publish(candidate ? *candidate : store_.source());
-  if (s && candidate) {
-    store_.set_source(std::move(*candidate));
+  // The worker builds from its own copy of the source: the store's may be replaced meanwhile.
+  const bool candidate = candidate_.has_value();
+  auto source =
+      std::make_shared<const PolicySource>(candidate ? std::move(*candidate_) : store_.source());
+  candidate_.reset();
+  compiler_->submit([this, source, candidate]() -> std::function<void()> {
+    const auto t0 = Clock::now();
+    auto built = store_.build(*source, rules::MatchEngine::kRe2);
+    const auto took = since(t0);
+    return [this, took, built = std::move(built), source, candidate]() mutable {
+      finish_reload(std::move(built), took, candidate ? source : nullptr);
+    };
+  });
+}
+
+void PolicyManager::finish_reload(Result<Snapshot> built, std::chrono::milliseconds took,
+                                  std::shared_ptr<const PolicySource> adopt) {
+  stats_.last_compile = took;
+  const PolicySource& source = adopt ? *adopt : store_.source();
+  Status s = built ? publish(std::move(*built), source) : Status(built.error());
+  if (s && adopt) {
+    store_.set_source(*adopt);
   }
   if (!s) {
     ++stats_.failures;
@@ -78,22 +157,32 @@ Status PolicyManager::reload_from(PolicySource* candidate, std::string_view reas
                   store_.current()->generation, s.error().message);
   } else {
     rewatch();
+    upgrade_in_background(store_.current()->generation);
   }
+  running_ = false;
+  std::vector<Done> done;
+  done.swap(waiting_);
   if (end_) {
     end_(s);
   }
-  return s;
+  for (auto& d : done) {
+    d(s);
+  }
+  if (again_) {
+    again_ = false;
+    waiting_.swap(queued_);
+    start_reload();
+  }
 }
 
 void PolicyManager::reload_soon(std::string_view reason) {
   if (pending_ != 0) {
     return;
   }
-  pending_ = loop_.at(std::chrono::steady_clock::now() + kQuietPeriod,
-                      [this, why = std::string(reason)] {
-                        pending_ = 0;
-                        (void)reload(why);
-                      });
+  pending_ = loop_.at(Clock::now() + kQuietPeriod, [this, why = std::string(reason)] {
+    pending_ = 0;
+    reload(why);
+  });
 }
 
 void PolicyManager::rewatch() {

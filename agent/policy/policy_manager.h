@@ -1,8 +1,10 @@
 #pragma once
 // Keeps the policy in force: the first load, then reloads on SIGHUP, on inotify changes to rule
 // files and to files named by exact-path rules, on a periodic re-resolution, and on request
-// (cmdgate reload). A reload that fails for any reason leaves the current generation in force
-// and is counted and reported.
+// (cmdgate reload). Compilation runs on a worker thread in two phases: RE2::Set first (fast to
+// build, so a new policy is in force within milliseconds), then the same rules with Hyperscan
+// (no locks, no allocation per evaluation) swapped in for the same generation when ready. A
+// reload that fails for any reason leaves the current generation in force and is counted.
 
 #include <chrono>
 #include <functional>
@@ -14,6 +16,7 @@
 #include "kernel/kernel_port.h"
 #include "loop/event_loop.h"
 #include "policy/path_watch.h"
+#include "policy/policy_compiler.h"
 #include "policy/policy_store.h"
 
 namespace cmdgate {
@@ -21,7 +24,9 @@ namespace cmdgate {
 struct ReloadStats {
   uint64_t reloads = 0;   // successful, the first load included
   uint64_t failures = 0;
+  uint64_t upgrades = 0;  // generations moved to the steady-state engine
   std::string last_error;  // of the last failed attempt, empty after a success
+  std::chrono::milliseconds last_compile{0};
 };
 
 class PolicyManager {
@@ -32,36 +37,50 @@ class PolicyManager {
   PolicyManager(PolicyStore& store, KernelPort& kernel, EventLoop& loop)
       : store_(store), kernel_(kernel), loop_(loop) {}
 
-  // Loads, publishes and watches the first policy. An error here is fatal to the daemon.
+  // Loads, publishes and watches the first policy (synchronously). Fatal to the daemon on error.
   [[nodiscard]] Status start();
-  // Reloads now.
-  Status reload(std::string_view reason);
+  // Reloads in the background; done (if given) runs on the loop with the result. Requests that
+  // arrive while one is running are served by one more reload after it.
+  void reload(std::string_view reason, Done done = nullptr);
   // Reloads after a short quiet period, so that a burst of file events costs one reload.
   void reload_soon(std::string_view reason);
-  // Switches to another source (new pushed rules) if it builds and publishes; otherwise the
-  // current source and generation stay in force. Reported and counted like a reload.
-  Status apply(PolicySource source, std::string_view reason);
+  // Reloads from another source (new pushed rules), like reload(): if it builds and publishes,
+  // it becomes the store's source; otherwise the current source and generation stay in force.
+  // One apply at a time: the caller waits for `done` before the next.
+  void apply(PolicySource source, std::string_view reason, Done done);
 
   void on_reload_begin(Hook h) { begin_ = std::move(h); }
   void on_reload_end(Done d) { end_ = std::move(d); }
 
   [[nodiscard]] const ReloadStats& stats() const { return stats_; }
   [[nodiscard]] const PolicyStore& store() const { return store_; }
+  [[nodiscard]] bool busy() const { return running_; }
 
   static constexpr std::chrono::milliseconds kQuietPeriod{200};
   static constexpr std::chrono::seconds kReresolveInterval{30};
 
  private:
-  [[nodiscard]] Status build_and_publish(const PolicySource& source);
-  Status reload_from(PolicySource* candidate, std::string_view reason);
+  void start_reload();
+  // adopt: the candidate source the snapshot was built from, made the store's on success.
+  void finish_reload(Result<Snapshot> built, std::chrono::milliseconds took,
+                     std::shared_ptr<const PolicySource> adopt);
+  [[nodiscard]] Status publish(Snapshot s, const PolicySource& source);
+  void upgrade_in_background(uint32_t generation);
   void rewatch();
   [[nodiscard]] bool resolutions_changed() const;
 
   PolicyStore& store_;
   KernelPort& kernel_;
   EventLoop& loop_;
+  std::unique_ptr<PolicyCompiler> compiler_;
   std::unique_ptr<PathWatch> watch_;
   EventLoop::TimerId pending_ = 0;
+  bool running_ = false;
+  bool again_ = false;
+  std::string reason_;
+  std::optional<PolicySource> candidate_;  // for the next reload, from apply()
+  std::vector<Done> waiting_;  // callers of the reload in flight
+  std::vector<Done> queued_;   // callers of the next one
   ReloadStats stats_;
   Hook begin_;
   Done end_;

@@ -1,10 +1,11 @@
 #include "policy/policy_store.h"
 
 #include "policy/combined_rules.h"
+#include "rules/compiled_policy.h"
 
 namespace cmdgate {
 
-Result<Snapshot> PolicyStore::build(const PolicySource& source) const {
+Result<Snapshot> PolicyStore::build(const PolicySource& source, rules::MatchEngine engine) const {
   auto set = load_policy_rules(source, names_);
   if (!set) {
     return set.error();
@@ -15,29 +16,59 @@ Result<Snapshot> PolicyStore::build(const PolicySource& source) const {
       r.mode = *source.mode_override;
     }
   }
-  auto policy = rules::Policy::compile(std::move(*set), files_);
+  auto policy = rules::compile_policy(std::move(*set), files_, rules::CompileOptions{engine});
   if (!policy) {
     return policy.error();
   }
   Snapshot s;
-  s.generation = current() ? current()->generation + 1 : 1;
-  s.policy = std::move(*policy);
-  s.verdicts = std::make_shared<const rules::KernelVerdicts>(*s.policy);
+  s.policy = *policy;
+  s.verdicts_policy = s.policy;
+  s.verdicts = std::make_shared<const rules::KernelVerdicts>(*s.verdicts_policy);
   s.kernel = s.verdicts->policy();
+  s.final_engine = engine != rules::MatchEngine::kRe2;
   return s;
 }
 
+Result<std::shared_ptr<const rules::Policy>> PolicyStore::recompile(
+    const Snapshot& s, rules::MatchEngine engine) const {
+  auto policy =
+      rules::compile_policy(s.policy->rule_set(), files_, rules::CompileOptions{engine});
+  if (!policy) {
+    return policy.error();
+  }
+  return std::shared_ptr<const rules::Policy>(*policy);
+}
+
 void PolicyStore::commit(Snapshot s) {
-  history_.push_back(std::move(s));
+  auto shared = std::make_shared<const Snapshot>(std::move(s));
+  history_.push_back(shared);
   while (history_.size() > kHistory) {
     history_.pop_front();
   }
+  published_.publish(std::make_unique<PublishedPolicy>(PublishedPolicy{std::move(shared)}));
+}
+
+bool PolicyStore::upgrade(uint32_t generation, std::shared_ptr<const rules::Policy> policy) {
+  for (auto& h : history_) {
+    if (h->generation != generation) {
+      continue;
+    }
+    Snapshot next = *h;
+    next.policy = std::move(policy);
+    next.final_engine = true;
+    h = std::make_shared<const Snapshot>(std::move(next));
+    if (h == history_.back()) {
+      published_.publish(std::make_unique<PublishedPolicy>(PublishedPolicy{h}));
+    }
+    return true;
+  }
+  return false;
 }
 
 const Snapshot* PolicyStore::find(uint32_t generation) const {
   for (const auto& s : history_) {
-    if (s.generation == generation) {
-      return &s;
+    if (s->generation == generation) {
+      return s.get();
     }
   }
   return nullptr;

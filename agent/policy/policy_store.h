@@ -1,7 +1,9 @@
 #pragma once
 // Compiles rule files into policy snapshots and keeps the recent ones by generation, so an exec
 // the kernel judged under generation N is explained and decided by snapshot N, not by whatever
-// was loaded since.
+// was loaded since. Building is thread-safe (it touches nothing here); committing and reading
+// the history belong to the event loop; the current snapshot is also published through a
+// lock-free cell for readers on other threads.
 
 #include <cstdint>
 #include <deque>
@@ -11,18 +13,24 @@
 #include <vector>
 
 #include "common/result.h"
+#include "common/snapshot_cell.h"
 #include "rules/kernel_policy.h"
 #include "rules/kernel_verdicts.h"
 #include "rules/parser.h"
+#include "rules/pattern_matcher.h"
 #include "rules/policy.h"
 
 namespace cmdgate {
 
 struct Snapshot {
-  uint32_t generation = 0;
+  uint32_t generation = 0;  // assigned by commit()
   std::shared_ptr<const rules::Policy> policy;
-  std::shared_ptr<const rules::KernelVerdicts> verdicts;  // refers to *policy
+  // Derived from the policy first compiled for this generation (same rules whatever the
+  // engine), which it keeps alive.
+  std::shared_ptr<const rules::Policy> verdicts_policy;
+  std::shared_ptr<const rules::KernelVerdicts> verdicts;
   rules::KernelPolicy kernel;
+  bool final_engine = false;  // compiled with the engine meant for steady state
 };
 
 // Rules pushed by the fleet (agent/fleet/): the files of every bundle in force, combined with the
@@ -40,31 +48,54 @@ struct PolicySource {
   std::optional<PushedRules> pushed;         // none: the local rule files alone
 };
 
+// What other threads may read without locks.
+struct PublishedPolicy {
+  std::shared_ptr<const Snapshot> snapshot;
+};
+
 class PolicyStore {
  public:
   PolicyStore(PolicySource source, const rules::NameResolver& names,
               const rules::FileResolver& files)
       : source_(std::move(source)), names_(names), files_(files) {}
 
-  // Loads and compiles the rule files into the next generation; the current one is untouched on
-  // error. The caller publishes it to the kernel and then calls commit().
-  [[nodiscard]] Result<Snapshot> build() const { return build(source_); }
-  // The same from another source (a candidate: new pushed rules); set_source() adopts it.
-  [[nodiscard]] Result<Snapshot> build(const PolicySource& source) const;
-  void commit(Snapshot s);
-  void set_source(PolicySource source) { source_ = std::move(source); }
-  [[nodiscard]] const PolicySource& source() const { return source_; }
+  // Loads the rule files and compiles them with the given engine. Touches no state: safe on a
+  // worker thread.
+  [[nodiscard]] Result<Snapshot> build(rules::MatchEngine engine) const {
+    return build(source_, engine);
+  }
+  // The same from another source (a candidate: new pushed rules), which the caller keeps alive
+  // and unchanged meanwhile; set_source() adopts it once it is in force.
+  [[nodiscard]] Result<Snapshot> build(const PolicySource& source, rules::MatchEngine engine) const;
+  // The same rules as s, compiled with another engine (same generation, same kernel policy).
+  [[nodiscard]] Result<std::shared_ptr<const rules::Policy>> recompile(
+      const Snapshot& s, rules::MatchEngine engine) const;
 
-  [[nodiscard]] const Snapshot* current() const { return history_.empty() ? nullptr : &history_.back(); }
+  [[nodiscard]] uint32_t next_generation() const {
+    return history_.empty() ? 1 : history_.back()->generation + 1;
+  }
+  // Makes s (with its generation set) the current snapshot.
+  void commit(Snapshot s);
+  // Replaces the policy of a generation still held with an equivalent one.
+  bool upgrade(uint32_t generation, std::shared_ptr<const rules::Policy> policy);
+
+  [[nodiscard]] const Snapshot* current() const {
+    return history_.empty() ? nullptr : history_.back().get();
+  }
   [[nodiscard]] const Snapshot* find(uint32_t generation) const;
   [[nodiscard]] const std::vector<std::string>& rule_paths() const { return source_.rule_paths; }
+  // The event loop's: no build may be reading the source being replaced.
+  void set_source(PolicySource source) { source_ = std::move(source); }
+  [[nodiscard]] const PolicySource& source() const { return source_; }
+  [[nodiscard]] const SnapshotCell<PublishedPolicy>& published() const { return published_; }
 
  private:
   static constexpr size_t kHistory = 4;
   PolicySource source_;
   const rules::NameResolver& names_;
   const rules::FileResolver& files_;
-  std::deque<Snapshot> history_;
+  std::deque<std::shared_ptr<const Snapshot>> history_;
+  SnapshotCell<PublishedPolicy> published_;
 };
 
 }  // namespace cmdgate

@@ -43,6 +43,6 @@ static_assert(sizeof(cg_learned_verdict) == 24);
 static_assert(sizeof(cg_path_key) == 4 + 1 + CG_LPM_PATH_MAX);
 static_assert(sizeof(cg_path_verdict) == 8);
 static_assert(sizeof(cg_parked) == 24);
-static_assert(sizeof(cg_lineage) == 8 + 40 * CG_LINEAGE_DEPTH);
+static_assert(sizeof(cg_lineage) == 8 + 40 * CG_LINEAGE_DEPTH + 8 * CG_BLOOM_WORDS);
 
 }  // namespace cmdgate::probe

@@ -1,5 +1,6 @@
 #include "probe/bpf_kernel_port.h"
 
+#include <bpf/bpf.h>
 #include <spdlog/spdlog.h>
 
 #include "probe/counters.h"
@@ -61,6 +62,21 @@ void BpfKernelPort::drain() {
 
 void BpfKernelPort::heartbeat(uint64_t monotonic_ns) { maps_->heartbeat(monotonic_ns); }
 
+std::optional<Ancestry> BpfKernelPort::ancestry(int pidfd) const {
+  // Task storage is looked up from user space by a pidfd.
+  cg_lineage l{};
+  if (bpf_map_lookup_elem(probe_->lineage_fd(), &pidfd, &l) != 0) {
+    return std::nullopt;
+  }
+  Ancestry a;
+  for (uint32_t i = 0; i < l.depth && i < CG_LINEAGE_DEPTH; ++i) {
+    a.tgids.push_back(l.ancestors[i].tgid);
+  }
+  static_assert(CG_BLOOM_WORDS == std::tuple_size_v<decltype(a.bloom)>);
+  std::copy(std::begin(l.bloom), std::end(l.bloom), a.bloom.begin());
+  return a;
+}
+
 std::vector<std::pair<std::string, uint64_t>> BpfKernelPort::counters() const {
   std::vector<std::pair<std::string, uint64_t>> out;
   auto c = read_counters(probe_->counters_fd());
@@ -71,6 +87,10 @@ std::vector<std::pair<std::string, uint64_t>> BpfKernelPort::counters() const {
     out.emplace_back(counter_name(static_cast<cg_counter>(i)), (*c)[static_cast<size_t>(i)]);
   }
   return out;
+}
+
+std::string BpfKernelPort::enforcement() const {
+  return fmt::format("tracepoint; escape guard: {}", probe_->guard_status());
 }
 
 void BpfKernelPort::MapLearner::learn(const rules::FileId& file, int64_t ctime_sec,

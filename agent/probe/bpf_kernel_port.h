@@ -32,8 +32,9 @@ class BpfKernelPort final : public KernelPort {
   Learner& learner() override { return learner_; }
   ParkedStore& parked() override { return *parked_; }
   ProcessControl& control() override { return *control_; }
+  std::optional<Ancestry> ancestry(int pidfd) const override;
   std::vector<std::pair<std::string, uint64_t>> counters() const override;
-  std::string enforcement() const override { return "tracepoint"; }
+  std::string enforcement() const override;
 
  private:
   class MapLearner final : public Learner {

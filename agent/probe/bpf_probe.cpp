@@ -10,6 +10,7 @@
 #include <string>
 
 #include "cmdgate_exec.skel.h"
+#include "cmdgate_guard.skel.h"
 #include "common/errno_error.h"
 
 namespace cmdgate::probe {
@@ -59,10 +60,42 @@ Result<std::unique_ptr<BpfProbe>> BpfProbe::load(const ProbeOptions& options) {
     return Error::format("BPF object has ABI version {}, this daemon speaks {}",
                          probe->abi_version(), CG_ABI_VERSION);
   }
+  probe->load_guard(options.daemon_tgid);
   return probe;
 }
 
+void BpfProbe::load_guard(pid_t daemon_tgid) {
+  cmdgate_guard* g = cmdgate_guard__open();
+  if (g == nullptr) {
+    guard_status_ = "cannot open the guard object";
+    return;
+  }
+  g->rodata->cg_daemon_tgid = static_cast<__u32>(daemon_tgid);
+  // The guard shares the exec object's maps: the same parked set, ring buffer and counters.
+  int err = bpf_map__reuse_fd(g->maps.parked, parked_fd());
+  err = err ? err : bpf_map__reuse_fd(g->maps.events, events_fd());
+  err = err ? err : bpf_map__reuse_fd(g->maps.counters, counters_fd());
+  err = err ? err : bpf_map__set_max_entries(g->maps.events, ringbuf_bytes_);
+  err = err ? err : cmdgate_guard__load(g);
+  if (err != 0) {
+    guard_status_ = fmt::format("not loaded ({}): escapes are caught from user space only",
+                                std::strerror(err < 0 ? -err : err));
+    cmdgate_guard__destroy(g);
+    return;
+  }
+  if (g->rodata->cg_abi_version != CG_ABI_VERSION) {
+    guard_status_ = "ABI mismatch: not loaded";
+    cmdgate_guard__destroy(g);
+    return;
+  }
+  guard_ = g;
+  guard_status_ = "kernel kills escapes";
+}
+
 BpfProbe::~BpfProbe() {
+  if (guard_ != nullptr) {
+    cmdgate_guard__destroy(guard_);
+  }
   if (skel_ != nullptr) {
     cmdgate_exec__destroy(skel_);
   }
@@ -71,6 +104,11 @@ BpfProbe::~BpfProbe() {
 Status BpfProbe::attach() {
   if (int err = cmdgate_exec__attach(skel_)) {
     return libbpf_error("attaching the exec tracepoints", err);
+  }
+  if (guard_ != nullptr) {
+    if (int err = cmdgate_guard__attach(guard_)) {
+      return libbpf_error("attaching the escape guard", err);
+    }
   }
   return {};
 }
@@ -95,13 +133,18 @@ uint32_t BpfProbe::abi_version() const { return skel_->rodata->cg_abi_version; }
 std::vector<ProgramStats> BpfProbe::program_stats() const {
   std::vector<ProgramStats> out;
   bpf_program* prog = nullptr;
-  bpf_object__for_each_program(prog, skel_->obj) {
-    bpf_prog_info info{};
-    __u32 len = sizeof(info);
-    if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) != 0) {
+  for (bpf_object* obj : {skel_->obj, guard_ != nullptr ? guard_->obj : nullptr}) {
+    if (obj == nullptr) {
       continue;
     }
-    out.push_back({bpf_program__name(prog), info.run_time_ns, info.run_cnt});
+    bpf_object__for_each_program(prog, obj) {
+      bpf_prog_info info{};
+      __u32 len = sizeof(info);
+      if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) != 0) {
+        continue;
+      }
+      out.push_back({bpf_program__name(prog), info.run_time_ns, info.run_cnt});
+    }
   }
   return out;
 }

@@ -13,6 +13,7 @@
 #include "probe/abi_check.h"
 
 struct cmdgate_exec;
+struct cmdgate_guard;
 
 namespace cmdgate::probe {
 
@@ -55,6 +56,9 @@ class BpfProbe {
   [[nodiscard]] cg_policy_meta* policy_meta(uint32_t slot) const;
 
   [[nodiscard]] uint32_t abi_version() const;
+  // Whether the in-kernel escape guard is loaded, and why not when it is not.
+  [[nodiscard]] bool has_guard() const { return guard_ != nullptr; }
+  [[nodiscard]] const std::string& guard_status() const { return guard_status_; }
   [[nodiscard]] uint32_t ringbuf_bytes() const { return ringbuf_bytes_; }
   // Kernel run-time statistics (non-zero only while kernel.bpf_stats_enabled=1).
   [[nodiscard]] std::vector<ProgramStats> program_stats() const;
@@ -62,7 +66,12 @@ class BpfProbe {
  private:
   BpfProbe() = default;
 
+  // The escape guard needs the bpf_send_signal_task kfunc (6.13+): optional.
+  void load_guard(pid_t daemon_tgid);
+
   cmdgate_exec* skel_ = nullptr;
+  cmdgate_guard* guard_ = nullptr;
+  std::string guard_status_;
   uint32_t ringbuf_bytes_ = 0;
 };
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Inode timestamps across kernel layouts (CO-RE flavours instead of version checks). inode must
- * be a BTF pointer: these are direct loads, not probe-read helper calls (they run on every exec). */
+/* Inode timestamps across kernel layouts (CO-RE flavours instead of version checks). The ctime
+ * is read on every exec, from a BTF pointer, with direct loads; the mtime only for records, with
+ * probe reads (the inode arrives there as a plain integer). */
 #ifndef CMDGATE_INODE_BPF_H
 #define CMDGATE_INODE_BPF_H
 
@@ -35,16 +36,16 @@ static __always_inline void cg_inode_ctime(struct inode* inode, __s64* sec, __u3
 
 static __always_inline void cg_inode_mtime(struct inode* inode, __s64* sec, __u32* nsec) {
   if (bpf_core_field_exists(inode->i_mtime_sec)) {
-    *sec = inode->i_mtime_sec;
-    *nsec = inode->i_mtime_nsec;
+    *sec = BPF_CORE_READ(inode, i_mtime_sec);
+    *nsec = BPF_CORE_READ(inode, i_mtime_nsec);
   } else if (bpf_core_field_exists(((struct inode___v66*)inode)->__i_mtime)) {
     struct inode___v66* i = (void*)inode;
-    *sec = i->__i_mtime.tv_sec;
-    *nsec = i->__i_mtime.tv_nsec;
+    *sec = BPF_CORE_READ(i, __i_mtime.tv_sec);
+    *nsec = BPF_CORE_READ(i, __i_mtime.tv_nsec);
   } else {
     struct inode___old* i = (void*)inode;
-    *sec = i->i_mtime.tv_sec;
-    *nsec = i->i_mtime.tv_nsec;
+    *sec = BPF_CORE_READ(i, i_mtime.tv_sec);
+    *nsec = BPF_CORE_READ(i, i_mtime.tv_nsec);
   }
 }
 

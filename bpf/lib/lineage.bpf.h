@@ -33,8 +33,16 @@ static __always_inline void cg_fill_ancestor(struct cg_ancestor* a, struct task_
     }
   }
   a->tgid = task->tgid;
-  a->_pad = 0;
+  struct pid* session = task->signal->pids[PIDTYPE_SID];
+  a->sid = session ? session->numbers[0].nr : 0;
   __builtin_memcpy(a->comm, task->comm, sizeof(a->comm));
+}
+
+static __always_inline void cg_bloom_add(struct cg_lineage* l, __u32 tgid) {
+  for (__u32 i = 0; i < CG_BLOOM_HASHES; i++) {
+    __u32 bit = cg_bloom_bit(tgid, i);
+    l->bloom[(bit / 64) & (CG_BLOOM_WORDS - 1)] |= 1ull << (bit % 64);
+  }
 }
 
 /* The same through probe reads, for the live walk below: pointers reached through real_parent
@@ -45,29 +53,38 @@ static __always_inline void cg_read_ancestor(struct cg_ancestor* a, struct task_
   a->dev = BPF_CORE_READ(exe, i_sb, s_dev);
   a->ino = BPF_CORE_READ(exe, i_ino);
   a->tgid = BPF_CORE_READ(task, tgid);
-  a->_pad = 0;
+  a->sid = BPF_CORE_READ(task, signal, pids[PIDTYPE_SID], numbers[0].nr);
   BPF_CORE_READ_STR_INTO(&a->comm, task, comm);
+}
+
+struct cg_parent_walk {
+  struct cg_ancestor* out; /* CG_LINEAGE_DEPTH entries */
+  struct task_struct* task;
+  __u32 depth;
+};
+
+/* One step of the live walk (a bpf_loop callback: verified once, not once per level). */
+static long cg_parent_step(__u32 index, struct cg_parent_walk* w) {
+  if (w->depth >= CG_LINEAGE_DEPTH)
+    return 1;
+  struct task_struct* task = w->task;
+  struct task_struct* parent = BPF_CORE_READ(task, real_parent, group_leader);
+  __u32 ptgid = BPF_CORE_READ(parent, tgid);
+  if (!parent || ptgid == 0 || parent == task)
+    return 1;
+  cg_read_ancestor(&w->out[w->depth & (CG_LINEAGE_DEPTH - 1)], parent);
+  w->depth++;
+  w->task = parent;
+  return ptgid == 1;
 }
 
 /* Live walk of real_parent for processes that were forked before the agent started. Starts at
  * out[first] with the parent of task. Returns the depth reached. */
 static __always_inline __u32 cg_walk_parents(struct cg_ancestor* out, __u32 first,
                                              struct task_struct* task) {
-  __u32 depth = first;
-  for (int i = 0; i < CG_LINEAGE_DEPTH; i++) {
-    if (depth >= CG_LINEAGE_DEPTH)
-      break;
-    struct task_struct* parent = BPF_CORE_READ(task, real_parent, group_leader);
-    __u32 ptgid = BPF_CORE_READ(parent, tgid);
-    if (!parent || ptgid == 0 || parent == task)
-      break;
-    cg_read_ancestor(&out[depth & (CG_LINEAGE_DEPTH - 1)], parent);
-    depth++;
-    if (ptgid == 1)
-      break;
-    task = parent;
-  }
-  return depth;
+  struct cg_parent_walk w = {.out = out, .task = task, .depth = first};
+  bpf_loop(CG_LINEAGE_DEPTH, cg_parent_step, &w, 0);
+  return w.depth;
 }
 
 #endif

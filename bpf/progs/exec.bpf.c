@@ -227,11 +227,57 @@ static __always_inline void cg_park(struct cg_exec_scratch* s, const struct cg_c
   }
 }
 
+/* Everything after the verdict, for the execs that produce a record. A global function: the
+ * verifier checks it once, on its own, instead of once per path through the verdict logic
+ * (which multiplied start-up time). Kernel pointers come in as integers and are read with
+ * probe reads. */
+struct cg_emit_args {
+  struct cg_file_facts facts;
+  __u64 bprm; /* struct linux_binprm*, passed as an integer into the global function */
+};
+
+__noinline int cg_emit(struct cg_exec_scratch* s, struct cg_emit_args* a, __u8 v,
+                       __u32 generation) {
+  if (!s || !a)
+    return 0;
+  struct cg_file_facts* f = &a->facts;
+  struct linux_binprm* bprm = (struct linux_binprm*)a->bprm;
+  struct task_struct* task = bpf_get_current_task_btf();
+  struct file* file = BPF_CORE_READ(bprm, file);
+  struct inode* inode = BPF_CORE_READ(file, f_inode);
+  __u64 now = bpf_ktime_get_ns();
+
+  struct cg_path path = {};
+  if (!cg_resolve_path(file, task, &path)) {
+    path.str = "";
+    path.len = 1;
+    path.truncated = true;
+  }
+  if (path.truncated)
+    cg_count(CG_CTR_PATH_TRUNCATED);
+  __u32 size = cg_build_record(s, task, bprm, inode, f, &path, v, generation, now);
+
+  if (v == CG_VERDICT_EVALUATE) {
+    cg_park(s, &cg_control, size, now);
+    return 0;
+  }
+  if (v == CG_VERDICT_DENY) {
+    s->rec.flags |= CG_EXEC_KILLED;
+    if (bpf_send_signal(SIGKILL)) {
+      s->rec.flags |= CG_EXEC_SIGNAL_FAILED;
+      cg_count(CG_CTR_SIGNAL_FAILED);
+    }
+  }
+  __u64 wake = (s->rec.flags & CG_EXEC_SIGNAL_FAILED) ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+  if (bpf_ringbuf_output(&events, s, size, wake))
+    cg_count(CG_CTR_RINGBUF_FULL);
+  return 0;
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(cg_exec, struct task_struct* task, pid_t old_pid, struct linux_binprm* bprm) {
   cg_count(CG_CTR_EXEC);
 
-  __u32 zero = 0;
   const struct cg_control* ctl = &cg_control;
   if (!READ_ONCE(ctl->enabled))
     return 0;
@@ -256,8 +302,6 @@ int BPF_PROG(cg_exec, struct task_struct* task, pid_t old_pid, struct linux_binp
   if (bprm->filename != bprm->interp)
     f.flags |= CG_EXEC_SCRIPT;
 
-  struct cg_path path = {};
-  bool have_path = false;
   __u8 v = CG_VERDICT_NONE;
   if ((f.flags & CG_EXEC_MEMFD) && meta->memfd_verdict) {
     v = meta->memfd_verdict;
@@ -267,8 +311,9 @@ int BPF_PROG(cg_exec, struct task_struct* task, pid_t old_pid, struct linux_binp
     __u8 vflags = 0;
     v = cg_identity_verdict(meta, slot, &f, &vflags);
     if (meta->has_paths && (v == CG_VERDICT_NONE || (vflags & CG_VF_CHECK_PATH))) {
-      have_path = cg_resolve_path(file, task, &path);
-      __u8 pv = have_path ? cg_path_verdict(slot, &path) : CG_VERDICT_EVALUATE;
+      struct cg_path path = {};
+      __u8 pv = cg_resolve_path(file, task, &path) ? cg_path_verdict(slot, &path)
+                                                   : CG_VERDICT_EVALUATE;
       if (pv != CG_VERDICT_NONE)
         v = v == CG_VERDICT_NONE ? pv : CG_VERDICT_EVALUATE;
     }
@@ -296,8 +341,8 @@ int BPF_PROG(cg_exec, struct task_struct* task, pid_t old_pid, struct linux_binp
       return 0;
   }
 
-  __u64 now = bpf_ktime_get_ns();
-  struct cg_exec_scratch* s = bpf_map_lookup_elem(&exec_scratch, &zero);
+  __u32 zero_key = 0;
+  struct cg_exec_scratch* s = bpf_map_lookup_elem(&exec_scratch, &zero_key);
   if (!s) {
     cg_count(CG_CTR_SCRATCH_MISSING);
     /* Cannot describe the exec; still never let a DENY or EVALUATE run. */
@@ -305,30 +350,9 @@ int BPF_PROG(cg_exec, struct task_struct* task, pid_t old_pid, struct linux_binp
       cg_count(CG_CTR_SIGNAL_FAILED);
     return 0;
   }
-  if (!have_path && !cg_resolve_path(file, task, &path)) {
-    path.str = "";
-    path.len = 1;
-    path.truncated = true;
-  }
-  if (path.truncated)
-    cg_count(CG_CTR_PATH_TRUNCATED);
-  __u32 size = cg_build_record(s, task, bprm, inode, &f, &path, v, generation, now);
-
-  if (v == CG_VERDICT_EVALUATE) {
-    cg_park(s, ctl, size, now);
-    return 0;
-  }
-  if (v == CG_VERDICT_DENY) {
-    s->rec.flags |= CG_EXEC_KILLED;
-    if (bpf_send_signal(SIGKILL)) {
-      s->rec.flags |= CG_EXEC_SIGNAL_FAILED;
-      cg_count(CG_CTR_SIGNAL_FAILED);
-    }
-  }
-  __u64 wake = (s->rec.flags & CG_EXEC_SIGNAL_FAILED) ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
-  if (bpf_ringbuf_output(&events, s, size, wake))
-    cg_count(CG_CTR_RINGBUF_FULL);
-  return 0;
+  struct cg_emit_args args = {.facts = f};
+  bpf_probe_read_kernel(&args.bprm, sizeof(args.bprm), &ctx[2]); /* as a plain integer */
+  return cg_emit(s, &args, v, generation);
 }
 
 /* New processes inherit their parent's lineage with the parent prepended. Threads share their
@@ -350,11 +374,16 @@ int BPF_PROG(cg_fork, struct task_struct* parent, struct task_struct* child) {
   if (pl) {
     __builtin_memcpy(&cl->ancestors[1], &pl->ancestors[0],
                      sizeof(struct cg_ancestor) * (CG_LINEAGE_DEPTH - 1));
+    __builtin_memcpy(cl->bloom, pl->bloom, sizeof(cl->bloom));
     __u32 d = pl->depth + 1;
     cl->depth = d > CG_LINEAGE_DEPTH ? CG_LINEAGE_DEPTH : d;
   } else {
     cl->depth = cg_walk_parents(cl->ancestors, 1, leader);
+    for (int i = 1; i < CG_LINEAGE_DEPTH; i++)
+      if (i < cl->depth)
+        cg_bloom_add(cl, cl->ancestors[i].tgid);
   }
+  cg_bloom_add(cl, cl->ancestors[0].tgid);
   return 0;
 }
 

@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define CG_ABI_VERSION 1u
+#define CG_ABI_VERSION 3u
 
 #define CG_COMM_LEN 16
 #define CG_LINEAGE_DEPTH 8
@@ -87,7 +87,7 @@ struct cg_ancestor {
   __u64 dev; /* kernel dev_t of the executable's superblock (MAJOR << 20 | MINOR) */
   __u64 ino;
   __u32 tgid;
-  __u32 _pad;
+  __u32 sid; /* its session id when its child was forked */
   char comm[CG_COMM_LEN];
 };
 
@@ -228,12 +228,25 @@ enum cg_parked_flags {
   CG_PARKED_UNDELIVERED = 1u << 0, /* its event never reached the ring buffer */
 };
 
-/* Per-task lineage kept in task storage from fork on. */
+/* Per-task lineage kept in task storage from fork on: the nearest CG_LINEAGE_DEPTH ancestors
+ * in full, and every ancestor's tgid, however deep, in a Bloom filter (a bit set by
+ * cg_ancestry_bits for each). The filter answers "could X be an ancestor?" with no false
+ * negatives; a false positive only makes the daemon refuse an approval it could have taken. */
+#define CG_BLOOM_WORDS 8
+#define CG_BLOOM_HASHES 3
 struct cg_lineage {
   __u32 depth;
   __u32 _pad;
   struct cg_ancestor ancestors[CG_LINEAGE_DEPTH];
+  __u64 bloom[CG_BLOOM_WORDS];
 };
+
+/* The CG_BLOOM_HASHES bits (0..511) a tgid sets in cg_lineage.bloom; shared by BPF and the
+ * daemon. With ~30 ancestors recorded, a false positive per tested pid is about 2e-4. */
+static inline __u32 cg_bloom_bit(__u32 tgid, __u32 which) {
+  __u32 h = tgid * (which == 0 ? 2654435761u : which == 1 ? 2246822519u : 3266489917u);
+  return (h >> 23) & (CG_BLOOM_WORDS * 64 - 1);
+}
 
 /* ---- Counters (per-CPU array, summed by the daemon) ---------------------------------------- */
 
@@ -273,6 +286,7 @@ _Static_assert(sizeof(struct cg_policy_meta) == 16, "cg_policy_meta");
 _Static_assert(sizeof(struct cg_path_key) == 260, "cg_path_key");
 _Static_assert(sizeof(struct cg_learned_verdict) == 24, "cg_learned_verdict");
 _Static_assert(sizeof(struct cg_parked) == 24, "cg_parked");
+_Static_assert(sizeof(struct cg_lineage) == 8 + 40 * CG_LINEAGE_DEPTH + 64, "cg_lineage");
 #endif
 
 #endif /* CMDGATE_ABI_H */

@@ -201,7 +201,7 @@ nlohmann::json fleet_status(const Broker& broker, const std::string& group) {
     args.push_back(group);
   }
   const RunResult r = cli(args);
-  if (r.code != 0 && r.code != 3) {
+  if (r.code != 0 && r.code != 4) {
     return nullptr;
   }
   auto j = nlohmann::json::parse(r.out, nullptr, false);

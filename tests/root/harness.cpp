@@ -177,8 +177,10 @@ std::unique_ptr<Agent> Agent::start(const Options& options) {
   }
   // A pin directory of its own: daemons of concurrent test runs must not share parked maps.
   a->pin_dir_ = "/sys/fs/bpf/cmdgate-test-" + a->dir_.path().substr(a->dir_.path().rfind('.') + 1);
-  std::vector<std::string> argv = {cmdgated_path(), "--rules",   a->rules_path(), "--audit-log",
-                                   a->dir_.file("decisions.jsonl"), "--pin-dir", a->pin_dir_};
+  std::vector<std::string> argv = {cmdgated_path(),  "--rules",   a->rules_path(),
+                                   "--audit-log",    a->dir_.file("decisions.jsonl"),
+                                   "--pin-dir",      a->pin_dir_, "--socket",
+                                   a->socket_path()};
   argv.insert(argv.end(), options.args.begin(), options.args.end());
 
   a->pid_ = ::fork();

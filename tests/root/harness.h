@@ -84,6 +84,7 @@ class Agent {
   const TempDir& dir() const { return dir_; }
   pid_t pid() const { return pid_; }
   std::string rules_path() const { return dir_.file("rules.toml"); }
+  std::string socket_path() const { return dir_.file("cmdgate.sock"); }
   void write_rules(const std::string& toml) const;
   // SIGHUP and wait until the daemon reports READY again; returns its STATUS text.
   std::string reload();

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,9 @@ namespace cmdgate::cli {
 using Runner = std::function<int()>;
 
 Runner add_check(CLI::App& app);
+// pending, approve, deny, status, reload, watch
+void add_daemon_commands(CLI::App& app, std::map<std::string, Runner>& runners);
+Runner add_prompt(CLI::App& app);
 // command: everything after the first "--" on the command line.
 Runner add_explain(CLI::App& app, std::vector<std::string> command);
 // Fleet rule push (docs/fleet.md): bundle keygen|sign|verify|show, push, fleet status.

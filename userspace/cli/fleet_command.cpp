@@ -1,6 +1,7 @@
 // cmdgate fleet status --broker URL [--group G] [--json]: every host's applied bundle version
 // from its retained status, against the newest version of its group; lists the stragglers.
-// Exit status: 0 every host online and current, 3 some host behind or offline, 1 failure.
+// Exit status (docs/cli.md): 0 every host online and current, 4 some host behind or offline,
+// 3 the broker cannot be reached, 1 another failure.
 
 #include <cstdio>
 #include <ctime>
@@ -18,7 +19,8 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int kStragglers = 3;
+constexpr int kUnreachable = 3;
+constexpr int kStragglers = 4;
 
 struct StatusOptions {
   BrokerOptions broker;
@@ -69,7 +71,8 @@ int run_status(const StatusOptions& o) {
   }
   auto conn = BrokerConnection::open(o.broker);
   if (!conn) {
-    return fail(conn.error().message);
+    (void)fail(conn.error().message);
+    return kUnreachable;
   }
   const std::string rules_filter = only ? fleet::rules_topic(*only) : fleet::rules_topic("+");
   if (auto s = (*conn)->subscribe({fleet::status_topic("+"), rules_filter}); !s) {
@@ -126,6 +129,7 @@ int run_status(const StatusOptions& o) {
                       {"group", r.group},
                       {"online", r.online},
                       {"version", r.version},
+                      {"key_id", r.key_id},
                       {"behind", r.behind},
                       {"rules", r.rules},
                       {"rejected", r.rejected},
@@ -177,7 +181,7 @@ Runner add_fleet(CLI::App& app) {
   auto* fleet = app.add_subcommand("fleet", "The fleet seen through the broker");
   fleet->require_subcommand(1);
   auto* cmd = fleet->add_subcommand(
-      "status", "Hosts, their applied bundle versions, and the stragglers (exit 3 if any)");
+      "status", "Hosts, their applied bundle versions, and the stragglers (exit 4 if any)");
   auto o = std::make_shared<StatusOptions>();
   add_broker_options(cmd, o->broker);
   cmd->add_option("--group,-g", o->group, "Only this group");

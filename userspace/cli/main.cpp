@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
     }
   }
   runners["explain"] = cmdgate::cli::add_explain(app, trailing);
+  cmdgate::cli::add_daemon_commands(app, runners);
+  runners["prompt"] = cmdgate::cli::add_prompt(app);
   try {
     app.parse(own, argv);
   } catch (const CLI::ParseError& e) {

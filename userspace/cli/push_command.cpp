@@ -61,7 +61,8 @@ int run_push(const PushOptions& o) {
   }
   auto conn = BrokerConnection::open(o.broker);
   if (!conn) {
-    return fail(conn.error().message);
+    (void)fail(conn.error().message);
+    return 3;  // the broker cannot be reached (docs/cli.md)
   }
   const std::string topic = fleet::rules_topic(o.group);
   if (auto s = (*conn)->publish(topic, bytes, /*retain=*/true); !s) {

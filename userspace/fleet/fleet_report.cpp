@@ -25,8 +25,8 @@ FleetReport build_report(const std::vector<HostStatus>& hosts,
       if (!wanted(gs.group)) {
         continue;
       }
-      report.rows.push_back({h.host, gs.group, h.online, gs.version, h.rules, gs.rejected,
-                             gs.last_error, h.timestamp_unix_ms, false});
+      report.rows.push_back({h.host, gs.group, h.online, gs.version, gs.key_id, h.rules,
+                             gs.rejected, gs.last_error, h.timestamp_unix_ms, false});
     }
   }
   for (const auto& r : report.rows) {

@@ -17,6 +17,7 @@ struct HostRow {
   std::string group;
   bool online = false;
   uint64_t version = 0;
+  std::string key_id;  // signer of the applied bundle
   uint64_t rules = 0;
   uint64_t rejected = 0;
   std::string last_error;

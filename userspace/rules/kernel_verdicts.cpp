@@ -40,6 +40,7 @@ enum class Identity : uint8_t {
   kKnown,          // facts.file is the file
   kNotRuleTarget,  // not any file an exact-path rule resolved to
   kAnyScript,      // some #! script: only rule targets that are scripts could be it
+  kAnyMemfd,       // some memfd: only rule targets that resolved to a memfd could be it
   kUnknown,
 };
 
@@ -200,6 +201,9 @@ class Analyzer {
         case Identity::kAnyScript:
           any = tri_or(any, script_targets_.contains(*rp.id) ? Tri::kMaybe : Tri::kNo);
           break;
+        case Identity::kAnyMemfd:
+          any = tri_or(any, memfd_targets_.contains(*rp.id) ? Tri::kMaybe : Tri::kNo);
+          break;
         case Identity::kUnknown:
           any = tri_or(any, Tri::kMaybe);
           break;
@@ -244,6 +248,7 @@ class Analyzer {
   std::set<Region> regions_;
   std::set<FileId> targets_;
   std::set<FileId> script_targets_;
+  std::set<FileId> memfd_targets_;
 };
 
 namespace {
@@ -284,7 +289,7 @@ KernelPolicy KernelVerdicts::policy() const {
   KernelPolicy kp;
 
   Facts memfd;
-  memfd.identity = Identity::kUnknown;  // a rule path through /proc/<pid>/fd could name one
+  memfd.identity = Identity::kAnyMemfd;
   memfd.kinds = kFileMemfd;
   kp.memfd_verdict = a.scan(memfd);
 

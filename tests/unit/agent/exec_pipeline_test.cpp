@@ -148,8 +148,9 @@ timeout = "2s"
   void load(const std::string& toml) {
     std::ofstream(rules_dir_) << toml;
     store_ = std::make_unique<PolicyStore>(PolicySource{{rules_dir_}, std::nullopt}, names_, files_);
-    auto s = store_->build();
+    auto s = store_->build(rules::MatchEngine::kAuto);
     ASSERT_TRUE(s.ok()) << s.error().message;
+    s->generation = store_->next_generation();
     store_->commit(std::move(*s));
     contexts_ = std::make_unique<ContextBuilder>(proc_, files_, exe_paths_, hasher_);
     log_ = std::make_unique<DecisionLog>(std::make_unique<MemoryWriter>(lines_));

@@ -1,5 +1,5 @@
 // PolicyManager::apply: a candidate source (new pushed rules) takes effect through the same
-// build-publish-commit as a reload, or not at all.
+// background build, publish and commit as a reload, or not at all.
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -53,28 +53,45 @@ class PolicyManagerApply : public ::testing::Test {
 };
 
 TEST_F(PolicyManagerApply, GoodSourceIsPublishedAndAdopted) {
-  ASSERT_TRUE(manager_->apply(
-      with_pushed("[[rule]]\nid = \"fleet\"\naction = \"deny\"\npath = \"/usr/bin/nc\"\n"),
-      "test"));
-  EXPECT_EQ(store_->current()->generation, 2u);
-  EXPECT_EQ(port_.published_generation(), 2u);
+  std::optional<Status> applied, reloaded;
+  std::vector<std::string> after_apply;
+  manager_->apply(
+      with_pushed("[[rule]]\nid = \"fleet\"\naction = \"deny\"\npath = \"/usr/bin/nc\"\n"), "test",
+      [&](const Status& s) {
+        applied = s;
+        after_apply = ids();
+        // Later reloads (a local file changed) keep the pushed layer.
+        manager_->reload("test", [&](const Status& r) {
+          reloaded = r;
+          loop_->stop();
+        });
+      });
+  loop_->run();
+  ASSERT_TRUE(applied && *applied) << applied->error().message;
+  EXPECT_EQ(after_apply, (std::vector<std::string>{"fleet", "local"}));
+  ASSERT_TRUE(reloaded && *reloaded);
   EXPECT_EQ(ids(), (std::vector<std::string>{"fleet", "local"}));
+  EXPECT_EQ(store_->current()->generation, 3u);
+  EXPECT_EQ(port_.published_generation(), 3u);
   ASSERT_TRUE(store_->source().pushed);
-  // Later reloads (a local file changed) keep the pushed layer.
-  ASSERT_TRUE(manager_->reload("test"));
-  EXPECT_EQ(ids(), (std::vector<std::string>{"fleet", "local"}));
 }
 
 TEST_F(PolicyManagerApply, BadSourceChangesNothingAndIsCounted) {
-  auto s = manager_->apply(with_pushed("[[rule]]\nid = \"fleet\"\naction = \"nope\"\n"), "test");
-  ASSERT_FALSE(s);
-  EXPECT_TRUE(s.error().message.starts_with("fleet:web@1/a.toml:3:")) << s.error().message;
+  std::optional<Status> s;
+  manager_->apply(with_pushed("[[rule]]\nid = \"fleet\"\naction = \"nope\"\n"), "test",
+                  [&](const Status& r) {
+                    s = r;
+                    loop_->stop();
+                  });
+  loop_->run();
+  ASSERT_TRUE(s && !*s);
+  EXPECT_TRUE(s->error().message.starts_with("fleet:web@1/a.toml:3:")) << s->error().message;
   EXPECT_EQ(store_->current()->generation, 1u);
   EXPECT_EQ(port_.published_generation(), 1u);
   EXPECT_EQ(ids(), std::vector<std::string>{"local"});
   EXPECT_FALSE(store_->source().pushed);
   EXPECT_EQ(manager_->stats().failures, 1u);
-  EXPECT_EQ(manager_->stats().last_error, s.error().message);
+  EXPECT_EQ(manager_->stats().last_error, s->error().message);
 }
 
 }  // namespace

@@ -73,6 +73,9 @@ TEST(KernelVerdictsProperty, EveryExactVerdictAgreesWithTheEvaluator) {
       if (c.file_kinds == (kFileMemfd | kFileDeleted)) {
         c.file_kinds = kFileMemfd;  // the kernel flags a memfd as memfd only
       }
+      if (c.file_kinds & kFileMemfd) {
+        c.file = FileId{2, 9};  // a memfd is no file a rule's path resolved to (none is a memfd)
+      }
       const bool script = rnd.chance(0.2);
       KernelFacts facts{c.file, c.path, c.file_kinds, script, std::nullopt};
       Decision d = p.evaluate(c.view());

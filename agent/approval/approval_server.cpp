@@ -1,0 +1,501 @@
+#include "approval/approval_server.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <spdlog/spdlog.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+
+#include "approval/approver_check.h"
+#include "approval/local_rules.h"
+#include "approval/messages.h"
+#include "common/errno_error.h"
+
+namespace cmdgate {
+namespace {
+
+std::optional<uint32_t> group_id(const std::string& name) {
+  group gr{};
+  group* found = nullptr;
+  char buf[16384];
+  if (name.empty() || ::getgrnam_r(name.c_str(), &gr, buf, sizeof(buf), &found) != 0 ||
+      found == nullptr) {
+    return std::nullopt;
+  }
+  return gr.gr_gid;
+}
+
+protocol::ServerMessage with_error(uint64_t request_id, const std::string& message, bool fatal) {
+  protocol::ServerMessage m;
+  m.set_request_id(request_id);
+  m.mutable_error()->set_message(message);
+  m.mutable_error()->set_fatal(fatal);
+  return m;
+}
+
+// Reads more than this per wakeup only on the next wakeup: a flooding client cannot starve
+// the others or the ring buffer.
+constexpr size_t kReadBudget = 256u << 10;
+
+}  // namespace
+
+Result<std::unique_ptr<ApprovalServer>> ApprovalServer::start(ApprovalOptions options,
+                                                              ApprovalDeps deps) {
+  std::unique_ptr<ApprovalServer> s(new ApprovalServer(std::move(options), deps));
+  s->approver_gid_ = group_id(s->options_.approver_group);
+  if (!s->approver_gid_) {
+    spdlog::warn("approver group '{}' does not exist: only root may approve",
+                 s->options_.approver_group);
+  }
+  if (auto st = s->listen(); !st) {
+    return st.error();
+  }
+  return s;
+}
+
+ApprovalServer::~ApprovalServer() {
+  if (listener_) {
+    d_.loop.unwatch(listener_.get());
+    ::unlink(options_.socket_path.c_str());
+  }
+  for (auto& [fd, session] : sessions_) {
+    d_.loop.unwatch(fd);
+  }
+}
+
+Status ApprovalServer::listen() {
+  const std::filesystem::path dir = std::filesystem::path(options_.socket_path).parent_path();
+  std::error_code ec;
+  if (!dir.empty()) {
+    std::filesystem::create_directories(dir, ec);
+  }
+  listener_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!listener_) {
+    return errno_error("socket");
+  }
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (options_.socket_path.size() >= sizeof(addr.sun_path)) {
+    return Error::format("socket path {} is too long", options_.socket_path);
+  }
+  std::memcpy(addr.sun_path, options_.socket_path.c_str(), options_.socket_path.size() + 1);
+  ::unlink(options_.socket_path.c_str());  // a stale socket of an earlier run
+  // Created with no permissions at all, opened up only once owner and mode are right.
+  const mode_t old_umask = ::umask(0777);
+  const int rc = ::bind(listener_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  ::umask(old_umask);
+  if (rc != 0) {
+    return errno_error("binding " + options_.socket_path);
+  }
+  if (::chown(options_.socket_path.c_str(), 0, approver_gid_.value_or(0)) != 0 ||
+      ::chmod(options_.socket_path.c_str(), options_.socket_mode) != 0) {
+    return errno_error("setting owner and mode of " + options_.socket_path);
+  }
+  if (::listen(listener_.get(), 64) != 0) {
+    return errno_error("listen");
+  }
+  return d_.loop.watch(listener_.get(), [this] { accept_clients(); });
+}
+
+void ApprovalServer::accept_clients() {
+  for (;;) {
+    Fd fd(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+    if (!fd) {
+      return;  // EAGAIN, or a client that gave up
+    }
+    if (sessions_.size() >= options_.max_clients) {
+      spdlog::warn("approval socket: refusing a client, {} are connected", sessions_.size());
+      continue;
+    }
+    auto peer = identify_peer(fd.get(), d_.proc, d_.kernel);
+    if (!peer) {
+      spdlog::warn("approval socket: {}", peer.error().message);
+      continue;
+    }
+    auto s = std::make_unique<Session>();
+    s->serial = ++serial_;
+    s->peer = std::move(*peer);
+    s->approver = is_approver(s->peer, approver_gid_);
+    const int raw = fd.get();
+    s->fd = std::move(fd);
+    if (!d_.loop.watch_events(raw, EPOLLIN, [this, raw](uint32_t ev) { on_events(raw, ev); })) {
+      continue;
+    }
+    ++stats_.connections;
+    spdlog::debug("approval socket: client pid {} uid {} ({}) connected", s->peer.pid,
+                  s->peer.uid, s->approver ? "approver" : "not an approver");
+    sessions_.emplace(raw, std::move(s));
+  }
+}
+
+void ApprovalServer::on_events(int fd, uint32_t events) {
+  auto it = sessions_.find(fd);
+  if (it == sessions_.end()) {
+    return;
+  }
+  Session& s = *it->second;
+  if (events & EPOLLOUT) {
+    flush(s);
+  }
+  if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && sessions_.contains(fd)) {
+    read_from(s);
+  }
+}
+
+void ApprovalServer::read_from(Session& s) {
+  const int fd = s.fd.get();
+  char buf[65536];
+  size_t budget = kReadBudget;
+  while (budget > 0) {
+    const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n == 0) {
+      drop(fd, "closed by the client");
+      return;
+    }
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      if (errno != EAGAIN) {
+        drop(fd, std::strerror(errno));
+        return;
+      }
+      break;
+    }
+    budget -= std::min(budget, static_cast<size_t>(n));
+    if (s.closing) {
+      continue;  // a connection being closed is not listened to any more
+    }
+    s.decoder.feed(std::string_view(buf, static_cast<size_t>(n)));
+    for (;;) {
+      auto frame = s.decoder.next();
+      if (!frame) {
+        ++stats_.protocol_errors;
+        fail(s, 0, frame.error().message, true);
+        return;
+      }
+      if (!*frame) {
+        break;
+      }
+      protocol::ClientMessage m;
+      if (!m.ParseFromString(**frame)) {
+        ++stats_.protocol_errors;
+        fail(s, 0, "message does not parse as a ClientMessage", true);
+        return;
+      }
+      handle(s, m);
+      if (!sessions_.contains(fd) || s.closing) {
+        return;
+      }
+    }
+  }
+}
+
+void ApprovalServer::handle(Session& s, const protocol::ClientMessage& m) {
+  const uint64_t rid = m.request_id();
+  if (!s.greeted && m.body_case() != protocol::ClientMessage::kHello) {
+    ++stats_.protocol_errors;
+    fail(s, rid, "the first message must be hello", true);
+    return;
+  }
+  switch (m.body_case()) {
+    case protocol::ClientMessage::kHello: {
+      if (m.hello().protocol_version() != protocol::kProtocolVersion) {
+        ++stats_.protocol_errors;
+        fail(s, rid,
+             fmt::format("protocol version {} is not spoken here (this daemon speaks {})",
+                         m.hello().protocol_version(), protocol::kProtocolVersion),
+             true);
+        return;
+      }
+      s.greeted = true;
+      protocol::ServerMessage r;
+      r.mutable_welcome()->set_protocol_version(protocol::kProtocolVersion);
+      r.mutable_welcome()->set_daemon("cmdgated");
+      r.mutable_welcome()->set_approver(s.approver);
+      reply(s, rid, std::move(r));
+      return;
+    }
+    case protocol::ClientMessage::kSubscribe: {
+      if ((m.subscribe().approvals() || m.subscribe().events()) && !s.approver) {
+        fail(s, rid, "only root and members of the approver group may subscribe", false);
+        return;
+      }
+      s.approvals = m.subscribe().approvals();
+      s.events = m.subscribe().events();
+      protocol::ServerMessage r;
+      r.mutable_ack();
+      reply(s, rid, std::move(r));
+      return;
+    }
+    case protocol::ClientMessage::kListPending: {
+      if (!s.approver) {
+        fail(s, rid, "only root and members of the approver group may list requests", false);
+        return;
+      }
+      protocol::ServerMessage r;
+      for (const PendingRequest* p : d_.pipeline.pending().list()) {
+        *r.mutable_pending()->add_requests() = to_request(*p);
+      }
+      r.mutable_pending();
+      reply(s, rid, std::move(r));
+      return;
+    }
+    case protocol::ClientMessage::kDecide:
+      handle_decide(s, rid, m.decide());
+      return;
+    case protocol::ClientMessage::kStatus: {
+      protocol::ServerMessage r;
+      *r.mutable_status() = d_.status();
+      reply(s, rid, std::move(r));
+      return;
+    }
+    case protocol::ClientMessage::kReload: {
+      if (!s.approver) {
+        fail(s, rid, "only root and members of the approver group may reload rules", false);
+        return;
+      }
+      // The reload runs in the background; the answer goes to this connection if it is still
+      // the same one when it completes.
+      const int fd = s.fd.get();
+      const uint64_t serial = s.serial;
+      d_.policy.reload(fmt::format("requested by uid {} (pid {})", s.peer.uid, s.peer.pid),
+                       [this, fd, serial, rid](const Status& st) {
+                         auto it = sessions_.find(fd);
+                         if (it == sessions_.end() || it->second->serial != serial) {
+                           return;
+                         }
+                         protocol::ServerMessage r;
+                         r.mutable_reloaded()->set_ok(st.ok());
+                         if (!st) {
+                           r.mutable_reloaded()->set_error(st.error().message);
+                         }
+                         r.mutable_reloaded()->set_generation(
+                             d_.policy.store().current()->generation);
+                         reply(*it->second, rid, std::move(r));
+                       });
+      return;
+    }
+    case protocol::ClientMessage::BODY_NOT_SET:
+      ++stats_.protocol_errors;
+      fail(s, rid, "unknown or empty message type", true);
+      return;
+  }
+}
+
+void ApprovalServer::handle_decide(Session& s, uint64_t rid, const protocol::Decide& d) {
+  if (!s.approver) {
+    ++stats_.refused_decisions;
+    fail(s, rid, "only root and members of the approver group may decide", false);
+    return;
+  }
+  if (d.verdict() != protocol::VERDICT_ALLOW && d.verdict() != protocol::VERDICT_DENY) {
+    fail(s, rid, "decide needs a verdict: allow or deny", false);
+    return;
+  }
+  const PendingRequest* p = d_.pipeline.pending().find(d.id());
+  if (p == nullptr) {
+    fail(s, rid, fmt::format("request {} is not pending (decided, timed out or gone)", d.id()),
+         false);
+    return;
+  }
+  const bool allow = d.verdict() == protocol::VERDICT_ALLOW;
+  if (allow) {
+    // Identity again, now: the client may have moved (setsid, reparenting) since it connected.
+    auto now = identify_peer(s.fd.get(), d_.proc, d_.kernel);
+    if (!now) {
+      fail(s, rid, now.error().message, false);
+      return;
+    }
+    if (auto why = inside_tree(requester_tree(p->event), *now)) {
+      ++stats_.refused_decisions;
+      spdlog::warn("refused approval of request {} by uid {} pid {} ({}): {}", d.id(), now->uid,
+                   now->pid, now->exe, *why);
+      fail(s, rid, "refused: " + *why + "; a process may not approve its own request", false);
+      return;
+    }
+  }
+  const protocol::Scope scope = d.scope() == protocol::SCOPE_UNSPECIFIED ? protocol::SCOPE_ONCE
+                                                                          : d.scope();
+  if (allow && scope == protocol::SCOPE_SIMILAR) {
+    if (d.minutes() == 0 || d.minutes() > options_.max_grant_minutes) {
+      fail(s, rid, fmt::format("minutes must be 1..{}", options_.max_grant_minutes), false);
+      return;
+    }
+    d_.pipeline.grants().add(p->event.uid, p->event.file, p->argv,
+                             d_.clock.steady() + std::chrono::minutes(d.minutes()));
+  }
+  if (allow && scope == protocol::SCOPE_PERMANENT) {
+    if (options_.local_rules_file.empty() ||
+        !covered_by_rule_paths(options_.local_rules_file, d_.policy.store().rule_paths())) {
+      fail(s, rid,
+           "permanent approvals need [approval] local_rules_file set to a file the daemon loads "
+           "rules from",
+           false);
+      return;
+    }
+    PermanentApproval a;
+    a.exe = p->script_path.empty() ? p->event.path : p->script_path;
+    a.uid = p->event.uid;
+    a.argv = p->argv;
+    a.request_id = p->id;
+    a.approved_by = fmt::format("approved permanently by uid {} (pid {}, {})", s.peer.uid,
+                                s.peer.pid, s.peer.exe);
+    auto id = append_permanent_approval(options_.local_rules_file, a);
+    if (!id) {
+      fail(s, rid, id.error().message, false);
+      return;
+    }
+    spdlog::info("request {}: wrote rule {} to {}", p->id, *id, options_.local_rules_file);
+  }
+  const ApproverInfo who{s.peer.uid, s.peer.pid, s.peer.exe};
+  auto outcome = d_.pipeline.decide(d.id(), allow, who);
+  if (!outcome) {
+    fail(s, rid, outcome.error().message, false);
+    return;
+  }
+  if (allow && scope == protocol::SCOPE_PERMANENT) {
+    d_.policy.reload("a permanent approval was written");
+  }
+  protocol::ServerMessage r;
+  r.mutable_decided()->set_id(d.id());
+  r.mutable_decided()->set_outcome(*outcome);
+  reply(s, rid, std::move(r));
+}
+
+void ApprovalServer::reply(Session& s, uint64_t request_id, protocol::ServerMessage m) {
+  m.set_request_id(request_id);
+  enqueue(s, m, false);
+}
+
+void ApprovalServer::fail(Session& s, uint64_t request_id, const std::string& message,
+                          bool fatal) {
+  const int fd = s.fd.get();
+  if (fatal) {
+    spdlog::debug("approval socket: closing client pid {}: {}", s.peer.pid, message);
+    s.closing = true;  // before queueing: the flush that sends the error then closes
+    ::shutdown(fd, SHUT_RD);
+  }
+  enqueue(s, with_error(request_id, message, fatal), false);  // may drop the session
+}
+
+void ApprovalServer::enqueue(Session& s, const protocol::ServerMessage& m, bool droppable) {
+  std::string frame = protocol::encode_frame(m);
+  if (s.out_bytes + frame.size() > options_.max_queue_bytes) {
+    if (droppable) {
+      ++s.dropped;
+      ++stats_.events_dropped;
+      return;
+    }
+    ++stats_.slow_disconnects;
+    drop(s.fd.get(), "too slow to read what it asked for");
+    return;
+  }
+  s.out_bytes += frame.size();
+  s.out.push_back(std::move(frame));
+  flush(s);
+}
+
+void ApprovalServer::flush(Session& s) {
+  const int fd = s.fd.get();
+  while (!s.out.empty()) {
+    const std::string& f = s.out.front();
+    const ssize_t n =
+        ::send(fd, f.data() + s.out_offset, f.size() - s.out_offset, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) {
+        d_.loop.modify(fd, EPOLLIN | EPOLLOUT);
+        return;
+      }
+      drop(fd, std::strerror(errno));
+      return;
+    }
+    s.out_offset += static_cast<size_t>(n);
+    if (s.out_offset == f.size()) {
+      s.out_bytes -= f.size();
+      s.out.pop_front();
+      s.out_offset = 0;
+    }
+  }
+  if (s.closing) {
+    drop(fd, "closed after an error");
+    return;
+  }
+  d_.loop.modify(fd, EPOLLIN);
+}
+
+void ApprovalServer::drop(int fd, std::string_view why) {
+  auto it = sessions_.find(fd);
+  if (it == sessions_.end()) {
+    return;
+  }
+  spdlog::debug("approval socket: client pid {} gone: {}", it->second->peer.pid, why);
+  d_.loop.unwatch(fd);
+  sessions_.erase(it);
+}
+
+void ApprovalServer::broadcast(const protocol::ServerMessage& m, bool to_approvals,
+                               bool droppable) {
+  std::vector<int> fds;
+  for (const auto& [fd, s] : sessions_) {
+    if (s->greeted && !s->closing && (to_approvals ? s->approvals : s->events)) {
+      fds.push_back(fd);
+    }
+  }
+  for (int fd : fds) {
+    auto it = sessions_.find(fd);
+    if (it != sessions_.end()) {
+      enqueue(*it->second, m, droppable);
+    }
+  }
+}
+
+void ApprovalServer::on_parked(const PendingRequest& r) {
+  protocol::ServerMessage m;
+  *m.mutable_request() = to_request(r);
+  broadcast(m, true, false);
+}
+
+void ApprovalServer::on_closed(const PendingRequest& r, std::string_view outcome, DecidedBy by,
+                               const ApproverInfo* approver) {
+  protocol::ServerMessage m;
+  auto* c = m.mutable_closed();
+  c->set_id(r.id);
+  c->set_outcome(std::string(outcome));
+  c->set_decided_by(to_string(by));
+  if (approver != nullptr) {
+    c->set_approver_uid(approver->uid);
+    c->set_approver_pid(approver->pid);
+  }
+  broadcast(m, true, false);
+}
+
+void ApprovalServer::on_decision(const DecisionRecord& record) {
+  bool anyone = false;
+  for (const auto& [fd, s] : sessions_) {
+    anyone = anyone || s->events;
+  }
+  if (!anyone) {
+    return;
+  }
+  protocol::ServerMessage m;
+  *m.mutable_event() = to_event(record);
+  broadcast(m, false, true);
+}
+
+bool ApprovalServer::approvers_listening() const {
+  for (const auto& [fd, s] : sessions_) {
+    if (s->approvals && !s->closing) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace cmdgate

@@ -1,0 +1,117 @@
+#pragma once
+// The approval socket: a Unix stream socket speaking protocol/cmdgate.proto. Clients list and
+// decide parked requests, subscribe to them and to the live decision stream, read status and
+// trigger reloads. Every client has a bounded outgoing queue: a slow event subscriber loses
+// events (counted), a slow approver is disconnected (it resynchronises with ListPending); the
+// event loop never waits for a client.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "approval/peer.h"
+#include "cmdgate.pb.h"
+#include "common/fd.h"
+#include "kernel/clock.h"
+#include "loop/event_loop.h"
+#include "pipeline/exec_pipeline.h"
+#include "policy/policy_manager.h"
+#include "protocol/framing.h"
+
+namespace cmdgate {
+
+struct ApprovalOptions {
+  std::string socket_path = protocol::kDefaultSocketPath;
+  std::string approver_group = "cmdgate";  // besides root; a missing group means root only
+  mode_t socket_mode = 0660;               // owner root, group approver_group
+  size_t max_clients = 64;
+  size_t max_queue_bytes = 4u << 20;       // per client
+  std::string local_rules_file;            // for "allow permanently"; empty: refused
+  uint32_t max_grant_minutes = 24 * 60;
+};
+
+struct ApprovalStats {
+  uint64_t connections = 0;
+  uint64_t protocol_errors = 0;
+  uint64_t refused_decisions = 0;
+  uint64_t events_dropped = 0;
+  uint64_t slow_disconnects = 0;
+};
+
+struct ApprovalDeps {
+  EventLoop& loop;
+  const ProcFs& proc;
+  const KernelPort& kernel;
+  const Clock& clock;
+  ExecPipeline& pipeline;
+  PolicyManager& policy;
+  std::function<protocol::Status()> status;
+};
+
+class ApprovalServer final : public PipelineObserver {
+ public:
+  [[nodiscard]] static Result<std::unique_ptr<ApprovalServer>> start(ApprovalOptions options,
+                                                                     ApprovalDeps deps);
+  ~ApprovalServer() override;
+  ApprovalServer(const ApprovalServer&) = delete;
+  ApprovalServer& operator=(const ApprovalServer&) = delete;
+
+  void on_parked(const PendingRequest& r) override;
+  void on_closed(const PendingRequest& r, std::string_view outcome, DecidedBy by,
+                 const ApproverInfo* approver) override;
+  void on_decision(const DecisionRecord& record) override;
+  [[nodiscard]] bool approvers_listening() const override;
+
+  [[nodiscard]] size_t clients() const { return sessions_.size(); }
+  [[nodiscard]] const ApprovalStats& stats() const { return stats_; }
+
+ private:
+  struct Session {
+    uint64_t serial = 0;  // tells a reused fd number apart
+    Fd fd;
+    Peer peer;
+    bool approver = false;
+    bool greeted = false;
+    bool approvals = false;
+    bool events = false;
+    bool closing = false;  // flush what is queued, then close
+    protocol::FrameDecoder decoder;
+    std::deque<std::string> out;
+    size_t out_bytes = 0;
+    size_t out_offset = 0;  // into out.front()
+    uint64_t dropped = 0;
+  };
+
+  ApprovalServer(ApprovalOptions options, ApprovalDeps deps)
+      : options_(std::move(options)), d_(deps) {}
+  [[nodiscard]] Status listen();
+  void accept_clients();
+  void on_events(int fd, uint32_t events);
+  void read_from(Session& s);
+  void handle(Session& s, const protocol::ClientMessage& m);
+  void handle_decide(Session& s, uint64_t request_id, const protocol::Decide& d);
+  void reply(Session& s, uint64_t request_id, protocol::ServerMessage m);
+  void fail(Session& s, uint64_t request_id, const std::string& message, bool fatal);
+  // Queues a frame; droppable frames are lost (and counted) when the client is too slow, others
+  // disconnect it.
+  void enqueue(Session& s, const protocol::ServerMessage& m, bool droppable);
+  void flush(Session& s);
+  void drop(int fd, std::string_view why);
+  void broadcast(const protocol::ServerMessage& m, bool to_approvals, bool droppable);
+
+  ApprovalOptions options_;
+  ApprovalDeps d_;
+  std::optional<uint32_t> approver_gid_;
+  Fd listener_;
+  std::map<int, std::unique_ptr<Session>> sessions_;
+  uint64_t serial_ = 0;
+  ApprovalStats stats_;
+};
+
+}  // namespace cmdgate

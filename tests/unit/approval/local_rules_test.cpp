@@ -1,0 +1,69 @@
+#include "approval/local_rules.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "rules/parser.h"
+#include "rules/policy.h"
+
+namespace cmdgate {
+namespace {
+
+class NoNames final : public rules::NameResolver {
+ public:
+  std::optional<uint32_t> uid(const std::string&) const override { return std::nullopt; }
+  std::optional<uint32_t> gid(const std::string&) const override { return std::nullopt; }
+};
+
+TEST(LocalRules, AnAppendedApprovalLoadsAndMatchesExactlyThatCommand) {
+  const std::string dir = ::testing::TempDir() + "local-rules";
+  std::filesystem::create_directories(dir);
+  const std::string file = dir + "/90-approvals.toml";
+  std::filesystem::remove(file);
+  PermanentApproval a;
+  a.exe = "/usr/bin/git";
+  a.uid = 1000;
+  a.argv = {"git", "push", "--force", "origin", "main (really)"};
+  a.approved_by = "approved by uid 0 \"quoted\"";
+  a.request_id = 7;
+  auto id = append_permanent_approval(file, a);
+  ASSERT_TRUE(id.ok()) << id.error().message;
+  a.argv = {"git", "reset", "--hard"};
+  a.request_id = 8;
+  ASSERT_TRUE(append_permanent_approval(file, a).ok());
+
+  auto set = rules::load_rules({file}, NoNames());
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  ASSERT_EQ(set->rules.size(), 2u);
+  EXPECT_EQ(set->rules[0].id, *id);
+  EXPECT_EQ(set->rules[0].action, rules::Action::kAllow);
+  EXPECT_EQ(set->rules[0].priority, 1000);
+  EXPECT_EQ(set->rules[0].match.uids, (std::vector<uint32_t>{1000}));
+  ASSERT_EQ(set->rules[0].match.cmdline.size(), 1u);
+  EXPECT_EQ(set->rules[0].match.cmdline[0],
+            "^git\\ push\\ \\-\\-force\\ origin\\ main\\ \\(really\\)$");
+}
+
+TEST(LocalRules, ACommandThatIsNotUtf8IsRefusedAndTheFileUntouched) {
+  const std::string file = ::testing::TempDir() + "local-rules-bad.toml";
+  std::ofstream(file) << "# existing\n";
+  PermanentApproval a;
+  a.exe = "/usr/bin/x";
+  a.argv = {"x", std::string("\xff\xfe", 2)};
+  EXPECT_FALSE(append_permanent_approval(file, a).ok());
+  EXPECT_EQ(std::filesystem::file_size(file), std::string("# existing\n").size());
+}
+
+TEST(LocalRules, CoveredByRulePaths) {
+  const std::string dir = ::testing::TempDir() + "rules-d";
+  std::filesystem::create_directories(dir);
+  EXPECT_TRUE(covered_by_rule_paths(dir + "/90-local.toml", {dir}));
+  EXPECT_FALSE(covered_by_rule_paths(dir + "/90-local.txt", {dir}));
+  EXPECT_TRUE(covered_by_rule_paths("/etc/x.toml", {"/etc/x.toml"}));
+  EXPECT_FALSE(covered_by_rule_paths("/etc/y.toml", {"/etc/x.toml"}));
+}
+
+}  // namespace
+}  // namespace cmdgate

@@ -1,0 +1,164 @@
+#include "client/client.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "common/errno_error.h"
+
+namespace cmdgate::client {
+
+using Clock = std::chrono::steady_clock;
+
+Result<std::unique_ptr<Client>> Client::connect(const std::string& socket_path,
+                                                std::string_view client_name,
+                                                std::chrono::milliseconds timeout) {
+  std::unique_ptr<Client> c(new Client());
+  c->fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!c->fd_) {
+    return errno_error("socket");
+  }
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (socket_path.size() >= sizeof(addr.sun_path)) {
+    return Error::format("socket path {} is too long", socket_path);
+  }
+  std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
+  if (::connect(c->fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    return errno_error("connecting to " + socket_path + " (is cmdgated running?)");
+  }
+  protocol::ClientMessage hello;
+  hello.mutable_hello()->set_protocol_version(protocol::kProtocolVersion);
+  hello.mutable_hello()->set_client(std::string(client_name));
+  auto reply = c->call(std::move(hello), timeout);
+  if (!reply) {
+    return reply.error();
+  }
+  if (!reply->has_welcome()) {
+    return Error{"the daemon did not answer hello with welcome"};
+  }
+  c->welcome_ = reply->welcome();
+  return c;
+}
+
+Status Client::send(const protocol::ClientMessage& message) {
+  const std::string frame = protocol::encode_frame(message);
+  size_t off = 0;
+  while (off < frame.size()) {
+    const ssize_t n = ::send(fd_.get(), frame.data() + off, frame.size() - off, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return errno_error("sending to cmdgated");
+    }
+    off += static_cast<size_t>(n);
+  }
+  return {};
+}
+
+Result<std::optional<protocol::ServerMessage>> Client::receive(Clock::time_point deadline) {
+  char buf[65536];
+  for (;;) {
+    auto frame = decoder_.next();
+    if (!frame) {
+      return frame.error();
+    }
+    if (*frame) {
+      protocol::ServerMessage m;
+      if (!m.ParseFromString(**frame)) {
+        return Error{"the daemon sent a message that does not parse"};
+      }
+      return std::optional(std::move(m));
+    }
+    int wait_ms = -1;
+    if (deadline != Clock::time_point::max()) {
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      if (left <= 0) {
+        return std::optional<protocol::ServerMessage>();
+      }
+      wait_ms = static_cast<int>(left);
+    }
+    pollfd pfd{fd_.get(), POLLIN, 0};
+    const int r = ::poll(&pfd, 1, wait_ms);
+    if (r < 0 && errno != EINTR) {
+      return errno_error("poll");
+    }
+    if (r <= 0) {
+      continue;
+    }
+    const ssize_t n = ::recv(fd_.get(), buf, sizeof(buf), 0);
+    if (n == 0) {
+      return Error{"cmdgated closed the connection"};
+    }
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) {
+        continue;
+      }
+      return errno_error("reading from cmdgated");
+    }
+    decoder_.feed(std::string_view(buf, static_cast<size_t>(n)));
+  }
+}
+
+Result<protocol::ServerMessage> Client::call(protocol::ClientMessage message,
+                                             std::chrono::milliseconds timeout) {
+  const uint64_t id = next_request_++;
+  message.set_request_id(id);
+  if (auto s = send(message); !s) {
+    return s.error();
+  }
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    auto m = receive(deadline);
+    if (!m) {
+      return m.error();
+    }
+    if (!*m) {
+      return Error{"timed out waiting for cmdgated"};
+    }
+    if ((*m)->request_id() != id) {
+      if ((*m)->has_error() && (*m)->error().fatal()) {
+        return Error{(*m)->error().message()};
+      }
+      pushes_.push_back(std::move(**m));
+      continue;
+    }
+    if ((*m)->has_error()) {
+      return Error{(*m)->error().message()};
+    }
+    return std::move(**m);
+  }
+}
+
+bool Client::has_buffered_push() {
+  if (!pushes_.empty()) {
+    return true;
+  }
+  auto frame = decoder_.next();
+  if (frame && *frame) {
+    protocol::ServerMessage m;
+    if (m.ParseFromString(**frame)) {
+      pushes_.push_back(std::move(m));
+    }
+  }
+  return !pushes_.empty();
+}
+
+Result<std::optional<protocol::ServerMessage>> Client::next_push(
+    std::chrono::milliseconds timeout) {
+  if (!pushes_.empty()) {
+    protocol::ServerMessage m = std::move(pushes_.front());
+    pushes_.pop_front();
+    return std::optional(std::move(m));
+  }
+  const auto deadline =
+      timeout.count() < 0 ? Clock::time_point::max() : Clock::now() + timeout;
+  return receive(deadline);
+}
+
+}  // namespace cmdgate::client

@@ -1,0 +1,55 @@
+#pragma once
+// A connection to the daemon's approval socket: hello/welcome, request/reply matched by
+// request_id, and the pushes (approval requests, closed requests, events) that arrive between.
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "cmdgate.pb.h"
+#include "common/fd.h"
+#include "common/result.h"
+#include "protocol/framing.h"
+
+namespace cmdgate::client {
+
+class Client {
+ public:
+  [[nodiscard]] static Result<std::unique_ptr<Client>> connect(
+      const std::string& socket_path, std::string_view client_name,
+      std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+  [[nodiscard]] const protocol::Welcome& welcome() const { return welcome_; }
+
+  // Sends message (its request_id is assigned here) and returns the reply to it. An Error reply
+  // is returned as an error.
+  [[nodiscard]] Result<protocol::ServerMessage> call(protocol::ClientMessage message,
+                                                     std::chrono::milliseconds timeout =
+                                                         std::chrono::seconds(10));
+  // The next push, waiting up to timeout (negative: forever); nullopt on timeout.
+  [[nodiscard]] Result<std::optional<protocol::ServerMessage>> next_push(
+      std::chrono::milliseconds timeout);
+  // Readable when bytes wait; for poll() loops that also watch a terminal.
+  [[nodiscard]] int fd() const { return fd_.get(); }
+  // True when a push is already here: read along with an earlier reply, so poll() on fd() would
+  // not report it.
+  [[nodiscard]] bool has_buffered_push();
+
+ private:
+  Client() = default;
+  [[nodiscard]] Status send(const protocol::ClientMessage& message);
+  // Reads until one whole message is available or the timeout passes.
+  [[nodiscard]] Result<std::optional<protocol::ServerMessage>> receive(
+      std::chrono::steady_clock::time_point deadline);
+
+  Fd fd_;
+  protocol::FrameDecoder decoder_;
+  protocol::Welcome welcome_;
+  std::deque<protocol::ServerMessage> pushes_;
+  uint64_t next_request_ = 1;
+};
+
+}  // namespace cmdgate::client
