@@ -219,7 +219,7 @@ int main(int argc, char** argv) {
   const std::string url = fmt::format("mqtt://127.0.0.1:{}", port);
   write_file(dir + "/mosquitto.conf",
              fmt::format("listener {} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-                         "max_queued_messages 10000\n",
+                         "max_queued_messages 10000\nset_tcp_nodelay true\n",
                          port));
   const pid_t broker =
       spawn({"/usr/sbin/mosquitto", "-c", dir + "/mosquitto.conf"}, dir + "/mosquitto.log");

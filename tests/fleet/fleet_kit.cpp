@@ -94,7 +94,8 @@ bool Broker::launch() {
                                "allow_anonymous true\n"
                                "persistence true\n"
                                "persistence_location {}/\n"
-                               "autosave_interval 1\n",
+                               "autosave_interval 1\n"
+                               "set_tcp_nodelay true\n",
                                port_, dir_.path()));
   pid_ = ::fork();
   if (pid_ == 0) {
