@@ -13,6 +13,7 @@
 #include "common/errno_error.h"
 #include "common/fd.h"
 #include "context/context_builder.h"
+#include "fleet/fleet_agent.h"
 #include "kernel/clock.h"
 #include "kernel/evaluation_only_port.h"
 #include "kernel/proc_fs.h"
@@ -28,6 +29,16 @@
 
 namespace cmdgate {
 namespace {
+
+// Reload, stop, stop: read from a signalfd, never through handlers.
+sigset_t handled_signals() {
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGHUP);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  return mask;
+}
 
 // bpffs must be mounted for the parked map to survive a daemon restart.
 Status ensure_bpffs(const std::string& pin_dir) {
@@ -71,7 +82,7 @@ class DaemonImpl final : public Daemon {
  public:
   explicit DaemonImpl(const DaemonConfig& config)
       : config_(config),
-        store_(PolicySource{config.rule_paths, config.mode_override}, names_, files_),
+        store_(PolicySource{config.rule_paths, config.mode_override, std::nullopt}, names_, files_),
         exe_paths_(proc_),
         contexts_(proc_, files_, exe_paths_, hasher_) {}
 
@@ -107,6 +118,7 @@ class DaemonImpl final : public Daemon {
   std::unique_ptr<ApprovalServer> approvals_;
   DecisionMetrics metrics_;
   std::unique_ptr<HttpExporter> exporter_;
+  std::unique_ptr<fleet::FleetAgent> fleet_;  // only with a [fleet] broker
   Fd signals_;
   uint64_t ticks_ = 0;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
@@ -115,11 +127,7 @@ class DaemonImpl final : public Daemon {
 Status DaemonImpl::init() {
   // Blocked before any thread exists (the policy compiler's), so that every thread inherits
   // the mask and these signals reach only the signalfd, never a default action.
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGHUP);
-  sigaddset(&mask, SIGTERM);
-  sigaddset(&mask, SIGINT);
+  const sigset_t mask = handled_signals();
   if (::sigprocmask(SIG_BLOCK, &mask, nullptr) != 0) {
     return errno_error("blocking signals");
   }
@@ -148,8 +156,19 @@ Status DaemonImpl::init() {
   policy_->on_reload_end([this](const Status& s) {
     notifier_.ready(s ? status_line()
                       : fmt::format("reload failed, kept {}: {}", status_line(), s.error().message));
+    if (fleet_) {
+      fleet_->policy_changed();
+    }
   });
-  if (auto s = policy_->start(); !s) {
+  if (config_.fleet.enabled()) {
+    auto fleet = fleet::FleetAgent::create(config_.fleet, *loop_, *policy_, store_);
+    if (!fleet) {
+      return fleet.error();
+    }
+    fleet_ = std::move(*fleet);
+  }
+  // With a fleet, the first policy includes the last-known-good bundles.
+  if (auto s = fleet_ ? fleet_->start_policy() : policy_->start(); !s) {
     return s.error().context("loading rules");
   }
 
@@ -197,6 +216,9 @@ Status DaemonImpl::init() {
     }
   }
   start_watchdog();
+  if (fleet_) {
+    fleet_->connect();  // never waited for: enforcement must not depend on the broker
+  }
   spdlog::info("enforcing: {}; enforcement: {}", status_line(), kernel_->enforcement());
   notifier_.ready(status_line());
   return {};
@@ -216,11 +238,7 @@ void DaemonImpl::start_watchdog() {
 }
 
 Status DaemonImpl::watch_signals() {
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGHUP);
-  sigaddset(&mask, SIGTERM);
-  sigaddset(&mask, SIGINT);
+  const sigset_t mask = handled_signals();
   signals_.reset(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!signals_) {
     return errno_error("signalfd");
@@ -352,6 +370,9 @@ int DaemonImpl::run() {
   pipeline_->set_observer(nullptr);
   approvals_.reset();
   exporter_.reset();
+  if (fleet_) {
+    fleet_->shutdown();  // offline status, within 500 ms
+  }
   log_counters();
   log_->flush();
   kernel_.reset();

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "fleet/fleet_config.h"
 #include "kernel/enforcement.h"
 #include "probe/abi_check.h"
 #include "rules/model.h"
@@ -41,6 +42,8 @@ struct DaemonConfig {
   bool evaluation_only = false;
 
   std::chrono::milliseconds tick{50};  // audit drain, heartbeat and deadline resolution
+
+  fleet::FleetConfig fleet;  // [fleet]: rule bundles pushed over MQTT (docs/fleet.md)
 };
 
 }  // namespace cmdgate

@@ -47,6 +47,17 @@ int main(int argc, char** argv) {
   std::string local_rules_file;
   app.add_option("--local-rules-file", local_rules_file,
                  "Where 'approve --scope permanent' writes rules; must be one of the rule paths");
+  std::string fleet_broker, fleet_state_dir, host_id, trusted_keys;
+  std::vector<std::string> fleet_groups;
+  app.add_option("--fleet-broker", fleet_broker,
+                 "MQTT broker pushing rule bundles: mqtt[s]://host[:port] (docs/fleet.md)");
+  app.add_option("--fleet-group", fleet_groups,
+                 "Fleet group to follow (repeatable; replaces the config's list)");
+  app.add_option("--host-id", host_id, "This host's name in the fleet (default: the host name)");
+  app.add_option("--fleet-state-dir", fleet_state_dir,
+                 "Last-known-good bundles (default /var/lib/cmdgate/bundles)");
+  app.add_option("--trusted-keys", trusted_keys,
+                 "Directory of *.pub bundle signing keys (default /etc/cmdgate/trusted-keys)");
   bool evaluation_only = false;
   app.add_flag("--evaluation-only", evaluation_only,
                "Compile and publish policies without BPF: nothing is enforced (testing)");
@@ -91,6 +102,11 @@ int main(int argc, char** argv) {
   if (app.count("--socket-mode")) {
     config.socket_mode = static_cast<uint32_t>(std::strtoul(socket_mode.c_str(), nullptr, 8));
   }
+  if (app.count("--fleet-broker")) config.fleet.broker = fleet_broker;
+  if (!fleet_groups.empty()) config.fleet.groups = fleet_groups;
+  if (app.count("--host-id")) config.fleet.host_id = host_id;
+  if (app.count("--fleet-state-dir")) config.fleet.state_dir = fleet_state_dir;
+  if (app.count("--trusted-keys")) config.fleet.trusted_keys = trusted_keys;
   if (config.rule_paths.empty()) {
     spdlog::critical("no rules: pass --rules PATH or set 'rules' in the config file");
     return 2;

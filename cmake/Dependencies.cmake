@@ -11,6 +11,8 @@ find_package(spdlog REQUIRED)
 find_package(nlohmann_json REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(Protobuf REQUIRED)
+# Fleet rule push (userspace/fleet): MQTT through libmosquitto.
+pkg_check_modules(MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)
 
 if(CMDGATE_BUILD_AGENT)
   pkg_check_modules(LIBBPF REQUIRED IMPORTED_TARGET libbpf)

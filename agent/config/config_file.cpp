@@ -7,6 +7,8 @@
 
 #include <toml++/toml.h>
 
+#include "fleet/broker_url.h"
+#include "fleet/names.h"
 #include "rules/duration.h"
 
 namespace cmdgate {
@@ -171,6 +173,74 @@ Status apply_approval(const Reader& r, const toml::table& t, DaemonConfig& c) {
   return {};
 }
 
+// Each value is checked where it is written; fleet::validate checks how they fit together once
+// the flags have been applied too.
+Status apply_fleet(const Reader& r, const toml::table& t, DaemonConfig& c) {
+  fleet::FleetConfig& f = c.fleet;
+  if (auto s = r.check_keys(t, "fleet",
+                            {"broker", "groups", "host_id", "trusted_keys", "state_dir", "ca_file",
+                             "cert_file", "key_file", "username", "password_file", "keepalive",
+                             "reconnect_min", "reconnect_max", "max_bundle_size"});
+      !s) {
+    return s;
+  }
+  if (const toml::node* n = t.get("broker")) {
+    CG_TRY(v, r.string(*n, "fleet.broker"));
+    if (auto url = fleet::parse_broker_url(*v); !url) {
+      return r.error(*n, "fleet.broker", url.error().message);
+    }
+    f.broker = *v;
+  }
+  if (const toml::node* n = t.get("groups")) {
+    CG_TRY(v, r.strings(*n, "fleet.groups"));
+    for (const auto& g : *v) {
+      if (auto ok = fleet::check_name(g, "group"); !ok) {
+        return r.error(*n, "fleet.groups", ok.error().message);
+      }
+    }
+    f.groups = std::move(*v);
+  }
+  if (const toml::node* n = t.get("host_id")) {
+    CG_TRY(v, r.string(*n, "fleet.host_id"));
+    if (auto ok = fleet::check_name(*v, "host id"); !ok) {
+      return r.error(*n, "fleet.host_id", ok.error().message);
+    }
+    f.host_id = *v;
+  }
+  const std::pair<const char*, std::string*> paths[] = {
+      {"trusted_keys", &f.trusted_keys},  {"state_dir", &f.state_dir}, {"ca_file", &f.ca_file},
+      {"cert_file", &f.cert_file},        {"key_file", &f.key_file},   {"username", &f.username},
+      {"password_file", &f.password_file}};
+  for (const auto& [key, out] : paths) {
+    if (const toml::node* n = t.get(key)) {
+      const std::string full = fmt::format("fleet.{}", key);
+      CG_TRY(v, r.string(*n, full));
+      if (v->empty()) {
+        return r.error(*n, full, "must not be empty");
+      }
+      *out = *v;
+    }
+  }
+  const std::pair<const char*, std::chrono::milliseconds*> durations[] = {
+      {"keepalive", &f.keepalive},
+      {"reconnect_min", &f.reconnect_min},
+      {"reconnect_max", &f.reconnect_max}};
+  for (const auto& [key, out] : durations) {
+    if (const toml::node* n = t.get(key)) {
+      CG_TRY(v, r.duration(*n, fmt::format("fleet.{}", key)));
+      *out = *v;
+    }
+  }
+  if (const toml::node* n = t.get("max_bundle_size")) {
+    auto v = n->value<int64_t>();
+    if (!v || *v < 1024 || *v > (int64_t{64} << 20)) {
+      return r.error(*n, "fleet.max_bundle_size", "expected a number of bytes from 1024 to 64 MiB");
+    }
+    f.max_bundle_bytes = static_cast<size_t>(*v);
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<DaemonConfig> parse_config(std::string_view text, std::string_view origin,
@@ -183,7 +253,7 @@ Result<DaemonConfig> parse_config(std::string_view text, std::string_view origin
   const toml::table& t = parsed.table();
   Reader r(origin);
   if (auto s = r.check_keys(t, "", {"rules", "mode", "audit_log", "log_level", "on_shutdown",
-                                    "kernel", "approval", "metrics"});
+                                    "kernel", "approval", "metrics", "fleet"});
       !s) {
     return s.error();
   }
@@ -235,6 +305,15 @@ Result<DaemonConfig> parse_config(std::string_view text, std::string_view origin
       return r.error(*n, "approval", "expected a table");
     }
     if (auto s = apply_approval(r, *a, c); !s) {
+      return s.error();
+    }
+  }
+  if (const toml::node* n = t.get("fleet")) {
+    const toml::table* f = n->as_table();
+    if (f == nullptr) {
+      return r.error(*n, "fleet", "expected a table");
+    }
+    if (auto s = apply_fleet(r, *f, c); !s) {
       return s.error();
     }
   }

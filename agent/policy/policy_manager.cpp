@@ -27,7 +27,7 @@ Status PolicyManager::start() {
     return first.error();
   }
   stats_.last_compile = since(t0);
-  if (auto s = publish(std::move(*first)); !s) {
+  if (auto s = publish(std::move(*first), store_.source()); !s) {
     return s;
   }
   upgrade_in_background(store_.current()->generation);
@@ -55,15 +55,17 @@ Status PolicyManager::start() {
   return {};
 }
 
-Status PolicyManager::publish(Snapshot s) {
+Status PolicyManager::publish(Snapshot s, const PolicySource& source) {
   s.generation = store_.next_generation();
   if (auto st = kernel_.publish(s.kernel, s.generation); !st) {
     return st;
   }
   const auto& rs = s.policy->rule_set();
-  spdlog::info("policy generation {} in force: {} rules from {} file(s), mode {}, compiled in {} ms",
-               s.generation, rs.rules.size(), rs.sources.size(), rules::to_string(rs.mode),
-               stats_.last_compile.count());
+  spdlog::info(
+      "policy generation {} in force: {} rules from {} file(s), mode {}, compiled in {} ms{}",
+      s.generation, rs.rules.size(), rs.sources.size(), rules::to_string(rs.mode),
+      stats_.last_compile.count(),
+      source.pushed ? fmt::format(", fleet bundles {}", source.pushed->label) : "");
   store_.commit(std::move(s));
   ++stats_.reloads;
   stats_.last_error.clear();
@@ -116,25 +118,40 @@ void PolicyManager::reload(std::string_view reason, Done done) {
   start_reload();
 }
 
+void PolicyManager::apply(PolicySource source, std::string_view reason, Done done) {
+  candidate_ = std::move(source);
+  reload(reason, std::move(done));
+}
+
 void PolicyManager::start_reload() {
   running_ = true;
   spdlog::info("reloading rules: {}", reason_);
   if (begin_) {
     begin_();
   }
-  compiler_->submit([this]() -> std::function<void()> {
+  // The worker builds from its own copy of the source: the store's may be replaced meanwhile.
+  const bool candidate = candidate_.has_value();
+  auto source =
+      std::make_shared<const PolicySource>(candidate ? std::move(*candidate_) : store_.source());
+  candidate_.reset();
+  compiler_->submit([this, source, candidate]() -> std::function<void()> {
     const auto t0 = Clock::now();
-    auto built = store_.build(rules::MatchEngine::kRe2);
+    auto built = store_.build(*source, rules::MatchEngine::kRe2);
     const auto took = since(t0);
-    return [this, took, built = std::move(built)]() mutable {
-      finish_reload(std::move(built), took);
+    return [this, took, built = std::move(built), source, candidate]() mutable {
+      finish_reload(std::move(built), took, candidate ? source : nullptr);
     };
   });
 }
 
-void PolicyManager::finish_reload(Result<Snapshot> built, std::chrono::milliseconds took) {
+void PolicyManager::finish_reload(Result<Snapshot> built, std::chrono::milliseconds took,
+                                  std::shared_ptr<const PolicySource> adopt) {
   stats_.last_compile = took;
-  Status s = built ? publish(std::move(*built)) : Status(built.error());
+  const PolicySource& source = adopt ? *adopt : store_.source();
+  Status s = built ? publish(std::move(*built), source) : Status(built.error());
+  if (s && adopt) {
+    store_.set_source(*adopt);
+  }
   if (!s) {
     ++stats_.failures;
     stats_.last_error = s.error().message;

@@ -44,6 +44,10 @@ class PolicyManager {
   void reload(std::string_view reason, Done done = nullptr);
   // Reloads after a short quiet period, so that a burst of file events costs one reload.
   void reload_soon(std::string_view reason);
+  // Reloads from another source (new pushed rules), like reload(): if it builds and publishes,
+  // it becomes the store's source; otherwise the current source and generation stay in force.
+  // One apply at a time: the caller waits for `done` before the next.
+  void apply(PolicySource source, std::string_view reason, Done done);
 
   void on_reload_begin(Hook h) { begin_ = std::move(h); }
   void on_reload_end(Done d) { end_ = std::move(d); }
@@ -57,8 +61,10 @@ class PolicyManager {
 
  private:
   void start_reload();
-  void finish_reload(Result<Snapshot> built, std::chrono::milliseconds took);
-  [[nodiscard]] Status publish(Snapshot s);
+  // adopt: the candidate source the snapshot was built from, made the store's on success.
+  void finish_reload(Result<Snapshot> built, std::chrono::milliseconds took,
+                     std::shared_ptr<const PolicySource> adopt);
+  [[nodiscard]] Status publish(Snapshot s, const PolicySource& source);
   void upgrade_in_background(uint32_t generation);
   void rewatch();
   [[nodiscard]] bool resolutions_changed() const;
@@ -72,6 +78,7 @@ class PolicyManager {
   bool running_ = false;
   bool again_ = false;
   std::string reason_;
+  std::optional<PolicySource> candidate_;  // for the next reload, from apply()
   std::vector<Done> waiting_;  // callers of the reload in flight
   std::vector<Done> queued_;   // callers of the next one
   ReloadStats stats_;

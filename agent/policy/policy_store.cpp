@@ -1,18 +1,19 @@
 #include "policy/policy_store.h"
 
+#include "policy/combined_rules.h"
 #include "rules/compiled_policy.h"
 
 namespace cmdgate {
 
-Result<Snapshot> PolicyStore::build(rules::MatchEngine engine) const {
-  auto set = rules::load_rules(source_.rule_paths, names_);
+Result<Snapshot> PolicyStore::build(const PolicySource& source, rules::MatchEngine engine) const {
+  auto set = load_policy_rules(source, names_);
   if (!set) {
     return set.error();
   }
-  if (source_.mode_override) {
-    set->mode = *source_.mode_override;
+  if (source.mode_override) {
+    set->mode = *source.mode_override;
     for (auto& r : set->rules) {
-      r.mode = *source_.mode_override;
+      r.mode = *source.mode_override;
     }
   }
   auto policy = rules::compile_policy(std::move(*set), files_, rules::CompileOptions{engine});

@@ -33,9 +33,19 @@ struct Snapshot {
   bool final_engine = false;  // compiled with the engine meant for steady state
 };
 
+// Rules pushed by the fleet (agent/fleet/): the files of every bundle in force, combined with the
+// local rule files by the rule of docs/fleet.md (policy/combined_rules.h).
+struct PushedRules {
+  std::string label;                         // "web@7, all@3": names the bundles in logs
+  std::vector<rules::RulesText> documents;   // every bundle's files, groups in configured order
+  bool admit_local = false;                  // local rule files load, below every pushed rule
+  std::vector<rules::Action> local_actions;  // the actions local rules may take; empty: any
+};
+
 struct PolicySource {
   std::vector<std::string> rule_paths;
   std::optional<rules::Mode> mode_override;  // replaces the mode of the rule set and every rule
+  std::optional<PushedRules> pushed;         // none: the local rule files alone
 };
 
 // What other threads may read without locks.
@@ -51,7 +61,12 @@ class PolicyStore {
 
   // Loads the rule files and compiles them with the given engine. Touches no state: safe on a
   // worker thread.
-  [[nodiscard]] Result<Snapshot> build(rules::MatchEngine engine) const;
+  [[nodiscard]] Result<Snapshot> build(rules::MatchEngine engine) const {
+    return build(source_, engine);
+  }
+  // The same from another source (a candidate: new pushed rules), which the caller keeps alive
+  // and unchanged meanwhile; set_source() adopts it once it is in force.
+  [[nodiscard]] Result<Snapshot> build(const PolicySource& source, rules::MatchEngine engine) const;
   // The same rules as s, compiled with another engine (same generation, same kernel policy).
   [[nodiscard]] Result<std::shared_ptr<const rules::Policy>> recompile(
       const Snapshot& s, rules::MatchEngine engine) const;
@@ -69,6 +84,9 @@ class PolicyStore {
   }
   [[nodiscard]] const Snapshot* find(uint32_t generation) const;
   [[nodiscard]] const std::vector<std::string>& rule_paths() const { return source_.rule_paths; }
+  // The event loop's: no build may be reading the source being replaced.
+  void set_source(PolicySource source) { source_ = std::move(source); }
+  [[nodiscard]] const PolicySource& source() const { return source_; }
   [[nodiscard]] const SnapshotCell<PublishedPolicy>& published() const { return published_; }
 
  private:

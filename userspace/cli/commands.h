@@ -19,5 +19,9 @@ void add_daemon_commands(CLI::App& app, std::map<std::string, Runner>& runners);
 Runner add_prompt(CLI::App& app);
 // command: everything after the first "--" on the command line.
 Runner add_explain(CLI::App& app, std::vector<std::string> command);
+// Fleet rule push (docs/fleet.md): bundle keygen|sign|verify|show, push, fleet status.
+Runner add_bundle(CLI::App& app);
+Runner add_push(CLI::App& app);
+Runner add_fleet(CLI::App& app);
 
 }  // namespace cmdgate::cli

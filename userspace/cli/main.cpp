@@ -13,6 +13,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::map<std::string, cmdgate::cli::Runner> runners;
   runners["check"] = cmdgate::cli::add_check(app);
+  runners["bundle"] = cmdgate::cli::add_bundle(app);
+  runners["push"] = cmdgate::cli::add_push(app);
+  runners["fleet"] = cmdgate::cli::add_fleet(app);
   // Arguments after "--" belong to the command being explained, never to cmdgate.
   int own = argc;
   std::vector<std::string> trailing;

@@ -231,4 +231,34 @@ Result<RuleSet> load_rules(const std::vector<std::string>& paths, const NameReso
   return std::move(builder).finish();
 }
 
+Result<std::vector<RulesText>> read_rules_files(const std::vector<std::string>& paths) {
+  auto files = expand(paths);
+  if (!files) {
+    return files.error();
+  }
+  std::vector<RulesText> out;
+  for (std::string& file : *files) {
+    auto text = read_file(file);
+    if (!text) {
+      return text.error();
+    }
+    out.push_back({std::move(file), std::move(*text)});
+  }
+  return out;
+}
+
+Result<RuleSet> parse_rules_texts(const std::vector<RulesText>& texts, const NameResolver& names) {
+  RuleSetBuilder builder;
+  for (const RulesText& t : texts) {
+    auto doc = parse_document(t.text, t.origin, names);
+    if (!doc) {
+      return doc.error();
+    }
+    if (auto ok = builder.add(std::move(*doc), t.origin); !ok) {
+      return ok.error();
+    }
+  }
+  return std::move(builder).finish();
+}
+
 }  // namespace cmdgate::rules

@@ -49,4 +49,16 @@ Result<RuleSet> parse_rules(std::string_view toml_text, std::string_view origin,
 // A path that does not exist, a directory without *.toml files, or an empty `paths` is an error.
 Result<RuleSet> load_rules(const std::vector<std::string>& paths, const NameResolver& names);
 
+// A rules document held in memory (a file of a pushed bundle, or a file read ahead of time);
+// `origin` names it in locations and messages and in RuleSet::sources.
+struct RulesText {
+  std::string origin;
+  std::string text;
+};
+// The files load_rules would load for `paths`, in the same order, read with the same checks.
+Result<std::vector<RulesText>> read_rules_files(const std::vector<std::string>& paths);
+// load_rules over documents already in memory, merged by the same rules. An empty list is valid
+// and yields a RuleSet with no rules and default settings.
+Result<RuleSet> parse_rules_texts(const std::vector<RulesText>& texts, const NameResolver& names);
+
 }  // namespace cmdgate::rules

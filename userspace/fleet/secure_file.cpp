@@ -1,0 +1,154 @@
+#include "fleet/secure_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+
+#include "common/errno_error.h"
+#include "common/fd.h"
+
+namespace cmdgate::fleet {
+namespace {
+
+Status check_owner_and_mode(const std::string& path, const struct stat& st, Protection protection) {
+  if (st.st_uid != 0 && st.st_uid != ::geteuid()) {
+    return Error::format("{}: owned by uid {}; only root or uid {} may own it", path, st.st_uid,
+                         ::geteuid());
+  }
+  const mode_t forbidden = protection == Protection::kSecret ? 0077 : 0022;
+  if ((st.st_mode & forbidden) != 0) {
+    return Error::format("{}: mode {:04o} lets {} {} it; run chmod {} {}", path, st.st_mode & 07777,
+                         "group or others", protection == Protection::kSecret ? "access" : "write",
+                         protection == Protection::kSecret ? "600" : "go-w", path);
+  }
+  return {};
+}
+
+Status write_all(int fd, std::string_view bytes, const std::string& path) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return errno_error(fmt::format("writing {}", path));
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::string> read_protected_file(const std::string& path, Protection protection,
+                                        size_t max_bytes) {
+  const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  if (!fd) {
+    return errno_error(path);
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) {
+    return errno_error(path);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return Error::format("{}: not a regular file", path);
+  }
+  if (auto s = check_owner_and_mode(path, st, protection); !s) {
+    return s.error();
+  }
+  if (static_cast<uint64_t>(st.st_size) > max_bytes) {
+    return Error::format("{}: {} bytes; at most {} allowed", path, st.st_size, max_bytes);
+  }
+  std::string text(static_cast<size_t>(st.st_size), '\0');
+  size_t used = 0;
+  while (used < text.size()) {
+    const ssize_t n = ::read(fd.get(), text.data() + used, text.size() - used);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      return errno_error(path);
+    }
+    if (n == 0) {
+      break;
+    }
+    used += static_cast<size_t>(n);
+  }
+  text.resize(used);
+  return text;
+}
+
+Status check_protected_dir(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return errno_error(path);
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return Error::format("{}: not a directory", path);
+  }
+  return check_owner_and_mode(path, st, Protection::kTrusted);
+}
+
+Status write_new_file(const std::string& path, std::string_view bytes, mode_t mode) {
+  const Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode));
+  if (!fd) {
+    return errno_error(path);
+  }
+  // open() applied the umask; the mode must be exactly what was asked.
+  if (::fchmod(fd.get(), mode) != 0) {
+    return errno_error(path);
+  }
+  if (auto s = write_all(fd.get(), bytes, path); !s) {
+    return s;
+  }
+  if (::fsync(fd.get()) != 0) {
+    return errno_error(fmt::format("fsync {}", path));
+  }
+  return {};
+}
+
+Status write_file_atomically(const std::string& path, std::string_view bytes, mode_t mode) {
+  const std::filesystem::path target(path);
+  const std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
+  const std::string tmp = fmt::format("{}/.{}.tmp.{}", dir, target.filename().string(), ::getpid());
+  ::unlink(tmp.c_str());  // a leftover of a crashed predecessor with our pid
+  if (auto s = write_new_file(tmp, bytes, mode); !s) {
+    ::unlink(tmp.c_str());
+    return s;
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const Error e = errno_error(fmt::format("renaming {} to {}", tmp, path));
+    ::unlink(tmp.c_str());
+    return e;
+  }
+  const Fd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!d || ::fsync(d.get()) != 0) {
+    return errno_error(fmt::format("fsync {}", dir));
+  }
+  return {};
+}
+
+Status make_dirs(const std::string& path, mode_t mode) {
+  std::string prefix;
+  size_t pos = 0;
+  while (pos != std::string::npos) {
+    pos = path.find('/', pos + 1);
+    prefix = path.substr(0, pos);
+    if (prefix.empty()) {
+      continue;
+    }
+    if (::mkdir(prefix.c_str(), mode) != 0 && errno != EEXIST) {
+      return errno_error(fmt::format("creating {}", prefix));
+    }
+  }
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return Error::format("{}: not a directory", path);
+  }
+  return {};
+}
+
+}  // namespace cmdgate::fleet
