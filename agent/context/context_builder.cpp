@@ -3,38 +3,12 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include <charconv>
-
 #include "common/fd.h"
+#include "kernel/proc_parse.h"
 #include "probe/abi_check.h"
 
 namespace cmdgate {
 namespace {
-
-std::vector<uint32_t> parse_groups(std::string_view status) {
-  std::vector<uint32_t> out;
-  const size_t at = status.find("\nGroups:");
-  if (at == std::string_view::npos) {
-    return out;
-  }
-  std::string_view line = status.substr(at + 8);
-  line = line.substr(0, line.find('\n'));
-  const char* p = line.data();
-  const char* end = p + line.size();
-  while (p < end) {
-    while (p < end && (*p == ' ' || *p == '\t')) {
-      ++p;
-    }
-    uint32_t g = 0;
-    auto [next, ec] = std::from_chars(p, end, g);
-    if (ec != std::errc()) {
-      break;
-    }
-    out.push_back(g);
-    p = next;
-  }
-  return out;
-}
 
 // The cgroup v2 line of /proc/<pid>/cgroup: "0::/path".
 std::string parse_cgroup_v2(std::string_view text) {
@@ -154,7 +128,7 @@ void ContextBuilder::fill_lineage(const ExecEvent& e, uint32_t needs, EvalInput&
 
 void ContextBuilder::fill_groups(const ExecEvent& e, EvalInput& in) {
   if (auto status = proc_.read(e.tgid, "status")) {
-    in.groups = parse_groups(*status);
+    in.groups = status_groups(*status);
   } else {
     in.gaps.push_back("supplementary groups unknown");
   }

@@ -2,44 +2,10 @@
 
 #include <sys/stat.h>
 
-#include <charconv>
-#include <sstream>
-
+#include "kernel/proc_parse.h"
 #include "probe/abi_check.h"
 
 namespace cmdgate {
-namespace {
-
-uint32_t status_field(std::string_view status, std::string_view key, int column) {
-  const size_t at = status.find(key);
-  if (at == std::string_view::npos) {
-    return 0;
-  }
-  std::istringstream line(std::string(status.substr(at + key.size(), 128)));
-  uint32_t v = 0;
-  for (int i = 0; i <= column; ++i) {
-    line >> v;
-  }
-  return v;
-}
-
-uint32_t session_of(const ProcFs& proc, uint32_t pid) {
-  auto stat = proc.read(pid, "stat");
-  if (!stat) {
-    return 0;
-  }
-  const size_t close = stat->rfind(')');
-  if (close == std::string::npos) {
-    return 0;
-  }
-  std::istringstream rest(stat->substr(close + 2));
-  std::string state;
-  int64_t ppid = 0, pgrp = 0, session = 0;
-  rest >> state >> ppid >> pgrp >> session;
-  return static_cast<uint32_t>(session);
-}
-
-}  // namespace
 
 Result<ExecEvent> snapshot_from_proc(const ProcFs& proc, uint32_t tgid, uint64_t exec_id,
                                      uint64_t parked_ns) {
@@ -98,24 +64,18 @@ Result<ExecEvent> snapshot_from_proc(const ProcFs& proc, uint32_t tgid, uint64_t
   if (!status) {
     return status.error();
   }
-  e.uid = status_field(*status, "\nUid:", 0);
-  e.euid = status_field(*status, "\nUid:", 1);
-  e.gid = status_field(*status, "\nGid:", 0);
-  e.egid = status_field(*status, "\nGid:", 1);
-  e.ppid = status_field(*status, "\nPPid:", 0);
+  e.uid = status_field(*status, "Uid:", 0);
+  e.euid = status_field(*status, "Uid:", 1);
+  e.gid = status_field(*status, "Gid:", 0);
+  e.egid = status_field(*status, "Gid:", 1);
+  e.ppid = status_field(*status, "PPid:", 0);
   if (auto comm = proc.read(tgid, "comm")) {
     e.comm = comm->substr(0, comm->find('\n'));
   }
-  // /proc/<pid>/stat: "pid (comm) state ppid pgrp session tty_nr ..." — comm may hold spaces.
   if (auto stat = proc.read(tgid, "stat")) {
-    const size_t close = stat->rfind(')');
-    if (close != std::string::npos) {
-      std::istringstream rest(stat->substr(close + 2));
-      std::string state;
-      int64_t ppid = 0, pgrp = 0, session = 0, tty = 0;
-      rest >> state >> ppid >> pgrp >> session >> tty;
-      e.sid = static_cast<uint32_t>(session);
-      if (tty != 0) {
+    if (auto parsed = parse_stat(*stat)) {
+      e.sid = parsed->session;
+      if (parsed->tty_nr != 0) {
         e.flags |= CG_EXEC_TTY;
       }
     }
@@ -140,7 +100,7 @@ Result<ExecEvent> snapshot_from_proc(const ProcFs& proc, uint32_t tgid, uint64_t
     if (!pstatus || parent == 1) {
       break;
     }
-    parent = status_field(*pstatus, "\nPPid:", 0);
+    parent = status_field(*pstatus, "PPid:", 0);
   }
   return e;
 }
