@@ -9,6 +9,7 @@
 
 #include "common/errno_error.h"
 #include "common/fd.h"
+#include "common/regular_file.h"
 
 namespace cmdgate::fleet {
 namespace {
@@ -45,40 +46,9 @@ Status write_all(int fd, std::string_view bytes, const std::string& path) {
 
 Result<std::string> read_protected_file(const std::string& path, Protection protection,
                                         size_t max_bytes) {
-  const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-  if (!fd) {
-    return errno_error(path);
-  }
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) {
-    return errno_error(path);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    return Error::format("{}: not a regular file", path);
-  }
-  if (auto s = check_owner_and_mode(path, st, protection); !s) {
-    return s.error();
-  }
-  if (static_cast<uint64_t>(st.st_size) > max_bytes) {
-    return Error::format("{}: {} bytes; at most {} allowed", path, st.st_size, max_bytes);
-  }
-  std::string text(static_cast<size_t>(st.st_size), '\0');
-  size_t used = 0;
-  while (used < text.size()) {
-    const ssize_t n = ::read(fd.get(), text.data() + used, text.size() - used);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      return errno_error(path);
-    }
-    if (n == 0) {
-      break;
-    }
-    used += static_cast<size_t>(n);
-  }
-  text.resize(used);
-  return text;
+  return read_regular_file(path, max_bytes, [&](const struct stat& st) {
+    return check_owner_and_mode(path, st, protection);
+  });
 }
 
 Status check_protected_dir(const std::string& path) {

@@ -1,8 +1,6 @@
 #include "rules/parser.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -11,7 +9,7 @@
 #include <utility>
 
 #include "common/errno_error.h"
-#include "common/fd.h"
+#include "common/regular_file.h"
 #include "rules/document.h"
 
 namespace cmdgate::rules {
@@ -148,52 +146,6 @@ Result<std::vector<std::string>> expand(const std::vector<std::string>& paths) {
   return files;
 }
 
-Result<std::string> read_file(const std::string& path) {
-  // O_NONBLOCK: opening a FIFO must not hang; it is rejected below.
-  const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-  if (!fd) {
-    return errno_error(path);
-  }
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) {
-    return errno_error(path);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    return Error::format("{}: not a regular file", path);
-  }
-  const auto too_large = [&](uint64_t size) {
-    return Error::format("{}: file is {} bytes; at most {} (64 MiB) are allowed", path, size,
-                         kMaxFileBytes);
-  };
-  if (static_cast<uint64_t>(st.st_size) > kMaxFileBytes) {
-    return too_large(static_cast<uint64_t>(st.st_size));
-  }
-  std::string text;
-  text.resize(static_cast<size_t>(st.st_size) + 1);  // one spare byte detects growth
-  size_t used = 0;
-  for (;;) {
-    if (used == text.size()) {
-      if (used > kMaxFileBytes) {
-        return too_large(used);
-      }
-      text.resize(std::min(text.size() * 2 + 4096, kMaxFileBytes + 1));
-    }
-    const ssize_t n = ::read(fd.get(), text.data() + used, text.size() - used);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return errno_error(path);
-    }
-    if (n == 0) {
-      break;
-    }
-    used += static_cast<size_t>(n);
-  }
-  text.resize(used);
-  return text;
-}
-
 }  // namespace
 
 Result<RuleSet> parse_rules(std::string_view toml_text, std::string_view origin,
@@ -216,7 +168,7 @@ Result<RuleSet> load_rules(const std::vector<std::string>& paths, const NameReso
   }
   RuleSetBuilder builder;
   for (std::string& file : *files) {
-    auto text = read_file(file);
+    auto text = read_regular_file(file, kMaxFileBytes);
     if (!text) {
       return text.error();
     }
@@ -238,7 +190,7 @@ Result<std::vector<RulesText>> read_rules_files(const std::vector<std::string>& 
   }
   std::vector<RulesText> out;
   for (std::string& file : *files) {
-    auto text = read_file(file);
+    auto text = read_regular_file(file, kMaxFileBytes);
     if (!text) {
       return text.error();
     }

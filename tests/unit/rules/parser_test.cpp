@@ -709,7 +709,7 @@ TEST_F(LoadRules, FileSizeLimit) {
   const std::string big = write("big.toml", "");
   fs::resize_file(big, kMaxFileBytes + 1);  // sparse: nothing is written
   EXPECT_EQ(load_error({big}),
-            big + ": file is 67108865 bytes; at most 67108864 (64 MiB) are allowed");
+            big + ": file is 67108865 bytes; at most 67108864 are allowed");
 }
 
 TEST(SystemNameResolver, LooksUpRoot) {
