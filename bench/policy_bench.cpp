@@ -187,6 +187,7 @@ const CompiledPolicy& cached_policy(bool argv, size_t n, MatchEngine engine) {
 // A context and the storage it views.
 struct Exec {
   std::string path = "/usr/bin/unknown";
+  FileId file{8, 1};  // exact-path rules match by identity (BenchResolver: inode i on device 7)
   std::vector<std::string> argv = {"tool", "--verbose", "--out=/tmp/result.txt", "-j8",
                                    "input-file.dat"};
   std::vector<std::string_view> argv_views;
@@ -204,7 +205,7 @@ struct Exec {
       cmdline += (cmdline.empty() ? "" : " ") + a;
     }
     ctx.path = path;
-    ctx.file = {8, 1};
+    ctx.file = file;
     ctx.sha256 = &sha;
     ctx.argv = argv_views;
     ctx.cmdline = cmdline;
@@ -246,6 +247,7 @@ ScenarioInput scenario_input(Scenario scenario, size_t n) {
   if (scenario == kFirst || scenario == kMiddle) {
     const size_t i = scenario == kFirst ? 0 : n / 2 / 20 * 20;  // an exact-path rule
     in.exec.path = exact_path(i);
+    in.exec.file = FileId{7, i};
     in.want = "r" + std::to_string(i);
   } else if (scenario == kArgvHit) {
     const size_t i = (n - 1) / 10 * 10;  // the last regex rule
