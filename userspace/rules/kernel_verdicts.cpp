@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <set>
 
@@ -117,32 +118,48 @@ class Analyzer {
         rules_(policy.rule_set()),
         resolved_(policy.resolved_paths()),
         regions_(std::move(regions)) {
-    for (const auto& rule_paths : resolved_) {
-      for (const auto& rp : rule_paths) {
+    for (size_t i = 0; i < resolved_.size(); ++i) {
+      for (const auto& rp : resolved_[i]) {
         if (rp.id) {
           targets_.insert(*rp.id);
+          by_target_[*rp.id].push_back(i);
           if (is_script != nullptr && (*is_script)(rp.canonical)) {
             script_targets_.insert(*rp.id);
           }
         }
       }
     }
+    glob_prefixes_.resize(rules_.rules.size());
+    for (size_t i = 0; i < rules_.rules.size(); ++i) {
+      const Match& m = rules_.rules[i].match;
+      for (const std::string& g : m.path_globs) {
+        glob_prefixes_[i].push_back({glob_literal_prefix(g), glob_is_pure_prefix(g)});
+      }
+      // A rule whose path predicate is exact paths alone says No to every file that is not one
+      // of them: scans over a known file visit it only through by_target_.
+      if (m.paths.empty() || !m.path_globs.empty()) {
+        unbound_.push_back(i);
+      }
+    }
   }
 
+  // A first-match scan over the rules that can match f, in rule order. Once the outcomes say
+  // EVALUATE no later rule can change that, so the scan stops there: with 100k rules this is
+  // what keeps deriving the kernel maps from being quadratic.
   [[nodiscard]] KernelVerdict scan(const Facts& f) {
     Outcomes out;
-    for (size_t i = 0; i < rules_.rules.size(); ++i) {
+    const auto visit = [&](size_t i) {
       const Rule& r = rules_.rules[i];
       const Tri t = rule_matches(i, r, f);
       if (t == Tri::kNo) {
-        continue;
+        return false;
       }
       out.add(outcome_class(r.action, r.mode.value_or(rules_.mode)));
-      if (t == Tri::kYes) {
-        return out.verdict();
-      }
+      return t == Tri::kYes || out.verdict() == KernelVerdict::kEvaluate;
+    };
+    if (!walk_candidates(f, visit)) {
+      out.add(outcome_class(rules_.default_action, rules_.mode));
     }
-    out.add(outcome_class(rules_.default_action, rules_.mode));
     return out.verdict();
   }
 
@@ -161,13 +178,51 @@ class Analyzer {
   [[nodiscard]] const std::set<Region>& regions() const { return regions_; }
 
  private:
+  // Calls visit(i) in rule order for every rule that can match f, until it returns true;
+  // returns whether it did.
+  template <typename Visit>
+  bool walk_candidates(const Facts& f, Visit&& visit) const {
+    const std::vector<size_t>* own = nullptr;
+    if (f.identity == Identity::kKnown) {
+      if (auto it = by_target_.find(f.file); it != by_target_.end()) {
+        own = &it->second;
+      }
+    } else if (f.identity != Identity::kNotRuleTarget) {
+      for (size_t i = 0; i < rules_.rules.size(); ++i) {
+        if (visit(i)) {
+          return true;
+        }
+      }
+      return false;
+    }
+    // The unbound rules merged with the file's own (both ascending; a rule may be in both).
+    size_t a = 0;
+    size_t b = 0;
+    const size_t nb = own != nullptr ? own->size() : 0;
+    while (a < unbound_.size() || b < nb) {
+      size_t i = 0;
+      if (b == nb || (a < unbound_.size() && unbound_[a] <= (*own)[b])) {
+        i = unbound_[a++];
+        if (b < nb && (*own)[b] == i) {
+          ++b;
+        }
+      } else {
+        i = (*own)[b++];
+      }
+      if (visit(i)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   Tri rule_matches(size_t index, const Rule& r, const Facts& f) {
     const Match& m = r.match;
     Tri t = Tri::kYes;
     // One `path` predicate: exact paths and globs are alternatives.
     if (!m.paths.empty() || !m.path_globs.empty()) {
       t = tri_or(m.paths.empty() ? Tri::kNo : exact_paths(resolved_[index], f),
-                 m.path_globs.empty() ? Tri::kNo : globs(m.path_globs, f));
+                 m.path_globs.empty() ? Tri::kNo : globs(glob_prefixes_[index], f));
     }
     if (t != Tri::kNo && !m.sha256.empty()) {
       t = tri_and(t, f.sha256 == nullptr
@@ -214,9 +269,14 @@ class Analyzer {
     return any;
   }
 
-  Tri globs(const std::vector<std::string>& globs, const Facts& f) {
+  struct GlobPrefix {
+    std::string literal;  // glob_literal_prefix(), computed once per glob
+    bool pure = false;    // glob_is_pure_prefix()
+  };
+
+  static Tri globs(const std::vector<GlobPrefix>& globs, const Facts& f) {
     Tri any = Tri::kNo;
-    for (const std::string& g : globs) {
+    for (const GlobPrefix& g : globs) {
       Tri t = Tri::kNo;
       switch (f.path) {
         case PathKnowledge::kUnknown:
@@ -228,8 +288,8 @@ class Analyzer {
         case PathKnowledge::kInRegion:
           // The path's longest registered prefix is region->prefix: a glob can match it only
           // if its own literal prefix (also registered) is a prefix of that one.
-          if (f.region->prefix.starts_with(glob_literal_prefix(g))) {
-            t = glob_is_pure_prefix(g) ? Tri::kYes : Tri::kMaybe;
+          if (f.region->prefix.starts_with(g.literal)) {
+            t = g.pure ? Tri::kYes : Tri::kMaybe;
           }
           break;
       }
@@ -248,6 +308,9 @@ class Analyzer {
   std::set<FileId> targets_;
   std::set<FileId> script_targets_;
   std::set<FileId> memfd_targets_;
+  std::map<FileId, std::vector<size_t>> by_target_;  // rules naming the file, ascending
+  std::vector<size_t> unbound_;  // rules whose path predicate is not exact paths alone
+  std::vector<std::vector<GlobPrefix>> glob_prefixes_;
 };
 
 namespace {
