@@ -25,7 +25,7 @@ namespace cmdgate {
 struct Ancestry {
   std::vector<uint32_t> tgids;  // nearest first, up to CG_LINEAGE_DEPTH
   bool truncated = false;       // tgids stops short of init: deeper ancestors are only in bloom
-  std::array<uint64_t, 16> bloom{};  // every ancestor's tgid, see cg_lineage in the ABI
+  std::array<uint64_t, 32> bloom{};  // every ancestor's tgid, see cg_lineage in the ABI
 };
 
 class KernelPort {

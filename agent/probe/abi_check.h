@@ -45,6 +45,6 @@ static_assert(sizeof(cg_path_verdict) == 8);
 static_assert(sizeof(cg_parked) == 24);
 static_assert(sizeof(cg_lineage) == 8 + 40 * CG_LINEAGE_DEPTH + 8 * CG_BLOOM_WORDS);
 static_assert(CG_CTR_MAX == 24);
-static_assert(CG_ABI_VERSION == 5);
+static_assert(CG_ABI_VERSION == 6);
 
 }  // namespace cmdgate::probe

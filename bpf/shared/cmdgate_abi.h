@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define CG_ABI_VERSION 5u
+#define CG_ABI_VERSION 6u
 
 #define CG_COMM_LEN 16
 #define CG_LINEAGE_DEPTH 8
@@ -235,7 +235,7 @@ enum cg_parked_flags {
  * in full, and every ancestor's tgid, however deep, in a Bloom filter (a bit set by
  * cg_ancestry_bits for each). The filter answers "could X be an ancestor?" with no false
  * negatives; a false positive only makes the daemon refuse an approval it could have taken. */
-#define CG_BLOOM_WORDS 16
+#define CG_BLOOM_WORDS 32
 #define CG_BLOOM_HASHES 5
 struct cg_lineage {
   __u32 depth;
@@ -244,18 +244,18 @@ struct cg_lineage {
   __u64 bloom[CG_BLOOM_WORDS];
 };
 
-/* The CG_BLOOM_HASHES bits (0..1023) a tgid sets in cg_lineage.bloom; shared by BPF and the
+/* The CG_BLOOM_HASHES bits (0..2047) a tgid sets in cg_lineage.bloom; shared by BPF and the
  * daemon. The daemon consults the filter only beyond the exact chain; with 20 ancestors recorded
- * a false positive per tested pid is about 7e-6 (it was 2e-4 with 512 bits and 3 hashes, which
- * refused one approval in a few hundred from deep shells). */
+ * a false positive per tested pid is about 2.5e-7 (it was 2e-3 with 512 bits and 3 correlated
+ * hashes, which refused one approval in a few hundred from deep shells). */
 static inline __u32 cg_bloom_bit(__u32 tgid, __u32 which) {
-  /* splitmix64's finalizer, then one 10-bit slice per hash: the slices are independent, which
+  /* splitmix64's finalizer, then one 11-bit slice per hash: the slices are independent, which
    * per-hash constants over one multiply are not. */
   __u64 z = (__u64)tgid + 0x9E3779B97F4A7C15ull;
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   z ^= z >> 31;
-  return (__u32)(z >> (10 * (which % CG_BLOOM_HASHES))) & (CG_BLOOM_WORDS * 64 - 1);
+  return (__u32)(z >> (11 * (which % CG_BLOOM_HASHES))) & (CG_BLOOM_WORDS * 64 - 1);
 }
 
 /* ---- Counters (per-CPU array, summed by the daemon) ---------------------------------------- */
@@ -301,7 +301,7 @@ _Static_assert(sizeof(struct cg_policy_meta) == 16, "cg_policy_meta");
 _Static_assert(sizeof(struct cg_path_key) == 260, "cg_path_key");
 _Static_assert(sizeof(struct cg_learned_verdict) == 24, "cg_learned_verdict");
 _Static_assert(sizeof(struct cg_parked) == 24, "cg_parked");
-_Static_assert(sizeof(struct cg_lineage) == 8 + 40 * CG_LINEAGE_DEPTH + 128, "cg_lineage");
+_Static_assert(sizeof(struct cg_lineage) == 8 + 40 * CG_LINEAGE_DEPTH + 256, "cg_lineage");
 _Static_assert(CG_CTR_MAX == 24, "cg_counter");
 #endif
 

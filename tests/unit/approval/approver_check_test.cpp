@@ -105,8 +105,8 @@ TEST(ApproverCheck, TheAncestryFilterRarelyClaimsAStranger) {
       false_positives += inside_tree(requester_tree(e), p).has_value();
     }
   }
-  // Expected about 0.14 here; the former 512 bits with 3 hashes gave 36.
-  EXPECT_LE(false_positives, 3) << "of " << kTrials;
+  // Expected about 0.005 here; the former 512 bits with 3 hashes gave 36.
+  EXPECT_LE(false_positives, 1) << "of " << kTrials;
 }
 
 TEST(ApproverCheck, ASetsidRequesterBelongsToItsParentsSession) {
