@@ -1,6 +1,6 @@
 // Policy evaluation and compilation at fleet scale (10 to 100k rules), plus std::regex against
 // the chosen engine. Every evaluation benchmark reports allocs_per_eval, counted by the global
-// operator new below (this binary only).
+// operator new of tests/support/allocation_counter.
 //
 //   cmdgate_policy_bench --benchmark_min_time=0.01           quick look (compiles take a while)
 //   cmdgate_policy_bench --benchmark_filter=Evaluate         latency only (EvaluateTail: p99)
@@ -8,66 +8,15 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <cstdlib>
 #include <map>
-#include <new>
 #include <regex>  // the baseline only; product code never uses std::regex
 #include <string>
 #include <vector>
 
+#include "allocation_counter.h"
 #include "rules/compiled_policy.h"
 #include "rules/pattern_matcher.h"
-
-namespace {
-std::atomic<uint64_t> g_allocations{0};
-
-void* counted_malloc(size_t n) noexcept {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(n == 0 ? 1 : n);
-}
-}  // namespace
-
-// GCC inlines the replacement delete below into callers and then sees free() on memory from
-// operator new; the pair is consistent (both malloc-based), so the warning is a false positive.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-
-// The whole non-aligned family is replaced, so that every new/delete pair stays matched (under
-// ASan too, whose own versions would otherwise fill the gaps).
-void* operator new(size_t n) {
-  if (void* p = counted_malloc(n)) {
-    return p;
-  }
-  throw std::bad_alloc();
-}
-void* operator new[](size_t n) {
-  return operator new(n);
-}
-void* operator new(size_t n, const std::nothrow_t& /*tag*/) noexcept {
-  return counted_malloc(n);
-}
-void* operator new[](size_t n, const std::nothrow_t& /*tag*/) noexcept {
-  return counted_malloc(n);
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, size_t /*n*/) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p, size_t /*n*/) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, const std::nothrow_t& /*tag*/) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p, const std::nothrow_t& /*tag*/) noexcept {
-  std::free(p);
-}
 
 namespace cmdgate::rules {
 namespace {
@@ -274,11 +223,11 @@ void evaluate(benchmark::State& state, Scenario scenario, MatchEngine engine) {
     state.SkipWithError("unexpected decision");
     return;
   }
-  const uint64_t allocs_before = g_allocations.load(std::memory_order_relaxed);
+  const test_support::CountedAllocations counted;
   for (auto _ : state) {
     benchmark::DoNotOptimize(p.evaluate(ctx));
   }
-  const uint64_t allocs = g_allocations.load(std::memory_order_relaxed) - allocs_before;
+  const size_t allocs = counted.count();
   state.counters["allocs_per_eval"] =
       static_cast<double>(allocs) / static_cast<double>(state.iterations());
   state.SetLabel(fmt::format("{} rules", n));

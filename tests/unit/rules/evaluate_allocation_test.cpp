@@ -1,70 +1,20 @@
-// Policy::evaluate must not allocate once the calling thread is warmed up. This binary's global
-// operator new counts the allocations of threads that ask it to; everything else is untouched.
+// Policy::evaluate must not allocate once the calling thread is warmed up. The global operator
+// new of tests/support/allocation_counter counts this thread's allocations inside the scope;
 // Hyperscan allocates with malloc, so the test routes its allocator through the same counter.
 
 #include <gtest/gtest.h>
 #include <hs/hs.h>
 
-#include <cstdlib>
-#include <new>
-
+#include "allocation_counter.h"
 #include "policy_test_util.h"
 #include "rules/compiled_policy.h"
-
-namespace {
-thread_local bool t_counting = false;
-thread_local size_t t_allocations = 0;
-
-void* counted_malloc(size_t n) noexcept {
-  if (t_counting) {
-    ++t_allocations;
-  }
-  return std::malloc(n == 0 ? 1 : n);
-}
-void plain_free(void* p) noexcept {
-  std::free(p);
-}
-}  // namespace
-
-// The whole non-aligned family is replaced, so that every new/delete pair stays matched (under
-// ASan too, whose own versions would otherwise fill the gaps).
-void* operator new(size_t n) {
-  if (void* p = counted_malloc(n)) {
-    return p;
-  }
-  throw std::bad_alloc();
-}
-void* operator new[](size_t n) {
-  return operator new(n);
-}
-void* operator new(size_t n, const std::nothrow_t& /*tag*/) noexcept {
-  return counted_malloc(n);
-}
-void* operator new[](size_t n, const std::nothrow_t& /*tag*/) noexcept {
-  return counted_malloc(n);
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, size_t /*n*/) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p, size_t /*n*/) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, const std::nothrow_t& /*tag*/) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p, const std::nothrow_t& /*tag*/) noexcept {
-  std::free(p);
-}
 
 namespace cmdgate::rules {
 namespace {
 
+using test_support::counted_malloc;
+using test_support::CountedAllocations;
+using test_support::plain_free;
 using testing::FakeResolver;
 using testing::make_rule;
 using testing::OwnedAncestor;
@@ -121,17 +71,19 @@ TEST(EvaluateAllocations, HyperscanPolicyDoesNotAllocateAfterWarmUp) {
   }
   EXPECT_EQ(want, (std::vector<std::string>{"default", "g17", "a150", "mixed", "tail", "default"}));
 
-  t_allocations = 0;
-  t_counting = true;
   size_t decided = 0;
-  for (int round = 0; round < 100; ++round) {
-    for (const ExecContext& ctx : contexts) {
-      decided += p.evaluate(ctx).rule != nullptr;
+  size_t allocations = 0;
+  {
+    const CountedAllocations counted;
+    for (int round = 0; round < 100; ++round) {
+      for (const ExecContext& ctx : contexts) {
+        decided += p.evaluate(ctx).rule != nullptr;
+      }
     }
+    allocations = counted.count();
   }
-  t_counting = false;
   ASSERT_EQ(hs_set_allocator(nullptr, nullptr), HS_SUCCESS);  // back to malloc/free
-  EXPECT_EQ(t_allocations, 0u);
+  EXPECT_EQ(allocations, 0u);
   EXPECT_EQ(decided, 400u);  // four of the six contexts hit a rule
 }
 
