@@ -66,13 +66,7 @@ Requester spawn_requester(const std::vector<std::string>& argv, std::optional<ui
     }
     const pid_t target = ::fork();
     if (target == 0) {
-      std::vector<char*> args;
-      for (const auto& a : argv) {
-        args.push_back(const_cast<char*>(a.c_str()));
-      }
-      args.push_back(nullptr);
-      ::execv(args[0], args.data());
-      ::_exit(127);
+      exec_argv(argv);
     }
     [[maybe_unused]] ssize_t w = ::write(pids[1], &target, sizeof(target));
     int status = 0;
@@ -112,19 +106,7 @@ std::optional<uint64_t> wait_pending(const Agent& agent, pid_t pid) {
   return id;
 }
 
-class Approval : public ::testing::Test {
- protected:
-  void SetUp() override {
-    CMDGATE_REQUIRE_ROOT_BPF();
-    work_ = std::make_unique<TempDir>();
-    target_ = work_->file("target");
-    copy_file(marker_path(), target_);
-  }
-  std::string marker(const std::string& name) const { return work_->file(name + ".marker"); }
-
-  std::unique_ptr<TempDir> work_;
-  std::string target_;
-};
+class Approval : public MarkerTargetTest {};
 
 TEST_F(Approval, ParkedProcessIsListedApprovedAndCompletesIntact) {
   auto agent = Agent::start({ask_rules(target_)});
@@ -351,15 +333,7 @@ TEST_F(Approval, ManyParkedProcessesAndAStuckClient) {
 
 // Garbage on the socket never stops enforcement.
 TEST_F(Approval, HostileClientsDoNotStopTheDaemon) {
-  const std::string rules = fmt::format(R"(
-default_action = "allow"
-[[rule]]
-id = "deny-target"
-action = "deny"
-path = "{}"
-)",
-                                        target_);
-  auto agent = Agent::start({rules});
+  auto agent = Agent::start({deny_path_rules(target_)});
   ASSERT_TRUE(agent);
   auto connect_raw = [&] {
     Fd fd(::socket(AF_UNIX, SOCK_STREAM, 0));
@@ -401,17 +375,7 @@ path = "{}"
 namespace cmdgate::test {
 namespace {
 
-class ApprovalScopes : public ::testing::Test {
- protected:
-  void SetUp() override {
-    CMDGATE_REQUIRE_ROOT_BPF();
-    work_ = std::make_unique<TempDir>();
-    target_ = work_->file("target");
-    copy_file(marker_path(), target_);
-  }
-  std::unique_ptr<TempDir> work_;
-  std::string target_;
-};
+class ApprovalScopes : public MarkerTargetTest {};
 
 TEST_F(ApprovalScopes, SimilarScopeLetsTheSameCommandThroughForAWhile) {
   auto agent = Agent::start({ask_rules(target_)});

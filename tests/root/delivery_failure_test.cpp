@@ -39,15 +39,8 @@ uint64_t counter(const std::string& log, const std::string& name) {
   return std::stoull(log.substr(at + name.size() + 2));
 }
 
-class DeliveryFailure : public ::testing::Test {
+class DeliveryFailure : public MarkerTargetTest {
  protected:
-  void SetUp() override {
-    CMDGATE_REQUIRE_ROOT_BPF();
-    work_ = std::make_unique<TempDir>();
-    target_ = work_->file("target");
-    copy_file(marker_path(), target_);
-  }
-
   // Freezes the daemon, fires kExecs execs at it, thaws it; returns the children's statuses.
   std::vector<int> flood(Agent& agent) {
     ::kill(agent.pid(), SIGSTOP);
@@ -64,9 +57,6 @@ class DeliveryFailure : public ::testing::Test {
     }
     return statuses;
   }
-
-  std::unique_ptr<TempDir> work_;
-  std::string target_;
 };
 
 TEST_F(DeliveryFailure, FullRingBufferFailsClosed) {

@@ -13,35 +13,14 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string deny_rules(const std::string& path) {
-  return fmt::format(R"(
-default_action = "allow"
-[[rule]]
-id = "deny-target"
-action = "deny"
-path = "{}"
-)",
-                     path);
-}
-
 bool contains(const std::string& text, const std::string& what) {
   return text.find(what) != std::string::npos;
 }
 
-class EnforcementHook : public ::testing::Test {
- protected:
-  void SetUp() override {
-    CMDGATE_REQUIRE_ROOT_BPF();
-    work_ = std::make_unique<TempDir>();
-    target_ = work_->file("target");
-    copy_file(marker_path(), target_);
-  }
-  std::unique_ptr<TempDir> work_;
-  std::string target_;
-};
+class EnforcementHook : public MarkerTargetTest {};
 
 TEST_F(EnforcementHook, AutoReportsTheHookAndEitherCanBeForced) {
-  auto agent = Agent::start({deny_rules(target_)});
+  auto agent = Agent::start({deny_path_rules(target_)});
   ASSERT_TRUE(agent);
   const std::string log = agent->log_text();
   const bool lsm = contains(log, "enforcement: lsm");
@@ -49,7 +28,7 @@ TEST_F(EnforcementHook, AutoReportsTheHookAndEitherCanBeForced) {
   agent->stop();
 
   if (lsm) {
-    auto forced = Agent::start({deny_rules(target_), {"--enforcement", "tracepoint"}});
+    auto forced = Agent::start({deny_path_rules(target_), {"--enforcement", "tracepoint"}});
     ASSERT_TRUE(forced);
     EXPECT_TRUE(contains(forced->log_text(), "enforcement: tracepoint (configured)"))
         << forced->log_text();
@@ -60,7 +39,7 @@ TEST_F(EnforcementHook, AutoReportsTheHookAndEitherCanBeForced) {
   }
 
   // No usable BPF LSM here: forcing it must fail start-up, saying why.
-  auto forced = Agent::start({deny_rules(target_), {"--enforcement", "lsm"}, false});
+  auto forced = Agent::start({deny_path_rules(target_), {"--enforcement", "lsm"}, false});
   ASSERT_TRUE(forced);
   EXPECT_TRUE(wait_for(
       [&] {

@@ -16,31 +16,7 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-std::string deny_path_rules(const std::string& path, const std::string& extra = "") {
-  return fmt::format(R"(
-default_action = "allow"
-[[rule]]
-id = "deny-target"
-action = "deny"
-path = "{}"
-{}
-)",
-                     path, extra);
-}
-
-class Enforcement : public ::testing::Test {
- protected:
-  void SetUp() override {
-    CMDGATE_REQUIRE_ROOT_BPF();
-    work_ = std::make_unique<TempDir>();
-    target_ = work_->file("target");
-    copy_file(marker_path(), target_);
-  }
-  std::string marker(const std::string& name) const { return work_->file(name + ".marker"); }
-
-  std::unique_ptr<TempDir> work_;
-  std::string target_;
-};
+class Enforcement : public MarkerTargetTest {};
 
 TEST_F(Enforcement, DeniedProgramDiesBeforeItsFirstInstruction) {
   auto agent = Agent::start({deny_path_rules(target_)});
@@ -110,18 +86,11 @@ TEST_F(Enforcement, HardLinkSymlinkAndHashedCopyAreDenied) {
   ASSERT_EQ(::link(target_.c_str(), link.c_str()), 0);
   ASSERT_EQ(::symlink(target_.c_str(), sym.c_str()), 0);
   copy_file(target_, copy);
-  const std::string rules = fmt::format(R"(
-default_action = "allow"
-[[rule]]
-id = "deny-target"
-action = "deny"
-path = "{}"
-[[rule]]
+  const std::string rules = deny_path_rules(target_, fmt::format(R"([[rule]]
 id = "deny-content"
 action = "deny"
-sha256 = "{}"
-)",
-                                        target_, sha256_hex(target_));
+sha256 = "{}")",
+                                                                 sha256_hex(target_)));
   auto agent = Agent::start({rules});
   ASSERT_TRUE(agent);
   for (const auto& [path, rule] : std::vector<std::pair<std::string, std::string>>{

@@ -51,6 +51,13 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
+void MarkerTargetTest::SetUp() {
+  CMDGATE_REQUIRE_ROOT_BPF();
+  work_ = std::make_unique<TempDir>();
+  target_ = work_->file("target");
+  copy_file(marker_path(), target_);
+}
+
 RunResult run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
   RunResult r;
   int pipefd[2];
@@ -60,13 +67,7 @@ RunResult run(const std::vector<std::string>& argv, std::chrono::milliseconds ti
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::dup2(pipefd[1], 1);
-    std::vector<char*> args;
-    for (const auto& a : argv) {
-      args.push_back(const_cast<char*>(a.c_str()));
-    }
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    ::_exit(127);
+    exec_argv(argv);
   }
   ::close(pipefd[1]);
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -113,13 +114,7 @@ pid_t spawn(const std::vector<std::string>& argv) {
     const int null = ::open("/dev/null", O_RDWR);
     ::dup2(null, 1);
     ::dup2(null, 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) {
-      args.push_back(const_cast<char*>(a.c_str()));
-    }
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    ::_exit(127);
+    exec_argv(argv);
   }
   return pid;
 }
@@ -162,6 +157,18 @@ bool wait_for(const std::function<bool()>& pred, std::chrono::milliseconds timeo
 
 std::string marker_path() { return CG_MARKER_PATH; }
 std::string cmdgated_path() { return CMDGATED_PATH; }
+
+std::string deny_path_rules(const std::string& path, const std::string& extra) {
+  return fmt::format(R"(
+default_action = "allow"
+[[rule]]
+id = "deny-target"
+action = "deny"
+path = "{}"
+{}
+)",
+                     path, extra);
+}
 bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
 void copy_file(const std::string& from, const std::string& to, mode_t mode) {
@@ -209,13 +216,7 @@ std::unique_ptr<Agent> Agent::start(const Options& options) {
       }
       ::putenv(::strdup(kv.c_str()));
     }
-    std::vector<char*> args;
-    for (const auto& s : argv) {
-      args.push_back(const_cast<char*>(s.c_str()));
-    }
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    ::_exit(127);
+    exec_argv(argv);
   }
   if (options.wait_ready && !a->wait_notify("READY=1", std::chrono::seconds(20))) {
     ADD_FAILURE() << "cmdgated did not become ready:\n" << a->log_text();

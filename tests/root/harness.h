@@ -44,6 +44,19 @@ class TempDir {
   std::string path_;
 };
 
+// A fresh work directory holding `target`, a copy of the marker program (tests/root/marker.cpp)
+// that rules can name without touching any other program on the host.
+class MarkerTargetTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  [[nodiscard]] std::string marker(const std::string& name) const {
+    return work_->file(name + ".marker");
+  }
+
+  std::unique_ptr<TempDir> work_;
+  std::string target_;
+};
+
 struct RunResult {
   bool exited = false;
   int code = -1;
@@ -71,6 +84,8 @@ std::string cmdgated_path();
 bool exists(const std::string& path);
 void copy_file(const std::string& from, const std::string& to, mode_t mode = 0755);
 std::string sha256_hex(const std::string& path);
+// Rules that allow everything but kill `path` (rule id "deny-target"); `extra` is appended.
+std::string deny_path_rules(const std::string& path, const std::string& extra = "");
 
 class Agent {
  public:

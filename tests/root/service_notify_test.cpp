@@ -21,17 +21,6 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-std::string deny_rules(const std::string& path) {
-  return fmt::format(R"(
-default_action = "allow"
-[[rule]]
-id = "deny-target"
-action = "deny"
-path = "{}"
-)",
-                     path);
-}
-
 uint64_t monotonic_usec() {
   timespec ts{};
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -50,18 +39,7 @@ std::string field(const std::string& msg, const std::string& key) {
   return "";
 }
 
-class ServiceNotify : public ::testing::Test {
- protected:
-  void SetUp() override {
-    CMDGATE_REQUIRE_ROOT_BPF();
-    work_ = std::make_unique<TempDir>();
-    target_ = work_->file("target");
-    copy_file(marker_path(), target_);
-  }
-
-  std::unique_ptr<TempDir> work_;
-  std::string target_;
-};
+class ServiceNotify : public MarkerTargetTest {};
 
 // A prober runs the denied program over and over while the daemon starts. Every run that began
 // after READY=1 was received must have been killed: READY promises enforcement.
@@ -84,7 +62,7 @@ TEST_F(ServiceNotify, ReadyComesOnlyOnceTheDeniedProgramIsKilled) {
       runs.push_back({start, killed});
     }
   });
-  auto agent = Agent::start({deny_rules(target_), {}, false});
+  auto agent = Agent::start({deny_path_rules(target_), {}, false});
   ASSERT_TRUE(agent);
   const auto ready = agent->wait_notify("READY=1", 20s);
   const auto ready_at = Clock::now();
@@ -110,7 +88,7 @@ TEST_F(ServiceNotify, ReadyComesOnlyOnceTheDeniedProgramIsKilled) {
 }
 
 TEST_F(ServiceNotify, ReadyCarriesTheStatusOfThePolicyInForce) {
-  auto agent = Agent::start({deny_rules(target_), {}, false});
+  auto agent = Agent::start({deny_path_rules(target_), {}, false});
   ASSERT_TRUE(agent);
   const auto ready = agent->wait_notify("READY=1", 20s);
   ASSERT_TRUE(ready) << agent->log_text();
@@ -126,9 +104,9 @@ TEST_F(ServiceNotify, FailedStartSendsNoReady) {
 }
 
 TEST_F(ServiceNotify, ReloadSaysReloadingThenReadyWithTheNewGeneration) {
-  auto agent = Agent::start({deny_rules(target_)});
+  auto agent = Agent::start({deny_path_rules(target_)});
   ASSERT_TRUE(agent);
-  agent->write_rules(deny_rules(target_) + R"(
+  agent->write_rules(deny_path_rules(target_) + R"(
 [[rule]]
 id = "second"
 action = "audit"
@@ -153,7 +131,7 @@ path = "/nonexistent/never"
 }
 
 TEST_F(ServiceNotify, TermSaysStoppingAndExitsCleanly) {
-  auto agent = Agent::start({deny_rules(target_)});
+  auto agent = Agent::start({deny_path_rules(target_)});
   ASSERT_TRUE(agent);
   const int status = agent->stop();
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
@@ -177,7 +155,7 @@ std::vector<Clock::time_point> pets(Agent& agent, std::chrono::milliseconds wind
 }
 
 TEST_F(ServiceNotify, WatchdogIsPettedAtHalfTheTimeout) {
-  Agent::Options o{deny_rules(target_)};
+  Agent::Options o{deny_path_rules(target_)};
   o.env = {"WATCHDOG_USEC=200000", "WATCHDOG_PID={pid}"};
   auto agent = Agent::start(o);
   ASSERT_TRUE(agent);
@@ -194,7 +172,7 @@ TEST_F(ServiceNotify, WatchdogIsPettedAtHalfTheTimeout) {
 }
 
 TEST_F(ServiceNotify, NoPetsWhenTheWatchdogIsForAnotherProcess) {
-  Agent::Options o{deny_rules(target_)};
+  Agent::Options o{deny_path_rules(target_)};
   o.env = {"WATCHDOG_USEC=200000", fmt::format("WATCHDOG_PID={}", ::getpid())};
   auto agent = Agent::start(o);
   ASSERT_TRUE(agent);
@@ -202,7 +180,7 @@ TEST_F(ServiceNotify, NoPetsWhenTheWatchdogIsForAnotherProcess) {
 }
 
 TEST_F(ServiceNotify, NoPetsWithoutAWatchdog) {
-  auto agent = Agent::start({deny_rules(target_)});
+  auto agent = Agent::start({deny_path_rules(target_)});
   ASSERT_TRUE(agent);
   EXPECT_TRUE(pets(*agent, 400ms).empty());
 }
