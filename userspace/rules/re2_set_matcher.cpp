@@ -1,5 +1,7 @@
 #include "rules/re2_set_matcher.h"
 
+#include "rules/re2_fold_guard.h"
+
 namespace cmdgate::rules {
 namespace {
 
@@ -26,7 +28,7 @@ Result<std::unique_ptr<Re2SetMatcher>> Re2SetMatcher::create(std::vector<std::st
   std::unique_ptr<Re2SetMatcher> m(new Re2SetMatcher(std::move(patterns), std::move(ids), flavor));
   for (const std::string& p : m->singles_.patterns()) {
     std::string error;
-    if (m->set_.Add(p, &error) < 0) {
+    if (m->set_.Add(guard_case_folding(p), &error) < 0) {
       return Error::format("pattern '{}': {}", p, error);
     }
   }

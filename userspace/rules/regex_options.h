@@ -34,7 +34,8 @@ enum class PatternFlavor : uint8_t {
 // alternation ("a\xc9x|a\xc9y" -> "a\xc9(?:x|y)") the prefix loses the Latin-1 flag, and the
 // single-regex prefix accelerator then searches for the prefix's UTF-8 encoding and misses
 // matches. RE2::Set has no prefix accelerator and is not affected. A leading "(?s:.)*?" leaves
-// nothing to accelerate and does not change what an unanchored search finds.
+// nothing to accelerate and does not change what an unanchored search finds. The pattern also
+// goes through guard_case_folding() (rules/re2_fold_guard.h), like every RE2 the matchers build.
 [[nodiscard]] std::unique_ptr<RE2> compile_single_re2(std::string_view pattern,
                                                       PatternFlavor flavor);
 
