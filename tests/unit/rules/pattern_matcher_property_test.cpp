@@ -50,7 +50,8 @@ TEST_P(PatternMatcherProperty, RegexSetsAgreeWithSingleRe2) {
   size_t checks = 0;
   size_t matches = 0;
   int failures = 0;
-  for (int set = 0; set < 120 && failures < 5; ++set) {
+  const int sets = testing::property_sets(120);
+  for (int set = 0; set < sets && failures < 5; ++set) {
     std::vector<std::string> patterns;
     std::vector<std::unique_ptr<RE2>> singles;
     while (patterns.size() < 24) {
@@ -86,7 +87,7 @@ TEST_P(PatternMatcherProperty, RegexSetsAgreeWithSingleRe2) {
   EXPECT_GT(matches, checks / 10);
   EXPECT_LT(matches, checks * 9 / 10);
   if (GetParam() == MatchEngine::kHyperscan) {
-    EXPECT_GT(hs_total, 120u * 24 / 3);
+    EXPECT_GT(hs_total, static_cast<size_t>(sets) * 24 / 3);
   }
 }
 
@@ -98,7 +99,7 @@ TEST_P(PatternMatcherProperty, GlobSetsAgreeWithGlobToRegex) {
   size_t checks = 0;
   size_t matches = 0;
   int failures = 0;
-  for (int set = 0; set < 60 && failures < 5; ++set) {
+  for (int set = 0; set < testing::property_sets(60) && failures < 5; ++set) {
     std::vector<std::string> globs;
     std::vector<std::unique_ptr<RE2>> singles;
     while (globs.size() < 16) {

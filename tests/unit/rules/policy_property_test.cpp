@@ -179,13 +179,16 @@ INSTANTIATE_TEST_SUITE_P(Engines, PolicyProperty,
 TEST_P(PolicyProperty, CompiledMatchesReference) {
   const uint64_t seed = testing::test_seed();
   SCOPED_TRACE(fmt::format("CMDGATE_SEED={}", seed));
-  const Outcome o = run(GetParam(), seed, 160, 64, compiled_evaluate, true);
+  const Outcome o = run(GetParam(), seed, testing::property_sets(160), 64, compiled_evaluate, true);
   RecordProperty("cases", std::to_string(o.cases));
   RecordProperty("defaults", std::to_string(o.defaults));
   RecordProperty("decided_by_later_rule", std::to_string(o.decided_by_later_rule));
   RecordProperty("decided_with", fmt::format("{}", fmt::join(o.decided_with, ",")));
-  EXPECT_GE(o.cases, 10000u);
   EXPECT_EQ(o.mismatches, 0u);
+  if (testing::property_divisor() > 1) {
+    return;  // too few sets to judge the generator: the full run does
+  }
+  EXPECT_GE(o.cases, 10000u);
   // The generator must exercise what it claims to: defaults, later rules, every predicate.
   EXPECT_GT(o.defaults, o.cases / 50);
   EXPECT_LT(o.defaults, o.cases * 9 / 10);
@@ -223,7 +226,9 @@ TEST(PolicyPropertyHarness, NoticesMutants) {
     return d;
   };
   for (const Evaluator* mutant : {&last_match_wins, &ignores_rule_mode, &wrong_default}) {
-    EXPECT_GT(run(MatchEngine::kHyperscan, seed, 120, 60, *mutant, false).mismatches, 0u);
+    EXPECT_GT(run(MatchEngine::kHyperscan, seed, testing::property_sets(120), 60, *mutant, false)
+                  .mismatches,
+              0u);
   }
 }
 

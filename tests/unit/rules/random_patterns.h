@@ -4,6 +4,7 @@
 // carelessly: '\n' at the end, '\v', non-ASCII and invalid UTF-8 bytes, Latin-1 letters under
 // (?i), and syntax Hyperscan must not see.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <random>
@@ -18,6 +19,18 @@ inline uint64_t test_seed() {
     return std::strtoull(s, nullptr, 0);
   }
   return static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+}
+
+// CMDGATE_PROPERTY_DIVISOR (default 1) divides how many random rule sets a property test draws.
+// scripts/test sets it for the sanitizer builds, which hunt memory errors and races in the same
+// code and run ten times slower; the plain unit run draws every set and checks the full counts.
+inline int property_divisor() {
+  const char* s = std::getenv("CMDGATE_PROPERTY_DIVISOR");
+  const long d = s != nullptr ? std::strtol(s, nullptr, 10) : 1;
+  return d > 1 ? static_cast<int>(d) : 1;
+}
+inline int property_sets(int full) {
+  return std::max(1, full / property_divisor());
 }
 
 class Random {
