@@ -2,12 +2,15 @@
 
 #include "pipeline/exec_pipeline.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
+#include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "probe/abi_check.h"
 #include "rules/parser.h"
@@ -128,7 +131,9 @@ class NoNames final : public rules::NameResolver {
 class PipelineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    rules_dir_ = ::testing::TempDir() + "pipeline-rules.toml";
+    // One file per test process: ctest runs the tests of this fixture in parallel, and a shared
+    // file let one test compile another's rules.
+    rules_dir_ = ::testing::TempDir() + fmt::format("pipeline-rules-{}.toml", ::getpid());
     load(R"(
 default_action = "allow"
 [[rule]]
@@ -144,6 +149,8 @@ args = "^--risky$"
 timeout = "2s"
 )");
   }
+
+  void TearDown() override { std::remove(rules_dir_.c_str()); }
 
   void load(const std::string& toml) {
     std::ofstream(rules_dir_) << toml;
