@@ -16,17 +16,21 @@ std::chrono::milliseconds since(Clock::time_point t) {
 }  // namespace
 
 Status PolicyManager::start() {
+  const auto t0 = Clock::now();
+  auto first = store_.build(rules::MatchEngine::kRe2);
+  return start(std::move(first), since(t0));
+}
+
+Status PolicyManager::start(Result<Snapshot> first, std::chrono::milliseconds took) {
+  if (!first) {
+    return first.error();
+  }
   auto compiler = PolicyCompiler::start(loop_);
   if (!compiler) {
     return compiler.error();
   }
   compiler_ = std::move(*compiler);
-  const auto t0 = Clock::now();
-  auto first = store_.build(rules::MatchEngine::kRe2);
-  if (!first) {
-    return first.error();
-  }
-  stats_.last_compile = since(t0);
+  stats_.last_compile = took;
   if (auto s = publish(std::move(*first), store_.source()); !s) {
     return s;
   }

@@ -39,6 +39,9 @@ class PolicyManager {
 
   // Loads, publishes and watches the first policy (synchronously). Fatal to the daemon on error.
   [[nodiscard]] Status start();
+  // The same with the first policy already built from the store's source, e.g. on another
+  // thread while the BPF objects loaded; `took` is how long that build took.
+  [[nodiscard]] Status start(Result<Snapshot> first, std::chrono::milliseconds took);
   // Reloads in the background; done (if given) runs on the loop with the result. Requests that
   // arrive while one is running are served by one more reload after it.
   void reload(std::string_view reason, Done done = nullptr);
