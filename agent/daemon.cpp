@@ -151,8 +151,8 @@ Status DaemonImpl::init() {
   log_ = std::make_unique<DecisionLog>(std::move(*writer));
 
   // The first policy needs nothing from the kernel: compile it while the BPF objects load and
-  // verify (about 110 ms), on the other core. With a fleet the first source depends on the
-  // restored bundles, which FleetAgent reads once the policy manager exists.
+  // verify (100-200 ms on the development VM), on the other core. With a fleet the first source
+  // depends on the restored bundles, which FleetAgent reads once the policy manager exists.
   std::future<FirstPolicy> first;
   if (!config_.fleet.enabled()) {
     first = std::async(std::launch::async, [this] {
