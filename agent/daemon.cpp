@@ -168,6 +168,7 @@ Status DaemonImpl::init() {
   }
   kernel_ = std::move(*kernel);
   kernel_->heartbeat(clock_.monotonic_ns());
+  store_.continue_after(kernel_->adopted_generation());
 
   policy_ = std::make_unique<PolicyManager>(store_, *kernel_, *loop_);
   policy_->on_reload_begin([this] { notifier_.reloading(); });
@@ -329,6 +330,7 @@ protocol::Status DaemonImpl::status() const {
   c["granted"] = p.granted;
   c["decode_errors"] = p.decode_errors;
   c["kernel_disagreements"] = p.kernel_disagreements;
+  c["escapes"] = p.escapes;
   if (approvals_) {
     const ApprovalStats& a = approvals_->stats();
     c["socket_connections"] = a.connections;
@@ -363,6 +365,7 @@ void DaemonImpl::on_tick() {
   kernel_->heartbeat(clock_.monotonic_ns());
   kernel_->drain();  // records sent without a wakeup (audit, kernel denials)
   pipeline_->expire();
+  pipeline_->catch_escapes();
   if (++ticks_ % 20 == 0) {
     pipeline_->recover_orphans();
   }
@@ -388,8 +391,9 @@ int DaemonImpl::run() {
   loop_->run();
   notifier_.stopping();
   // Stop parking new execs, take in what is already on its way, then let go of every parked
-  // process according to on_shutdown before the programs detach.
-  kernel_->stop_parking();
+  // process according to on_shutdown. With pinned state the kernel goes on enforcing the last
+  // policy for the next daemon.
+  kernel_->leaving();
   kernel_->drain();
   pipeline_->release_all();
   pipeline_->set_observer(nullptr);

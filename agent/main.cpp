@@ -8,6 +8,7 @@
 
 #include "config/config_file.h"
 #include "daemon.h"
+#include "probe/pin_dir.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"cmdgated: decides, for every execve, whether the program may run"};
@@ -58,6 +59,11 @@ int main(int argc, char** argv) {
                  "Last-known-good bundles (default /var/lib/cmdgate/bundles)");
   app.add_option("--trusted-keys", trusted_keys,
                  "Directory of *.pub bundle signing keys (default /etc/cmdgate/trusted-keys)");
+  bool uninstall = false;
+  app.add_flag("--uninstall", uninstall,
+               "Stop enforcing for good: unpin the BPF programs that enforce between daemons, "
+               "settle parked processes (on_shutdown) and remove the pinned state; refuses while "
+               "a cmdgated runs");
   bool evaluation_only = false;
   app.add_flag("--evaluation-only", evaluation_only,
                "Compile and publish policies without BPF: nothing is enforced (testing)");
@@ -107,6 +113,16 @@ int main(int argc, char** argv) {
   if (app.count("--host-id")) config.fleet.host_id = host_id;
   if (app.count("--fleet-state-dir")) config.fleet.state_dir = fleet_state_dir;
   if (app.count("--trusted-keys")) config.fleet.trusted_keys = trusted_keys;
+  if (uninstall) {
+    if (auto s = cmdgate::probe::uninstall(cmdgate::probe::PinDir(config.pin_dir),
+                                           config.on_shutdown);
+        !s) {
+      spdlog::critical("uninstall: {}", s.error().message);
+      return 1;
+    }
+    spdlog::info("uninstall: nothing of cmdgate is attached to the kernel any more");
+    return 0;
+  }
   if (config.rule_paths.empty()) {
     spdlog::critical("no rules: pass --rules PATH or set 'rules' in the config file");
     return 2;

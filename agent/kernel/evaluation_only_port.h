@@ -16,7 +16,7 @@ class EvaluationOnlyPort final : public KernelPort {
     return {};
   }
   Status start(RecordHandler) override { return {}; }
-  void stop_parking() override {}
+  void leaving() override {}
   int record_fd() const override { return -1; }
   void drain() override {}
   void heartbeat(uint64_t) override {}

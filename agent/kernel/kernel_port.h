@@ -38,8 +38,13 @@ class KernelPort {
   [[nodiscard]] virtual Status publish(const rules::KernelPolicy& policy, uint32_t generation) = 0;
   // Starts enforcing (after the first publish). READY may be announced once this returns.
   [[nodiscard]] virtual Status start(RecordHandler on_record) = 0;
-  // Stops parking new execs (shutdown); already parked ones stay until released.
-  virtual void stop_parking() = 0;
+  // The daemon is about to exit: from now on an exec that needs it follows delivery_failure
+  // (killed, or held for the next daemon) instead of waiting. Where the state is pinned the
+  // kernel keeps enforcing the last policy after the exit; else enforcement ends with it.
+  virtual void leaving() = 0;
+  // The generation of a predecessor's policy still in force (pinned state adopted), else 0:
+  // this daemon's generations continue after it, so no learned verdict is taken for its own.
+  [[nodiscard]] virtual uint32_t adopted_generation() const { return 0; }
   // Readable when records wait; -1 when there is no record source.
   [[nodiscard]] virtual int record_fd() const = 0;
   // Hands every waiting record to the handler given to start().

@@ -53,6 +53,17 @@ uint32_t status_field(std::string_view status, std::string_view key, int column)
   return v;
 }
 
+uint64_t status_mask(std::string_view status, std::string_view key) {
+  auto line = status_line(status, key);
+  if (!line) {
+    return 0;
+  }
+  std::string_view v = skip_blanks(*line);
+  uint64_t mask = 0;
+  std::from_chars(v.data(), v.data() + v.size(), mask, 16);
+  return mask;
+}
+
 std::vector<uint32_t> status_groups(std::string_view status) {
   std::vector<uint32_t> out;
   auto line = status_line(status, "Groups:");

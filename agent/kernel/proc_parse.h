@@ -16,6 +16,9 @@ namespace cmdgate {
 [[nodiscard]] uint32_t status_field(std::string_view status, std::string_view key,
                                     int column = 0);
 
+// A hexadecimal signal mask line ("SigPnd:", "ShdPnd:", "SigBlk:"); 0 when missing.
+[[nodiscard]] uint64_t status_mask(std::string_view status, std::string_view key);
+
 // The "Groups:" line: supplementary group ids.
 [[nodiscard]] std::vector<uint32_t> status_groups(std::string_view status);
 

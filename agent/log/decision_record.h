@@ -24,6 +24,7 @@ enum class DecidedBy : uint8_t {
   kApprover,  // a person, through the approval socket
   kGrant,     // an earlier "allow for N minutes" approval
   kNoApprover,  // nobody was there to ask: the timeout action at once
+  kEscape,      // someone else made a parked process run (SIGCONT, ptrace): killed
 };
 
 struct ApproverInfo;

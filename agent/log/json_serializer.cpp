@@ -28,6 +28,7 @@ json flag_names(uint32_t flags) {
       {CG_EXEC_LINEAGE_FROM_TASK, "lineage_from_task"},
       {CG_EXEC_DAEMON_STALE, "daemon_stale"},
       {CG_EXEC_LSM_DENIED, "lsm_denied"},
+      {CG_EXEC_NO_INTERP, "no_interp"},
   };
   json out = json::array();
   for (const auto& [bit, name] : kNames) {
@@ -74,6 +75,8 @@ const char* to_string(DecidedBy d) {
       return "grant";
     case DecidedBy::kNoApprover:
       return "no_approver";
+    case DecidedBy::kEscape:
+      return "escape";
   }
   return "?";
 }

@@ -7,6 +7,7 @@
 #include <csignal>
 
 #include "context/proc_snapshot.h"
+#include "kernel/proc_parse.h"
 #include "pipeline/record_decoder.h"
 #include "probe/abi_check.h"
 
@@ -16,6 +17,23 @@ namespace {
 using rules::Action;
 
 constexpr size_t kDecidedMemory = 1 << 16;
+
+// A parked process that runs: neither stopped (T) nor in a ptrace stop (t) nor dying (Z, X),
+// and no longer on its way to the stop (its SIGSTOP is not pending any more: a SIGCONT flushed
+// it, or a tracer swallowed it).
+bool runs_unstopped(std::string_view status) {
+  const size_t at = status.find("\nState:\t");
+  if (at == std::string_view::npos || at + 8 >= status.size()) {
+    return false;
+  }
+  const char state = status[at + 8];
+  if (state == 'T' || state == 't' || state == 'Z' || state == 'X') {
+    return false;
+  }
+  constexpr uint64_t kStop = 1ull << (SIGSTOP - 1);
+  return (status_mask(status, "SigPnd:") & kStop) == 0 &&
+         (status_mask(status, "ShdPnd:") & kStop) == 0;
+}
 
 const char* outcome_of(const Judgement& j, const ExecEvent& e) {
   if (e.has(CG_EXEC_LSM_DENIED)) {
@@ -322,11 +340,36 @@ void ExecPipeline::on_exit(const ExitEvent& x) {
 }
 
 void ExecPipeline::on_escape(const EscapeEvent& x) {
-  spdlog::warn("process {} was resumed by pid {} (uid {}) while parked; the kernel {}",
+  spdlog::warn("process {} was made to run by pid {} (uid {}) with {} while parked; the kernel {}",
                x.target_tgid, x.sender_tgid, x.sender_uid,
+               x.signal != 0 ? "SIGCONT" : "a wakeup without a signal (ptrace)",
                x.kill_sent ? "killed it" : "could not kill it");
+  ++stats_.escapes;
   if (auto r = pending_.take_exec(x.target_tgid, x.exec_id)) {
-    finish(*r, false, DecidedBy::kKernel);
+    finish(*r, false, DecidedBy::kEscape);  // the daemon's SIGKILL too: kill_sent may be false
+  } else if (!x.kill_sent) {
+    // Not pending (its record is still on its way, or it was never delivered): the parked entry
+    // still names it, so the pidfd taken now is that process.
+    if (auto process = d_.control.pin(x.target_tgid, x.exec_id)) {
+      (void)d_.control.kill(*process);
+    }
+  }
+}
+
+void ExecPipeline::catch_escapes() {
+  std::vector<uint64_t> escaped;
+  for (const PendingRequest* r : pending_.list()) {
+    if (auto status = d_.proc.read(r->event.tgid, "status"); status && runs_unstopped(*status)) {
+      escaped.push_back(r->id);
+    }
+  }
+  for (uint64_t id : escaped) {
+    if (auto r = pending_.take(id)) {
+      spdlog::warn("parked process {} ({}) is running without a verdict: killing it",
+                   r->event.tgid, r->event.path);
+      ++stats_.escapes;
+      finish(*r, false, DecidedBy::kEscape);
+    }
   }
 }
 

@@ -52,6 +52,7 @@ struct PipelineStats {
   uint64_t approved = 0;
   uint64_t refused = 0;
   uint64_t granted = 0;
+  uint64_t escapes = 0;
 };
 
 struct PipelineDeps {
@@ -76,6 +77,9 @@ class ExecPipeline {
 
   // Applies the timeout action to every ask whose deadline has passed.
   void expire();
+  // The backstop behind the kernel's escape guard: a parked process found neither stopped nor
+  // traced has been made to run by someone else; it is killed and reported as an escape.
+  void catch_escapes();
   // Decides parked processes whose records never arrived.
   void recover_orphans();
   // Resumes or kills every parked process according to on_shutdown.

@@ -72,8 +72,11 @@ class PolicyStore {
       const Snapshot& s, rules::MatchEngine engine) const;
 
   [[nodiscard]] uint32_t next_generation() const {
-    return history_.empty() ? 1 : history_.back()->generation + 1;
+    return history_.empty() ? first_generation_ : history_.back()->generation + 1;
   }
+  // Generations continue after a predecessor's still in force (KernelPort::adopted_generation):
+  // the kernel's learned verdicts name the generation they were learned under.
+  void continue_after(uint32_t generation) { first_generation_ = generation + 1; }
   // Makes s (with its generation set) the current snapshot.
   void commit(Snapshot s);
   // Replaces the policy of a generation still held with an equivalent one.
@@ -95,6 +98,7 @@ class PolicyStore {
   const rules::NameResolver& names_;
   const rules::FileResolver& files_;
   std::deque<std::shared_ptr<const Snapshot>> history_;
+  uint32_t first_generation_ = 1;
   SnapshotCell<PublishedPolicy> published_;
 };
 

@@ -28,13 +28,17 @@ static_assert(offsetof(cg_exec_record, path_len) == 134);
 static_assert(offsetof(cg_exec_record, args_len) == 140);
 static_assert(offsetof(cg_exec_record, comm) == 144);
 static_assert(offsetof(cg_exec_record, lineage) == 160);
-static_assert(sizeof(cg_exec_record) == 480);
+static_assert(offsetof(cg_exec_record, args_total) == 480);
+static_assert(sizeof(cg_exec_record) == 488);
 
 static_assert(sizeof(cg_exit_record) == 32);
 static_assert(sizeof(cg_escape_record) == 48);
 
-static_assert(sizeof(cg_control) == 24);
-static_assert(offsetof(cg_control, active_slot) == 16);
+static_assert(sizeof(cg_control) == 64);
+static_assert(offsetof(cg_control, daemon_exe) == 16);
+static_assert(offsetof(cg_control, active_slot) == 48);
+static_assert(offsetof(cg_control, owner_tgid) == 52);
+static_assert(offsetof(cg_control, daemon_alive) == 58);
 static_assert(sizeof(cg_policy_meta) == 16);
 static_assert(sizeof(cg_inode_slot_key) == 24);
 static_assert(sizeof(cg_inode_verdict) == 8);
@@ -44,7 +48,7 @@ static_assert(sizeof(cg_path_key) == 4 + 1 + CG_LPM_PATH_MAX);
 static_assert(sizeof(cg_path_verdict) == 8);
 static_assert(sizeof(cg_parked) == 24);
 static_assert(sizeof(cg_lineage) == 8 + 40 * CG_LINEAGE_DEPTH + 8 * CG_BLOOM_WORDS);
-static_assert(CG_CTR_MAX == 24);
-static_assert(CG_ABI_VERSION == 6);
+static_assert(CG_CTR_MAX == 26);
+static_assert(CG_ABI_VERSION == 7);
 
 }  // namespace cmdgate::probe

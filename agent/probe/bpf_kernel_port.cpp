@@ -2,7 +2,12 @@
 
 #include <bpf/bpf.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <climits>
+
+#include "kernel/clock.h"
 #include "probe/counters.h"
 #include "probe/lsm_support.h"
 
@@ -19,6 +24,14 @@ Result<std::unique_ptr<BpfKernelPort>> BpfKernelPort::load(const KernelOptions& 
   port->parked_ = std::make_unique<ParkedMap>(port->probe_->parked_fd());
   port->control_ = std::make_unique<PidfdProcessControl>(*port->parked_);
   port->learner_.maps = port->maps_.get();
+  if (const auto& predecessor = port->probe_->adopted()) {
+    if (auto s = port->maps_->adopt(); !s) {
+      return s.error();
+    }
+    spdlog::info("adopted the state pinned at {}: generation {} of daemon {} stays in force "
+                 "until this daemon publishes its policy",
+                 port->probe_->pins().dir(), predecessor->generation, predecessor->tgid);
+  }
   port->maps_->set_delivery_failure(options.delivery_failure);
   port->maps_->set_stale_after(options.stale_after_ns);
   if (auto s = port->load_lsm(options); !s) {
@@ -88,21 +101,88 @@ Status BpfKernelPort::start(RecordHandler on_record) {
   if (auto s = probe_->attach(); !s) {
     return s;
   }
-  if (!lsm_) {
-    return {};
-  }
-  if (auto s = lsm_->attach(); !s) {
-    if (mode_ == EnforcementMode::kLsm) {
-      return s.error().context("enforcement = lsm");
+  if (lsm_) {
+    if (auto s = lsm_->attach(); !s) {
+      if (mode_ == EnforcementMode::kLsm) {
+        return s.error().context("enforcement = lsm");
+      }
+      fall_back(s.error().message);
+    } else {
+      spdlog::info("BPF LSM hooks attached: {}", fmt::join(lsm_->hooks(), ", "));
     }
-    fall_back(s.error().message);
+  }
+  return take_over();
+}
+
+Status BpfKernelPort::take_over() {
+  note_daemon_exe();
+  // Owner first: until alive is set, this daemon's programs treat it as gone (delivery_failure),
+  // which fails closed; the other order would briefly trust a dead predecessor's tgid.
+  maps_->take_ownership(static_cast<uint32_t>(::getpid()));
+  maps_->set_daemon_alive(true);
+  const PinDir& pins = probe_->pins();
+  if (!pins.enabled()) {
     return {};
   }
-  spdlog::info("BPF LSM hooks attached: {}", fmt::join(lsm_->hooks(), ", "));
+  std::vector<NamedLink> links = probe_->links();
+  if (lsm_) {
+    for (NamedLink& l : lsm_->links()) {
+      links.push_back(std::move(l));
+    }
+  }
+  std::vector<std::string> names;
+  for (const NamedLink& l : links) {
+    if (auto s = pins.replace_link(l.link, l.program); !s) {
+      return s;
+    }
+    names.push_back(l.program);
+  }
+  pins.remove_other_links(names);
+  for (const std::string& path : pins.foreign_state()) {
+    size_t adopted = 0;
+    for (uint32_t tgid : sweep_foreign(path)) {
+      adopted += parked_->adopt(tgid, SystemClock().monotonic_ns()) ? 1 : 0;
+    }
+    spdlog::info("retired {} (another version's state); took over {} parked process(es)", path,
+                 adopted);
+  }
   return {};
 }
 
-void BpfKernelPort::stop_parking() { maps_->set_enabled(false); }
+void BpfKernelPort::note_daemon_exe() {
+  struct stat st {};
+  if (::stat("/proc/self/exe", &st) == 0) {
+    maps_->set_daemon_exe(0, {st.st_dev, st.st_ino});
+  }
+  char path[PATH_MAX];
+  const ssize_t n = ::readlink("/proc/self/exe", path, sizeof(path) - 1);
+  if (n > 0) {
+    exe_path_.assign(path, static_cast<size_t>(n));
+  }
+  note_installed_exe();
+}
+
+void BpfKernelPort::note_installed_exe() {
+  struct stat st {};
+  if (exe_path_.empty() || ::stat(exe_path_.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
+      st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    return;
+  }
+  maps_->set_daemon_exe(1, {st.st_dev, st.st_ino});
+}
+
+void BpfKernelPort::leaving() {
+  note_installed_exe();
+  maps_->set_daemon_alive(false);
+  if (!probe_->pins().enabled()) {
+    maps_->set_enabled(false);  // nothing outlives this daemon: stop parking what none will decide
+  }
+}
+
+uint32_t BpfKernelPort::adopted_generation() const {
+  const auto& predecessor = probe_->adopted();
+  return predecessor ? predecessor->generation : 0;
+}
 
 int BpfKernelPort::record_fd() const { return ring_ ? ring_->epoll_fd() : -1; }
 
@@ -115,7 +195,12 @@ void BpfKernelPort::drain() {
   }
 }
 
-void BpfKernelPort::heartbeat(uint64_t monotonic_ns) { maps_->heartbeat(monotonic_ns); }
+void BpfKernelPort::heartbeat(uint64_t monotonic_ns) {
+  maps_->heartbeat(monotonic_ns);
+  if (++beats_ % 20 == 0) {
+    note_installed_exe();  // an upgrade may replace it, and this daemon may crash before it stops
+  }
+}
 
 std::optional<Ancestry> BpfKernelPort::ancestry(int pidfd) const {
   // Task storage is looked up from user space by a pidfd.

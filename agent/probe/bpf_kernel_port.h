@@ -31,7 +31,8 @@ class BpfKernelPort final : public KernelPort {
 
   Status publish(const rules::KernelPolicy& policy, uint32_t generation) override;
   Status start(RecordHandler on_record) override;
-  void stop_parking() override;
+  void leaving() override;
+  uint32_t adopted_generation() const override;
   int record_fd() const override;
   void drain() override;
   void heartbeat(uint64_t monotonic_ns) override;
@@ -52,6 +53,13 @@ class BpfKernelPort final : public KernelPort {
 
   BpfKernelPort() = default;
   [[nodiscard]] Status load_lsm(const KernelOptions& options);
+  // Once attached: this daemon's programs act from now on, its links replace a predecessor's
+  // pins, and state of another ABI is retired.
+  [[nodiscard]] Status take_over();
+  // cg_control.daemon_exe: this executable, and what is installed at its path now (an upgrade
+  // that replaced it) if only root can have put it there.
+  void note_daemon_exe();
+  void note_installed_exe();
   void fall_back(std::string reason);
 
   std::unique_ptr<BpfProbe> probe_;
@@ -63,6 +71,8 @@ class BpfKernelPort final : public KernelPort {
   std::unique_ptr<PidfdProcessControl> control_;
   std::unique_ptr<RingReader> ring_;
   MapLearner learner_;
+  std::string exe_path_;  // where this daemon's executable was installed when it started
+  uint64_t beats_ = 0;
 };
 
 }  // namespace cmdgate::probe

@@ -9,17 +9,50 @@
 #include <cstring>
 #include <string>
 
+#include <spdlog/spdlog.h>
+
+#include <type_traits>
+
 #include "cmdgate_exec.skel.h"
 #include "cmdgate_guard.skel.h"
 #include "common/errno_error.h"
+#include "common/fd.h"
 #include "probe/libbpf_error.h"
+#include "probe/map_sharing.h"
 
 namespace cmdgate::probe {
 namespace {
 
 bool is_power_of_two(uint32_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
+// The guard decides from the exec object's .bss (control block): same layout or no build.
+using ExecBss = std::remove_pointer_t<decltype(cmdgate_exec::bss)>;
+using GuardBss = std::remove_pointer_t<decltype(cmdgate_guard::bss)>;
+static_assert(sizeof(ExecBss) == sizeof(GuardBss));
+static_assert(offsetof(ExecBss, cg_control) == offsetof(GuardBss, cg_control));
+
+std::optional<uint32_t> pinned_max_entries(const std::string& path) {
+  Fd fd(bpf_obj_get(path.c_str()));
+  bpf_map_info info{};
+  __u32 len = sizeof(info);
+  if (!fd || bpf_obj_get_info_by_fd(fd.get(), &info, &len) != 0) {
+    return std::nullopt;
+  }
+  return info.max_entries;
+}
+
 }  // namespace
+
+std::vector<NamedLink> links_of(const bpf_object_skeleton* skeleton) {
+  std::vector<NamedLink> out;
+  for (int i = 0; skeleton != nullptr && i < skeleton->prog_cnt; ++i) {
+    const bpf_prog_skeleton& p = skeleton->progs[i];
+    if (p.link != nullptr && *p.link != nullptr) {
+      out.push_back({p.name, *p.link});
+    }
+  }
+  return out;
+}
 
 Result<std::unique_ptr<BpfProbe>> BpfProbe::load(const ProbeOptions& options) {
   const auto page = static_cast<uint32_t>(sysconf(_SC_PAGESIZE));
@@ -28,30 +61,31 @@ Result<std::unique_ptr<BpfProbe>> BpfProbe::load(const ProbeOptions& options) {
                          options.ringbuf_bytes, page);
   }
 
-  std::unique_ptr<BpfProbe> probe(new BpfProbe());
+  std::unique_ptr<BpfProbe> probe(new BpfProbe(PinDir(options.pin_dir)));
   probe->skel_ = cmdgate_exec__open();
   if (probe->skel_ == nullptr) {
     return errno_error("opening the BPF object");
   }
   cmdgate_exec* skel = probe->skel_;
   skel->rodata->cg_daemon_tgid = static_cast<__u32>(options.daemon_tgid);
-  if (int err = bpf_map__set_max_entries(skel->maps.events, options.ringbuf_bytes)) {
+  uint32_t ringbuf_bytes = options.ringbuf_bytes;
+  if (probe->pins_.enabled()) {
+    if (auto s = probe->pin_maps(&ringbuf_bytes); !s) {
+      return s.error();
+    }
+  }
+  if (int err = bpf_map__set_max_entries(skel->maps.events, ringbuf_bytes)) {
     return libbpf_error("sizing the ring buffer", err);
   }
-  probe->ringbuf_bytes_ = options.ringbuf_bytes;
-
-  if (!options.pin_dir.empty()) {
-    if (::mkdir(options.pin_dir.c_str(), 0700) != 0 && errno != EEXIST) {
-      return errno_error("creating " + options.pin_dir);
-    }
-    const std::string pin = options.pin_dir + "/parked";
-    if (int err = bpf_map__set_pin_path(skel->maps.parked, pin.c_str())) {
-      return libbpf_error("setting the parked map's pin path", err);
-    }
-  }
+  probe->ringbuf_bytes_ = ringbuf_bytes;
 
   if (int err = cmdgate_exec__load(skel)) {
-    return libbpf_error("loading the BPF programs (see the verifier log above)", err);
+    return libbpf_error(probe->adopted_
+                            ? fmt::format("loading the BPF programs onto the state pinned at {} "
+                                          "(see above; `cmdgated --uninstall` removes it)",
+                                          probe->pins_.dir())
+                            : std::string("loading the BPF programs (see the verifier log above)"),
+                        err);
   }
   if (probe->abi_version() != CG_ABI_VERSION) {
     return Error::format("BPF object has ABI version {}, this daemon speaks {}",
@@ -61,6 +95,39 @@ Result<std::unique_ptr<BpfProbe>> BpfProbe::load(const ProbeOptions& options) {
   return probe;
 }
 
+Status BpfProbe::pin_maps(uint32_t* ringbuf_bytes) {
+  if (auto s = pins_.create(); !s) {
+    return s;
+  }
+  adopted_ = read_owner(pins_.map("bss"));
+  if (adopted_ && owner_running(*adopted_)) {
+    return Error::format("cmdgated (pid {}) already enforces from {}", adopted_->tgid,
+                         pins_.dir());
+  }
+  // The ring keeps the size it was created with: records a predecessor left in it are read by
+  // this daemon.
+  if (auto pinned = pinned_max_entries(pins_.map("events")); pinned && *pinned != *ringbuf_bytes) {
+    spdlog::warn("the pinned ring buffer has {} bytes, not the configured {}: keeping it until "
+                 "`cmdgated --uninstall`",
+                 *pinned, *ringbuf_bytes);
+    *ringbuf_bytes = *pinned;
+  }
+  // Policy, control block, ring, counters, parked processes and lineage outlive the daemon;
+  // scratch buffers and the RCU barrier are per object.
+  const cmdgate_exec* skel = skel_;
+  const std::pair<bpf_map*, const char*> shared[] = {
+      {skel->maps.bss, "bss"},         {skel->maps.events, "events"},
+      {skel->maps.counters, "counters"}, {skel->maps.parked, "parked"},
+      {skel->maps.lineage, "lineage"}, {skel->maps.rule_inodes, "rule_inodes"},
+      {skel->maps.learned, "learned"}, {skel->maps.path_trie, "path_trie"}};
+  for (const auto& [map, name] : shared) {
+    if (int err = bpf_map__set_pin_path(map, pins_.map(name).c_str())) {
+      return libbpf_error(fmt::format("setting the pin path of map '{}'", name), err);
+    }
+  }
+  return {};
+}
+
 void BpfProbe::load_guard(pid_t daemon_tgid) {
   cmdgate_guard* g = cmdgate_guard__open();
   if (g == nullptr) {
@@ -68,11 +135,15 @@ void BpfProbe::load_guard(pid_t daemon_tgid) {
     return;
   }
   g->rodata->cg_daemon_tgid = static_cast<__u32>(daemon_tgid);
-  // The guard shares the exec object's maps: the same parked set, ring buffer and counters.
-  int err = bpf_map__reuse_fd(g->maps.parked, parked_fd());
-  err = err ? err : bpf_map__reuse_fd(g->maps.events, events_fd());
-  err = err ? err : bpf_map__reuse_fd(g->maps.counters, counters_fd());
-  err = err ? err : bpf_map__set_max_entries(g->maps.events, ringbuf_bytes_);
+  // The guard shares the exec object's maps: the same parked set, ring buffer, counters and
+  // control block.
+  int err = bpf_map__set_max_entries(g->maps.events, ringbuf_bytes_);
+  if (auto s = share_maps(*this, g->obj, g->maps.bss); !s) {
+    guard_status_ = fmt::format("not loaded ({}): escapes are caught from user space only",
+                                s.error().message);
+    cmdgate_guard__destroy(g);
+    return;
+  }
   err = err ? err : cmdgate_guard__load(g);
   if (err != 0) {
     guard_status_ = fmt::format("not loaded ({}): escapes are caught from user space only",
@@ -108,6 +179,16 @@ Status BpfProbe::attach() {
     }
   }
   return {};
+}
+
+std::vector<NamedLink> BpfProbe::links() const {
+  std::vector<NamedLink> out = links_of(skel_->skeleton);
+  if (guard_ != nullptr) {
+    for (NamedLink& l : links_of(guard_->skeleton)) {
+      out.push_back(std::move(l));
+    }
+  }
+  return out;
 }
 
 int BpfProbe::events_fd() const { return bpf_map__fd(skel_->maps.events); }

@@ -11,10 +11,14 @@
 
 #include "common/result.h"
 #include "probe/abi_check.h"
+#include "probe/owner.h"
+#include "probe/pin_dir.h"
 
 struct cmdgate_exec;
+struct bpf_link;
 struct bpf_map;
 struct bpf_object;
+struct bpf_object_skeleton;
 struct cmdgate_guard;
 
 namespace cmdgate::probe {
@@ -22,10 +26,19 @@ namespace cmdgate::probe {
 struct ProbeOptions {
   uint32_t ringbuf_bytes = CG_DEFAULT_RINGBUF_BYTES;  // power of two, at least one page
   pid_t daemon_tgid = 0;
-  // The parked map is pinned here so that a restarted daemon finds the processes its
-  // predecessor left parked. Empty: no pinning.
+  // bpffs root of the state that outlives the daemon (probe/pin_dir.h). Empty: nothing is
+  // pinned, and enforcement ends with the daemon.
   std::string pin_dir = "/sys/fs/bpf/cmdgate";
 };
+
+// A program's link, named after the program (its pin name).
+struct NamedLink {
+  std::string program;
+  bpf_link* link = nullptr;
+};
+
+// Every attached program of a skeleton.
+[[nodiscard]] std::vector<NamedLink> links_of(const bpf_object_skeleton* skeleton);
 
 struct ProgramStats {
   std::string name;
@@ -40,8 +53,16 @@ class BpfProbe {
   BpfProbe(const BpfProbe&) = delete;
   BpfProbe& operator=(const BpfProbe&) = delete;
 
-  // Attaches the exec/fork/exit programs. Until then nothing is enforced.
+  // Attaches the exec/fork/exit programs and the guard. They act once this daemon owns the
+  // state (PolicyMaps::take_ownership); until then a predecessor's pinned programs enforce.
   [[nodiscard]] Status attach();
+  // The exec and guard programs' links, once attached.
+  [[nodiscard]] std::vector<NamedLink> links() const;
+
+  [[nodiscard]] const PinDir& pins() const { return pins_; }
+  // The predecessor whose pinned state this daemon adopted: its policy stays in force until
+  // this daemon publishes one.
+  [[nodiscard]] const std::optional<Owner>& adopted() const { return adopted_; }
 
   [[nodiscard]] int events_fd() const;
   [[nodiscard]] int counters_fd() const;
@@ -70,11 +91,15 @@ class BpfProbe {
   [[nodiscard]] std::vector<ProgramStats> program_stats() const;
 
  private:
-  BpfProbe() = default;
+  explicit BpfProbe(PinDir pins) : pins_(std::move(pins)) {}
 
+  // Pins the maps every object shares, adopting a predecessor's where they exist.
+  [[nodiscard]] Status pin_maps(uint32_t* ringbuf_bytes);
   // The escape guard needs the bpf_send_signal_task kfunc (6.13+): optional.
   void load_guard(pid_t daemon_tgid);
 
+  PinDir pins_;
+  std::optional<Owner> adopted_;
   cmdgate_exec* skel_ = nullptr;
   cmdgate_guard* guard_ = nullptr;
   std::string guard_status_;

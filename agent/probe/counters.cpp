@@ -53,6 +53,8 @@ std::string_view counter_name(cg_counter c) {
     case CG_CTR_LSM_SIGNAL_REFUSED: return "lsm_signal_refused";
     case CG_CTR_LSM_PTRACE_REFUSED: return "lsm_ptrace_refused";
     case CG_CTR_SCRATCH_RACE: return "scratch_race";
+    case CG_CTR_NO_INTERP: return "no_interp";
+    case CG_CTR_DAEMON_EXIT: return "daemon_exit";
     case CG_CTR_MAX: break;
   }
   return "unknown";

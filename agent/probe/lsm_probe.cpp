@@ -16,6 +16,7 @@
 #include "cmdgate_lsm.skel.h"
 #include "common/errno_error.h"
 #include "probe/libbpf_error.h"
+#include "probe/map_sharing.h"
 
 namespace cmdgate::probe {
 namespace {
@@ -65,30 +66,6 @@ std::string hook_of(const bpf_program* prog) {
   return std::string(slash == std::string_view::npos ? sec : sec.substr(slash + 1));
 }
 
-// Every map of the LSM object becomes the exec object's map of the same name; .bss becomes
-// exec's .bss. Only .rodata (this object's constants) stays its own.
-Status share_maps(const BpfProbe& exec, cmdgate_lsm* skel) {
-  bpf_map* map = nullptr;
-  bpf_object__for_each_map(map, skel->obj) {
-    const bpf_map* source = nullptr;
-    if (map == skel->maps.bss) {
-      source = exec.bss_map();
-    } else if (bpf_map__is_internal(map)) {
-      continue;
-    } else {
-      source = bpf_object__find_map_by_name(exec.object(), bpf_map__name(map));
-    }
-    if (source == nullptr) {
-      return Error::format("LSM map '{}' has no counterpart in the exec object",
-                           bpf_map__name(map));
-    }
-    if (int err = bpf_map__reuse_fd(map, bpf_map__fd(source))) {
-      return libbpf_error(fmt::format("sharing map '{}'", bpf_map__name(map)), err);
-    }
-  }
-  return {};
-}
-
 }  // namespace
 
 Result<std::unique_ptr<LsmProbe>> LsmProbe::load(const BpfProbe& exec, pid_t daemon_tgid) {
@@ -129,7 +106,7 @@ Result<std::unique_ptr<LsmProbe>> LsmProbe::open_and_load(const BpfProbe& exec, 
     return Error{"the kernel has no bprm_check_security LSM hook"};
   }
 
-  if (auto s = share_maps(exec, skel); !s) {
+  if (auto s = share_maps(exec, skel->obj, skel->maps.bss); !s) {
     return s.error();
   }
   if (int err = cmdgate_lsm__load(skel)) {
@@ -147,6 +124,8 @@ LsmProbe::~LsmProbe() {
     cmdgate_lsm__destroy(skel_);
   }
 }
+
+std::vector<NamedLink> LsmProbe::links() const { return links_of(skel_->skeleton); }
 
 Status LsmProbe::attach() {
   if (int err = cmdgate_lsm__attach(skel_)) {

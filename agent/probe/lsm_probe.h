@@ -26,6 +26,7 @@ class LsmProbe {
   LsmProbe& operator=(const LsmProbe&) = delete;
 
   [[nodiscard]] Status attach();
+  [[nodiscard]] std::vector<NamedLink> links() const;
   // The hooks loaded, e.g. {"bprm_check_security", "task_kill", "ptrace_access_check"}.
   [[nodiscard]] const std::vector<std::string>& hooks() const { return hooks_; }
   // Hooks this kernel does not have (their guard is missing).

@@ -23,6 +23,14 @@ bool ParkedMap::erase(uint32_t tgid, uint64_t exec_id) {
   return bpf_map_delete_elem(fd_, &tgid) == 0;
 }
 
+bool ParkedMap::adopt(uint32_t tgid, uint64_t now_ns) {
+  cg_parked v{};
+  v.exec_id = now_ns;  // unique: kernel exec ids are exec times on the same clock
+  v.parked_ns = 0;     // older than any grace period
+  v.flags = CG_PARKED_UNDELIVERED;
+  return bpf_map_update_elem(fd_, &tgid, &v, BPF_NOEXIST) == 0;
+}
+
 std::vector<ParkedEntry> ParkedMap::list() const {
   std::vector<ParkedEntry> out;
   uint32_t key = 0;

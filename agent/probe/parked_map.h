@@ -16,6 +16,9 @@ class ParkedMap final : public ParkedStore {
   [[nodiscard]] std::optional<ParkedEntry> lookup(uint32_t tgid) const override;
   bool erase(uint32_t tgid, uint64_t exec_id) override;
   [[nodiscard]] std::vector<ParkedEntry> list() const override;
+  // Takes over a process another generation of programs parked (probe/pin_dir.h sweep_foreign),
+  // as undelivered so the pipeline recovers it from /proc at once. False if already tracked.
+  bool adopt(uint32_t tgid, uint64_t now_ns);
 
  private:
   int fd_;

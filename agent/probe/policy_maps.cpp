@@ -37,6 +37,23 @@ cg_path_key make_path_key(uint32_t slot, const rules::PathEntry& e, bool* trunca
   return key;
 }
 
+// Every key of a map; fails unless the walk reached the end.
+template <typename Key, typename Fn>
+Status for_each_key(int fd, Fn&& fn) {
+  Key key{};
+  Key next{};
+  const Key* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    fn(next);
+    key = next;
+    prev = &key;
+  }
+  if (errno != ENOENT) {
+    return errno_error("walking a BPF map");
+  }
+  return {};
+}
+
 struct PathKeyLess {
   bool operator()(const cg_path_key& a, const cg_path_key& b) const {
     return std::memcmp(&a, &b, sizeof(a)) < 0;
@@ -124,6 +141,26 @@ Result<PublishStats> PolicyMaps::publish(const rules::KernelPolicy& policy, uint
   return stats;
 }
 
+Status PolicyMaps::adopt() {
+  for (uint32_t slot = 0; slot < CG_POLICY_SLOTS; ++slot) {
+    inode_keys_[slot].clear();
+    path_keys_[slot].clear();
+  }
+  auto s = for_each_key<cg_inode_slot_key>(probe_.rule_inodes_fd(), [&](const auto& k) {
+    inode_keys_[k.slot % CG_POLICY_SLOTS].push_back(k);
+  });
+  s = s ? for_each_key<cg_path_key>(probe_.path_trie_fd(),
+                                    [&](const auto& k) {
+                                      path_keys_[k.slot % CG_POLICY_SLOTS].push_back(k);
+                                    })
+        : s;
+  if (!s) {
+    return s.error().context("listing the adopted policy's entries");
+  }
+  published_ = true;
+  return {};
+}
+
 Status PolicyMaps::learn(const rules::FileId& file, int64_t ctime_sec, uint32_t ctime_nsec,
                          rules::InodeVerdict verdict, uint32_t generation) {
   cg_inode_key key{};
@@ -151,6 +188,23 @@ Status PolicyMaps::wait_for_readers() {
 }
 
 void PolicyMaps::set_enabled(bool on) { store(probe_.control()->enabled, static_cast<__u8>(on)); }
+
+void PolicyMaps::take_ownership(uint32_t tgid) {
+  store(probe_.control()->owner_tgid, static_cast<__u32>(tgid));
+}
+
+void PolicyMaps::set_daemon_alive(bool alive) {
+  store(probe_.control()->daemon_alive, static_cast<__u8>(alive));
+}
+
+void PolicyMaps::set_daemon_exe(uint32_t slot, const rules::FileId& file) {
+  cg_inode_key& k = probe_.control()->daemon_exe[slot % 2];
+  // Zero the inode first: the kernel ignores an entry whose inode is 0, so it never sees a
+  // half-written pair.
+  store(k.ino, __u64{0});
+  store(k.dev, static_cast<__u64>(kernel_dev_from_user(file.dev)));
+  store(k.ino, static_cast<__u64>(file.ino));
+}
 
 void PolicyMaps::set_delivery_failure(cg_delivery_failure mode) {
   store(probe_.control()->delivery_failure, static_cast<__u8>(mode));

@@ -25,6 +25,9 @@ class PolicyMaps {
 
   [[nodiscard]] Result<PublishStats> publish(const rules::KernelPolicy& policy,
                                              uint32_t generation);
+  // The maps hold a predecessor's policy, in force in the active slot: the next publish goes
+  // into the other slot, and the entries each slot holds are taken from the maps.
+  [[nodiscard]] Status adopt();
 
   // A verdict the daemon derived for one file; valid while generation is active and the file's
   // ctime does not move.
@@ -32,6 +35,12 @@ class PolicyMaps {
                              rules::InodeVerdict verdict, uint32_t generation);
 
   void set_enabled(bool on);
+  // From now on only this daemon's programs act (see cg_control.owner_tgid).
+  void take_ownership(uint32_t tgid);
+  // Whether execs that need the daemon may wait for it (else delivery_failure applies).
+  void set_daemon_alive(bool alive);
+  // A file that may start while no daemon runs (cg_control.daemon_exe[slot]).
+  void set_daemon_exe(uint32_t slot, const rules::FileId& file);
   void set_delivery_failure(cg_delivery_failure mode);
   void set_stale_after(uint64_t ns);
   void heartbeat(uint64_t monotonic_ns);

@@ -5,6 +5,12 @@
 
 #include "shared/cmdgate_abi.h"
 
+/* Read back by the daemon, which refuses an object built against another ABI. */
+const volatile __u32 cg_abi_version = CG_ABI_VERSION;
+/* The daemon that loaded this object: its own execs are never parked, it alone may resume a
+ * parked process, and this object's programs act only while it owns the pinned state. */
+const volatile __u32 cg_daemon_tgid = 0;
+
 struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
   __uint(max_entries, CG_DEFAULT_RINGBUF_BYTES); /* resized by the loader */

@@ -13,16 +13,31 @@
 #ifndef READ_ONCE
 #define READ_ONCE(x) (*(const volatile typeof(x)*)&(x))
 #endif
+#ifndef WRITE_ONCE
+#define WRITE_ONCE(x, v) (*(volatile typeof(x)*)&(x) = (v))
+#endif
 
 /* Runtime switches and per-slot class verdicts live in .bss, which the daemon mmaps and writes
  * with single aligned stores: no torn reads, no syscall per heartbeat. */
 struct cg_control cg_control = {};
 struct cg_policy_meta cg_policy_meta[CG_POLICY_SLOTS] = {};
 
+/* A successor daemon attaches its programs while its predecessor's are still attached (pinned),
+ * then takes over with one store: the programs of any other daemon do nothing. */
+static __always_inline bool cg_is_owner(void) {
+  return READ_ONCE(cg_control.owner_tgid) == cg_daemon_tgid;
+}
+
+/* The current task belongs to this object's daemon, and that daemon still runs: a dead daemon's
+ * tgid may already name another process. */
+static __always_inline bool cg_from_daemon(void) {
+  return (bpf_get_current_pid_tgid() >> 32) == cg_daemon_tgid && READ_ONCE(cg_control.daemon_alive);
+}
+
 /* The slot the kernel reads, read once per exec so that every lookup of one exec uses one policy;
- * NULL until the daemon enables enforcement. */
+ * NULL until the daemon enables enforcement, and in programs whose daemon no longer owns it. */
 static __always_inline const struct cg_policy_meta* cg_active_policy(__u32* slot) {
-  if (!READ_ONCE(cg_control.enabled))
+  if (!READ_ONCE(cg_control.enabled) || !cg_is_owner())
     return NULL;
   *slot = READ_ONCE(cg_control.active_slot) & (CG_POLICY_SLOTS - 1);
   return &cg_policy_meta[*slot];

@@ -125,11 +125,14 @@ static __always_inline __u32 cg_build_record(struct cg_exec_scratch* s, struct t
 
   /* argv, straight from the new image's stack */
   r->args_len = 0;
+  r->args_total = 0;
+  r->_pad1 = 0;
   if (committed) {
     struct mm_struct* mm = BPF_CORE_READ(task, mm);
     unsigned long arg_start = BPF_CORE_READ(mm, arg_start);
     unsigned long arg_end = BPF_CORE_READ(mm, arg_end);
     __u64 want = arg_end > arg_start ? arg_end - arg_start : 0;
+    r->args_total = want;
     if (want > CG_ARGS_MAX) {
       want = CG_ARGS_MAX;
       flags |= CG_EXEC_ARGS_TRUNCATED;

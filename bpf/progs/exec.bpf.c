@@ -18,6 +18,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "lib/interp.bpf.h"
 #include "lib/lineage.bpf.h"
 #include "lib/maps.bpf.h"
 #include "lib/policy.bpf.h"
@@ -29,15 +30,25 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define SIGKILL 9
 #define SIGSTOP 19
 
-/* Read back by the daemon, which refuses an object built against another ABI. */
-const volatile __u32 cg_abi_version = CG_ABI_VERSION;
-/* The daemon's own execs are never parked: it must not wait on itself. */
-const volatile __u32 cg_daemon_tgid = 0;
-
+/* The daemon exited (its exit clears daemon_alive at once), or stopped heartbeating (stalled). */
 static __always_inline bool cg_daemon_stale(const struct cg_control* ctl, __u64 now) {
+  if (!READ_ONCE(ctl->daemon_alive))
+    return true;
   __u64 stale_after = READ_ONCE(ctl->stale_after_ns);
   __u64 heartbeat = READ_ONCE(ctl->heartbeat_ns);
   return stale_after && now > heartbeat && now - heartbeat > stale_after;
+}
+
+/* An exec of the daemon's executable while no daemon runs (see cg_control.daemon_exe). */
+static __always_inline bool cg_starts_a_daemon(const struct cg_file_facts* f) {
+  if (READ_ONCE(cg_control.daemon_alive))
+    return false;
+  for (int i = 0; i < 2; i++) {
+    const struct cg_inode_key* k = &cg_control.daemon_exe[i];
+    if (k->ino && k->dev == f->dev && k->ino == f->ino)
+      return true;
+  }
+  return false;
 }
 
 /* EVALUATE: reserve the record first so the outcome of delivery is known before the one signal
@@ -152,7 +163,17 @@ int BPF_PROG(cg_exec, struct task_struct* task, pid_t old_pid, struct linux_binp
   struct cg_lookup l = {};
   __u8 v = cg_bprm_verdict(bprm, task, meta, slot, true, &l);
 
-  if (v == CG_VERDICT_EVALUATE && task->tgid == cg_daemon_tgid)
+  /* `ld.so PROGRAM`: the program ld.so will map is named by argv, which only the daemon reads. */
+  __u8 loader = meta->loader_verdict;
+  if (loader > v && cg_runs_without_interpreter(task, bprm)) {
+    l.f.flags |= CG_EXEC_NO_INTERP;
+    cg_count(CG_CTR_NO_INTERP);
+    v = loader;
+  }
+
+  /* The daemon must not wait on itself (current is the task that execs), and while none runs
+   * a daemon must be able to start. */
+  if (v == CG_VERDICT_EVALUATE && (cg_from_daemon() || cg_starts_a_daemon(&l.f)))
     v = CG_VERDICT_AUDIT;
 
   switch (v) {
@@ -188,7 +209,7 @@ int BPF_PROG(cg_exec, struct task_struct* task, pid_t old_pid, struct linux_binp
  * leader's and get nothing. */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(cg_fork, struct task_struct* parent, struct task_struct* child) {
-  if (child->pid != child->tgid)
+  if (child->pid != child->tgid || !cg_is_owner())
     return 0;
   cg_count(CG_CTR_FORK);
   struct cg_lineage* cl =
@@ -216,12 +237,19 @@ int BPF_PROG(cg_fork, struct task_struct* parent, struct task_struct* child) {
   return 0;
 }
 
-/* A parked process that dies (killed, hung up) leaves the daemon's pending list at once. */
+/* A parked process that dies (killed, hung up) leaves the daemon's pending list at once. The
+ * daemon's own exit, crash included, is known at once too: from then on execs that need it
+ * follow delivery_failure, and its tgid, free for reuse, is no longer trusted. */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(cg_exit, struct task_struct* task) {
-  if (task->signal->live.counter != 0)
+  if (task->signal->live.counter != 0 || !cg_is_owner())
     return 0;
   __u32 tgid = task->tgid;
+  if (tgid == cg_daemon_tgid) {
+    WRITE_ONCE(cg_control.daemon_alive, 0);
+    cg_count(CG_CTR_DAEMON_EXIT);
+    return 0;
+  }
   struct cg_parked* p = bpf_map_lookup_elem(&parked, &tgid);
   if (!p)
     return 0;

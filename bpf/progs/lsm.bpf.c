@@ -33,11 +33,10 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define SIGCONT 18
 #define PTRACE_MODE_ATTACH 0x02
 
-const volatile __u32 cg_abi_version = CG_ABI_VERSION;
-const volatile __u32 cg_daemon_tgid = 0;
-
-static __always_inline bool cg_from_daemon(void) {
-  return (bpf_get_current_pid_tgid() >> 32) == cg_daemon_tgid;
+/* Signals and ptrace aimed at the live daemon; once it has exited its tgid may name another
+ * process, which gets no special protection. */
+static __always_inline bool cg_is_live_daemon(__u32 tgid) {
+  return tgid == cg_daemon_tgid && READ_ONCE(cg_control.daemon_alive);
 }
 
 static __always_inline bool cg_is_parked(__u32 tgid) {
@@ -115,10 +114,10 @@ int BPF_PROG(cg_task_kill, struct task_struct* p, struct kernel_siginfo* info, i
              const struct cred* cred, int ret) {
   if (ret)
     return ret;
-  if (sig == 0 || cg_from_daemon())
+  if (sig == 0 || !cg_is_owner() || cg_from_daemon())
     return 0; /* signal 0 only probes for existence */
   __u32 target = p->tgid;
-  if (target == cg_daemon_tgid) {
+  if (cg_is_live_daemon(target)) {
     if (cg_sender_euid(cred) == 0)
       return 0;
   } else if (sig != SIGCONT || !cg_is_parked(target)) {
@@ -134,10 +133,10 @@ SEC("lsm/ptrace_access_check")
 int BPF_PROG(cg_ptrace_check, struct task_struct* child, unsigned int mode, int ret) {
   if (ret)
     return ret;
-  if (!(mode & PTRACE_MODE_ATTACH) || cg_from_daemon())
+  if (!(mode & PTRACE_MODE_ATTACH) || !cg_is_owner() || cg_from_daemon())
     return 0; /* reads of /proc/<pid>/stat and the like stay allowed */
   __u32 target = child->tgid;
-  if (target == cg_daemon_tgid) {
+  if (cg_is_live_daemon(target)) {
     if (cg_sender_euid(NULL) == 0)
       return 0;
   } else if (!cg_is_parked(target)) {

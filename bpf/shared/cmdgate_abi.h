@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define CG_ABI_VERSION 6u
+#define CG_ABI_VERSION 7u
 
 #define CG_COMM_LEN 16
 #define CG_LINEAGE_DEPTH 8
@@ -83,6 +83,10 @@ enum cg_exec_flags {
   /* Refused inside execve by the BPF LSM (-EPERM): nothing was committed, the caller runs on.
    * pid, comm and credentials are the caller's; argv is not recorded (args_len 0). */
   CG_EXEC_LSM_DENIED = 1u << 13,
+  /* The new image runs without a program interpreter although it is a shared object (ET_DYN):
+   * a static-pie program, or a dynamic loader run directly (`ld.so PROGRAM`), which maps and runs
+   * a program the kernel never judged. The daemon judges argv's program as well. */
+  CG_EXEC_NO_INTERP = 1u << 14,
 };
 
 /* One ancestor as it was when its child was forked (reparenting cannot rewrite it). */
@@ -132,6 +136,8 @@ struct cg_exec_record {
   __u16 _pad0;
   char comm[CG_COMM_LEN];
   struct cg_ancestor lineage[CG_LINEAGE_DEPTH]; /* [0] is the parent */
+  __u32 args_total; /* argv bytes in the new image; more than args_len when cut */
+  __u32 _pad1;
 };
 
 /* CG_RECORD_EXIT: a process that was parked has exited (killed, or its session went away). */
@@ -142,7 +148,8 @@ struct cg_exit_record {
   __s32 exit_code;
 };
 
-/* CG_RECORD_ESCAPE: SIGCONT reached a parked process from someone other than the daemon. */
+/* CG_RECORD_ESCAPE: a parked process was made to run by someone other than the daemon: a SIGCONT
+ * (signal 18), or a wakeup without one (signal 0: a ptrace request). */
 struct cg_escape_record {
   struct cg_record_header hdr;
   __u64 exec_id;
@@ -156,14 +163,34 @@ struct cg_escape_record {
 
 /* ---- State the daemon writes ---------------------------------------------------------------- */
 
-/* Runtime switches: a .bss global the daemon mmaps and updates field by field. */
+/* A file by identity: kernel dev_t (MAJOR << 20 | MINOR) of its superblock and inode number. */
+struct cg_inode_key {
+  __u64 dev;
+  __u64 ino;
+};
+
+/* Runtime switches: a .bss global the daemon mmaps and updates field by field. The maps and
+ * .bss are pinned, so they outlive the daemon that wrote them: a successor adopts them. */
 struct cg_control {
   __u64 heartbeat_ns;   /* daemon's last bpf_ktime (CLOCK_MONOTONIC) heartbeat */
   __u64 stale_after_ns; /* heartbeat older than this: the daemon is gone */
+  /* While no daemon runs, an exec of one of these files is never held or killed for want of a
+   * daemon, so that one can always start again (restart, upgrade, --uninstall): the daemon's own
+   * executable, and the file installed at its path (an upgrade's) when it last looked. Rules
+   * that deny them still apply. Kernel dev_t encoding; zero: unused. */
+  struct cg_inode_key daemon_exe[2];
   __u32 active_slot;    /* which policy slot the kernel reads */
+  /* The tgid of the daemon whose programs enforce. Every program compares it with its own
+   * rodata cg_daemon_tgid and does nothing on a mismatch, so a successor attaches its programs
+   * first and then takes over with one store. */
+  __u32 owner_tgid;
   __u8 delivery_failure; /* enum cg_delivery_failure */
   __u8 enabled;          /* 0: observe nothing (programs attached, policy not yet loaded) */
-  __u8 _pad[2];
+  /* 1 while the owning daemon runs; cleared by the kernel when it exits (crash included) and by
+   * the daemon when it stops. While 0, execs that need the daemon follow delivery_failure, and
+   * its tgid (which the system may hand to another process) earns no exemption. */
+  __u8 daemon_alive;
+  __u8 _pad[5];
 };
 
 /* cg_policy_meta[slot] (.bss): verdicts for classes of files that have no entry of their own. */
@@ -174,7 +201,8 @@ struct cg_policy_meta {
   __u8 deleted_verdict; /* file without links: overrides everything when not NONE */
   __u8 script_verdict;  /* combined (max) with the interpreter's verdict for #! execs */
   __u8 has_paths;       /* the path trie has entries for this slot */
-  __u8 _pad[7];
+  __u8 loader_verdict;  /* combined (max) for CG_EXEC_NO_INTERP images: what they may load */
+  __u8 _pad[6];
 };
 
 /* rule_inodes: files named by exact-path rules, per slot. */
@@ -192,12 +220,8 @@ struct cg_inode_verdict {
 };
 
 /* learned: verdicts the daemon derived after evaluating a file (e.g. its hash); valid while
- * the generation matches the active slot and the file's ctime has not moved. */
-struct cg_inode_key {
-  __u64 dev;
-  __u64 ino;
-};
-
+ * the generation matches the active slot and the file's ctime has not moved. Keyed by
+ * cg_inode_key. */
 struct cg_learned_verdict {
   __s64 ctime_sec;
   __u32 ctime_nsec;
@@ -229,6 +253,7 @@ struct cg_parked {
 
 enum cg_parked_flags {
   CG_PARKED_UNDELIVERED = 1u << 0, /* its event never reached the ring buffer */
+  CG_PARKED_ESCAPED = 1u << 1,     /* made to run by someone else: killed, reported once */
 };
 
 /* Per-task lineage kept in task storage from fork on: the nearest CG_LINEAGE_DEPTH ancestors
@@ -285,6 +310,8 @@ enum cg_counter {
   CG_CTR_LSM_SIGNAL_REFUSED,  /* signals to a parked process or the daemon refused */
   CG_CTR_LSM_PTRACE_REFUSED,  /* ptrace attaches to a parked process or the daemon refused */
   CG_CTR_SCRATCH_RACE,        /* per-CPU scratch reused by a preempting exec (LSM only) */
+  CG_CTR_NO_INTERP,           /* execs of an ET_DYN image without interpreter (loader or static) */
+  CG_CTR_DAEMON_EXIT,         /* the owning daemon exited */
   CG_CTR_MAX,
 };
 
@@ -293,16 +320,16 @@ enum cg_counter {
 _Static_assert(sizeof(struct cg_record_header) == 16, "cg_record_header");
 _Static_assert(sizeof(struct cg_ancestor) == 40, "cg_ancestor");
 _Static_assert(__builtin_offsetof(struct cg_exec_record, lineage) == 160, "cg_exec_record");
-_Static_assert(sizeof(struct cg_exec_record) == 480, "cg_exec_record");
+_Static_assert(sizeof(struct cg_exec_record) == 488, "cg_exec_record");
 _Static_assert(sizeof(struct cg_exit_record) == 32, "cg_exit_record");
 _Static_assert(sizeof(struct cg_escape_record) == 48, "cg_escape_record");
-_Static_assert(sizeof(struct cg_control) == 24, "cg_control");
+_Static_assert(sizeof(struct cg_control) == 64, "cg_control");
 _Static_assert(sizeof(struct cg_policy_meta) == 16, "cg_policy_meta");
 _Static_assert(sizeof(struct cg_path_key) == 260, "cg_path_key");
 _Static_assert(sizeof(struct cg_learned_verdict) == 24, "cg_learned_verdict");
 _Static_assert(sizeof(struct cg_parked) == 24, "cg_parked");
 _Static_assert(sizeof(struct cg_lineage) == 8 + 40 * CG_LINEAGE_DEPTH + 256, "cg_lineage");
-_Static_assert(CG_CTR_MAX == 24, "cg_counter");
+_Static_assert(CG_CTR_MAX == 26, "cg_counter");
 #endif
 
 #endif /* CMDGATE_ABI_H */

@@ -245,7 +245,8 @@ TEST_F(Approval, OwnersSigcontDoesNotLetAParkedProgramRun) {
   std::this_thread::sleep_for(100ms);
   EXPECT_FALSE(exists(marker("escaped")));
   EXPECT_TRUE(pending(*agent).empty());
-  EXPECT_NE(agent->log_text().find("resumed by pid"), std::string::npos) << agent->log_text();
+  EXPECT_NE(agent->log_text().find("with SIGCONT while parked"), std::string::npos)
+      << agent->log_text();
 }
 
 // Many parked processes, five clients, one of which never reads: every process gets exactly one

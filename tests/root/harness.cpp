@@ -9,6 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -155,6 +157,30 @@ bool wait_for(const std::function<bool()>& pred, std::chrono::milliseconds timeo
   return pred();
 }
 
+// Pinned state of test daemons whose test process is gone: left enforcing, it would judge every
+// later test's execs. Removed in-process (no exec): unpinning detaches its programs.
+bool sweep_stale_pins() {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/sys/fs/bpf", ec)) {
+    const std::string name = entry.path().filename().string();
+    constexpr std::string_view kPrefix = "cmdgate-test-";
+    if (!name.starts_with(kPrefix)) {
+      continue;
+    }
+    const std::string pid = name.substr(kPrefix.size(), name.find('-', kPrefix.size()) - kPrefix.size());
+    if (pid.empty() || !std::all_of(pid.begin(), pid.end(), ::isdigit) ||
+        !exists("/proc/" + pid)) {
+      std::filesystem::remove_all(entry.path(), ec);
+    }
+  }
+  return true;
+}
+
+int uninstall(const std::string& pin_dir) {
+  const RunResult r = run({cmdgated_path(), "--uninstall", "--pin-dir", pin_dir});
+  return r.exited ? r.code : -1;
+}
+
 std::string marker_path() { return CG_MARKER_PATH; }
 std::string cmdgated_path() { return CMDGATED_PATH; }
 
@@ -193,8 +219,14 @@ std::unique_ptr<Agent> Agent::start(const Options& options) {
     ADD_FAILURE() << "cannot bind the notify socket";
     return nullptr;
   }
-  // A pin directory of its own: daemons of concurrent test runs must not share parked maps.
-  a->pin_dir_ = "/sys/fs/bpf/cmdgate-test-" + a->dir_.path().substr(a->dir_.path().rfind('.') + 1);
+  // A pin directory of its own: daemons of concurrent test runs must not share state. Its
+  // name carries this test process's pid, so a later run can retire what a dead run left.
+  static const bool swept = sweep_stale_pins();
+  (void)swept;
+  a->pin_dir_ = options.pin_dir.empty()
+                    ? fmt::format("/sys/fs/bpf/cmdgate-test-{}-{}", ::getpid(),
+                                  a->dir_.path().substr(a->dir_.path().rfind('.') + 1))
+                    : options.pin_dir;
   std::vector<std::string> argv = options.wrapper;
   for (const auto& s : {cmdgated_path(), std::string("--rules"), a->rules_path(),
                         std::string("--audit-log"), a->dir_.file("decisions.jsonl"),
@@ -334,9 +366,22 @@ int Agent::stop(std::chrono::milliseconds timeout) {
     status = wait_status(pid_, std::chrono::seconds(5));
   }
   pid_ = -1;
-  std::error_code ec;
-  std::filesystem::remove_all(pin_dir_, ec);
+  if (owns_pins_) {
+    EXPECT_EQ(uninstall(pin_dir_), 0) << "cmdgated --uninstall --pin-dir " << pin_dir_;
+    std::error_code ec;
+    std::filesystem::remove_all(pin_dir_, ec);
+  }
   return status ? *status : -1;
+}
+
+void Agent::crash() {
+  if (pid_ <= 0) {
+    return;
+  }
+  ::kill(pid_, SIGKILL);
+  wait_status(pid_, std::chrono::seconds(5));
+  pid_ = -1;
+  owns_pins_ = false;  // a successor adopts them, or the test uninstalls them
 }
 
 }  // namespace cmdgate::test

@@ -84,6 +84,8 @@ std::string cmdgated_path();
 bool exists(const std::string& path);
 void copy_file(const std::string& from, const std::string& to, mode_t mode = 0755);
 std::string sha256_hex(const std::string& path);
+// `cmdgated --uninstall --pin-dir dir`; returns its exit status.
+int uninstall(const std::string& pin_dir);
 // Rules that allow everything but kill `path` (rule id "deny-target"); `extra` is appended.
 std::string deny_path_rules(const std::string& path, const std::string& extra = "");
 
@@ -99,6 +101,8 @@ class Agent {
     std::vector<std::string> env;
     // Runs cmdgated through this command (e.g. a sandbox), which must exec its arguments.
     std::vector<std::string> wrapper;
+    // bpffs state to adopt (a crashed predecessor's, Agent::pin_dir()); empty: a fresh one.
+    std::string pin_dir;
   };
   static std::unique_ptr<Agent> start(const Options& options);
   ~Agent();
@@ -116,8 +120,13 @@ class Agent {
                                               std::chrono::milliseconds timeout =
                                                   std::chrono::seconds(10)) const;
   std::string log_text() const;
-  // SIGTERM and wait; returns the exit status (or -1).
+  // SIGTERM and wait, then `cmdgated --uninstall` of its pinned state; returns the exit status
+  // of the daemon (or -1).
   int stop(std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  // SIGKILL and wait, leaving the pinned state (and the kernel enforcing it) behind, as a crash
+  // does; the Agent's directory stays for a successor started with this pin_dir().
+  void crash();
+  const std::string& pin_dir() const { return pin_dir_; }
   bool running() const { return pid_ > 0; }
   // Waits for the next sd_notify datagram containing text.
   std::optional<std::string> wait_notify(const std::string& text, std::chrono::milliseconds timeout);
@@ -127,6 +136,7 @@ class Agent {
  private:
   Agent() = default;
   TempDir dir_;
+  bool owns_pins_ = true;  // uninstalls them when it stops
   std::string pin_dir_;
   pid_t pid_ = -1;
   Fd notify_;
