@@ -176,8 +176,9 @@ bool sweep_stale_pins() {
   return true;
 }
 
-int uninstall(const std::string& pin_dir) {
-  const RunResult r = run({cmdgated_path(), "--uninstall", "--pin-dir", pin_dir});
+int uninstall(const std::string& pin_dir, const std::string& binary) {
+  const RunResult r =
+      run({binary.empty() ? cmdgated_path() : binary, "--uninstall", "--pin-dir", pin_dir});
   return r.exited ? r.code : -1;
 }
 
@@ -223,12 +224,14 @@ std::unique_ptr<Agent> Agent::start(const Options& options) {
   // name carries this test process's pid, so a later run can retire what a dead run left.
   static const bool swept = sweep_stale_pins();
   (void)swept;
+  a->binary_ = options.binary;
   a->pin_dir_ = options.pin_dir.empty()
                     ? fmt::format("/sys/fs/bpf/cmdgate-test-{}-{}", ::getpid(),
                                   a->dir_.path().substr(a->dir_.path().rfind('.') + 1))
                     : options.pin_dir;
   std::vector<std::string> argv = options.wrapper;
-  for (const auto& s : {cmdgated_path(), std::string("--rules"), a->rules_path(),
+  for (const auto& s : {options.binary.empty() ? cmdgated_path() : options.binary,
+                        std::string("--rules"), a->rules_path(),
                         std::string("--audit-log"), a->dir_.file("decisions.jsonl"),
                         std::string("--pin-dir"), a->pin_dir_, std::string("--socket"),
                         a->socket_path()}) {
@@ -291,6 +294,7 @@ std::optional<std::string> Agent::wait_notify(const std::string& text,
     const ssize_t n = ::recv(notify_.get(), buf, sizeof(buf), 0);
     if (n > 0) {
       std::string msg(buf, static_cast<size_t>(n));
+      ready_ = ready_ || msg.find("READY=1") != std::string::npos;
       if (msg.find(text) != std::string::npos) {
         return msg;
       }
@@ -305,8 +309,12 @@ std::optional<std::string> Agent::next_notify(std::chrono::milliseconds timeout)
   }
   char buf[4096];
   const ssize_t n = ::recv(notify_.get(), buf, sizeof(buf), 0);
-  return n > 0 ? std::optional<std::string>(std::string(buf, static_cast<size_t>(n)))
-               : std::nullopt;
+  if (n <= 0) {
+    return std::nullopt;
+  }
+  std::string msg(buf, static_cast<size_t>(n));
+  ready_ = ready_ || msg.find("READY=1") != std::string::npos;
+  return msg;
 }
 
 std::string Agent::reload() {
@@ -366,12 +374,23 @@ int Agent::stop(std::chrono::milliseconds timeout) {
     status = wait_status(pid_, std::chrono::seconds(5));
   }
   pid_ = -1;
-  if (owns_pins_) {
-    EXPECT_EQ(uninstall(pin_dir_), 0) << "cmdgated --uninstall --pin-dir " << pin_dir_;
+  if (owns_pins_ && ready_) {
+    EXPECT_EQ(uninstall(pin_dir_, binary_), 0) << "cmdgated --uninstall --pin-dir " << pin_dir_;
     std::error_code ec;
     std::filesystem::remove_all(pin_dir_, ec);
   }
   return status ? *status : -1;
+}
+
+bool Agent::alive() {
+  if (pid_ <= 0) {
+    return false;
+  }
+  if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+    pid_ = -1;
+    return false;
+  }
+  return true;
 }
 
 void Agent::crash() {

@@ -84,8 +84,9 @@ std::string cmdgated_path();
 bool exists(const std::string& path);
 void copy_file(const std::string& from, const std::string& to, mode_t mode = 0755);
 std::string sha256_hex(const std::string& path);
-// `cmdgated --uninstall --pin-dir dir`; returns its exit status.
-int uninstall(const std::string& pin_dir);
+// `cmdgated --uninstall --pin-dir dir` (with the daemon binary given, else the built one);
+// returns its exit status.
+int uninstall(const std::string& pin_dir, const std::string& binary = "");
 // Rules that allow everything but kill `path` (rule id "deny-target"); `extra` is appended.
 std::string deny_path_rules(const std::string& path, const std::string& extra = "");
 
@@ -103,6 +104,8 @@ class Agent {
     std::vector<std::string> wrapper;
     // bpffs state to adopt (a crashed predecessor's, Agent::pin_dir()); empty: a fresh one.
     std::string pin_dir;
+    // The daemon's executable; empty: the one built with the tests.
+    std::string binary;
   };
   static std::unique_ptr<Agent> start(const Options& options);
   ~Agent();
@@ -128,6 +131,8 @@ class Agent {
   void crash();
   const std::string& pin_dir() const { return pin_dir_; }
   bool running() const { return pid_ > 0; }
+  // Whether the daemon process still exists (reaps it when it has exited).
+  bool alive();
   // Waits for the next sd_notify datagram containing text.
   std::optional<std::string> wait_notify(const std::string& text, std::chrono::milliseconds timeout);
   // The next sd_notify datagram, whatever it says.
@@ -136,7 +141,9 @@ class Agent {
  private:
   Agent() = default;
   TempDir dir_;
-  bool owns_pins_ = true;  // uninstalls them when it stops
+  bool owns_pins_ = true;  // uninstalls them when it stops, if it ever became ready
+  bool ready_ = false;
+  std::string binary_;
   std::string pin_dir_;
   pid_t pid_ = -1;
   Fd notify_;
