@@ -240,10 +240,7 @@ void ApprovalServer::handle(Session& s, const protocol::ClientMessage& m) {
         return;
       }
       protocol::ServerMessage r;
-      for (const PendingRequest* p : d_.pipeline.pending().list()) {
-        *r.mutable_pending()->add_requests() = to_request(*p);
-      }
-      r.mutable_pending();
+      *r.mutable_pending() = to_pending_list(d_.pipeline.pending().list());
       reply(s, rid, std::move(r));
       return;
     }
