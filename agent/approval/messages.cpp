@@ -76,6 +76,8 @@ protocol::ApprovalRequest to_request(const PendingRequest& r, size_t argv_budget
                             : protocol::VERDICT_DENY);
   m.set_tty(r.event.has(CG_EXEC_TTY));
   m.set_script(r.script_path);
+  // exe_sha256 stays empty: a PendingRequest does not keep the digest the evaluation may have
+  // computed.
   return m;
 }
 
