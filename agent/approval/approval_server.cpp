@@ -240,10 +240,7 @@ void ApprovalServer::handle(Session& s, const protocol::ClientMessage& m) {
         return;
       }
       protocol::ServerMessage r;
-      for (const PendingRequest* p : d_.pipeline.pending().list()) {
-        *r.mutable_pending()->add_requests() = to_request(*p);
-      }
-      r.mutable_pending();
+      *r.mutable_pending() = to_pending_list(d_.pipeline.pending().list());
       reply(s, rid, std::move(r));
       return;
     }
@@ -354,6 +351,8 @@ void ApprovalServer::handle_decide(Session& s, uint64_t rid, const protocol::Dec
     }
     spdlog::info("request {}: wrote rule {} to {}", p->id, *id, options_.local_rules_file);
   }
+  // Taken before the decision removes the request: the approver's confirmation shows it.
+  protocol::ApprovalRequest decided = to_request(*p);
   const ApproverInfo who{s.peer.uid, s.peer.pid, s.peer.exe};
   auto outcome = d_.pipeline.decide(d.id(), allow, who);
   if (!outcome) {
@@ -366,6 +365,7 @@ void ApprovalServer::handle_decide(Session& s, uint64_t rid, const protocol::Dec
   protocol::ServerMessage r;
   r.mutable_decided()->set_id(d.id());
   r.mutable_decided()->set_outcome(*outcome);
+  *r.mutable_decided()->mutable_request() = std::move(decided);
   reply(s, rid, std::move(r));
 }
 

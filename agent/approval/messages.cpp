@@ -2,9 +2,12 @@
 
 #include <pwd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <string_view>
 
 #include "probe/abi_check.h"
+#include "protocol/framing.h"
 
 namespace cmdgate {
 namespace {
@@ -19,18 +22,42 @@ std::string user_name(uint32_t uid) {
   return std::to_string(uid);
 }
 
+// The least argument text a listed request keeps however many are listed: enough to see what
+// the command is, with the cut shown.
+constexpr size_t kMinSentArgvBytes = 4u << 10;
+
+// argv in order until `budget` bytes of it are sent; the argument that crosses the budget is cut
+// there and the rest are counted, never silently dropped.
+template <typename Message, typename Args>
+void set_argv(Message& m, const Args& argv, size_t budget) {
+  uint64_t omitted = 0;
+  for (const auto& a : argv) {
+    const std::string_view arg(a);
+    if (omitted == 0 && arg.size() <= budget) {
+      m.add_argv(std::string(arg));
+      budget -= arg.size();
+    } else if (omitted == 0 && budget > 0) {
+      m.add_argv(std::string(arg.substr(0, budget)));
+      omitted += arg.size() - budget;
+      budget = 0;
+    } else {
+      omitted += arg.size();
+    }
+  }
+  m.set_argc(static_cast<uint32_t>(argv.size()));
+  m.set_argv_omitted_bytes(omitted);
+}
+
 }  // namespace
 
-protocol::ApprovalRequest to_request(const PendingRequest& r) {
+protocol::ApprovalRequest to_request(const PendingRequest& r, size_t argv_budget) {
   protocol::ApprovalRequest m;
   m.set_id(r.id);
   m.set_pid(r.event.tgid);
   m.set_uid(r.event.uid);
   m.set_user(user_name(r.event.uid));
   m.set_exe(r.event.path);
-  for (const auto& a : r.argv) {
-    m.add_argv(a);
-  }
+  set_argv(m, r.argv, argv_budget);
   m.set_cwd(r.cwd);
   for (const auto& a : r.lineage) {
     auto* p = m.add_lineage();
@@ -49,7 +76,33 @@ protocol::ApprovalRequest to_request(const PendingRequest& r) {
                             : protocol::VERDICT_DENY);
   m.set_tty(r.event.has(CG_EXEC_TTY));
   m.set_script(r.script_path);
+  // exe_sha256 stays empty: a PendingRequest does not keep the digest the evaluation may have
+  // computed.
   return m;
+}
+
+protocol::PendingList to_pending_list(const std::vector<const PendingRequest*>& list) {
+  // Besides the requests a frame holds the ServerMessage around them and `omitted`.
+  constexpr size_t kEnvelopeBytes = 64;
+  // Each request's tag and length.
+  constexpr size_t kPerRequestBytes = 6;
+  // Half the frame for argv, shared equally; paths and lineage take the rest.
+  const size_t argv_budget =
+      std::clamp<size_t>(protocol::kMaxFrameBytes / 2 / std::max<size_t>(list.size(), 1),
+                         kMinSentArgvBytes, kMaxSentArgvBytes);
+  protocol::PendingList out;
+  size_t bytes = kEnvelopeBytes;
+  for (const PendingRequest* p : list) {
+    protocol::ApprovalRequest r = to_request(*p, argv_budget);
+    const size_t size = r.ByteSizeLong() + kPerRequestBytes;
+    if (bytes + size > protocol::kMaxFrameBytes) {
+      out.set_omitted(out.omitted() + 1);
+      continue;
+    }
+    bytes += size;
+    *out.add_requests() = std::move(r);
+  }
+  return out;
 }
 
 protocol::DecisionEvent to_event(const DecisionRecord& r) {
@@ -62,13 +115,9 @@ protocol::DecisionEvent to_event(const DecisionRecord& r) {
   m.set_uid(e.uid);
   m.set_exe(e.path);
   if (r.input != nullptr) {
-    for (auto a : r.input->argv) {
-      m.add_argv(std::string(a));
-    }
+    set_argv(m, r.input->argv, kMaxSentArgvBytes);
   } else {
-    for (const auto& a : e.argv) {
-      m.add_argv(a);
-    }
+    set_argv(m, e.argv, kMaxSentArgvBytes);
   }
   if (r.judgement != nullptr) {
     const rules::Decision& d = r.judgement->decision;

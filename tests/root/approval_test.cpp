@@ -508,3 +508,204 @@ TEST_F(ApprovalScopes, WatchStreamsDecisionsAsJson) {
 
 }  // namespace
 }  // namespace cmdgate::test
+
+namespace cmdgate::test {
+namespace {
+
+// What a monitored process chose - argv, paths - must reach an approver's terminal as text it
+// can read, never as bytes the terminal acts on, and one such request must not stop the others.
+class ApprovalDisplay : public MarkerTargetTest {};
+
+// The arguments of the hostile requests below as display_word shows them.
+constexpr const char* kEscapedHostileArgs = R"($'\r\x1b[2K' $'\xff\xfe')";
+
+void expect_no_raw_hostile_bytes(const std::string& out) {
+  EXPECT_EQ(out.find('\x1b'), std::string::npos) << out;
+  EXPECT_EQ(out.find('\r'), std::string::npos) << out;
+  EXPECT_EQ(out.find('\xff'), std::string::npos) << out;
+}
+
+// `cmdgate prompt` on pipes, as a person at a terminal would drive it.
+class PromptSession {
+ public:
+  explicit PromptSession(const Agent& agent) {
+    int in[2];
+    int out[2];
+    if (::pipe(in) != 0 || ::pipe(out) != 0) {
+      return;
+    }
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(in[0], 0);
+      ::dup2(out[1], 1);
+      ::close(in[1]);
+      ::close(out[0]);
+      const std::string sock = agent.socket_path();
+      ::execl(cli().c_str(), cli().c_str(), "prompt", "--socket", sock.c_str(), nullptr);
+      ::_exit(127);
+    }
+    ::close(in[0]);
+    ::close(out[1]);
+    in_ = in[1];
+    out_ = out[0];
+  }
+  ~PromptSession() {
+    finish();
+    ::close(out_);
+  }
+  // Reads until what was shown holds `text` `count` times.
+  bool read_until(const std::string& text, size_t count = 1,
+                  std::chrono::milliseconds timeout = 10s) {
+    return wait_for(
+        [&] {
+          char buf[65536];
+          pollfd p{out_, POLLIN, 0};
+          if (::poll(&p, 1, 10) > 0) {
+            const ssize_t n = ::read(out_, buf, sizeof(buf));
+            if (n > 0) {
+              shown_.append(buf, static_cast<size_t>(n));
+            }
+          }
+          size_t found = 0;
+          for (size_t at = shown_.find(text); at != std::string::npos;
+               at = shown_.find(text, at + 1)) {
+            ++found;
+          }
+          return found >= count;
+        },
+        timeout);
+  }
+  bool answer(const std::string& line) {
+    const std::string l = line + "\n";
+    return ::write(in_, l.data(), l.size()) == static_cast<ssize_t>(l.size());
+  }
+  // EOF on its input ends the prompt; its exit status.
+  std::optional<int> finish() {
+    if (in_ >= 0) {
+      ::close(in_);
+      in_ = -1;
+    }
+    if (pid_ <= 0) {
+      return std::nullopt;
+    }
+    auto st = wait_status(pid_, 10s);
+    if (!st) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    pid_ = -1;
+    return st;
+  }
+  const std::string& shown() const { return shown_; }
+
+ private:
+  pid_t pid_ = -1;
+  int in_ = -1;
+  int out_ = -1;
+  std::string shown_;
+};
+
+TEST_F(ApprovalDisplay, PendingAndDenyShowControlBytesAndInvalidUtf8Escaped) {
+  auto agent = Agent::start({ask_rules(target_)});
+  ASSERT_TRUE(agent);
+  const Requester req = spawn_requester({target_, marker("hostile"), "\r\x1b[2K", "\xff\xfe"});
+  const auto id = wait_pending(*agent, req.target);
+  ASSERT_TRUE(id) << agent->log_text();
+
+  const RunResult text = run({cli(), "pending", "--socket", agent->socket_path()});
+  EXPECT_EQ(text.code, 0) << text.out;
+  EXPECT_NE(text.out.find(kEscapedHostileArgs), std::string::npos) << text.out;
+  expect_no_raw_hostile_bytes(text.out);
+
+  // JSON: exact text where it is UTF-8, and the bytes in base64 beside what is not.
+  const RunResult raw = run({cli(), "pending", "--json", "--socket", agent->socket_path()});
+  EXPECT_EQ(raw.code, 0) << raw.out;
+  expect_no_raw_hostile_bytes(raw.out);
+  const json listed = json::parse(raw.out, nullptr, false);
+  ASSERT_TRUE(listed.is_array() && listed.size() == 1u) << raw.out;
+  EXPECT_EQ(listed[0]["argv"][2], "\r\x1b[2K");
+  EXPECT_EQ(listed[0]["argv"][3], R"(\xff\xfe)");
+  EXPECT_EQ(listed[0]["argv_base64"][2], "DRtbMks=");
+  EXPECT_EQ(listed[0]["argv_base64"][3], "//4=");
+  EXPECT_EQ(listed[0]["argc"], 4);
+
+  const RunResult denied =
+      run({cli(), "deny", std::to_string(*id), "--socket", agent->socket_path()});
+  EXPECT_EQ(denied.code, 0) << denied.out;
+  EXPECT_NE(denied.out.find(kEscapedHostileArgs), std::string::npos) << denied.out;
+  expect_no_raw_hostile_bytes(denied.out);
+  auto st = wait_status(req.shim, 10s);
+  ASSERT_TRUE(st);
+  EXPECT_TRUE(WIFSIGNALED(*st) && WTERMSIG(*st) == SIGKILL);
+  EXPECT_FALSE(exists(marker("hostile")));
+}
+
+TEST_F(ApprovalDisplay, PromptShowsHostileArgumentsEscapedAndServesTheNextRequest) {
+  auto agent = Agent::start({ask_rules(target_)});
+  ASSERT_TRUE(agent);
+  PromptSession prompt(*agent);
+  const Requester hostile =
+      spawn_requester({target_, marker("hostile"), "\r\x1b[2K", "\xff\xfe"});
+  ASSERT_TRUE(prompt.read_until("allow?")) << prompt.shown() << agent->log_text();
+  EXPECT_NE(prompt.shown().find(kEscapedHostileArgs), std::string::npos) << prompt.shown();
+
+  // A normal request queues behind it and is served once the hostile one is denied.
+  const Requester normal = spawn_requester({target_, marker("normal"), "", "6"});
+  ASSERT_TRUE(wait_pending(*agent, normal.target));
+  ASSERT_TRUE(prompt.answer("n"));
+  ASSERT_TRUE(prompt.read_until("allow?", 2)) << prompt.shown();
+  EXPECT_NE(prompt.shown().find(marker("normal")), std::string::npos) << prompt.shown();
+  ASSERT_TRUE(prompt.answer("y"));
+
+  auto st = wait_status(normal.shim, 10s);
+  ASSERT_TRUE(st);
+  EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 6);
+  EXPECT_TRUE(exists(marker("normal")));
+  auto hst = wait_status(hostile.shim, 10s);
+  ASSERT_TRUE(hst);
+  EXPECT_TRUE(WIFSIGNALED(*hst) && WTERMSIG(*hst) == SIGKILL);
+  EXPECT_FALSE(exists(marker("hostile")));
+  const auto pst = prompt.finish();
+  ASSERT_TRUE(pst);
+  EXPECT_TRUE(WIFEXITED(*pst) && WEXITSTATUS(*pst) == 0) << prompt.shown();
+  expect_no_raw_hostile_bytes(prompt.shown());
+}
+
+// argv may run to megabytes, a frame to one: such a request is sent cut, and says so, instead of
+// ending every client that reads it.
+TEST_F(ApprovalDisplay, ACommandLargerThanAFrameIsShownCutAndStopsNothing) {
+  auto agent = Agent::start({ask_rules(target_)});
+  ASSERT_TRUE(agent);
+  PromptSession prompt(*agent);
+  std::vector<std::string> argv{target_, marker("huge"), "", "0"};
+  for (char c = 'a'; c < 'a' + 12; ++c) {
+    argv.push_back(std::string(120u << 10, c));
+  }
+  const Requester huge = spawn_requester(argv);
+  ASSERT_TRUE(prompt.read_until("allow?")) << agent->log_text();
+  EXPECT_NE(prompt.shown().find("[cut: "), std::string::npos);
+
+  const json listed = pending(*agent);
+  ASSERT_TRUE(listed.is_array() && listed.size() == 1u);
+  EXPECT_EQ(listed[0]["argc"], argv.size());
+  EXPECT_GT(listed[0]["argv_omitted_bytes"].get<uint64_t>(), 0u);
+  const RunResult text = run({cli(), "pending", "--socket", agent->socket_path()});
+  EXPECT_EQ(text.code, 0);
+  EXPECT_NE(text.out.find("[cut: "), std::string::npos);
+
+  const Requester normal = spawn_requester({target_, marker("normal"), "", "6"});
+  ASSERT_TRUE(wait_pending(*agent, normal.target));
+  ASSERT_TRUE(prompt.answer("n"));
+  ASSERT_TRUE(prompt.read_until("allow?", 2)) << agent->log_text();
+  ASSERT_TRUE(prompt.answer("y"));
+  auto st = wait_status(normal.shim, 10s);
+  ASSERT_TRUE(st);
+  EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 6);
+  auto hst = wait_status(huge.shim, 10s);
+  ASSERT_TRUE(hst);
+  EXPECT_TRUE(WIFSIGNALED(*hst) && WTERMSIG(*hst) == SIGKILL);
+  EXPECT_FALSE(exists(marker("huge")));
+}
+
+}  // namespace
+}  // namespace cmdgate::test

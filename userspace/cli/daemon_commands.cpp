@@ -7,6 +7,7 @@
 #include "cli/format.h"
 #include "cli/output.h"
 #include "client/client.h"
+#include "common/display_text.h"
 
 namespace cmdgate::cli {
 namespace {
@@ -27,7 +28,7 @@ void add_common(CLI::App* cmd, Common& c) {
 std::unique_ptr<client::Client> connect_or_report(const Common& c, const char* name) {
   auto client = client::Client::connect(socket_path(c.socket), name);
   if (!client) {
-    std::fprintf(stderr, "cmdgate: %s\n", client.error().message.c_str());
+    std::fprintf(stderr, "cmdgate: %s\n", display_text(client.error().message).c_str());
     return nullptr;
   }
   return std::move(*client);
@@ -35,9 +36,9 @@ std::unique_ptr<client::Client> connect_or_report(const Common& c, const char* n
 
 int report_error(const Common& c, const Error& e) {
   if (c.json) {
-    std::puts(dump({{"ok", false}, {"error", e.message}}).c_str());
+    std::puts(dump({{"ok", false}, {"error", json_text(e.message)}}).c_str());
   } else {
-    std::fprintf(stderr, "cmdgate: %s\n", e.message.c_str());
+    std::fprintf(stderr, "cmdgate: %s\n", display_text(e.message).c_str());
   }
   return kExitFailed;
 }
@@ -54,15 +55,20 @@ int run_pending(const Common& c) {
     return report_error(c, reply.error());
   }
   const auto& list = reply->pending().requests();
+  const uint32_t omitted = reply->pending().omitted();
   if (c.json) {
     json out = json::array();
     for (const auto& r : list) {
       out.push_back(to_json(r));
     }
     std::puts(dump(out).c_str());
+    if (omitted > 0) {
+      std::fprintf(stderr, "cmdgate: %u more pending request(s) did not fit in the reply\n",
+                   omitted);
+    }
     return kExitOk;
   }
-  if (list.empty()) {
+  if (list.empty() && omitted == 0) {
     std::puts("no pending requests");
     return kExitOk;
   }
@@ -72,10 +78,16 @@ int run_pending(const Common& c) {
   const int64_t now = now_unix_ms();
   for (const auto& r : list) {
     std::printf("%-6llu %-8u %-10s %7s %7s  %-24s %s\n",
-                static_cast<unsigned long long>(r.id()), r.pid(), r.user().c_str(),
+                static_cast<unsigned long long>(r.id()), r.pid(), display_word(r.user()).c_str(),
                 duration_text(now - r.parked_unix_ms()).c_str(),
-                duration_text(r.deadline_unix_ms() - now).c_str(), r.rule_id().c_str(),
-                command_line(r).c_str());
+                duration_text(r.deadline_unix_ms() - now).c_str(),
+                display_text(r.rule_id()).c_str(), command_line(r).c_str());
+  }
+  if (omitted > 0) {
+    std::printf("%s\n", yellow(fmt::format("{} more request(s) did not fit in one reply and are "
+                                           "not listed; they are still pending",
+                                           omitted))
+                            .c_str());
   }
   return kExitOk;
 }
@@ -104,13 +116,23 @@ int run_decide(const DecideOptions& o, bool allow) {
   if (!reply) {
     return report_error(o.common, reply.error());
   }
+  const protocol::DecideResult& decided = reply->decided();
   if (o.common.json) {
-    std::puts(dump({{"ok", true}, {"id", reply->decided().id()},
-                    {"outcome", reply->decided().outcome()}})
-                  .c_str());
+    json out = {{"ok", true}, {"id", decided.id()}, {"outcome", decided.outcome()}};
+    if (decided.has_request()) {
+      out["request"] = to_json(decided.request());
+    }
+    std::puts(dump(out).c_str());
+  } else if (decided.has_request()) {
+    const protocol::ApprovalRequest& r = decided.request();
+    std::printf("request %llu: %s: %s\n  exe %s, pid %u, user %s, cwd %s\n",
+                static_cast<unsigned long long>(decided.id()),
+                display_text(decided.outcome()).c_str(), command_line(r).c_str(),
+                display_word(r.exe()).c_str(), r.pid(), display_word(r.user()).c_str(),
+                display_word(r.cwd()).c_str());
   } else {
-    std::printf("request %llu: %s\n", static_cast<unsigned long long>(reply->decided().id()),
-                reply->decided().outcome().c_str());
+    std::printf("request %llu: %s\n", static_cast<unsigned long long>(decided.id()),
+                display_text(decided.outcome()).c_str());
   }
   return kExitOk;
 }
@@ -138,7 +160,8 @@ int run_status(const Common& c) {
               static_cast<unsigned long long>(s.reloads()),
               static_cast<unsigned long long>(s.reload_failures()));
   if (!s.last_reload_error().empty()) {
-    std::printf("           last reload error: %s\n", red(s.last_reload_error()).c_str());
+    std::printf("           last reload error: %s\n",
+                red(display_text(s.last_reload_error())).c_str());
   }
   std::printf("parked:    %u   clients: %u   up: %s\n", s.parked(), s.clients(),
               duration_text(static_cast<int64_t>(s.uptime_seconds()) * 1000).c_str());
@@ -166,12 +189,13 @@ int run_reload(const Common& c) {
   }
   const auto& r = reply->reloaded();
   if (c.json) {
-    std::puts(dump({{"ok", r.ok()}, {"generation", r.generation()}, {"error", r.error()}}).c_str());
+    std::puts(dump({{"ok", r.ok()}, {"generation", r.generation()}, {"error", json_text(r.error())}})
+                  .c_str());
   } else if (r.ok()) {
     std::printf("reloaded: generation %u in force\n", r.generation());
   } else {
     std::fprintf(stderr, "cmdgate: reload failed, generation %u stays in force: %s\n",
-                 r.generation(), r.error().c_str());
+                 r.generation(), display_text(r.error()).c_str());
   }
   return r.ok() ? kExitOk : kExitFailed;
 }
@@ -213,17 +237,13 @@ int run_watch(const WatchOptions& o) {
       std::puts(dump(to_json(e)).c_str());
       continue;
     }
-    std::string argv;
-    for (const auto& a : e.argv()) {
-      argv += (argv.empty() ? "" : " ") + a;
-    }
     const std::string outcome = e.outcome() == "denied" || e.outcome() == "killed" ? red(e.outcome())
                                 : e.outcome() == "parked" || e.outcome().starts_with("would")
                                     ? yellow(e.outcome())
                                     : green(e.outcome());
     std::printf("%-10s pid %-7u uid %-5u %-22s %s %s\n", outcome.c_str(), e.pid(), e.uid(),
-                e.rule_id().empty() ? dim("<default>").c_str() : e.rule_id().c_str(),
-                e.exe().c_str(), argv.c_str());
+                e.rule_id().empty() ? dim("<default>").c_str() : display_text(e.rule_id()).c_str(),
+                display_word(e.exe()).c_str(), command_line(e).c_str());
   }
 }
 

@@ -1,12 +1,79 @@
 #include "cli/format.h"
 
+#include <fmt/format.h>
+#include <sodium.h>
+
+#include <algorithm>
 #include <chrono>
 
-#include <fmt/format.h>
+#include "common/display_text.h"
 
 namespace cmdgate::cli {
+namespace {
 
 using nlohmann::json;
+using Strings = google::protobuf::RepeatedPtrField<std::string>;
+
+std::string base64(std::string_view bytes) {
+  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                    bytes.size(), sodium_base64_VARIANT_ORIGINAL);
+  out.resize(out.size() - 1);  // the terminating NUL
+  return out;
+}
+
+// A bytes field under `key`: its text when UTF-8; otherwise the display_text form, which is
+// readable but not the bytes, and the bytes themselves in `key`_base64.
+void put_bytes(json& j, const std::string& key, std::string_view bytes) {
+  j[key] = json_text(bytes);
+  if (!is_utf8(bytes)) {
+    j[key + "_base64"] = base64(bytes);
+  }
+}
+
+// The same for a list: `key`_base64 holds every element when any one is not UTF-8.
+void put_bytes_list(json& j, const std::string& key, const Strings& list) {
+  json texts = json::array();
+  bool exact = true;
+  for (const std::string& s : list) {
+    texts.push_back(json_text(s));
+    exact = exact && is_utf8(s);
+  }
+  j[key] = std::move(texts);
+  if (!exact) {
+    json raw = json::array();
+    for (const std::string& s : list) {
+      raw.push_back(base64(s));
+    }
+    j[key + "_base64"] = std::move(raw);
+  }
+}
+
+std::string hex(std::string_view bytes) {
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += fmt::format("{:02x}", c);
+  }
+  return out;
+}
+
+std::string command_text(const Strings& argv, uint32_t argc, uint64_t omitted_bytes,
+                         const std::string& exe) {
+  std::string out = argv.empty() ? display_word(exe) : display_words(argv);
+  const auto sent = static_cast<uint32_t>(argv.size());
+  if (omitted_bytes > 0 || argc > sent) {
+    // Unquoted and with spaces: no argument renders like this, so the cut cannot be faked.
+    out += fmt::format(" [cut: {} more bytes not shown, {} arguments in all]", omitted_bytes,
+                       std::max(argc, sent));
+  }
+  return out;
+}
+
+}  // namespace
+
+json json_text(std::string_view bytes) {
+  return is_utf8(bytes) ? std::string(bytes) : display_text(bytes);
+}
 
 int64_t now_unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -15,7 +82,8 @@ int64_t now_unix_ms() {
 }
 
 std::string dump(const json& j, int indent) {
-  return j.dump(indent, ' ', false, json::error_handler_t::replace);
+  // Every string put in is UTF-8 already (json_text); replace only keeps a slip from throwing.
+  return j.dump(indent, ' ', true, json::error_handler_t::replace);
 }
 
 std::string duration_text(int64_t ms) {
@@ -33,50 +101,61 @@ std::string duration_text(int64_t ms) {
 }
 
 std::string command_line(const protocol::ApprovalRequest& r) {
-  std::string out;
-  for (int i = 0; i < r.argv_size(); ++i) {
-    out += (i ? " " : "") + r.argv(i);
-  }
-  return out.empty() ? r.exe() : out;
+  return command_text(r.argv(), r.argc(), r.argv_omitted_bytes(), r.exe());
+}
+
+std::string command_line(const protocol::DecisionEvent& e) {
+  return command_text(e.argv(), e.argc(), e.argv_omitted_bytes(), e.exe());
 }
 
 json to_json(const protocol::ApprovalRequest& r) {
   json lineage = json::array();
   for (const auto& a : r.lineage()) {
-    lineage.push_back({{"pid", a.pid()}, {"comm", a.comm()}, {"exe", a.exe()}});
+    json entry = {{"pid", a.pid()}};
+    put_bytes(entry, "comm", a.comm());
+    put_bytes(entry, "exe", a.exe());
+    lineage.push_back(std::move(entry));
   }
   json j = {{"id", r.id()},
             {"pid", r.pid()},
             {"uid", r.uid()},
-            {"user", r.user()},
-            {"exe", r.exe()},
-            {"argv", json(std::vector<std::string>(r.argv().begin(), r.argv().end()))},
-            {"cwd", r.cwd()},
             {"lineage", lineage},
             {"rule", r.rule_id()},
             {"rule_description", r.rule_description()},
             {"parked_unix_ms", r.parked_unix_ms()},
             {"deadline_unix_ms", r.deadline_unix_ms()},
             {"timeout_verdict", r.timeout_verdict() == protocol::VERDICT_ALLOW ? "allow" : "deny"},
-            {"tty", r.tty()}};
+            {"tty", r.tty()},
+            {"argc", std::max<uint32_t>(r.argc(), static_cast<uint32_t>(r.argv_size()))},
+            {"argv_omitted_bytes", r.argv_omitted_bytes()}};
+  put_bytes(j, "user", r.user());
+  put_bytes(j, "exe", r.exe());
+  put_bytes_list(j, "argv", r.argv());
+  put_bytes(j, "cwd", r.cwd());
   if (!r.script().empty()) {
-    j["script"] = r.script();
+    put_bytes(j, "script", r.script());
+  }
+  if (!r.exe_sha256().empty()) {
+    j["exe_sha256"] = hex(r.exe_sha256());
   }
   return j;
 }
 
 json to_json(const protocol::DecisionEvent& e) {
-  return {{"unix_ms", e.unix_ms()},
-          {"pid", e.pid()},
-          {"uid", e.uid()},
-          {"exe", e.exe()},
-          {"argv", json(std::vector<std::string>(e.argv().begin(), e.argv().end()))},
-          {"rule", e.rule_id()},
-          {"action", e.action()},
-          {"mode", e.mode()},
-          {"outcome", e.outcome()},
-          {"decided_by", e.decided_by()},
-          {"latency_us", e.latency_us()}};
+  json j = {{"unix_ms", e.unix_ms()},
+            {"pid", e.pid()},
+            {"uid", e.uid()},
+            {"argc", std::max<uint32_t>(e.argc(), static_cast<uint32_t>(e.argv_size()))},
+            {"argv_omitted_bytes", e.argv_omitted_bytes()},
+            {"rule", e.rule_id()},
+            {"action", e.action()},
+            {"mode", e.mode()},
+            {"outcome", e.outcome()},
+            {"decided_by", e.decided_by()},
+            {"latency_us", e.latency_us()}};
+  put_bytes(j, "exe", e.exe());
+  put_bytes_list(j, "argv", e.argv());
+  return j;
 }
 
 json to_json(const protocol::Status& s) {
@@ -84,19 +163,19 @@ json to_json(const protocol::Status& s) {
   for (const auto& [k, v] : s.counters()) {
     counters[k] = v;
   }
-  return {{"mode", s.mode()},
-          {"rules", s.rules()},
-          {"generation", s.generation()},
-          {"enforcement", s.enforcement()},
-          {"parked", s.parked()},
-          {"reloads", s.reloads()},
-          {"reload_failures", s.reload_failures()},
-          {"last_reload_error", s.last_reload_error()},
-          {"uptime_seconds", s.uptime_seconds()},
-          {"clients", s.clients()},
-          {"rule_sources",
-           json(std::vector<std::string>(s.rule_sources().begin(), s.rule_sources().end()))},
-          {"counters", counters}};
+  json j = {{"mode", s.mode()},
+            {"rules", s.rules()},
+            {"generation", s.generation()},
+            {"enforcement", s.enforcement()},
+            {"parked", s.parked()},
+            {"reloads", s.reloads()},
+            {"reload_failures", s.reload_failures()},
+            {"last_reload_error", json_text(s.last_reload_error())},
+            {"uptime_seconds", s.uptime_seconds()},
+            {"clients", s.clients()},
+            {"counters", counters}};
+  put_bytes_list(j, "rule_sources", s.rule_sources());
+  return j;
 }
 
 json to_json(const protocol::RequestClosed& c) {

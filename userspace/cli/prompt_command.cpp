@@ -12,6 +12,7 @@
 #include "cli/format.h"
 #include "cli/output.h"
 #include "client/client.h"
+#include "common/display_text.h"
 
 namespace cmdgate::cli {
 namespace {
@@ -21,25 +22,37 @@ struct PromptOptions {
   uint32_t always_minutes = 60;
 };
 
+// Every process-chosen byte through display_word/display_text: the request cannot rewrite the
+// screen, hide part of itself or pass one argument off as two.
 void show(const protocol::ApprovalRequest& r) {
-  std::string parents;
-  for (const auto& a : r.lineage()) {
-    parents += fmt::format("{}{} ({})", parents.empty() ? "" : " <- ", a.comm(), a.pid());
-  }
   const int64_t left = r.deadline_unix_ms() - now_unix_ms();
   std::printf("\a\n%s\n", bold(fmt::format("-- request {} --", r.id())).c_str());
-  std::printf("  user:      %s (uid %u)   pid %u   terminal: %s\n", r.user().c_str(), r.uid(),
-              r.pid(), r.tty() ? "yes" : "no");
+  std::printf("  user:      %s (uid %u)   pid %u   terminal: %s\n", display_word(r.user()).c_str(),
+              r.uid(), r.pid(), r.tty() ? "yes" : "no");
   std::printf("  command:   %s\n", yellow(command_line(r)).c_str());
-  if (!r.script().empty()) {
-    std::printf("  script:    %s (run by %s)\n", r.script().c_str(), r.exe().c_str());
-  } else if (!r.argv().empty() && r.argv(0) != r.exe()) {
-    std::printf("  file:      %s\n", r.exe().c_str());
+  // argv[0] is whatever the caller chose: what runs is the exe, always shown.
+  std::printf("  exe:       %s%s\n", display_word(r.exe()).c_str(),
+              r.script().empty() ? "" : " (the interpreter)");
+  if (!r.exe_sha256().empty()) {
+    std::string hex;
+    for (unsigned char c : r.exe_sha256()) {
+      hex += fmt::format("{:02x}", c);
+    }
+    std::printf("  sha256:    %s\n", hex.c_str());
   }
-  std::printf("  cwd:       %s\n", r.cwd().c_str());
-  std::printf("  parents:   %s\n", parents.c_str());
-  std::printf("  rule:      %s%s%s\n", r.rule_id().c_str(),
-              r.rule_description().empty() ? "" : " - ", r.rule_description().c_str());
+  if (!r.script().empty()) {
+    std::printf("  script:    %s\n", display_word(r.script()).c_str());
+  }
+  std::printf("  cwd:       %s\n", display_word(r.cwd()).c_str());
+  const char* label = "  parents:   ";
+  for (const auto& a : r.lineage()) {
+    std::printf("%s%u %s %s\n", label, a.pid(), display_word(a.comm()).c_str(),
+                display_word(a.exe()).c_str());
+    label = "             ";
+  }
+  std::printf("  rule:      %s%s%s\n", display_text(r.rule_id()).c_str(),
+              r.rule_description().empty() ? "" : " - ",
+              display_text(r.rule_description()).c_str());
   std::printf("  time left: %s, then %s\n", duration_text(left).c_str(),
               r.timeout_verdict() == protocol::VERDICT_ALLOW ? "allow" : "deny");
 }
@@ -53,27 +66,34 @@ void ask(uint32_t minutes) {
 int run_prompt(const PromptOptions& o) {
   auto connected = client::Client::connect(socket_path(o.socket), "cmdgate prompt");
   if (!connected) {
-    std::fprintf(stderr, "cmdgate: %s\n", connected.error().message.c_str());
+    std::fprintf(stderr, "cmdgate: %s\n", display_text(connected.error().message).c_str());
     return kExitNoDaemon;
   }
   auto& client = **connected;
   protocol::ClientMessage sub;
   sub.mutable_subscribe()->set_approvals(true);
   if (auto r = client.call(std::move(sub)); !r) {
-    std::fprintf(stderr, "cmdgate: %s\n", r.error().message.c_str());
+    std::fprintf(stderr, "cmdgate: %s\n", display_text(r.error().message).c_str());
     return kExitFailed;
   }
   protocol::ClientMessage list;
   list.mutable_list_pending();
   auto pending = client.call(std::move(list));
   if (!pending) {
-    std::fprintf(stderr, "cmdgate: %s\n", pending.error().message.c_str());
+    std::fprintf(stderr, "cmdgate: %s\n", display_text(pending.error().message).c_str());
     return kExitFailed;
   }
   std::deque<protocol::ApprovalRequest> queue(pending->pending().requests().begin(),
                                               pending->pending().requests().end());
   bool asking = false;
   std::printf("waiting for approval requests (Ctrl-D or q to quit)\n");
+  if (const uint32_t omitted = pending->pending().omitted(); omitted > 0) {
+    std::printf("%s\n", yellow(fmt::format("{} pending request(s) did not fit in one reply and "
+                                           "are not shown; restart the prompt to see them",
+                                           omitted))
+                            .c_str());
+  }
+  uint64_t unreadable = client.unreadable();
 
   auto next = [&] {
     asking = !queue.empty();
@@ -118,10 +138,10 @@ int run_prompt(const PromptOptions& o) {
           auto r = client.call(std::move(m));
           if (r) {
             std::printf("request %llu: %s\n", static_cast<unsigned long long>(current.id()),
-                        r->decided().outcome().c_str());
+                        display_text(r->decided().outcome()).c_str());
           } else {
             std::printf("request %llu: %s\n", static_cast<unsigned long long>(current.id()),
-                        red(r.error().message).c_str());
+                        red(display_text(r.error().message)).c_str());
           }
         } else {
           queue.push_front(current);
@@ -137,8 +157,14 @@ int run_prompt(const PromptOptions& o) {
     }
     auto push = client.next_push(std::chrono::milliseconds(0));
     if (!push) {
-      std::fprintf(stderr, "\ncmdgate: %s\n", push.error().message.c_str());
+      std::fprintf(stderr, "\ncmdgate: %s\n", display_text(push.error().message).c_str());
       return kExitFailed;
+    }
+    if (client.unreadable() != unreadable) {
+      // Whatever it was, the requests after it are still served.
+      std::fprintf(stderr, "\ncmdgate: skipped %llu message(s) from cmdgated that do not parse\n",
+                   static_cast<unsigned long long>(client.unreadable() - unreadable));
+      unreadable = client.unreadable();
     }
     if (!*push) {
       continue;
@@ -154,8 +180,9 @@ int run_prompt(const PromptOptions& o) {
       std::erase_if(queue, [&](const auto& r) { return r.id() == closed.id(); });
       if (current) {
         std::printf("\nrequest %llu was closed: %s (%s)\n",
-                    static_cast<unsigned long long>(closed.id()), closed.outcome().c_str(),
-                    closed.decided_by().c_str());
+                    static_cast<unsigned long long>(closed.id()),
+                    display_text(closed.outcome()).c_str(),
+                    display_text(closed.decided_by()).c_str());
         next();
       }
     }

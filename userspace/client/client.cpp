@@ -60,19 +60,29 @@ Status Client::send(const protocol::ClientMessage& message) {
   return {};
 }
 
-Result<std::optional<protocol::ServerMessage>> Client::receive(Clock::time_point deadline) {
-  char buf[65536];
+Result<std::optional<protocol::ServerMessage>> Client::buffered_message() {
   for (;;) {
     auto frame = decoder_.next();
     if (!frame) {
       return frame.error();
     }
-    if (*frame) {
-      protocol::ServerMessage m;
-      if (!m.ParseFromString(**frame)) {
-        return Error{"the daemon sent a message that does not parse"};
-      }
+    if (!*frame) {
+      return std::optional<protocol::ServerMessage>();
+    }
+    protocol::ServerMessage m;
+    if (m.ParseFromString(**frame)) {
       return std::optional(std::move(m));
+    }
+    ++unreadable_;  // the framing still holds, so the messages after it are read as usual
+  }
+}
+
+Result<std::optional<protocol::ServerMessage>> Client::receive(Clock::time_point deadline) {
+  char buf[65536];
+  for (;;) {
+    auto m = buffered_message();
+    if (!m || *m) {
+      return m;
     }
     int wait_ms = -1;
     if (deadline != Clock::time_point::max()) {
@@ -119,7 +129,11 @@ Result<protocol::ServerMessage> Client::call(protocol::ClientMessage message,
       return m.error();
     }
     if (!*m) {
-      return Error{"timed out waiting for cmdgated"};
+      return unreadable_ == 0 ? Error{"timed out waiting for cmdgated"}
+                              : Error::format(
+                                    "timed out waiting for cmdgated ({} unreadable "
+                                    "message(s) skipped)",
+                                    unreadable_);
     }
     if ((*m)->request_id() != id) {
       if ((*m)->has_error() && (*m)->error().fatal()) {
@@ -139,12 +153,12 @@ bool Client::has_buffered_push() {
   if (!pushes_.empty()) {
     return true;
   }
-  auto frame = decoder_.next();
-  if (frame && *frame) {
-    protocol::ServerMessage m;
-    if (m.ParseFromString(**frame)) {
-      pushes_.push_back(std::move(m));
-    }
+  auto m = buffered_message();
+  if (!m) {
+    return true;  // for next_push to report: poll() would not wake up for it
+  }
+  if (*m) {
+    pushes_.push_back(std::move(**m));
   }
   return !pushes_.empty();
 }

@@ -37,6 +37,9 @@ class Client {
   // True when a push is already here: read along with an earlier reply, so poll() on fd() would
   // not report it.
   [[nodiscard]] bool has_buffered_push();
+  // Messages that arrived whole but did not parse, and were skipped: one such message must not
+  // end a session that serves every other request.
+  [[nodiscard]] uint64_t unreadable() const { return unreadable_; }
 
  private:
   Client() = default;
@@ -44,12 +47,15 @@ class Client {
   // Reads until one whole message is available or the timeout passes.
   [[nodiscard]] Result<std::optional<protocol::ServerMessage>> receive(
       std::chrono::steady_clock::time_point deadline);
+  // The next whole message already buffered; unreadable ones are counted and skipped.
+  [[nodiscard]] Result<std::optional<protocol::ServerMessage>> buffered_message();
 
   Fd fd_;
   protocol::FrameDecoder decoder_;
   protocol::Welcome welcome_;
   std::deque<protocol::ServerMessage> pushes_;
   uint64_t next_request_ = 1;
+  uint64_t unreadable_ = 0;
 };
 
 }  // namespace cmdgate::client
