@@ -1,0 +1,31 @@
+#include "context/digest_cache.h"
+
+namespace cmdgate {
+
+std::optional<rules::Sha256> DigestCache::find(const FileStamp& stamp) {
+  auto it = index_.find(stamp);
+  if (it == index_.end()) {
+    return std::nullopt;
+  }
+  lru_.splice(lru_.begin(), lru_, it->second);
+  return it->second->second;
+}
+
+void DigestCache::insert(const FileStamp& stamp, const rules::Sha256& digest) {
+  if (capacity_ == 0) {
+    return;
+  }
+  if (auto it = index_.find(stamp); it != index_.end()) {
+    it->second->second = digest;
+    lru_.splice(lru_.begin(), lru_, it->second);
+    return;
+  }
+  lru_.emplace_front(stamp, digest);
+  index_[stamp] = lru_.begin();
+  if (lru_.size() > capacity_) {
+    index_.erase(lru_.back().first);
+    lru_.pop_back();
+  }
+}
+
+}  // namespace cmdgate

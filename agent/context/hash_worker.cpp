@@ -1,0 +1,141 @@
+#include "context/hash_worker.h"
+
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "common/errno_error.h"
+
+namespace cmdgate {
+
+namespace {
+
+constexpr size_t kChunk = size_t{1} << 16;
+
+HashDone failed(HashOutcome outcome, std::string message) {
+  HashDone d;
+  d.outcome = outcome;
+  d.message = std::move(message);
+  return d;
+}
+
+// Called with the lock held after a job or a close. A worker the loop gave up on meanwhile
+// takes itself off the books and must exit: its job was answered and a replacement runs.
+bool leave_if_lost(HashShared& s, uint64_t worker_id) {
+  auto it = s.workers.find(worker_id);
+  if (!it->second.lost) {
+    it->second.busy = false;
+    return false;
+  }
+  --s.stuck;
+  if (auto dev = s.stuck_devs.find(it->second.dev);
+      dev != s.stuck_devs.end() && --dev->second == 0) {
+    s.stuck_devs.erase(dev);
+  }
+  s.workers.erase(it);
+  return true;
+}
+
+}  // namespace
+
+void HashShared::signal() const {
+  const uint64_t one = 1;
+  [[maybe_unused]] const ssize_t n = ::write(done_fd.get(), &one, sizeof(one));
+}
+
+void run_hash_worker(const std::shared_ptr<HashShared>& shared, uint64_t worker_id) {
+  HashShared& s = *shared;
+  std::vector<unsigned char> buffer(kChunk);
+  std::unique_lock lock(s.mutex);
+  for (;;) {
+    s.wake.wait(lock, [&] { return s.stopping || !s.queue.empty() || !s.to_close.empty(); });
+    if (s.stopping) {
+      return;
+    }
+    HashWorkerSlot& slot = s.workers.at(worker_id);
+    slot.busy = true;
+    const auto now = std::chrono::steady_clock::now();
+    if (!s.to_close.empty()) {
+      HashDisposal disposal = std::move(s.to_close.front());
+      s.to_close.pop_front();
+      slot.deadline = now + s.settings.max_time;
+      slot.dev = disposal.dev;
+      lock.unlock();
+      disposal.file.reset();
+      lock.lock();
+      if (leave_if_lost(s, worker_id)) {
+        return;
+      }
+      continue;
+    }
+    HashJob job = std::move(s.queue.front());
+    s.queue.pop_front();
+    // A job picked up late is over at once; the grace runs from now, so that it is not taken
+    // for a stuck read.
+    slot.deadline = std::max(job.deadline, now);
+    slot.dev = job.stamp.dev;
+    lock.unlock();
+    HashDone done = hash_bounded(job.file.get(), job.stamp, s.settings, job.deadline, buffer);
+    done.job = job.id;
+    done.stamp = job.stamp;
+    job.file.reset();  // inside the job's time: closing a FUSE file waits for its server too
+    lock.lock();
+    if (leave_if_lost(s, worker_id)) {
+      return;
+    }
+    s.done.push_back(std::move(done));
+    s.signal();
+  }
+}
+
+HashDone hash_bounded(int fd, const FileStamp& stamp, const HashSettings& settings,
+                      SteadyTime deadline, std::vector<unsigned char>& buffer) {
+  crypto_hash_sha256_state state;
+  crypto_hash_sha256_init(&state);
+  uint64_t total = 0;
+  // Pipes and FIFOs have no offsets and are read as they flow. No exec gives one, but a pipe is
+  // how a read that never returns is reproduced without a FUSE mount.
+  bool stream = false;
+  for (;;) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return failed(HashOutcome::kTimedOut, hash_text::too_slow(settings.max_time));
+    }
+    const ssize_t n = stream ? ::read(fd, buffer.data(), buffer.size())
+                             : ::pread(fd, buffer.data(), buffer.size(), static_cast<off_t>(total));
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      if (errno == ESPIPE && !stream && total == 0) {
+        stream = true;
+        continue;
+      }
+      return failed(HashOutcome::kUnreadable,
+                    hash_text::unreadable(errno_error("reading the file").message));
+    }
+    if (n == 0) {
+      break;
+    }
+    total += static_cast<uint64_t>(n);
+    if (total > settings.max_bytes) {
+      return failed(HashOutcome::kTooLarge, hash_text::grew_past_cap(settings.max_bytes));
+    }
+    crypto_hash_sha256_update(&state, buffer.data(), static_cast<unsigned long long>(n));
+  }
+  struct stat after {};
+  if (::fstat(fd, &after) != 0) {
+    return failed(HashOutcome::kUnreadable,
+                  hash_text::unreadable(errno_error("fstat after hashing").message));
+  }
+  if (!(FileStamp::of(after) == stamp)) {
+    return failed(HashOutcome::kUnreadable, hash_text::changed());
+  }
+  HashDone done;
+  crypto_hash_sha256_final(&state, done.digest.data());
+  return done;
+}
+
+}  // namespace cmdgate

@@ -1,0 +1,51 @@
+#include "context/digest_cache.h"
+
+#include <gtest/gtest.h>
+
+namespace cmdgate {
+namespace {
+
+FileStamp stamp(uint64_t ino) {
+  FileStamp s;
+  s.dev = 1;
+  s.ino = ino;
+  s.size = 10;
+  return s;
+}
+
+rules::Sha256 digest(uint8_t b) {
+  rules::Sha256 d{};
+  d.fill(b);
+  return d;
+}
+
+TEST(DigestCache, LeastRecentlyUsedLeavesFirst) {
+  DigestCache cache(2);
+  cache.insert(stamp(1), digest(1));
+  cache.insert(stamp(2), digest(2));
+  ASSERT_TRUE(cache.find(stamp(1)));  // 2 is now the oldest
+  cache.insert(stamp(3), digest(3));
+  EXPECT_EQ(cache.size(), 2u);
+  EXPECT_FALSE(cache.find(stamp(2)));
+  EXPECT_EQ(cache.find(stamp(1)), digest(1));
+  EXPECT_EQ(cache.find(stamp(3)), digest(3));
+}
+
+TEST(DigestCache, AnyFieldOfTheStampMisses) {
+  DigestCache cache(4);
+  FileStamp s = stamp(1);
+  cache.insert(s, digest(1));
+  FileStamp later = s;
+  later.ctime_nsec = 1;
+  EXPECT_FALSE(cache.find(later));
+  EXPECT_TRUE(cache.find(s));
+}
+
+TEST(DigestCache, ZeroCapacityKeepsNothing) {
+  DigestCache cache(0);
+  cache.insert(stamp(1), digest(1));
+  EXPECT_FALSE(cache.find(stamp(1)));
+}
+
+}  // namespace
+}  // namespace cmdgate
