@@ -58,7 +58,7 @@ void ContextBuilder::build(const ExecEvent& e, uint32_t needs, ExecFiles files, 
   }
 
   rules::ExecContext& c = in.exe;
-  c.path = e.path;
+  c.path = f.exe_path ? std::string_view(*f.exe_path) : std::string_view(e.path);
   c.file = e.file;
   c.sha256 = in.exe_sha256();
   c.file_kinds = static_cast<uint8_t>((e.has(CG_EXEC_MEMFD) ? rules::kFileMemfd : 0) |
@@ -71,7 +71,9 @@ void ContextBuilder::build(const ExecEvent& e, uint32_t needs, ExecFiles files, 
   c.lineage = in.lineage;
   c.tty = e.has(CG_EXEC_TTY);
   c.cgroup = in.cgroup;
-  c.unknown = shared | ((needs & rules::kNeedSha256) && !c.sha256 ? f.exe_unknown : 0u);
+  c.unknown = shared | (f.exe_unknown & rules::kUnknownPath) |
+              ((needs & rules::kNeedSha256) && !c.sha256 ? (f.exe_unknown & ~rules::kUnknownPath)
+                                                          : 0u);
 
   // A script's kind is never considered: the kernel judged the interpreter's.
   for (const FileFact& s : f.scripts) {

@@ -30,6 +30,8 @@ struct ExecFiles {
   bool argv_cut = false;
   std::optional<rules::Sha256> exe_sha256;
   uint32_t exe_unknown = 0;
+  // The executed file's path in full, when the kernel's walk was cut (too deep).
+  std::optional<std::string> exe_path;
   // A script exec's scripts, the one execve named first, then each interpreter that was itself
   // a script. An entry with kUnknownFile stands for a link of the chain that could not be told.
   std::vector<FileFact> scripts;

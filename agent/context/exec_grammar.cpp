@@ -96,9 +96,7 @@ LoaderCall parse_loader_call(std::span<const std::string_view> argv) {
     } else {
       return call;  // an option missing its value: the loader stops with a usage message
     }
-    if (name == "--library-path") {
-      call.library_path = std::string(*value);
-    } else if (name == "--argv0") {
+    if (name == "--argv0") {
       argv0 = std::string(*value);
     }
   }
@@ -113,44 +111,9 @@ LoaderCall parse_loader_call(std::span<const std::string_view> argv) {
   return call;
 }
 
-std::vector<std::string> loader_search_dirs(const LoaderCall& call, std::string_view environ) {
-  std::optional<std::string_view> path;
-  if (call.library_path) {
-    path = *call.library_path;
-  } else {
-    size_t start = 0;
-    while (start < environ.size()) {
-      size_t end = environ.find('\0', start);
-      if (end == std::string_view::npos) {
-        end = environ.size();
-      }
-      const std::string_view var = environ.substr(start, end - start);
-      if (var.starts_with("LD_LIBRARY_PATH=")) {
-        path = var.substr(16);  // the first one wins, as in the loader's own scan
-        break;
-      }
-      start = end + 1;
-    }
-  }
-  std::vector<std::string> dirs;
-  if (path) {
-    size_t start = 0;
-    while (start <= path->size()) {
-      size_t end = path->find_first_of(":;", start);
-      if (end == std::string_view::npos) {
-        end = path->size();
-      }
-      // An empty element is the working directory.
-      const std::string_view dir = path->substr(start, end - start);
-      dirs.emplace_back(dir.empty() ? "." : dir);
-      start = end + 1;
-    }
-  }
-  for (const char* d : {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64",
-                        "/usr/lib64", "/lib", "/usr/lib"}) {
-    dirs.emplace_back(d);
-  }
-  return dirs;
+std::vector<std::string> loader_search_dirs() {
+  return {".", "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64",
+          "/lib", "/usr/lib"};
 }
 
 }  // namespace cmdgate

@@ -27,14 +27,12 @@ inline constexpr size_t kShebangBytes = 256;
 // program the loader might refuse to run is the safe mistake.
 struct LoaderCall {
   std::optional<std::string> program;       // as named; absent: nothing is run (--help, ...)
-  std::optional<std::string> library_path;  // --library-path: replaces LD_LIBRARY_PATH
   std::vector<std::string> argv;            // the program's argv, argv[0] per --argv0
 };
 [[nodiscard]] LoaderCall parse_loader_call(std::span<const std::string_view> argv);
 
-// Where a loader looks for a program named without a '/': the library path (the option's, else
-// LD_LIBRARY_PATH), then the system's library directories.
-[[nodiscard]] std::vector<std::string> loader_search_dirs(const LoaderCall& call,
-                                                          std::string_view environ);
+// Where a loader finds a program named without a '/': musl's opens it in the working
+// directory, glibc's looks in the system's library directories (never in the library path).
+[[nodiscard]] std::vector<std::string> loader_search_dirs();
 
 }  // namespace cmdgate

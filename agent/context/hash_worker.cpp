@@ -1,5 +1,6 @@
 #include "context/hash_worker.h"
 
+#include <fcntl.h>
 #include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -78,7 +79,16 @@ void run_hash_worker(const std::shared_ptr<HashShared>& shared, uint64_t worker_
     slot.deadline = std::max(job.deadline, now);
     slot.dev = job.stamp.dev;
     lock.unlock();
-    HashDone done = hash_bounded(job.file.get(), job.stamp, s.settings, job.deadline, buffer);
+    // A path-only descriptor (the loop never opens a file for reading: that can block on a
+    // FUSE server) is opened for reading here, where blocking costs a worker, not the loop.
+    if (const int flags = ::fcntl(job.file.get(), F_GETFL); flags >= 0 && (flags & O_PATH)) {
+      job.file.reset(::open(fmt::format("/proc/self/fd/{}", job.file.get()).c_str(),
+                            O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+    }
+    HashDone done = job.file ? hash_bounded(job.file.get(), job.stamp, s.settings, job.deadline,
+                                            buffer)
+                             : failed(HashOutcome::kUnreadable,
+                                      hash_text::unreadable(errno_error("opening it").message));
     done.job = job.id;
     done.stamp = job.stamp;
     job.file.reset();  // inside the job's time: closing a FUSE file waits for its server too

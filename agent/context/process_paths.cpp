@@ -189,12 +189,16 @@ Resolution ProcessPaths::open_in_root(uint32_t tgid, const Fd& root,
 }
 
 bool ProcessPaths::may_look_up(uint32_t tgid) const {
+  // What the process can reach: its mount namespace, from its root.
   struct stat ns {};
-  if (::stat(fmt::format("/proc/{}/ns/mnt", tgid).c_str(), &ns) != 0) {
+  struct stat root {};
+  if (::stat(fmt::format("/proc/{}/ns/mnt", tgid).c_str(), &ns) != 0 ||
+      ::stat(fmt::format("/proc/{}/root", tgid).c_str(), &root) != 0) {
     return false;
   }
+  const uint64_t view = ns.st_ino * 0x9E3779B97F4A7C15ull ^ root.st_ino ^ (root.st_dev << 32);
   const auto now = std::chrono::steady_clock::now();
-  auto it = all_local_.find(ns.st_ino);
+  auto it = all_local_.find(view);
   if (it != all_local_.end() && now - it->second.second < std::chrono::seconds(1)) {
     return it->second.first;
   }
@@ -217,7 +221,12 @@ bool ProcessPaths::may_look_up(uint32_t tgid) const {
       start = end + 1;
     }
   }
-  all_local_[ns.st_ino] = {all, now};
+  // The mount its root lies on is not in a chrooted process's list.
+  if (all) {
+    Fd top(::open(fmt::format("/proc/{}/root", tgid).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    all = top && on_local_storage(tgid, top.get());
+  }
+  all_local_[view] = {all, now};
   return all;
 }
 
@@ -228,8 +237,13 @@ bool ProcessPaths::on_local_storage(uint32_t tgid, int fd) const {
     return false;
   }
   auto local = mount_is_local(tgid, sx.stx_mnt_id);
-  if (!local) {
-    learn_mounts(tgid);
+  // A chrooted process's mountinfo leaves out the mount its root lies on; init's lists every
+  // mount of the initial namespace.
+  for (uint32_t source : {tgid, 1u}) {
+    if (local) {
+      break;
+    }
+    learn_mounts(source);
     local = mount_is_local(tgid, sx.stx_mnt_id);
   }
   return local.value_or(false);

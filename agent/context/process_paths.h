@@ -60,7 +60,7 @@ class ProcessPaths {
 
   const ProcFs& proc_;
   mutable std::unordered_map<uint64_t, bool> local_mounts_;
-  // Per mount namespace: whether every mount is local, and when that was read.
+  // Per view (mount namespace and root): whether every mount is local, and when that was read.
   mutable std::unordered_map<uint64_t, std::pair<bool, std::chrono::steady_clock::time_point>>
       all_local_;
 };

@@ -64,6 +64,9 @@ void SystemFileFacts::establish(const ExecEvent& e, uint32_t needs, Done done) {
   Request r;
   r.done = std::move(done);
   read_argv(e, r.files);
+  if (e.has(CG_EXEC_PATH_TRUNCATED)) {
+    full_exe_path(e, r.files);
+  }
   const bool hash = (needs & rules::kNeedSha256) != 0;
   if (hash) {
     exe(e, hash, id, r);
@@ -97,6 +100,25 @@ void SystemFileFacts::read_argv(const ExecEvent& e, ExecFiles& files) const {
   files.argv = e.argv;
   files.argv_cut = true;
   files.gaps.push_back(fmt::format("argv unknown past the first {} of {} bytes", CG_ARGS_MAX, total));
+}
+
+void SystemFileFacts::full_exe_path(const ExecEvent& e, ExecFiles& files) const {
+  // The kernel's text of the whole path, if it fits in a page; checked against the identity so
+  // a process that already runs something else does not lend its path.
+  auto link = proc_.read_link(e.tgid, "exe");
+  struct stat st {};
+  if (link && ::stat(fmt::format("/proc/{}/exe", e.tgid).c_str(), &st) == 0 &&
+      st.st_dev == e.file.dev && st.st_ino == e.file.ino) {
+    std::string path = std::move(*link);
+    auto top = proc_.read_link(e.tgid, "root");
+    if (top && *top != "/" && path.starts_with(*top + "/")) {
+      path.erase(0, top->size());
+    }
+    files.exe_path = std::move(path);
+    return;
+  }
+  files.exe_unknown |= rules::kUnknownPath;
+  files.gaps.push_back("path unknown: deeper or longer than the kernel's walk and readlink allow");
 }
 
 void SystemFileFacts::exe(const ExecEvent& e, bool hash, uint64_t id, Request& r) {
@@ -156,8 +178,11 @@ void SystemFileFacts::script_chain(const ExecEvent& e, bool hash, uint64_t id, R
         shebang = parse_shebang(std::string_view(head, static_cast<size_t>(n)));
       }
     }
-    const uint32_t slot = kFirstScriptSlot + static_cast<uint32_t>(depth);
-    r.files.scripts.push_back(fact_of(*file, hash, id, slot, r));
+    // Placed before its hash is asked for: a cached digest is applied at once.
+    r.files.scripts.push_back(FileFact{file->id, file->path, std::nullopt, 0});
+    if (hash) {
+      want_hash(std::move(file->fd), id, kFirstScriptSlot + static_cast<uint32_t>(depth), r);
+    }
     if (!readable) {
       unknown_link("the interpreter of " + r.files.scripts.back().path + " could not be read");
       return;
@@ -190,9 +215,7 @@ void SystemFileFacts::loaded_program(const ExecEvent& e, bool hash, uint64_t id,
   if (call.program->find('/') != std::string::npos) {
     res = paths_.resolve(e.tgid, *call.program);
   } else {
-    auto environ = proc_.read(e.tgid, "environ", 1 << 20);
-    for (const std::string& dir :
-         loader_search_dirs(call, environ ? std::string_view(*environ) : std::string_view())) {
+    for (const std::string& dir : loader_search_dirs()) {
       res = paths_.resolve(e.tgid, dir + "/" + *call.program);
       if (auto* u = std::get_if<Unresolved>(&res); u == nullptr || !u->missing) {
         break;
@@ -207,17 +230,12 @@ void SystemFileFacts::loaded_program(const ExecEvent& e, bool hash, uint64_t id,
     }
     return;
   }
-  r.files.loaded = fact_of(std::get<ProcessFile>(res), hash, id, kLoadedSlot, r);
+  ProcessFile& f = std::get<ProcessFile>(res);
+  r.files.loaded = FileFact{f.id, f.path, std::nullopt, 0};
   r.files.loaded_argv = call.argv;
-}
-
-FileFact SystemFileFacts::fact_of(ProcessFile& f, bool hash, uint64_t id, uint32_t slot,
-                                  Request& r) {
-  FileFact fact{f.id, f.path, std::nullopt, 0};
   if (hash) {
-    want_hash(std::move(f.fd), id, slot, r);
+    want_hash(std::move(f.fd), id, kLoadedSlot, r);
   }
-  return fact;
 }
 
 void SystemFileFacts::want_hash(Fd file, uint64_t id, uint32_t slot, Request& r) {

@@ -41,11 +41,12 @@ class SystemFileFacts final : public FileFacts {
   static constexpr uint32_t kFirstScriptSlot = 2;
 
   void read_argv(const ExecEvent& e, ExecFiles& files) const;
+  void full_exe_path(const ExecEvent& e, ExecFiles& files) const;
   void exe(const ExecEvent& e, bool hash, uint64_t id, Request& r);
   void script_chain(const ExecEvent& e, bool hash, uint64_t id, Request& r);
   void loaded_program(const ExecEvent& e, bool hash, uint64_t id, Request& r);
-  // A FileFact for a resolved file, its hash requested when `hash`.
-  FileFact fact_of(ProcessFile& f, bool hash, uint64_t id, uint32_t slot, Request& r);
+  // The digest for the file in `slot`, which must already be in the request: at once from the
+  // cache, else later.
   void want_hash(Fd file, uint64_t id, uint32_t slot, Request& r);
   void apply(Request& r, uint32_t slot, const HashResult& result);
 

@@ -63,7 +63,9 @@ static __always_inline __u8 cg_bprm_verdict(struct linux_binprm* bprm, struct ta
     v = cg_identity_verdict(meta, slot, &l->f, &vflags);
     if (meta->has_paths && (v == CG_VERDICT_NONE || (vflags & CG_VF_CHECK_PATH))) {
       l->have_path = cg_resolve_path(file, task, &l->path);
-      __u8 pv = l->have_path ? cg_path_verdict(slot, &l->path) : CG_VERDICT_EVALUATE;
+      /* A path cut by the walk is only its last components: no prefix can be judged on it. */
+      __u8 pv = l->have_path && !l->path.truncated ? cg_path_verdict(slot, &l->path)
+                                                   : CG_VERDICT_EVALUATE;
       if (pv != CG_VERDICT_NONE)
         v = v == CG_VERDICT_NONE ? pv : CG_VERDICT_EVALUATE;
     }

@@ -165,10 +165,10 @@ int BPF_PROG(cg_exec, struct task_struct* task, pid_t old_pid, struct linux_binp
 
   /* `ld.so PROGRAM`: the program ld.so will map is named by argv, which only the daemon reads. */
   __u8 loader = meta->loader_verdict;
-  if (loader > v && cg_runs_without_interpreter(task, bprm)) {
+  if (loader && v != CG_VERDICT_DENY && cg_runs_without_interpreter(task, bprm)) {
     l.f.flags |= CG_EXEC_NO_INTERP;
     cg_count(CG_CTR_NO_INTERP);
-    v = loader;
+    v = cg_max_verdict(v, loader);
   }
 
   /* The daemon must not wait on itself (current is the task that execs), and while none runs

@@ -41,11 +41,13 @@ enum Unknown : uint32_t {
   kUnknownGroups = 1u << 3,   // supplementary groups beyond those listed; the real gid is known
   kUnknownCgroup = 1u << 4,
   kUnknownLineage = 1u << 5,  // recorded ancestors are real, but more may exist
+  kUnknownPath = 1u << 6,     // the executed file's path (too deep to walk); its identity is known
 };
-inline constexpr uint32_t kUnknownBitCount = 6;
+inline constexpr uint32_t kUnknownBitCount = 7;
 inline constexpr uint32_t kUnknownAll = (1u << kUnknownBitCount) - 1;
 
-// The name of one bit for logs ("file", "sha256", "argv", "groups", "cgroup", "lineage"); "?"
+// The name of one bit for logs ("file", "sha256", "argv", "groups", "cgroup", "lineage",
+// "path"); "?"
 // for anything that is not exactly one Unknown bit.
 [[nodiscard]] const char* to_string(Unknown u);
 

@@ -111,6 +111,9 @@ uint32_t unknowns_read_by(const Match& m) {
   if (m.has_file_predicate()) {
     u |= kUnknownFile;
   }
+  if (!m.path_globs.empty()) {
+    u |= kUnknownPath;
+  }
   if (!m.sha256.empty()) {
     u |= kUnknownSha256;
   }

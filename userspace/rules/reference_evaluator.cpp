@@ -98,9 +98,13 @@ Tri holds(const Match& m, const std::vector<ResolvedPath>& resolved, const ExecC
           !m.path_globs.empty() || any(resolved, [](const ResolvedPath& p) { return p.id; });
       both(can_match ? Tri::kMaybe : Tri::kNo);
     } else {
-      both(known(
-          any(resolved, [&](const ResolvedPath& p) { return p.id && *p.id == ctx.file; }) ||
-          any(m.path_globs, [&](const std::string& g) { return glob_matches(g, ctx.path); })));
+      // An unknown path leaves the globs open; the identity still decides the exact paths.
+      const bool exact =
+          any(resolved, [&](const ResolvedPath& p) { return p.id && *p.id == ctx.file; });
+      both(unknown(kUnknownPath)
+               ? partly_known(!m.path_globs.empty(), exact)
+               : known(exact || any(m.path_globs,
+                                    [&](const std::string& g) { return glob_matches(g, ctx.path); })));
     }
   }
   if (!m.sha256.empty()) {

@@ -93,8 +93,12 @@ class UncertainEvaluation {
       // An exact path that named no file when the policy was compiled matches no file at all.
       return c.has_resolved_paths || globs.size != 0 ? Tri::kMaybe : Tri::kNo;
     }
-    return known((c.has_paths && scans::contains(p_.rule_lists, id_hits_, r)) ||
-                 (globs.size != 0 && scans_.any_matched(kSetPathGlobs, globs)));
+    const bool exact = c.has_paths && scans::contains(p_.rule_lists, id_hits_, r);
+    if (unknown(kUnknownPath)) {
+      // The identity still decides the exact paths; the globs stay open.
+      return exact ? Tri::kYes : globs.size != 0 ? Tri::kMaybe : Tri::kNo;
+    }
+    return known(exact || (globs.size != 0 && scans_.any_matched(kSetPathGlobs, globs)));
   }
 
   Tri sha256(const CompiledRule& c) const {

@@ -165,6 +165,23 @@ TEST_P(UnknownFacts, UnknownFileMakesGlobsKindsAndDigestsPossible) {
   }
 }
 
+// A path too deep to walk: globs might match it, its identity still decides exact paths.
+TEST_P(UnknownFacts, UnknownPathLeavesGlobsOpenAndIdentitiesDecided) {
+  resolver_.add("/usr/bin/nc", FileId{3, 42});
+  auto glob = single(Action::kDeny, Match{.path_globs = {"/tmp/**"}});
+  auto exact = single(Action::kDeny, Match{.paths = {"/usr/bin/nc"}});
+  auto kinds = single(Action::kDeny, Match{.file_kinds = kFileMemfd});
+  OwnedContext c;
+  c.path = "/a/b/target";
+  c.file = {7, 7};
+  c.unknown = kUnknownPath;
+  EXPECT_EQ(outcome(*glob, c), "r deny uncertain");
+  EXPECT_EQ(outcome(*exact, c), "default allow");
+  EXPECT_EQ(outcome(*kinds, c), "default allow");
+  c.file = {3, 42};
+  EXPECT_EQ(outcome(*exact, c), "r deny");
+}
+
 TEST_P(UnknownFacts, UnknownFileIsNoPathThatDidNotExist) {
   auto p = single(Action::kDeny, Match{.paths = {"/opt/missing"}});
   auto q = single(Action::kDeny, Match{.paths = {"/opt/missing"}, .path_globs = {"/srv/*"}});
@@ -333,8 +350,10 @@ TEST(UnknownNames, OneNamePerBit) {
   EXPECT_STREQ(to_string(kUnknownGroups), "groups");
   EXPECT_STREQ(to_string(kUnknownCgroup), "cgroup");
   EXPECT_STREQ(to_string(kUnknownLineage), "lineage");
-  EXPECT_EQ(kUnknownAll, static_cast<uint32_t>(kUnknownFile | kUnknownSha256 | kUnknownArgv |
-                                               kUnknownGroups | kUnknownCgroup | kUnknownLineage));
+  EXPECT_STREQ(to_string(kUnknownPath), "path");
+  EXPECT_EQ(kUnknownAll,
+            static_cast<uint32_t>(kUnknownFile | kUnknownSha256 | kUnknownArgv | kUnknownGroups |
+                                  kUnknownCgroup | kUnknownLineage | kUnknownPath));
   EXPECT_STREQ(to_string(static_cast<Unknown>(0)), "?");
   EXPECT_STREQ(to_string(static_cast<Unknown>(kUnknownFile | kUnknownArgv)), "?");
   EXPECT_STREQ(to_string(static_cast<Unknown>(kUnknownAll + 1)), "?");
