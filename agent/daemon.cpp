@@ -214,7 +214,16 @@ Status DaemonImpl::init() {
       PipelineDeps{clock_, proc_, *file_facts_, contexts_, kernel_->control(), kernel_->parked(),
                    kernel_->learner(), store_, *log_},
       PipelineOptions{config_.on_shutdown, std::chrono::milliseconds(1000),
-                      config_.fallback_when_no_approver});
+                      config_.fallback_when_no_approver,
+                      !kernel_->park_escape_proof() && !config_.park_where_unsafe});
+  if (!kernel_->park_escape_proof()) {
+    spdlog::warn("parking is not escape-proof on this kernel (no BPF LSM task_kill and "
+                 "ptrace_access_check hooks, no bpf_send_signal_task for the escape guard): {}",
+                 config_.park_where_unsafe
+                     ? "asks are parked anyway ([approval] unsafe_park = \"park\"): their owner "
+                       "can resume them"
+                     : "asks are denied ([approval] unsafe_park = \"deny\")");
+  }
 
   ApprovalOptions approval;
   approval.socket_path = config_.socket_path;

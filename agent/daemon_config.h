@@ -33,6 +33,9 @@ struct DaemonConfig {
   std::string approver_group = "cmdgate";
   uint32_t socket_mode = 0660;
   bool fallback_when_no_approver = false;  // when_no_approver = "fallback"
+  // unsafe_park = "park": park asks even where nothing stops the owner resuming them (no BPF LSM
+  // signal and ptrace hooks, no in-kernel escape guard). Default "deny": such asks are denied.
+  bool park_where_unsafe = false;
   std::string local_rules_file;            // for permanent approvals
 
   // Prometheus text on this loopback host:port ("" = off).

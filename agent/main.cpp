@@ -38,6 +38,11 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"auto", "lsm", "tracepoint"}));
   app.add_option("--log-level", log_level, "trace | debug | info (default) | warn | error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  std::string unsafe_park;
+  app.add_option("--unsafe-park", unsafe_park,
+                 "Where the kernel cannot stop a parked process being resumed: deny asks "
+                 "(default) | park them anyway")
+      ->check(CLI::IsMember({"deny", "park"}));
   std::string socket_path, socket_mode;
   app.add_option("--socket", socket_path,
                  "Approval socket (default /run/cmdgate/cmdgate.sock)");
@@ -103,6 +108,7 @@ int main(int argc, char** argv) {
   if (app.count("--log-level")) config.log_level = log_level;
   config.evaluation_only = evaluation_only;
   if (app.count("--socket")) config.socket_path = socket_path;
+  if (app.count("--unsafe-park")) config.park_where_unsafe = unsafe_park == "park";
   if (app.count("--local-rules-file")) config.local_rules_file = local_rules_file;
   if (app.count("--metrics-listen")) config.metrics_listen = metrics_listen;
   if (app.count("--socket-mode")) {

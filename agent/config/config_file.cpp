@@ -141,7 +141,7 @@ Status apply_kernel(const Reader& r, const toml::table& t, DaemonConfig& c) {
 Status apply_approval(const Reader& r, const toml::table& t, DaemonConfig& c) {
   if (auto s = r.check_keys(t, "approval",
                             {"socket", "approver_group", "socket_mode", "when_no_approver",
-                             "local_rules_file"});
+                             "local_rules_file", "unsafe_park"});
       !s) {
     return s;
   }
@@ -169,6 +169,10 @@ Status apply_approval(const Reader& r, const toml::table& t, DaemonConfig& c) {
   if (const toml::node* n = t.get("local_rules_file")) {
     CG_TRY(v, r.string(*n, "approval.local_rules_file"));
     c.local_rules_file = *v;
+  }
+  if (const toml::node* n = t.get("unsafe_park")) {
+    CG_TRY(v, r.choice(*n, "approval.unsafe_park", {"deny", "park"}));
+    c.park_where_unsafe = *v == "park";
   }
   return {};
 }

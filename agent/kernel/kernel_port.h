@@ -60,6 +60,9 @@ class KernelPort {
 
   // Kernel-side counters by name (BPF failures, drops, verdicts).
   [[nodiscard]] virtual std::vector<std::pair<std::string, uint64_t>> counters() const = 0;
+  // Whether only the daemon can make a parked process run: the BPF LSM refuses SIGCONT and
+  // ptrace to it, or the escape guard kills it when anyone else wakes it.
+  [[nodiscard]] virtual bool park_escape_proof() const { return true; }
   // "lsm", "tracepoint (why not the LSM)", "none (evaluation only)"
   [[nodiscard]] virtual std::string enforcement() const = 0;
 };

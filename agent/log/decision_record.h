@@ -25,6 +25,7 @@ enum class DecidedBy : uint8_t {
   kGrant,     // an earlier "allow for N minutes" approval
   kNoApprover,  // nobody was there to ask: the timeout action at once
   kEscape,      // someone else made a parked process run (SIGCONT, ptrace): killed
+  kUnsafePark,  // an ask where parking is not escape-proof ([approval] unsafe_park = "deny")
 };
 
 struct ApproverInfo;

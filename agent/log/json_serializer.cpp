@@ -77,6 +77,8 @@ const char* to_string(DecidedBy d) {
       return "no_approver";
     case DecidedBy::kEscape:
       return "escape";
+    case DecidedBy::kUnsafePark:
+      return "unsafe_park";
   }
   return "?";
 }

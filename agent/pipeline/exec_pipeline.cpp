@@ -230,6 +230,10 @@ void ExecPipeline::decide_parked(const ExecEvent& e, const Snapshot& s, ProcessH
       rec.decided_by = DecidedBy::kGrant;
       rec.outcome = "allowed";
       ++stats_.granted;
+    } else if (options_.deny_asks) {
+      j.response = Response::kKill;
+      rec.decided_by = DecidedBy::kUnsafePark;
+      rec.outcome = "denied";
     } else if (options_.fallback_when_no_approver &&
                (observer_ == nullptr || !observer_->approvers_listening())) {
       j.response = j.timeout_action == Action::kAllow ? Response::kResume : Response::kKill;

@@ -36,6 +36,9 @@ struct PipelineOptions {
   // With nobody listening for approval requests, apply an ask's timeout action at once instead
   // of waiting out its deadline.
   bool fallback_when_no_approver = false;
+  // Parking cannot be made escape-proof here and [approval] unsafe_park is "deny": an ask is
+  // denied at once instead of waiting where its owner could resume it.
+  bool deny_asks = false;
 };
 
 struct PipelineStats {

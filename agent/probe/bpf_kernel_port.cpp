@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 
 #include "kernel/clock.h"
@@ -72,9 +73,22 @@ void BpfKernelPort::fall_back(std::string reason) {
 }
 
 std::string BpfKernelPort::enforcement() const {
-  return fmt::format("{}; escape guard: {}",
+  return fmt::format("{}; escape guard: {}; parking: {}",
                      lsm_ ? std::string("lsm") : fmt::format("tracepoint ({})", fallback_),
-                     probe_->guard_status());
+                     probe_->guard_status(),
+                     park_escape_proof() ? "escape-proof" : "NOT escape-proof");
+}
+
+bool BpfKernelPort::park_escape_proof() const {
+  if (probe_->has_guard()) {
+    return true;
+  }
+  if (!lsm_) {
+    return false;
+  }
+  const auto& hooks = lsm_->hooks();
+  return std::find(hooks.begin(), hooks.end(), "task_kill") != hooks.end() &&
+         std::find(hooks.begin(), hooks.end(), "ptrace_access_check") != hooks.end();
 }
 
 Status BpfKernelPort::publish(const rules::KernelPolicy& policy, uint32_t generation) {

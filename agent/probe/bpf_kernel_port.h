@@ -42,6 +42,7 @@ class BpfKernelPort final : public KernelPort {
   std::optional<Ancestry> ancestry(int pidfd) const override;
   std::vector<std::pair<std::string, uint64_t>> counters() const override;
   std::string enforcement() const override;
+  bool park_escape_proof() const override;
 
  private:
   class MapLearner final : public Learner {
