@@ -147,8 +147,14 @@ void ContextBuilder::fill_exe_hash(const ExecEvent& e, EvalInput& in) {
   // process runs the caller's image), which the identity check below keeps honest.
   const bool refused = e.has(CG_EXEC_LSM_DENIED);
   Result<Fd> fd = refused ? open_file(e.path) : proc_.open(e.tgid, "exe");
+  // Even root may be refused the file (FUSE without allow_other): the decision must show the
+  // hash is missing because the file could not be read, and why.
+  if (!fd) {
+    in.gaps.push_back("sha256 unknown: cannot open the executed file: " + fd.error().message);
+    return;
+  }
   struct stat st {};
-  if (!fd || ::fstat(fd->get(), &st) != 0 || st.st_dev != e.file.dev || st.st_ino != e.file.ino) {
+  if (::fstat(fd->get(), &st) != 0 || st.st_dev != e.file.dev || st.st_ino != e.file.ino) {
     in.gaps.push_back(refused ? "sha256 unknown: the refused file was moved or replaced"
                               : "sha256 unknown: the process no longer runs the executed file");
     return;
