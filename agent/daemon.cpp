@@ -14,6 +14,8 @@
 #include "common/errno_error.h"
 #include "common/fd.h"
 #include "context/context_builder.h"
+#include "context/hash_service.h"
+#include "context/system_file_facts.h"
 #include "fleet/fleet_agent.h"
 #include "kernel/clock.h"
 #include "kernel/evaluation_only_port.h"
@@ -90,7 +92,7 @@ class DaemonImpl final : public Daemon {
       : config_(config),
         store_(PolicySource{config.rule_paths, config.mode_override, std::nullopt}, names_, files_),
         exe_paths_(proc_),
-        contexts_(proc_, files_, exe_paths_, hasher_) {}
+        contexts_(proc_, exe_paths_) {}
 
   Status init();
   int run() override;
@@ -113,8 +115,9 @@ class DaemonImpl final : public Daemon {
   rules::SystemFileResolver files_;
   PolicyStore store_;
   ExePathCache exe_paths_;
-  FileHasher hasher_;
   ContextBuilder contexts_;
+  std::unique_ptr<HashService> hashes_;
+  std::unique_ptr<SystemFileFacts> file_facts_;
 
   std::unique_ptr<EventLoop> loop_;
   std::unique_ptr<KernelPort> kernel_;
@@ -198,8 +201,17 @@ Status DaemonImpl::init() {
     return started.error().context("loading rules");
   }
 
+  auto hashes = HashService::start();
+  if (!hashes) {
+    return hashes.error();
+  }
+  hashes_ = std::move(*hashes);
+  file_facts_ = std::make_unique<SystemFileFacts>(proc_, *hashes_);
+  if (auto s = loop_->watch(hashes_->completion_fd(), [this] { file_facts_->drain(); }); !s) {
+    return s;
+  }
   pipeline_ = std::make_unique<ExecPipeline>(
-      PipelineDeps{clock_, proc_, contexts_, kernel_->control(), kernel_->parked(),
+      PipelineDeps{clock_, proc_, *file_facts_, contexts_, kernel_->control(), kernel_->parked(),
                    kernel_->learner(), store_, *log_},
       PipelineOptions{config_.on_shutdown, std::chrono::milliseconds(1000),
                       config_.fallback_when_no_approver});
@@ -364,6 +376,7 @@ void DaemonImpl::export_metrics() {
 void DaemonImpl::on_tick() {
   kernel_->heartbeat(clock_.monotonic_ns());
   kernel_->drain();  // records sent without a wakeup (audit, kernel denials)
+  hashes_->expire(std::chrono::steady_clock::now());
   pipeline_->expire();
   pipeline_->catch_escapes();
   if (++ticks_ % 20 == 0) {

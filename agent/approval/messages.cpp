@@ -76,8 +76,10 @@ protocol::ApprovalRequest to_request(const PendingRequest& r, size_t argv_budget
                             : protocol::VERDICT_DENY);
   m.set_tty(r.event.has(CG_EXEC_TTY));
   m.set_script(r.script_path);
-  // exe_sha256 stays empty: a PendingRequest does not keep the digest the evaluation may have
-  // computed.
+  if (r.exe_sha256) {
+    m.set_exe_sha256(std::string(reinterpret_cast<const char*>(r.exe_sha256->data()),
+                                 r.exe_sha256->size()));
+  }
   return m;
 }
 

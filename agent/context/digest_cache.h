@@ -8,7 +8,7 @@
 #include <unordered_map>
 #include <utility>
 
-#include "context/file_hasher.h"
+#include "context/file_stamp.h"
 #include "rules/model.h"
 
 namespace cmdgate {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "context/exec_files.h"
 #include "rules/exec_context.h"
 
 namespace cmdgate {
@@ -15,21 +16,27 @@ struct EvalInput {
   EvalInput(const EvalInput&) = delete;
   EvalInput& operator=(const EvalInput&) = delete;
 
-  rules::ExecContext exe;                    // the executed file: the interpreter, for a script
-  std::optional<rules::ExecContext> script;  // the script of a #! exec
+  rules::ExecContext exe;  // the executed file: the interpreter, for a script
+  // A script exec's scripts (ExecFiles::scripts, the named one first), each judged with the
+  // exec's argv; and the program a loader run directly maps, judged with the argv it gets.
+  std::vector<rules::ExecContext> scripts;
+  std::optional<rules::ExecContext> loaded;
 
-  std::vector<std::string> argv_storage;  // full argv re-read from /proc when the record was cut
+  ExecFiles files;  // argv, hashes, the scripts' and the loaded program's files
   std::vector<std::string_view> argv;
   std::string cmdline;
+  std::vector<std::string_view> loaded_argv;
+  std::string loaded_cmdline;
   std::vector<std::string> lineage_paths;
   std::vector<rules::AncestorView> lineage;
   std::vector<uint32_t> groups;
   std::string cgroup;
-  std::optional<rules::Sha256> exe_sha256;
-  std::optional<rules::Sha256> script_sha256;
-  std::string script_path;
-  rules::FileId script_file;
   std::vector<std::string> gaps;  // what could not be filled in, for the decision log
+
+  // The executed file's digest, when it was established.
+  [[nodiscard]] const rules::Sha256* exe_sha256() const {
+    return files.exe_sha256 ? &*files.exe_sha256 : nullptr;
+  }
 };
 
 }  // namespace cmdgate

@@ -35,7 +35,7 @@
 #include "common/fd.h"
 #include "common/result.h"
 #include "context/digest_cache.h"
-#include "context/file_hasher.h"
+#include "context/file_stamp.h"
 #include "context/hash_result.h"
 #include "rules/model.h"
 

@@ -104,9 +104,18 @@ std::string to_json_line(const DecisionRecord& r) {
   }
   if (e.has(CG_EXEC_SCRIPT)) {
     j["script"] = {{"filename", e.filename}, {"interpreter", e.interp}};
-    if (r.input != nullptr && !r.input->script_path.empty()) {
-      j["script"]["path"] = r.input->script_path;
+    if (r.input != nullptr && !r.input->files.scripts.empty()) {
+      j["script"]["path"] = r.input->files.scripts.front().path;
+      json chain = json::array();
+      for (const FileFact& f : r.input->files.scripts) {
+        chain.push_back(f.unknown & rules::kUnknownFile ? json(nullptr) : json(f.path));
+      }
+      j["script"]["chain"] = std::move(chain);
     }
+  }
+  if (r.input != nullptr && r.input->files.loaded) {
+    const FileFact& f = *r.input->files.loaded;
+    j["loaded"] = {{"path", f.path}, {"argv", r.input->files.loaded_argv}};
   }
   json lineage = json::array();
   for (size_t i = 0; i < e.lineage.size(); ++i) {
@@ -153,6 +162,28 @@ std::string to_json_line(const DecisionRecord& r) {
   }
   if (r.input != nullptr && !r.input->gaps.empty()) {
     j["gaps"] = r.input->gaps;
+  }
+  if (r.judgement != nullptr && r.judgement->decision.uncertain) {
+    // A fact it depends on could not be established: the strictest possible outcome was taken.
+    j["uncertain"] = true;
+  }
+  if (r.input != nullptr) {
+    uint32_t unknown = r.input->exe.unknown;
+    for (const rules::ExecContext& c : r.input->scripts) {
+      unknown |= c.unknown;
+    }
+    if (r.input->loaded) {
+      unknown |= r.input->loaded->unknown;
+    }
+    if (unknown != 0) {
+      json names = json::array();
+      for (uint32_t bit = 0; bit < rules::kUnknownBitCount; ++bit) {
+        if (unknown & (1u << bit)) {
+          names.push_back(rules::to_string(static_cast<rules::Unknown>(1u << bit)));
+        }
+      }
+      j["unknown"] = std::move(names);
+    }
   }
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }

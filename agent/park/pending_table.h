@@ -34,6 +34,7 @@ struct PendingRequest {
   std::vector<std::string> argv;  // in full, even when the record cut it
   std::string cwd;
   std::string script_path;
+  std::optional<rules::Sha256> exe_sha256;  // when the policy needed it
   std::vector<DisplayAncestor> lineage;
   int64_t parked_unix_ms = 0;
   int64_t deadline_unix_ms = 0;

@@ -23,12 +23,19 @@ const char* to_string(Response r) {
 
 Judgement decide(const ExecEvent& e, const EvalInput& in, const rules::Policy& policy) {
   Judgement j;
+  // The executed file, then every file it stands for: a script chain (innermost first, so that
+  // on a tie the script execve named explains the decision), the program a loader runs. The
+  // strictest of them decides.
   const rules::Decision exe = policy.evaluate(in.exe);
-  if (in.script) {
-    j.decision = rules::combine_script(policy.evaluate(*in.script), exe);
+  j.decision = exe;
+  for (auto s = in.scripts.rbegin(); s != in.scripts.rend(); ++s) {
+    j.decision = rules::combine_script(policy.evaluate(*s), j.decision);
+  }
+  if (in.loaded) {
+    j.decision = rules::combine_script(policy.evaluate(*in.loaded), j.decision);
+  }
+  if (!in.scripts.empty() || in.loaded) {
     j.interpreter = exe;
-  } else {
-    j.decision = exe;
   }
 
   const Action effect = j.decision.effect();

@@ -21,8 +21,8 @@ enum class Response : uint8_t {
 const char* to_string(Response r);
 
 struct Judgement {
-  rules::Decision decision;                    // the one that counts (script and interpreter combined)
-  std::optional<rules::Decision> interpreter;  // a script's interpreter, judged on its own
+  rules::Decision decision;  // the one that counts (script chain, loaded program, executed file)
+  std::optional<rules::Decision> interpreter;  // the executed file alone, when it stands for others
   Response response = Response::kNone;
   std::chrono::milliseconds ask_timeout{0};
   rules::Action timeout_action = rules::Action::kDeny;

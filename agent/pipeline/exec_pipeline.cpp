@@ -114,31 +114,44 @@ void ExecPipeline::on_record(std::span<const std::byte> bytes) {
       *record);
 }
 
-const Snapshot* ExecPipeline::snapshot_for(const ExecEvent& e) {
-  if (const Snapshot* s = d_.policies.find(e.generation)) {
+std::shared_ptr<const Snapshot> ExecPipeline::snapshot_for(const ExecEvent& e) {
+  if (auto s = d_.policies.find_shared(e.generation)) {
     return s;
   }
   ++stats_.stale_generation;
-  return d_.policies.current();
+  return d_.policies.current_shared();
+}
+
+void ExecPipeline::judge(const ExecEvent& e, std::shared_ptr<const Snapshot> s, Then then) {
+  const uint32_t needs = s->policy->needs();
+  auto event = std::make_shared<const ExecEvent>(e);
+  d_.files.establish(*event, needs,
+                     [this, event, s = std::move(s), needs, then = std::move(then)](ExecFiles f) {
+                       EvalInput in;
+                       d_.contexts.build(*event, needs, std::move(f), in);
+                       then(*event, *s, in);
+                     });
 }
 
 void ExecPipeline::on_exec(const ExecEvent& e) {
-  const Snapshot* s = snapshot_for(e);
+  auto s = snapshot_for(e);
   if (s == nullptr) {
     spdlog::error("exec of {} (pid {}) arrived before any policy was loaded", e.path, e.tgid);
     return;
   }
   if (e.has(CG_EXEC_PARKED) && !e.has(CG_EXEC_SIGNAL_FAILED)) {
-    handle_parked(e, *s);
+    handle_parked(e, std::move(s));
     return;
   }
   if (e.has(CG_EXEC_PARKED)) {
     d_.parked.erase(e.tgid, e.exec_id);  // SIGSTOP failed: the entry parks nothing
   }
+  judge(e, std::move(s),
+        [this](const ExecEvent& ev, const Snapshot& snap, EvalInput& in) { explain(ev, snap, in); });
+}
 
-  EvalInput in;
-  d_.contexts.build(e, s->policy->needs(), in);
-  const Judgement j = cmdgate::decide(e, in, *s->policy);
+void ExecPipeline::explain(const ExecEvent& e, const Snapshot& s, EvalInput& in) {
+  const Judgement j = cmdgate::decide(e, in, *s.policy);
   ++stats_.decisions;
   if (j.kernel_disagrees) {
     ++stats_.kernel_disagreements;
@@ -166,8 +179,10 @@ void ExecPipeline::on_exec(const ExecEvent& e) {
   emit(rec);
 }
 
-void ExecPipeline::handle_parked(const ExecEvent& e, const Snapshot& s) {
-  if (already_decided(e.tgid, e.exec_id) || pending_.contains_exec(e.tgid, e.exec_id)) {
+void ExecPipeline::handle_parked(const ExecEvent& e, std::shared_ptr<const Snapshot> s) {
+  const std::pair<uint32_t, uint64_t> key{e.tgid, e.exec_id};
+  if (already_decided(e.tgid, e.exec_id) || pending_.contains_exec(e.tgid, e.exec_id) ||
+      in_flight_.contains(key)) {
     ++stats_.duplicates;
     return;
   }
@@ -178,9 +193,26 @@ void ExecPipeline::handle_parked(const ExecEvent& e, const Snapshot& s) {
     log_unjudged(e, DecidedBy::kGone, "gone");
     return;
   }
+  in_flight_.insert(key);
+  auto handle = std::make_shared<ProcessHandle>(std::move(*process));
+  judge(e, std::move(s), [this, handle, key](const ExecEvent& ev, const Snapshot& snap, EvalInput& in) {
+    in_flight_.erase(key);
+    if (already_decided(ev.tgid, ev.exec_id)) {
+      return;  // settled meanwhile (shutdown)
+    }
+    auto entry = d_.parked.lookup(ev.tgid);
+    if (!entry || entry->exec_id != ev.exec_id) {
+      ++stats_.gone;  // it died while its files were read
+      mark_decided(ev.tgid, ev.exec_id);
+      log_unjudged(ev, DecidedBy::kGone, "gone");
+      return;
+    }
+    decide_parked(ev, snap, std::move(*handle), in);
+  });
+}
 
-  EvalInput in;
-  d_.contexts.build(e, s.policy->needs(), in);
+void ExecPipeline::decide_parked(const ExecEvent& e, const Snapshot& s, ProcessHandle process,
+                                 EvalInput& in) {
   Judgement j = cmdgate::decide(e, in, *s.policy);
   ++stats_.decisions;
 
@@ -204,7 +236,7 @@ void ExecPipeline::handle_parked(const ExecEvent& e, const Snapshot& s) {
       rec.decided_by = DecidedBy::kNoApprover;
       rec.outcome = j.timeout_action == Action::kAllow ? "allowed" : "denied";
     } else {
-      park(e, in, s, std::move(*process), std::move(j), rec);
+      park(e, in, s, std::move(process), std::move(j), rec);
       return;
     }
   }
@@ -213,14 +245,14 @@ void ExecPipeline::handle_parked(const ExecEvent& e, const Snapshot& s) {
     case Response::kPark:
       break;
     case Response::kKill:
-      if (auto st = d_.control.kill(*process); !st) {
+      if (auto st = d_.control.kill(process); !st) {
         spdlog::warn("{}", st.error().message);
       }
       ++stats_.killed;
       break;
     case Response::kResume:
     case Response::kNone:
-      if (auto st = d_.control.resume(*process); !st) {
+      if (auto st = d_.control.resume(process); !st) {
         spdlog::warn("{}", st.error().message);
       }
       ++stats_.resumed;
@@ -240,7 +272,10 @@ void ExecPipeline::park(const ExecEvent& e, const EvalInput& in, const Snapshot&
   r.policy = s.policy;
   r.deadline = d_.clock.steady() + j.ask_timeout;
   r.argv.assign(in.argv.begin(), in.argv.end());
-  r.script_path = in.script_path;
+  if (!in.files.scripts.empty()) {
+    r.script_path = in.files.scripts.front().path;
+  }
+  r.exe_sha256 = in.files.exe_sha256;
   if (auto cwd = d_.proc.read_link(e.tgid, "cwd")) {
     r.cwd = std::move(*cwd);
   }
@@ -276,11 +311,12 @@ Result<std::string> ExecPipeline::decide(uint64_t id, bool allow, const Approver
 
 void ExecPipeline::maybe_learn(const ExecEvent& e, const EvalInput& in, const Snapshot& s) {
   if (s.generation != d_.policies.current()->generation || e.has(CG_EXEC_SCRIPT) ||
+      e.has(CG_EXEC_NO_INTERP) ||
       e.has(CG_EXEC_MEMFD) || e.has(CG_EXEC_DELETED) || !s.verdicts) {
     return;
   }
   const rules::InodeVerdict v =
-      s.verdicts->learned(e.file, in.exe_sha256 ? &*in.exe_sha256 : nullptr);
+      s.verdicts->learned(e.file, in.exe_sha256());
   if (v.verdict == rules::KernelVerdict::kEvaluate) {
     return;
   }
@@ -385,7 +421,8 @@ void ExecPipeline::recover_orphans() {
   const uint64_t grace = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(options_.orphan_grace).count());
   for (const ParkedEntry& p : d_.parked.list()) {
-    if (pending_.contains_exec(p.tgid, p.exec_id) || now < p.parked_ns + grace) {
+    if (pending_.contains_exec(p.tgid, p.exec_id) || in_flight_.contains({p.tgid, p.exec_id}) ||
+        now < p.parked_ns + grace) {
       continue;
     }
     if (already_decided(p.tgid, p.exec_id)) {
@@ -397,14 +434,14 @@ void ExecPipeline::recover_orphans() {
       d_.parked.erase(p.tgid, p.exec_id);
       continue;
     }
-    const Snapshot* s = d_.policies.current();
+    auto s = d_.policies.current_shared();
     if (s == nullptr) {
       return;
     }
     e->generation = s->generation;
     ++stats_.recovered;
     spdlog::warn("recovering parked process {} ({}) whose record never arrived", p.tgid, e->path);
-    handle_parked(*e, *s);
+    handle_parked(*e, std::move(s));
   }
 }
 
@@ -420,6 +457,7 @@ void ExecPipeline::release_all() {
       continue;
     }
     auto e = snapshot_from_proc(d_.proc, p.tgid, p.exec_id, p.parked_ns);
+    mark_decided(p.tgid, p.exec_id);  // also those whose files were still being read
     Status st = allow ? d_.control.resume(*process) : d_.control.kill(*process);
     if (!st) {
       spdlog::warn("{}", st.error().message);

@@ -7,10 +7,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <memory>
 #include <set>
 #include <span>
 
 #include "context/context_builder.h"
+#include "context/exec_files.h"
 #include "kernel/clock.h"
 #include "kernel/learner.h"
 #include "kernel/parked_store.h"
@@ -58,6 +61,7 @@ struct PipelineStats {
 struct PipelineDeps {
   const Clock& clock;
   const ProcFs& proc;
+  FileFacts& files;
   ContextBuilder& contexts;
   ProcessControl& control;
   ParkedStore& parked;
@@ -98,8 +102,15 @@ class ExecPipeline {
   [[nodiscard]] std::optional<SteadyTime> next_deadline() const { return pending_.next_deadline(); }
 
  private:
-  const Snapshot* snapshot_for(const ExecEvent& e);
-  void handle_parked(const ExecEvent& e, const Snapshot& s);
+  using Then = std::function<void(const ExecEvent&, const Snapshot&, EvalInput&)>;
+  std::shared_ptr<const Snapshot> snapshot_for(const ExecEvent& e);
+  // Establishes the exec's files (possibly later, off the loop), builds its context, then
+  // calls then() on the loop.
+  void judge(const ExecEvent& e, std::shared_ptr<const Snapshot> s, Then then);
+  // A record the kernel decided alone (or could not stop): explained and logged.
+  void explain(const ExecEvent& e, const Snapshot& s, EvalInput& in);
+  void handle_parked(const ExecEvent& e, std::shared_ptr<const Snapshot> s);
+  void decide_parked(const ExecEvent& e, const Snapshot& s, ProcessHandle process, EvalInput& in);
   void finish(PendingRequest& r, bool allow, DecidedBy by, const ApproverInfo* approver = nullptr);
   void emit(const DecisionRecord& rec);
   void park(const ExecEvent& e, const EvalInput& in, const Snapshot& s, ProcessHandle process,
@@ -119,6 +130,8 @@ class ExecPipeline {
   DecisionMetrics* metrics_ = nullptr;
   // Execs already given their verdict, so a late or repeated record never gets a second one.
   std::set<std::pair<uint32_t, uint64_t>> decided_;
+  // Parked execs whose files are being established: neither pending nor orphans.
+  std::set<std::pair<uint32_t, uint64_t>> in_flight_;
   std::deque<std::pair<uint32_t, uint64_t>> decided_order_;
 };
 

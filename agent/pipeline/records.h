@@ -40,6 +40,7 @@ struct ExecEvent {
   uint32_t flags = 0;  // enum cg_exec_flags
   uint32_t generation = 0;
   uint32_t argc = 0;
+  uint32_t args_total = 0;  // argv bytes in the new image (more than the record holds when cut)
   rules::KernelVerdict verdict = rules::KernelVerdict::kNone;
   std::string comm;
   std::string path;      // the executed file (the interpreter, for a script)

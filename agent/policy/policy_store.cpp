@@ -70,9 +70,13 @@ bool PolicyStore::upgrade(uint32_t generation, std::shared_ptr<const rules::Poli
 }
 
 const Snapshot* PolicyStore::find(uint32_t generation) const {
+  return find_shared(generation).get();
+}
+
+std::shared_ptr<const Snapshot> PolicyStore::find_shared(uint32_t generation) const {
   for (const auto& s : history_) {
     if (s->generation == generation) {
-      return s.get();
+      return s;
     }
   }
   return nullptr;

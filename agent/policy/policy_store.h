@@ -86,6 +86,11 @@ class PolicyStore {
     return history_.empty() ? nullptr : history_.back().get();
   }
   [[nodiscard]] const Snapshot* find(uint32_t generation) const;
+  // The same, kept alive by the caller (an evaluation waiting for files outlives the history).
+  [[nodiscard]] std::shared_ptr<const Snapshot> find_shared(uint32_t generation) const;
+  [[nodiscard]] std::shared_ptr<const Snapshot> current_shared() const {
+    return history_.empty() ? nullptr : history_.back();
+  }
   [[nodiscard]] const std::vector<std::string>& rule_paths() const { return source_.rule_paths; }
   // The event loop's: no build may be reading the source being replaced.
   void set_source(PolicySource source) { source_ = std::move(source); }

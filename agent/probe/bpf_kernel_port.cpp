@@ -84,10 +84,10 @@ Status BpfKernelPort::publish(const rules::KernelPolicy& policy, uint32_t genera
   }
   spdlog::info(
       "policy generation {} in the kernel: default {}, {} inode and {} path entries, memfd {}, "
-      "deleted {}, scripts {}",
+      "deleted {}, scripts {}, loaders {}",
       generation, rules::to_string(policy.default_verdict), stats->inodes, stats->paths,
       rules::to_string(policy.memfd_verdict), rules::to_string(policy.deleted_verdict),
-      rules::to_string(policy.script_verdict));
+      rules::to_string(policy.script_verdict), rules::to_string(policy.loader_verdict));
   return {};
 }
 

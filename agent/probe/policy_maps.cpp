@@ -119,6 +119,7 @@ Result<PublishStats> PolicyMaps::publish(const rules::KernelPolicy& policy, uint
   store(meta->memfd_verdict, raw(policy.memfd_verdict));
   store(meta->deleted_verdict, raw(policy.deleted_verdict));
   store(meta->script_verdict, raw(policy.script_verdict));
+  store(meta->loader_verdict, raw(policy.loader_verdict));
   store(meta->has_paths, static_cast<__u8>(!paths.empty()));
 
   if (!published_) {

@@ -32,12 +32,30 @@ Result<std::shared_ptr<const CompiledPolicy>> compile_policy(RuleSet rules,
 }
 
 Decision CompiledPolicy::evaluate(const ExecContext& ctx) const {
-  const uint32_t r = evaluate_layout(layout_, ctx);
+  // An unknown fact no rule reads cannot change the decision: the fast path stays exact.
+  if ((ctx.unknown & layout_.unknowns_read) != 0) [[unlikely]] {
+    return evaluate_uncertain(ctx);
+  }
+  return decision_of(evaluate_layout(layout_, ctx));
+}
+
+Decision CompiledPolicy::decision_of(uint32_t r) const {
   if (r == kNoRule) {
     return {rules_.default_action, rules_.mode, nullptr};
   }
   const Rule& rule = rules_.rules[r];
   return {rule.action, rule.mode.value_or(rules_.mode), &rule};
+}
+
+Decision CompiledPolicy::evaluate_uncertain(const ExecContext& ctx) const {
+  const UncertainMatch m = evaluate_layout_uncertain(layout_, ctx);
+  const Decision certain = decision_of(m.holds);
+  if (m.might_hold == kNoRule || layout_.rules[m.might_hold].strictness <= certain.strictness()) {
+    return certain;
+  }
+  Decision d = decision_of(m.might_hold);
+  d.uncertain = true;
+  return d;
 }
 
 Result<std::shared_ptr<const Policy>> Policy::compile(RuleSet rules, const FileResolver& resolver) {

@@ -34,6 +34,8 @@ class CompiledPolicy final : public Policy {
   friend Result<std::shared_ptr<const CompiledPolicy>> compile_policy(RuleSet, const FileResolver&,
                                                                       const CompileOptions&);
   CompiledPolicy() = default;
+  [[nodiscard]] Decision decision_of(uint32_t rule) const;  // kNoRule: default_action
+  [[nodiscard]] Decision evaluate_uncertain(const ExecContext& ctx) const;
 
   RuleSet rules_;
   std::vector<std::vector<ResolvedPath>> resolved_;

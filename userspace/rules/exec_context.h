@@ -31,10 +31,28 @@ struct AncestorView {
   FileId exe;
 };
 
+// Facts the daemon could not establish for one exec (bits of ExecContext::unknown). A predicate
+// that reads an unknown fact might hold: Policy::evaluate() then decides by the strictest outcome
+// still possible (see there), so a missing fact never skips a deny or ask rule.
+enum Unknown : uint32_t {
+  kUnknownFile = 1u << 0,     // identity, path and kinds of the executed file (and so its sha256)
+  kUnknownSha256 = 1u << 1,   // the file's content hash (unreadable, too large, timed out)
+  kUnknownArgv = 1u << 2,     // argv and cmdline are incomplete: what is there may be cut
+  kUnknownGroups = 1u << 3,   // supplementary groups beyond those listed; the real gid is known
+  kUnknownCgroup = 1u << 4,
+  kUnknownLineage = 1u << 5,  // recorded ancestors are real, but more may exist
+};
+inline constexpr uint32_t kUnknownBitCount = 6;
+inline constexpr uint32_t kUnknownAll = (1u << kUnknownBitCount) - 1;
+
+// The name of one bit for logs ("file", "sha256", "argv", "groups", "cgroup", "lineage"); "?"
+// for anything that is not exactly one Unknown bit.
+[[nodiscard]] const char* to_string(Unknown u);
+
 struct ExecContext {
   std::string_view path;           // resolved absolute path of the executed file
   FileId file;
-  const Sha256* sha256 = nullptr;  // null when not computed (see Policy::needs)
+  const Sha256* sha256 = nullptr;  // null when not needed (Policy::needs) or not established
   uint8_t file_kinds = 0;          // FileKind bits
   std::span<const std::string_view> argv;
   std::string_view cmdline;        // argv joined by single spaces
@@ -44,6 +62,9 @@ struct ExecContext {
   std::span<const AncestorView> lineage;  // [0] is the parent
   bool tty = false;
   std::string_view cgroup;         // cgroup v2 path (when Policy::needs says so)
+  // Unknown bits. What they name is not read, except the parts that stay known: the real gid and
+  // the groups listed, the recorded ancestors.
+  uint32_t unknown = 0;
 };
 
 }  // namespace cmdgate::rules

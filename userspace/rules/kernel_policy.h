@@ -39,6 +39,9 @@ struct KernelPolicy {
   KernelVerdict memfd_verdict = KernelVerdict::kNone;
   KernelVerdict deleted_verdict = KernelVerdict::kNone;
   KernelVerdict script_verdict = KernelVerdict::kNone;
+  // For an image that runs without a program interpreter (a loader run directly): what the
+  // program it may map could get, since only the daemon can read which one it is.
+  KernelVerdict loader_verdict = KernelVerdict::kNone;
   std::vector<InodeEntry> inodes;
   std::vector<PathEntry> paths;
 };

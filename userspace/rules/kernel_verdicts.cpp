@@ -365,6 +365,17 @@ KernelPolicy KernelVerdicts::policy() const {
   script.kinds = 0;
   kp.script_verdict = a.scan(script);
 
+  // Any file at all, of any kind, anywhere: the program a loader is told to run. DENY cannot be
+  // taken for every loader exec on that account (it may run nothing): the daemon looks.
+  Facts any;
+  any.identity = Identity::kUnknown;
+  kp.loader_verdict = a.scan(any);
+  if (kp.loader_verdict == KernelVerdict::kDeny) {
+    kp.loader_verdict = KernelVerdict::kEvaluate;
+  } else if (kp.loader_verdict == KernelVerdict::kAllow) {
+    kp.loader_verdict = KernelVerdict::kNone;
+  }
+
   Facts outside;
   outside.identity = Identity::kNotRuleTarget;
   outside.path = PathKnowledge::kOutsideRegions;
@@ -456,6 +467,9 @@ KernelVerdict simulate_kernel(const KernelPolicy& kp, const KernelFacts& facts) 
   }
   if (facts.script) {
     v = std::max(v, kp.script_verdict);
+  }
+  if (facts.no_interp) {
+    v = std::max(v, kp.loader_verdict);
   }
   return v;
 }

@@ -57,6 +57,7 @@ struct KernelFacts {
   uint8_t file_kinds = 0;  // FileKind bits
   bool script = false;
   std::optional<InodeVerdict> learned;  // a learned entry for this exact file, if any
+  bool no_interp = false;  // CG_EXEC_NO_INTERP: a loader run directly, or a static-pie program
 };
 [[nodiscard]] KernelVerdict simulate_kernel(const KernelPolicy& kp, const KernelFacts& facts);
 

@@ -25,12 +25,22 @@ struct Decision {
   Action action = Action::kAllow;  // what the deciding rule (or default_action) says
   Mode mode = Mode::kEnforce;      // the effective mode of that rule
   const Rule* rule = nullptr;      // null: default_action decided
+  // True when a fact the daemon could not establish decided (see Policy::evaluate): the first
+  // rule that certainly holds (else default_action) would give a less strict outcome than a rule
+  // before it that might hold, and this is that rule's decision. Always false when
+  // ExecContext::unknown is 0.
+  bool uncertain = false;
 
   // What actually happens: in monitor mode deny and ask only audit ("would deny").
   [[nodiscard]] Action effect() const {
     return mode == Mode::kMonitor && action >= Action::kAsk ? Action::kAudit : action;
   }
   [[nodiscard]] bool would_block() const { return action >= Action::kAsk; }
+  // Orders outcomes: by effect() (deny > ask > audit > allow), then by action, so that a
+  // monitor-mode deny ("would deny") ranks above a plain audit.
+  [[nodiscard]] uint8_t strictness() const {
+    return static_cast<uint8_t>(static_cast<uint8_t>(effect()) * 4 + static_cast<uint8_t>(action));
+  }
 };
 
 // A script exec is judged by both the script and its interpreter: the stricter effect wins; on a
@@ -74,7 +84,17 @@ class Policy {
                                                                      const FileResolver& resolver);
 
   // The first rule (in precedence order) whose every predicate holds, else default_action.
-  // Allocation-free and lock-free; safe to call from many threads at once.
+  //
+  // When ctx.unknown names facts the daemon could not establish, each predicate holds, fails, or
+  // might hold (it reads an unknown fact; see Unknown for what stays known). A rule holds when
+  // all its predicates hold, fails when one fails, else might hold. The possible outcomes are
+  // those of the rules that might hold, in precedence order, up to the first rule that holds, and
+  // that rule's (else default_action's). The decision is the strictest of them (by strictness());
+  // on a tie, the rule that holds (or the default) wins over the ones that might, and otherwise
+  // the earlier rule. Decision::uncertain is set when a rule that might hold was chosen.
+  //
+  // Allocation-free (after a thread's first evaluations) and lock-free; safe to call from many
+  // threads at once.
   [[nodiscard]] virtual Decision evaluate(const ExecContext& ctx) const = 0;
 
   [[nodiscard]] virtual uint32_t needs() const = 0;  // Need bits

@@ -106,6 +106,29 @@ uint32_t needs_of(const Match& m) {
   return n;
 }
 
+uint32_t unknowns_read_by(const Match& m) {
+  uint32_t u = 0;
+  if (m.has_file_predicate()) {
+    u |= kUnknownFile;
+  }
+  if (!m.sha256.empty()) {
+    u |= kUnknownSha256;
+  }
+  if (!m.args.empty() || !m.cmdline.empty()) {
+    u |= kUnknownArgv;
+  }
+  if (!m.gids.empty()) {
+    u |= kUnknownGroups;
+  }
+  if (!m.cgroup_globs.empty()) {
+    u |= kUnknownCgroup;
+  }
+  if (!m.parent.empty() || !m.ancestor.empty()) {
+    u |= kUnknownLineage;
+  }
+  return u;
+}
+
 class Builder {
  public:
   Builder(const RuleSet& rules, const std::vector<std::vector<ResolvedPath>>& resolved,
@@ -150,7 +173,8 @@ class Builder {
   }
 
   void add(uint32_t r, LayoutStats* stats) {
-    const Match& m = rules_.rules[r].match;
+    const Rule& rule = rules_.rules[r];
+    const Match& m = rule.match;
     std::array<std::vector<uint32_t>, kMatchSetCount> ids;
     ids[kSetPathGlobs] = intern(kSlotPath, m.path_globs);
     ids[kSetArgs] = intern(kSlotArgs, m.args);
@@ -173,10 +197,14 @@ class Builder {
     c.file_kinds = m.file_kinds;
     c.tty = m.tty.has_value() ? static_cast<int8_t>(*m.tty) : int8_t{-1};
     c.has_paths = !m.paths.empty();
+    c.has_resolved_paths = std::any_of(resolved_[r].begin(), resolved_[r].end(),
+                                       [](const ResolvedPath& p) { return p.id.has_value(); });
     c.has_parent = !m.parent.empty();
     c.has_ancestor = !m.ancestor.empty();
+    c.strictness = Decision{rule.action, rule.mode.value_or(rules_.mode)}.strictness();
     out_.rules.push_back(c);
     out_.needs |= needs_of(m);
+    out_.unknowns_read |= unknowns_read_by(m);
 
     // Paths rank first, so every rule with paths is anchored on them: the path indexes can
     // answer both "which rules are candidates" and "does this rule's path predicate hold".

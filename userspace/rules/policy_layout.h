@@ -85,8 +85,10 @@ struct CompiledRule {
   uint8_t file_kinds = 0;
   int8_t tty = -1;  // -1: any
   bool has_paths = false;
-  bool has_parent = false;  // patterns in kSetParentComm and/or kSetParentExe
+  bool has_resolved_paths = false;  // some exact path names an existing file
+  bool has_parent = false;          // patterns in kSetParentComm and/or kSetParentExe
   bool has_ancestor = false;
+  uint8_t strictness = 0;  // Decision::strictness() of the rule's decision
 };
 
 struct SlotLayout {
@@ -130,6 +132,7 @@ struct PolicyLayout {
   uint32_t stamp_count = 0;
   uint32_t matched_count = 0;
   uint32_t needs = 0;
+  uint32_t unknowns_read = 0;  // Unknown bits some predicate reads; others change no decision
 };
 
 struct LayoutStats {
@@ -141,7 +144,16 @@ struct LayoutStats {
     const RuleSet& rules, const std::vector<std::vector<ResolvedPath>>& resolved,
     MatchEngine engine, LayoutStats* stats);
 
-// The index of the first rule that holds, or kNoRule.
+// The index of the first rule that holds, or kNoRule. Ignores ctx.unknown.
 [[nodiscard]] uint32_t evaluate_layout(const PolicyLayout& layout, const ExecContext& ctx);
+
+// Under ctx.unknown (see Policy::evaluate): the first rule that certainly holds, and the
+// strictest rule before it that might hold (the earliest of equals); kNoRule for none.
+struct UncertainMatch {
+  uint32_t holds = kNoRule;
+  uint32_t might_hold = kNoRule;
+};
+[[nodiscard]] UncertainMatch evaluate_layout_uncertain(const PolicyLayout& layout,
+                                                       const ExecContext& ctx);
 
 }  // namespace cmdgate::rules

@@ -66,64 +66,98 @@ bool any(const std::vector<T>& v, Pred pred) {
   return std::any_of(v.begin(), v.end(), pred);
 }
 
-bool holds(const Match& m, const std::vector<ResolvedPath>& resolved, const ExecContext& ctx) {
+// Whether a rule holds, fails, or might hold (it reads a fact the daemon could not establish).
+enum class Tri { kNo, kMaybe, kYes };
+
+Tri known(bool holds) {
+  return holds ? Tri::kYes : Tri::kNo;
+}
+
+// A predicate over a fact: unknown when `unknown`, else whether `holds`.
+template <typename Pred>
+Tri over(bool unknown, Pred holds) {
+  return unknown ? Tri::kMaybe : known(holds());
+}
+
+// A predicate over the part of a fact that is known: a match there holds whatever the rest is.
+Tri partly_known(bool unknown_rest, bool holds) {
+  return holds ? Tri::kYes : unknown_rest ? Tri::kMaybe : Tri::kNo;
+}
+
+Tri holds(const Match& m, const std::vector<ResolvedPath>& resolved, const ExecContext& ctx) {
+  const auto unknown = [&](uint32_t bits) { return (ctx.unknown & bits) != 0; };
+  const bool file_unknown = unknown(kUnknownFile);
+  Tri t = Tri::kYes;
+  const auto both = [&t](Tri v) { t = std::min(t, v); };
+
   // One `path` predicate: exact paths (by identity) and globs are alternatives.
   if (!m.paths.empty() || !m.path_globs.empty()) {
-    const bool exact = any(resolved, [&](const ResolvedPath& p) {
-      return p.id && *p.id == ctx.file;
-    });
-    const bool glob =
-        any(m.path_globs, [&](const std::string& g) { return glob_matches(g, ctx.path); });
-    if (!exact && !glob) {
-      return false;
+    if (file_unknown) {
+      // An exact path that named no file when the policy was compiled matches no file at all.
+      const bool can_match =
+          !m.path_globs.empty() || any(resolved, [](const ResolvedPath& p) { return p.id; });
+      both(can_match ? Tri::kMaybe : Tri::kNo);
+    } else {
+      both(known(
+          any(resolved, [&](const ResolvedPath& p) { return p.id && *p.id == ctx.file; }) ||
+          any(m.path_globs, [&](const std::string& g) { return glob_matches(g, ctx.path); })));
     }
   }
-  if (!m.sha256.empty() && (ctx.sha256 == nullptr ||
-                            !any(m.sha256, [&](const Sha256& h) { return h == *ctx.sha256; }))) {
-    return false;
+  if (!m.sha256.empty()) {
+    both(over(unknown(kUnknownFile | kUnknownSha256), [&] {
+      return ctx.sha256 != nullptr &&
+             any(m.sha256, [&](const Sha256& h) { return h == *ctx.sha256; });
+    }));
   }
-  if (m.file_kinds != 0 && (ctx.file_kinds & m.file_kinds) == 0) {
-    return false;
+  if (m.file_kinds != 0) {
+    both(over(file_unknown, [&] { return (ctx.file_kinds & m.file_kinds) != 0; }));
   }
-  if (!m.args.empty() && !any(m.args, [&](const std::string& re) {
+  // Cut argv: a match of the known part proves nothing, since a cut element might end otherwise.
+  if (!m.args.empty()) {
+    both(over(unknown(kUnknownArgv), [&] {
+      return any(m.args, [&](const std::string& re) {
         return ctx.argv.size() > 1 &&
                std::any_of(ctx.argv.begin() + 1, ctx.argv.end(),
                            [&](std::string_view arg) { return search(re, arg); });
-      })) {
-    return false;
+      });
+    }));
   }
-  if (!m.cmdline.empty() &&
-      !any(m.cmdline, [&](const std::string& re) { return search(re, ctx.cmdline); })) {
-    return false;
+  if (!m.cmdline.empty()) {
+    both(over(unknown(kUnknownArgv), [&] {
+      return any(m.cmdline, [&](const std::string& re) { return search(re, ctx.cmdline); });
+    }));
   }
-  if (!m.uids.empty() && !any(m.uids, [&](uint32_t u) { return u == ctx.uid; })) {
-    return false;
+  if (!m.uids.empty()) {
+    both(known(any(m.uids, [&](uint32_t u) { return u == ctx.uid; })));
   }
-  if (!m.gids.empty() && !any(m.gids, [&](uint32_t g) {
-        return g == ctx.gid ||
-               std::find(ctx.groups.begin(), ctx.groups.end(), g) != ctx.groups.end();
-      })) {
-    return false;
+  if (!m.gids.empty()) {
+    const bool listed = any(m.gids, [&](uint32_t g) {
+      return g == ctx.gid || std::find(ctx.groups.begin(), ctx.groups.end(), g) != ctx.groups.end();
+    });
+    both(partly_known(unknown(kUnknownGroups), listed));
   }
-  if (!m.parent.empty() && (ctx.lineage.empty() || !any(m.parent, [&](const ProcessPattern& p) {
-                              return process_matches(p, ctx.lineage[0]);
-                            }))) {
-    return false;
+  if (!m.parent.empty()) {
+    const bool recorded = !ctx.lineage.empty() && any(m.parent, [&](const ProcessPattern& p) {
+      return process_matches(p, ctx.lineage[0]);
+    });
+    both(partly_known(unknown(kUnknownLineage), recorded));
   }
-  if (!m.ancestor.empty() && !any(m.ancestor, [&](const ProcessPattern& p) {
-        return std::any_of(ctx.lineage.begin(), ctx.lineage.end(),
-                           [&](const AncestorView& a) { return process_matches(p, a); });
-      })) {
-    return false;
+  if (!m.ancestor.empty()) {
+    const bool recorded = any(m.ancestor, [&](const ProcessPattern& p) {
+      return std::any_of(ctx.lineage.begin(), ctx.lineage.end(),
+                         [&](const AncestorView& a) { return process_matches(p, a); });
+    });
+    both(partly_known(unknown(kUnknownLineage), recorded));
   }
-  if (m.tty.has_value() && ctx.tty != *m.tty) {
-    return false;
+  if (m.tty.has_value()) {
+    both(known(ctx.tty == *m.tty));
   }
-  if (!m.cgroup_globs.empty() &&
-      !any(m.cgroup_globs, [&](const std::string& g) { return glob_matches(g, ctx.cgroup); })) {
-    return false;
+  if (!m.cgroup_globs.empty()) {
+    both(over(unknown(kUnknownCgroup), [&] {
+      return any(m.cgroup_globs, [&](const std::string& g) { return glob_matches(g, ctx.cgroup); });
+    }));
   }
-  return true;
+  return t;
 }
 
 }  // namespace
@@ -132,13 +166,27 @@ Decision evaluate_reference(const RuleSet& rules,
                             const std::vector<std::vector<ResolvedPath>>& resolved,
                             const ExecContext& ctx) {
   static const std::vector<ResolvedPath> kNone;
-  for (size_t i = 0; i < rules.rules.size(); ++i) {
+  // Every outcome still possible, in precedence order; the last one is certain.
+  std::vector<Decision> possible;
+  for (size_t i = 0; i < rules.rules.size() && (possible.empty() || possible.back().uncertain);
+       ++i) {
     const Rule& rule = rules.rules[i];
-    if (holds(rule.match, i < resolved.size() ? resolved[i] : kNone, ctx)) {
-      return {rule.action, rule.mode.value_or(rules.mode), &rule};
+    const Tri t = holds(rule.match, i < resolved.size() ? resolved[i] : kNone, ctx);
+    if (t != Tri::kNo) {
+      possible.push_back({rule.action, rule.mode.value_or(rules.mode), &rule, t == Tri::kMaybe});
     }
   }
-  return {rules.default_action, rules.mode, nullptr};
+  if (possible.empty() || possible.back().uncertain) {
+    possible.push_back({rules.default_action, rules.mode, nullptr});
+  }
+  // The strictest; on a tie the certain outcome, then the earlier rule.
+  Decision out = possible.back();
+  for (const Decision& d : possible) {
+    if (d.strictness() > out.strictness()) {
+      out = d;
+    }
+  }
+  return out;
 }
 
 }  // namespace cmdgate::rules

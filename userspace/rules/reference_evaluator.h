@@ -1,7 +1,7 @@
 #pragma once
 // The specification of Policy::evaluate() as code: a plain first-match scan over the rules, each
-// predicate tested the obvious way with one RE2 per pattern. Slow and lock-taking; the oracle the
-// compiled policy is tested against, not for the hot path.
+// predicate tested the obvious way with one RE2 per pattern, three-valued under unknown facts.
+// Slow and lock-taking; the oracle the compiled policy is tested against, not for the hot path.
 
 #include <vector>
 

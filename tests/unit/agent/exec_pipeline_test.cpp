@@ -122,6 +122,16 @@ class FakeFiles final : public rules::FileResolver {
   std::string canonical(const std::string& path) const override { return path; }
 };
 
+// Files established at once: argv as recorded, nothing hashed.
+class ImmediateFiles final : public FileFacts {
+ public:
+  void establish(const ExecEvent& e, uint32_t, Done done) override {
+    ExecFiles f;
+    f.argv = e.argv;
+    done(std::move(f));
+  }
+};
+
 class NoNames final : public rules::NameResolver {
  public:
   std::optional<uint32_t> uid(const std::string&) const override { return std::nullopt; }
@@ -159,10 +169,11 @@ timeout = "2s"
     ASSERT_TRUE(s.ok()) << s.error().message;
     s->generation = store_->next_generation();
     store_->commit(std::move(*s));
-    contexts_ = std::make_unique<ContextBuilder>(proc_, files_, exe_paths_, hasher_);
+    contexts_ = std::make_unique<ContextBuilder>(proc_, exe_paths_);
     log_ = std::make_unique<DecisionLog>(std::make_unique<MemoryWriter>(lines_));
     pipeline_ = std::make_unique<ExecPipeline>(
-        PipelineDeps{clock_, proc_, *contexts_, control_, parked_, learner_, *store_, *log_},
+        PipelineDeps{clock_, proc_, immediate_files_, *contexts_, control_, parked_, learner_,
+                     *store_, *log_},
         PipelineOptions{});
   }
 
@@ -192,7 +203,7 @@ timeout = "2s"
   FakeControl control_{parked_};
   ::testing::NiceMock<MockLearner> learner_;
   ExePathCache exe_paths_{proc_};
-  FileHasher hasher_;
+  ImmediateFiles immediate_files_;
   std::vector<std::string> lines_;
   std::unique_ptr<PolicyStore> store_;
   std::unique_ptr<ContextBuilder> contexts_;

@@ -42,6 +42,7 @@ class CompiledPolicyTest : public ::testing::TestWithParam<MatchEngine> {
     EXPECT_EQ(d.rule, ref.rule);
     EXPECT_EQ(d.action, ref.action);
     EXPECT_EQ(d.mode, ref.mode);
+    EXPECT_EQ(d.uncertain, ref.uncertain);
     return d;
   }
 

@@ -87,5 +87,69 @@ TEST(EvaluateAllocations, HyperscanPolicyDoesNotAllocateAfterWarmUp) {
   EXPECT_EQ(decided, 400u);  // four of the six contexts hit a rule
 }
 
+// Under unknown facts every rule is tested, on separate per-thread marks: they too must stop
+// allocating once grown.
+TEST(EvaluateAllocations, UncertainPathDoesNotAllocateAfterWarmUp) {
+  ASSERT_EQ(hs_set_allocator(counted_malloc, plain_free), HS_SUCCESS);
+  FakeResolver resolver;
+  resolver.add("/usr/bin/nc", FileId{1, 1});
+  RuleSet rs;
+  for (int i = 0; i < 100; ++i) {
+    const std::string n = std::to_string(i);
+    rs.rules.push_back(
+        make_rule("g" + n, Action::kDeny, Match{.path_globs = {"/srv/" + n + "/*"}}));
+    rs.rules.push_back(make_rule("a" + n, Action::kAsk, Match{.args = {"^--opt" + n + "=.*x$"}}));
+  }
+  rs.rules.push_back(make_rule("mixed", Action::kDeny,
+                               Match{.paths = {"/usr/bin/nc"},
+                                     .sha256 = {sha_of(1)},
+                                     .gids = {27},
+                                     .ancestor = {{"sshd", false}, {"/usr/sbin/*", true}},
+                                     .cgroup_globs = {"/system.slice/*"}}));
+  auto compiled = compile_policy(std::move(rs), resolver, {MatchEngine::kHyperscan});
+  ASSERT_TRUE(compiled.ok());
+  const CompiledPolicy& p = **compiled;
+  ASSERT_EQ(p.stats().layout.patterns.re2_patterns, 0u);  // RE2::Set would allocate
+
+  std::vector<OwnedContext> owned(5);
+  owned[0].unknown = kUnknownArgv;
+  owned[1].path = "/srv/17/x";
+  owned[1].unknown = kUnknownFile;
+  owned[2].file = {1, 1};
+  owned[2].groups = {27};
+  owned[2].lineage = {OwnedAncestor{"bash", "/bin/bash"}, OwnedAncestor{"sshd", "/usr/sbin/sshd"}};
+  owned[2].cgroup = "/system.slice/ssh.service";
+  owned[2].unknown = kUnknownSha256;
+  owned[3].file = {1, 1};
+  owned[3].sha256 = sha_of(1);
+  owned[3].unknown = kUnknownGroups | kUnknownLineage | kUnknownCgroup;
+  owned[4].unknown = kUnknownAll;
+  std::vector<ExecContext> contexts;
+  for (OwnedContext& c : owned) {
+    contexts.push_back(c.view());
+  }
+  std::vector<std::string> want;
+  for (const ExecContext& ctx : contexts) {  // warm-up
+    const Decision d = p.evaluate(ctx);
+    want.push_back((d.rule != nullptr ? d.rule->id : "default") + (d.uncertain ? "?" : ""));
+  }
+  EXPECT_EQ(want, (std::vector<std::string>{"a0?", "g0?", "mixed?", "mixed?", "g0?"}));
+
+  size_t uncertain = 0;
+  size_t allocations = 0;
+  {
+    const CountedAllocations counted;
+    for (int round = 0; round < 100; ++round) {
+      for (const ExecContext& ctx : contexts) {
+        uncertain += p.evaluate(ctx).uncertain;
+      }
+    }
+    allocations = counted.count();
+  }
+  ASSERT_EQ(hs_set_allocator(nullptr, nullptr), HS_SUCCESS);
+  EXPECT_EQ(allocations, 0u);
+  EXPECT_EQ(uncertain, 500u);
+}
+
 }  // namespace
 }  // namespace cmdgate::rules

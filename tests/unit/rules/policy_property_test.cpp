@@ -86,10 +86,10 @@ std::string describe(const OwnedContext& c) {
   }
   return fmt::format(
       "path='{}' file={}:{} sha={} kinds={} argv=[{}] cmdline='{}' uid={} gid={} groups=[{}] "
-      "lineage=[{}] tty={} cgroup='{}'",
+      "lineage=[{}] tty={} cgroup='{}' unknown={}",
       esc(c.path), c.file.dev, c.file.ino, c.sha256 ? std::to_string((*c.sha256)[0]) : "null",
       c.file_kinds, list(c.argv), c.cmdline ? esc(*c.cmdline) : "<joined>", c.uid, c.gid,
-      fmt::join(c.groups, ","), lineage, c.tty, esc(c.cgroup));
+      fmt::join(c.groups, ","), lineage, c.tty, esc(c.cgroup), testing::unknown_names(c.unknown));
 }
 
 // A small world: a few files (two hard-linked, one reached through a symlink, one replaced
@@ -102,7 +102,25 @@ struct Outcome {
   size_t defaults = 0;
   size_t decided_by_later_rule = 0;       // not the first rule of the set
   std::array<size_t, 12> decided_with{};  // per predicate kind of the deciding rule
+  size_t uncertain = 0;
+  // Per Unknown bit: contexts whose decision that bit alone would change (with unknowns only).
+  std::array<size_t, kUnknownBitCount> changed_by{};
 };
+
+// Any mask; none and single bits most often, as the daemon usually misses at most one fact.
+uint32_t random_unknowns(Random& rnd) {
+  if (rnd.chance(0.2)) {
+    return 0;
+  }
+  if (rnd.chance(0.6)) {
+    return 1u << rnd.below(kUnknownBitCount);
+  }
+  return static_cast<uint32_t>(1 + rnd.below(kUnknownAll));
+}
+
+bool same(const Decision& a, const Decision& b) {
+  return a.rule == b.rule && a.action == b.action && a.mode == b.mode && a.uncertain == b.uncertain;
+}
 
 void count_kinds(const Match& m, std::array<size_t, 12>& k) {
   k[0] += !m.paths.empty();
@@ -119,8 +137,9 @@ void count_kinds(const Match& m, std::array<size_t, 12>& k) {
   k[11] += !m.cgroup_globs.empty();
 }
 
+// With unknowns, each context gets a random mask of Unknown bits.
 Outcome run(MatchEngine engine, uint64_t seed, int sets, int contexts, const Evaluator& under_test,
-            bool report) {
+            bool report, bool unknowns = false) {
   Random rnd(seed);
   World world(rnd);
   Outcome out;
@@ -134,17 +153,30 @@ Outcome run(MatchEngine engine, uint64_t seed, int sets, int contexts, const Eva
     const RuleSet& rs = p.rule_set();
     for (int k = 0; k < contexts; ++k) {
       OwnedContext c = world.context();
+      if (unknowns) {
+        c.unknown = random_unknowns(rnd);
+      }
       const ExecContext& ctx = c.view();
       const Decision want = evaluate_reference(rs, p.resolved_paths(), ctx);
       const Decision got = under_test(p, ctx);
       ++out.cases;
+      out.uncertain += want.uncertain;
+      if (unknowns && report) {  // mutant runs only count mismatches
+        ExecContext alone = ctx;
+        alone.unknown = 0;
+        const Decision known = evaluate_reference(rs, p.resolved_paths(), alone);
+        for (uint32_t bit = 0; bit < kUnknownBitCount; ++bit) {
+          alone.unknown = 1u << bit;
+          out.changed_by[bit] += !same(known, evaluate_reference(rs, p.resolved_paths(), alone));
+        }
+      }
       if (want.rule == nullptr) {
         ++out.defaults;
       } else {
         out.decided_by_later_rule += want.rule != &rs.rules[0];
         count_kinds(want.rule->match, out.decided_with);
       }
-      if (got.rule == want.rule && got.action == want.action && got.mode == want.mode) {
+      if (same(got, want)) {
         continue;
       }
       if (report && ++out.mismatches <= 3) {
@@ -153,10 +185,11 @@ Outcome run(MatchEngine engine, uint64_t seed, int sets, int contexts, const Eva
           rules += "\n  " + describe(r);
         }
         ADD_FAILURE() << fmt::format(
-            "set {} context {}: compiled chose {} ({}/{}), reference {} ({}/{})\ncontext: {}\n"
+            "set {} context {}: compiled chose {} ({}/{}{}), reference {} ({}/{}{})\ncontext: {}\n"
             "rules (mode {}, default {}):{}",
             s, k, got.rule ? got.rule->id : "default", to_string(got.action), to_string(got.mode),
-            want.rule ? want.rule->id : "default", to_string(want.action), to_string(want.mode),
+            got.uncertain ? ", uncertain" : "", want.rule ? want.rule->id : "default",
+            to_string(want.action), to_string(want.mode), want.uncertain ? ", uncertain" : "",
             describe(c), to_string(rs.mode), to_string(rs.default_action), rules);
       } else if (!report) {
         ++out.mismatches;
@@ -198,6 +231,28 @@ TEST_P(PolicyProperty, CompiledMatchesReference) {
   }
 }
 
+TEST_P(PolicyProperty, CompiledMatchesReferenceUnderUnknownFacts) {
+  const uint64_t seed = testing::test_seed();
+  SCOPED_TRACE(fmt::format("CMDGATE_SEED={}", seed));
+  const Outcome o =
+      run(GetParam(), seed, testing::property_sets(160), 64, compiled_evaluate, true, true);
+  RecordProperty("cases", std::to_string(o.cases));
+  RecordProperty("uncertain", std::to_string(o.uncertain));
+  RecordProperty("changed_by", fmt::format("{}", fmt::join(o.changed_by, ",")));
+  EXPECT_EQ(o.mismatches, 0u);
+  if (testing::property_divisor() > 1) {
+    return;  // too few sets to judge the generator: the full run does
+  }
+  EXPECT_GE(o.cases, 10000u);
+  // Unknown facts must actually decide: raise outcomes, and each bit change some decisions.
+  EXPECT_GT(o.uncertain, o.cases / 20);
+  EXPECT_LT(o.uncertain, o.cases * 9 / 10);
+  for (uint32_t bit = 0; bit < kUnknownBitCount; ++bit) {
+    EXPECT_GT(o.changed_by[bit], o.cases / 100)
+        << to_string(static_cast<Unknown>(1u << bit)) << " rarely changes a decision";
+  }
+}
+
 // The property test is only as good as its power to notice a wrong evaluator.
 TEST(PolicyPropertyHarness, NoticesMutants) {
   const uint64_t seed = testing::test_seed();
@@ -229,6 +284,43 @@ TEST(PolicyPropertyHarness, NoticesMutants) {
     EXPECT_GT(run(MatchEngine::kHyperscan, seed, testing::property_sets(120), 60, *mutant, false)
                   .mismatches,
               0u);
+  }
+}
+
+TEST(PolicyPropertyHarness, NoticesUnknownFactMutants) {
+  const uint64_t seed = testing::test_seed();
+  SCOPED_TRACE(fmt::format("CMDGATE_SEED={}", seed));
+  const Evaluator ignores_unknowns = [](const CompiledPolicy& p, const ExecContext& ctx) {
+    ExecContext known = ctx;
+    known.unknown = 0;
+    return p.evaluate(known);
+  };
+  const Evaluator never_uncertain = [](const CompiledPolicy& p, const ExecContext& ctx) {
+    Decision d = p.evaluate(ctx);
+    d.uncertain = false;
+    return d;
+  };
+  // Roughly the first possible outcome rather than the strictest (a rule that might allow is
+  // skipped: alone, it ties with the default).
+  const Evaluator first_possible = [](const CompiledPolicy& p, const ExecContext& ctx) {
+    const RuleSet& rs = p.rule_set();
+    for (size_t i = 0; i < rs.rules.size(); ++i) {
+      RuleSet one;
+      one.mode = rs.mode;
+      one.default_action = Action::kAllow;
+      one.rules.push_back(rs.rules[i]);
+      const Decision d = evaluate_reference(one, {p.resolved_paths()[i]}, ctx);
+      if (d.rule != nullptr) {
+        return Decision{d.action, d.mode, &rs.rules[i], d.uncertain};
+      }
+    }
+    return Decision{rs.default_action, rs.mode, nullptr};
+  };
+  for (const Evaluator* mutant : {&ignores_unknowns, &never_uncertain, &first_possible}) {
+    EXPECT_GT(
+        run(MatchEngine::kHyperscan, seed, testing::property_sets(120), 60, *mutant, false, true)
+            .mismatches,
+        0u);
   }
 }
 

@@ -34,6 +34,7 @@ struct OwnedContext {
   std::vector<OwnedAncestor> lineage;
   bool tty = false;
   std::string cgroup = "/user.slice";
+  uint32_t unknown = 0;  // Unknown bits
 
   const ExecContext& view() {
     argv_views_.assign(argv.begin(), argv.end());
@@ -61,6 +62,7 @@ struct OwnedContext {
     ctx_.lineage = lineage_views_;
     ctx_.tty = tty;
     ctx_.cgroup = cgroup;
+    ctx_.unknown = unknown;
     return ctx_;
   }
 
@@ -93,6 +95,17 @@ class FakeResolver final : public FileResolver {
  private:
   std::map<std::string, Entry> entries_;
 };
+
+// "file|argv" for a mask of Unknown bits, "none" for 0.
+inline std::string unknown_names(uint32_t mask) {
+  std::string out;
+  for (uint32_t bit = 0; bit < kUnknownBitCount; ++bit) {
+    if ((mask & (1u << bit)) != 0) {
+      out += (out.empty() ? "" : "|") + std::string(to_string(static_cast<Unknown>(1u << bit)));
+    }
+  }
+  return out.empty() ? "none" : out;
+}
 
 // Test-name suffix for suites parameterised by engine.
 inline std::string engine_name(const ::testing::TestParamInfo<MatchEngine>& param) {

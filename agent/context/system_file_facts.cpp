@@ -1,0 +1,275 @@
+#include "context/system_file_facts.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+
+#include "common/errno_error.h"
+#include "context/exec_grammar.h"
+#include "rules/policy.h"
+#include "probe/abi_check.h"
+
+namespace cmdgate {
+namespace {
+
+using rules::kUnknownArgv;
+using rules::kUnknownFile;
+using rules::kUnknownSha256;
+
+// The kernel allows up to 4 levels of interpreters that are themselves scripts.
+constexpr size_t kMaxScriptChain = 5;
+
+// A stamp from the attribute cache (a FUSE server is not asked).
+std::optional<FileStamp> cached_stamp(int fd) {
+  struct statx sx {};
+  if (::statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_BASIC_STATS, &sx) != 0) {
+    return std::nullopt;
+  }
+  FileStamp s;
+  s.dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+  s.ino = sx.stx_ino;
+  s.size = sx.stx_size;
+  s.mtime_sec = sx.stx_mtime.tv_sec;
+  s.mtime_nsec = sx.stx_mtime.tv_nsec;
+  s.ctime_sec = sx.stx_ctime.tv_sec;
+  s.ctime_nsec = sx.stx_ctime.tv_nsec;
+  return s;
+}
+
+std::vector<std::string> split_nul(std::string_view bytes) {
+  if (!bytes.empty() && bytes.back() == '\0') {
+    bytes.remove_suffix(1);
+  }
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= bytes.size() && !bytes.empty()) {
+    size_t end = bytes.find('\0', start);
+    if (end == std::string_view::npos) {
+      end = bytes.size();
+    }
+    out.emplace_back(bytes.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+void SystemFileFacts::establish(const ExecEvent& e, uint32_t needs, Done done) {
+  const uint64_t id = next_id_++;
+  Request r;
+  r.done = std::move(done);
+  read_argv(e, r.files);
+  const bool hash = (needs & rules::kNeedSha256) != 0;
+  if (hash) {
+    exe(e, hash, id, r);
+  }
+  if (e.has(CG_EXEC_SCRIPT)) {
+    script_chain(e, hash, id, r);
+  }
+  if (e.has(CG_EXEC_NO_INTERP)) {
+    loaded_program(e, hash, id, r);
+  }
+  if (r.outstanding == 0) {
+    r.done(std::move(r.files));
+    return;
+  }
+  requests_.emplace(id, std::move(r));
+}
+
+void SystemFileFacts::read_argv(const ExecEvent& e, ExecFiles& files) const {
+  if (!e.has(CG_EXEC_ARGS_TRUNCATED)) {
+    files.argv = e.argv;
+    return;
+  }
+  // Cut in the record. The process has not run: its argv pages still hold what exec copied.
+  const size_t total = e.args_total;
+  auto full = total < kMaxArgvBytes ? proc_.read(e.tgid, "cmdline", total + 1)
+                                    : Result<std::string>(Error{"too long"});
+  if (full && full->size() >= total) {
+    files.argv = split_nul(*full);
+    return;
+  }
+  files.argv = e.argv;
+  files.argv_cut = true;
+  files.gaps.push_back(fmt::format("argv unknown past the first {} of {} bytes", CG_ARGS_MAX, total));
+}
+
+void SystemFileFacts::exe(const ExecEvent& e, bool hash, uint64_t id, Request& r) {
+  // The executed file through the process running it; by its path when execve refused it (the
+  // caller runs its own image), which the identity check keeps honest.
+  Fd fd;
+  if (e.has(CG_EXEC_LSM_DENIED)) {
+    auto res = paths_.resolve(e.tgid, e.path);
+    if (auto* f = std::get_if<ProcessFile>(&res)) {
+      fd = std::move(f->fd);
+    }
+  } else {
+    fd.reset(::open(fmt::format("/proc/{}/exe", e.tgid).c_str(), O_PATH | O_CLOEXEC));
+  }
+  auto stamp = fd ? cached_stamp(fd.get()) : std::nullopt;
+  if (!stamp || stamp->dev != e.file.dev || stamp->ino != e.file.ino) {
+    r.files.exe_unknown |= kUnknownSha256;
+    r.files.gaps.push_back("sha256 unknown: the executed file is no longer there to read");
+    return;
+  }
+  if (hash) {
+    want_hash(std::move(fd), id, kExeSlot, r);
+  }
+}
+
+void SystemFileFacts::script_chain(const ExecEvent& e, bool hash, uint64_t id, Request& r) {
+  auto unknown_link = [&](std::string why) {
+    r.files.scripts.push_back(FileFact{{}, {}, std::nullopt, kUnknownFile | kUnknownSha256});
+    r.files.gaps.push_back("script unknown: " + why);
+  };
+  if (e.has(CG_EXEC_FILENAME_TRUNCATED)) {
+    unknown_link("its name was cut");
+    return;
+  }
+  Resolution next = paths_.resolve(e.tgid, e.filename);
+  for (size_t depth = 0;; ++depth) {
+    auto* file = std::get_if<ProcessFile>(&next);
+    if (file == nullptr) {
+      // The kernel just opened it: "not there" now means it was moved, not that it never ran.
+      unknown_link(std::get<Unresolved>(next).why);
+      return;
+    }
+    if (depth == kMaxScriptChain) {
+      unknown_link("more interpreters than the kernel allows");
+      return;
+    }
+    // Its #! line names the next link: the executed interpreter, or another script.
+    std::optional<Shebang> shebang;
+    bool readable = false;
+    if (paths_.on_local_storage(e.tgid, file->fd.get())) {
+      Fd reader(::open(fmt::format("/proc/self/fd/{}", file->fd.get()).c_str(),
+                       O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+      char head[kShebangBytes];
+      const ssize_t n = reader ? ::pread(reader.get(), head, sizeof(head), 0) : -1;
+      if (n >= 0) {
+        readable = true;
+        shebang = parse_shebang(std::string_view(head, static_cast<size_t>(n)));
+      }
+    }
+    const uint32_t slot = kFirstScriptSlot + static_cast<uint32_t>(depth);
+    r.files.scripts.push_back(fact_of(*file, hash, id, slot, r));
+    if (!readable) {
+      unknown_link("the interpreter of " + r.files.scripts.back().path + " could not be read");
+      return;
+    }
+    if (!shebang) {
+      return;  // a binfmt_misc format: the kernel's interpreter runs this file directly
+    }
+    next = paths_.resolve(e.tgid, shebang->interpreter);
+    if (auto* interp = std::get_if<ProcessFile>(&next); interp && interp->id == e.file) {
+      return;  // the interpreter the kernel executed: the chain is complete
+    }
+  }
+}
+
+void SystemFileFacts::loaded_program(const ExecEvent& e, bool hash, uint64_t id, Request& r) {
+  std::vector<std::string_view> argv(r.files.argv.begin(), r.files.argv.end());
+  const LoaderCall call = parse_loader_call(argv);
+  auto unknown = [&](std::string name, std::string why) {
+    r.files.loaded = FileFact{{}, std::move(name), std::nullopt, kUnknownFile | kUnknownSha256};
+    r.files.loaded_argv = call.argv;
+    r.files.gaps.push_back("loaded program unknown: " + why);
+  };
+  if (!call.program) {
+    if (r.files.argv_cut) {
+      unknown("", "argv was cut before its program");
+    }
+    return;
+  }
+  Resolution res = Unresolved{true, {}};
+  if (call.program->find('/') != std::string::npos) {
+    res = paths_.resolve(e.tgid, *call.program);
+  } else {
+    auto environ = proc_.read(e.tgid, "environ", 1 << 20);
+    for (const std::string& dir :
+         loader_search_dirs(call, environ ? std::string_view(*environ) : std::string_view())) {
+      res = paths_.resolve(e.tgid, dir + "/" + *call.program);
+      if (auto* u = std::get_if<Unresolved>(&res); u == nullptr || !u->missing) {
+        break;
+      }
+    }
+  }
+  if (auto* u = std::get_if<Unresolved>(&res)) {
+    if (u->missing) {
+      r.files.gaps.push_back("loader's program " + *call.program + " does not exist: nothing ran");
+    } else {
+      unknown(*call.program, u->why);
+    }
+    return;
+  }
+  r.files.loaded = fact_of(std::get<ProcessFile>(res), hash, id, kLoadedSlot, r);
+  r.files.loaded_argv = call.argv;
+}
+
+FileFact SystemFileFacts::fact_of(ProcessFile& f, bool hash, uint64_t id, uint32_t slot,
+                                  Request& r) {
+  FileFact fact{f.id, f.path, std::nullopt, 0};
+  if (hash) {
+    want_hash(std::move(f.fd), id, slot, r);
+  }
+  return fact;
+}
+
+void SystemFileFacts::want_hash(Fd file, uint64_t id, uint32_t slot, Request& r) {
+  auto stamp = cached_stamp(file.get());
+  if (!stamp) {
+    apply(r, slot, {0, HashOutcome::kUnreadable, {}, "sha256 unknown: no attributes"});
+    return;
+  }
+  if (auto result = hashes_.submit(std::move(file), *stamp, (id << 8) | slot)) {
+    apply(r, slot, *result);
+  } else {
+    ++r.outstanding;
+  }
+}
+
+void SystemFileFacts::apply(Request& r, uint32_t slot, const HashResult& result) {
+  ExecFiles& f = r.files;
+  std::optional<rules::Sha256>* sha = nullptr;
+  uint32_t* unknown = nullptr;
+  if (slot == kExeSlot) {
+    sha = &f.exe_sha256;
+    unknown = &f.exe_unknown;
+  } else if (slot == kLoadedSlot && f.loaded) {
+    sha = &f.loaded->sha256;
+    unknown = &f.loaded->unknown;
+  } else if (slot >= kFirstScriptSlot && slot - kFirstScriptSlot < f.scripts.size()) {
+    sha = &f.scripts[slot - kFirstScriptSlot].sha256;
+    unknown = &f.scripts[slot - kFirstScriptSlot].unknown;
+  } else {
+    return;
+  }
+  if (result.ok()) {
+    *sha = result.digest;
+  } else {
+    *unknown |= kUnknownSha256;
+    f.gaps.push_back(result.message);
+  }
+}
+
+void SystemFileFacts::drain() {
+  hashes_.drain([this](HashResult result) {
+    auto it = requests_.find(result.token >> 8);
+    if (it == requests_.end()) {
+      return;
+    }
+    apply(it->second, static_cast<uint32_t>(result.token & 0xff), result);
+    if (--it->second.outstanding == 0) {
+      Request r = std::move(it->second);
+      requests_.erase(it);
+      r.done(std::move(r.files));
+    }
+  });
+}
+
+}  // namespace cmdgate

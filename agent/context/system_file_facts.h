@@ -1,0 +1,59 @@
+#pragma once
+// FileFacts on the real system. On the event loop it only asks the kernel's caches (paths with
+// RESOLVE_CACHED, O_PATH opens, cached attributes) and procfs, and reads the first bytes of
+// scripts on local file systems; every full read (hashing) runs on HashService's workers,
+// bounded in size and time. So a file on a FUSE mount whose server never answers, a 1 TiB
+// sparse file, or a path nobody resolved lately costs an "unknown", never a stalled loop.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "context/exec_files.h"
+#include "context/hash_service.h"
+#include "context/process_paths.h"
+#include "kernel/proc_fs.h"
+
+namespace cmdgate {
+
+class SystemFileFacts final : public FileFacts {
+ public:
+  SystemFileFacts(const ProcFs& proc, HashService& hashes) : proc_(proc), paths_(proc), hashes_(hashes) {}
+
+  void establish(const ExecEvent& e, uint32_t needs, Done done) override;
+
+  // Hash results, from the loop (HashService::completion_fd readable).
+  void drain();
+
+  // Most argv bytes re-read from /proc when the record was cut; the kernel allows less.
+  static constexpr size_t kMaxArgvBytes = 16u << 20;
+
+ private:
+  struct Request {
+    ExecFiles files;
+    Done done;
+    size_t outstanding = 0;
+  };
+  // Where a hash result goes: the executed file, or one of the request's other files.
+  static constexpr uint32_t kExeSlot = 0;
+  static constexpr uint32_t kLoadedSlot = 1;
+  static constexpr uint32_t kFirstScriptSlot = 2;
+
+  void read_argv(const ExecEvent& e, ExecFiles& files) const;
+  void exe(const ExecEvent& e, bool hash, uint64_t id, Request& r);
+  void script_chain(const ExecEvent& e, bool hash, uint64_t id, Request& r);
+  void loaded_program(const ExecEvent& e, bool hash, uint64_t id, Request& r);
+  // A FileFact for a resolved file, its hash requested when `hash`.
+  FileFact fact_of(ProcessFile& f, bool hash, uint64_t id, uint32_t slot, Request& r);
+  void want_hash(Fd file, uint64_t id, uint32_t slot, Request& r);
+  void apply(Request& r, uint32_t slot, const HashResult& result);
+
+  const ProcFs& proc_;
+  ProcessPaths paths_;
+  HashService& hashes_;
+  std::map<uint64_t, Request> requests_;
+  uint64_t next_id_ = 1;
+};
+
+}  // namespace cmdgate
