@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cstring>
 
 #include "common/errno_error.h"
 #include "context/exec_grammar.h"
@@ -125,6 +127,7 @@ void SystemFileFacts::exe(const ExecEvent& e, bool hash, uint64_t id, Request& r
   // The executed file through the process running it; by its path when execve refused it (the
   // caller runs its own image), which the identity check keeps honest.
   Fd fd;
+  int err = 0;
   if (e.has(CG_EXEC_LSM_DENIED)) {
     auto res = paths_.resolve(e.tgid, e.path);
     if (auto* f = std::get_if<ProcessFile>(&res)) {
@@ -132,8 +135,18 @@ void SystemFileFacts::exe(const ExecEvent& e, bool hash, uint64_t id, Request& r
     }
   } else {
     fd.reset(::open(fmt::format("/proc/{}/exe", e.tgid).c_str(), O_PATH | O_CLOEXEC));
+    err = fd ? 0 : errno;
   }
   auto stamp = fd ? cached_stamp(fd.get()) : std::nullopt;
+  err = fd && !stamp ? errno : err;
+  // Even root may be refused the file (FUSE without allow_other): the file is there but its
+  // hash cannot be known, which the decision must say rather than that the file went away.
+  if (err == EACCES || err == EPERM) {
+    r.files.exe_unknown |= kUnknownSha256;
+    r.files.gaps.push_back(
+        fmt::format("sha256 unknown: the executed file cannot be read: {}", std::strerror(err)));
+    return;
+  }
   if (!stamp || stamp->dev != e.file.dev || stamp->ino != e.file.ino) {
     r.files.exe_unknown |= kUnknownSha256;
     r.files.gaps.push_back("sha256 unknown: the executed file is no longer there to read");

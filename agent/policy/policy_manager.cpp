@@ -2,7 +2,6 @@
 
 #include <malloc.h>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 
 namespace cmdgate {
 namespace {
@@ -212,10 +211,8 @@ bool PolicyManager::resolutions_changed() const {
   const Snapshot* s = store_.current();
   for (const auto& rule_paths : s->policy->resolved_paths()) {
     for (const auto& rp : rule_paths) {
-      struct stat st {};
-      const bool exists = ::stat(rp.text.c_str(), &st) == 0;
-      if (exists != rp.id.has_value() ||
-          (exists && (rp.id->dev != st.st_dev || rp.id->ino != st.st_ino))) {
+      // As compile() resolved it: a plain stat() would see a FUSE file as gone, every time.
+      if (store_.files().identity(rp.text) != rp.id) {
         return true;
       }
     }

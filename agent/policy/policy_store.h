@@ -95,6 +95,7 @@ class PolicyStore {
   // The event loop's: no build may be reading the source being replaced.
   void set_source(PolicySource source) { source_ = std::move(source); }
   [[nodiscard]] const PolicySource& source() const { return source_; }
+  [[nodiscard]] const rules::FileResolver& files() const { return files_; }
   [[nodiscard]] const SnapshotCell<PublishedPolicy>& published() const { return published_; }
 
  private:

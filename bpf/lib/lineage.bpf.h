@@ -9,6 +9,7 @@
 
 #include <bpf/bpf_core_read.h>
 
+#include "lib/identity.bpf.h"
 #include "lib/maps.bpf.h"
 
 struct {
@@ -26,11 +27,8 @@ static __always_inline void cg_fill_ancestor(struct cg_ancestor* a, struct task_
   struct mm_struct* mm = task->mm;
   if (mm) {
     struct file* exe = mm->exe_file;
-    if (exe) {
-      struct inode* inode = exe->f_inode;
-      a->dev = inode->i_sb->s_dev;
-      a->ino = inode->i_ino;
-    }
+    if (exe)
+      cg_file_identity(exe, exe->f_inode, &a->dev, &a->ino);
   }
   a->tgid = task->tgid;
   struct pid* session = task->signal->pids[PIDTYPE_SID];
@@ -49,9 +47,7 @@ static __always_inline void cg_bloom_add(struct cg_lineage* l, __u32 tgid) {
  * chains are not BTF-typed after a loop, and this path only serves processes that predate the
  * agent, so its cost does not matter. */
 static __always_inline void cg_read_ancestor(struct cg_ancestor* a, struct task_struct* task) {
-  struct inode* exe = BPF_CORE_READ(task, mm, exe_file, f_inode);
-  a->dev = BPF_CORE_READ(exe, i_sb, s_dev);
-  a->ino = BPF_CORE_READ(exe, i_ino);
+  cg_read_file_identity(BPF_CORE_READ(task, mm, exe_file), &a->dev, &a->ino);
   a->tgid = BPF_CORE_READ(task, tgid);
   a->sid = BPF_CORE_READ(task, signal, pids[PIDTYPE_SID], numbers[0].nr);
   BPF_CORE_READ_STR_INTO(&a->comm, task, comm);

@@ -8,6 +8,7 @@
 #ifndef CMDGATE_VERDICT_BPF_H
 #define CMDGATE_VERDICT_BPF_H
 
+#include "lib/identity.bpf.h"
 #include "lib/inode.bpf.h"
 #include "lib/path.bpf.h"
 #include "lib/policy.bpf.h"
@@ -38,8 +39,7 @@ static __always_inline __u8 cg_bprm_verdict(struct linux_binprm* bprm, struct ta
   struct file* file = bprm->file;
   struct inode* inode = file->f_inode;
   l->inode = inode;
-  l->f.dev = inode->i_sb->s_dev;
-  l->f.ino = inode->i_ino;
+  cg_file_identity(file, inode, &l->f.dev, &l->f.ino);
   l->f.flags = 0;
   cg_inode_ctime(inode, &l->f.ctime_sec, &l->f.ctime_nsec);
   if (kinds) {

@@ -91,7 +91,7 @@ enum cg_exec_flags {
 
 /* One ancestor as it was when its child was forked (reparenting cannot rewrite it). */
 struct cg_ancestor {
-  __u64 dev; /* kernel dev_t of the executable's superblock (MAJOR << 20 | MINOR) */
+  __u64 dev; /* the executable's st_dev in the kernel's dev_t encoding (see cg_inode_key) */
   __u64 ino;
   __u32 tgid;
   __u32 sid; /* its session id when its child was forked */
@@ -109,7 +109,7 @@ struct cg_exec_record {
   __u64 exec_id;           /* unique per exec; the parked-map entry carries the same value */
   __u64 start_boottime_ns; /* task start time: tells a recycled pid apart */
   __u64 cgroup_id;         /* cgroup v2 id */
-  __u64 dev;               /* kernel dev_t of the executed file */
+  __u64 dev;               /* the executed file's st_dev, kernel encoding (cg_inode_key) */
   __u64 ino;
   __u64 size;
   __s64 mtime_sec;
@@ -163,7 +163,8 @@ struct cg_escape_record {
 
 /* ---- State the daemon writes ---------------------------------------------------------------- */
 
-/* A file by identity: kernel dev_t (MAJOR << 20 | MINOR) of its superblock and inode number. */
+/* A file by identity: the (st_dev, st_ino) stat(2) reports for it, st_dev in the kernel's dev_t
+ * encoding (MAJOR << 20 | MINOR). Not always its superblock's device: see lib/identity.bpf.h. */
 struct cg_inode_key {
   __u64 dev;
   __u64 ino;

@@ -69,8 +69,7 @@ std::string canonical(const std::string& p) {
 }
 
 rules::FileId identity(const std::string& p) {
-  struct stat st {};
-  return ::stat(p.c_str(), &st) == 0 ? rules::FileId{st.st_dev, st.st_ino} : rules::FileId{};
+  return rules::SystemFileResolver().identity(p).value_or(rules::FileId{});
 }
 
 // "#!interp [arg]" of a script, if it is one.

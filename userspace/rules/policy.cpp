@@ -4,9 +4,12 @@
 
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <climits>
 #include <cstdlib>
 #include <memory>
+
+#include "common/fuse_owner.h"
 
 namespace cmdgate::rules {
 
@@ -17,7 +20,15 @@ Decision combine_script(const Decision& script, const Decision& interpreter) {
 std::optional<FileId> SystemFileResolver::identity(const std::string& path) const {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
-    return std::nullopt;
+    // Refused, not absent: a FUSE mount for one user. The kernel sees its files all the same.
+    if (errno != EACCES) {
+      return std::nullopt;
+    }
+    auto owners = stat_as_fuse_owner(path);
+    if (!owners) {
+      return std::nullopt;
+    }
+    st = *owners;
   }
   return FileId{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
 }

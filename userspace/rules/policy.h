@@ -51,13 +51,14 @@ struct Decision {
 class FileResolver {
  public:
   virtual ~FileResolver() = default;
-  // stat(2) following symlinks; nullopt when the path does not exist.
+  // stat(2) following symlinks; nullopt when the path does not exist (or cannot be reached).
   [[nodiscard]] virtual std::optional<FileId> identity(const std::string& path) const = 0;
   // realpath(3); the input unchanged when it cannot be resolved.
   [[nodiscard]] virtual std::string canonical(const std::string& path) const = 0;
 };
 
-// The real file system.
+// The real file system. A path root is refused because it lies on a FUSE mount of another user
+// is stat()ed as that user (common/fuse_owner.h).
 class SystemFileResolver final : public FileResolver {
  public:
   std::optional<FileId> identity(const std::string& path) const override;
