@@ -179,6 +179,21 @@ allowed_runs() {
   [ $rc = 7 ] && [ "$out" = "hello world" ] && exists $m || say "rc $rc, output '$out'"
 }
 
+# `ld.so PROGRAM`: an exec of the loader; the program it maps is judged by the daemon (parked at
+# the tracepoint on both boots: the LSM sees only the loader).
+loader_denied() {
+  marker
+  { /lib64/ld-linux-x86-64.so.2 $B/target $m; rc=$?; } >/dev/null 2>&1
+  ! exists $m && [ $rc = 137 ] || say "rc $rc"
+}
+# A denied script named by the process's own descriptor.
+fd_script_denied() {
+  out=$(sh -c 'exec 3<"$0"; exec /proc/self/fd/3' $B/script.sh 2>&1)
+  rc=$?
+  case "$out" in *"script ran"*) say "the script ran: $out"; return 1 ;; esac
+  [ $rc != 0 ] || say "rc $rc"
+}
+
 evaluate_good() {
   marker
   out=$($B/flagged $m --good 3)
@@ -297,6 +312,8 @@ if start_daemon /work/rules.toml; then
   check "denied through a symlink" denied $B/symlink
   check "denied by a relative path from its directory" denied ./target $B
   check "denied #! script by its own path" denied $B/script.sh
+  check "denied #! script through /proc/self/fd" fd_script_denied
+  check "denied program run by the dynamic loader" loader_denied
   check "denied by a path glob (path trie)" denied /work/globbed/tool
   check "busybox sh: denied command (status, message, shell carries on)" shell_denied sh
   check "bash: denied command (status, message, shell carries on)" shell_denied bash
