@@ -63,7 +63,7 @@ Result<std::unique_ptr<KernelPort>> make_kernel(DaemonConfig& config) {
     return std::unique_ptr<KernelPort>(std::make_unique<EvaluationOnlyPort>());
   }
   if (auto s = ensure_bpffs(config.pin_dir); !s) {
-    spdlog::warn("{}; parked processes will not survive a daemon restart", s.error().message);
+    spdlog::warn("{}; nothing is pinned: enforcement ends when this daemon exits", s.error().message);
     config.pin_dir.clear();
   }
   probe::KernelOptions opts;
