@@ -16,6 +16,7 @@
 #include "context/context_builder.h"
 #include "context/hash_service.h"
 #include "context/system_file_facts.h"
+#include "notify/caller_channel.h"
 #include "fleet/fleet_agent.h"
 #include "kernel/clock.h"
 #include "kernel/evaluation_only_port.h"
@@ -116,6 +117,8 @@ class DaemonImpl final : public Daemon {
   PolicyStore store_;
   ExePathCache exe_paths_;
   ContextBuilder contexts_;
+  ProcessPaths paths_{proc_};
+  StderrChannel caller_{paths_};
   std::unique_ptr<HashService> hashes_;
   std::unique_ptr<SystemFileFacts> file_facts_;
 
@@ -190,11 +193,22 @@ Status DaemonImpl::init() {
     fleet_ = std::move(*fleet);
   }
   // With a fleet, the first policy includes the last-known-good bundles.
+  // Where the BPF LSM refuses inside execve the caller lives on and can be told afterwards;
+  // the first build (made while the kernel loaded) assumed the tracepoint, which kills first.
+  const bool tell_in_daemon = !kernel_->refuses_in_execve();
   Status started;
   if (fleet_) {
+    store_.set_tell_denials(tell_in_daemon);
     started = fleet_->start_policy();
   } else {
     FirstPolicy built = first.get();
+    if (!tell_in_daemon) {
+      store_.set_tell_denials(false);
+      const auto t0 = std::chrono::steady_clock::now();
+      built = FirstPolicy{store_.build(rules::MatchEngine::kRe2),
+                          std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - t0)};
+    }
     started = policy_->start(std::move(built.snapshot), built.took);
   }
   if (!started) {
@@ -206,13 +220,13 @@ Status DaemonImpl::init() {
     return hashes.error();
   }
   hashes_ = std::move(*hashes);
-  file_facts_ = std::make_unique<SystemFileFacts>(proc_, *hashes_);
+  file_facts_ = std::make_unique<SystemFileFacts>(proc_, paths_, *hashes_);
   if (auto s = loop_->watch(hashes_->completion_fd(), [this] { file_facts_->drain(); }); !s) {
     return s;
   }
   pipeline_ = std::make_unique<ExecPipeline>(
       PipelineDeps{clock_, proc_, *file_facts_, contexts_, kernel_->control(), kernel_->parked(),
-                   kernel_->learner(), store_, *log_},
+                   kernel_->learner(), store_, *log_, &caller_},
       PipelineOptions{config_.on_shutdown, std::chrono::milliseconds(1000),
                       config_.fallback_when_no_approver,
                       !kernel_->park_escape_proof() && !config_.park_where_unsafe});
@@ -352,6 +366,9 @@ protocol::Status DaemonImpl::status() const {
   c["decode_errors"] = p.decode_errors;
   c["kernel_disagreements"] = p.kernel_disagreements;
   c["escapes"] = p.escapes;
+  c["caller_told"] = caller_.stats().told;
+  c["caller_lost"] = caller_.stats().lost;
+  c["caller_no_stderr"] = caller_.stats().no_stderr;
   if (approvals_) {
     const ApprovalStats& a = approvals_->stats();
     c["socket_connections"] = a.connections;

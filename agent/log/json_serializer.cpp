@@ -155,6 +155,10 @@ std::string to_json_line(const DecisionRecord& r) {
   if (r.request_id) {
     j["request"] = *r.request_id;
   }
+  if (!r.told.empty()) {
+    j["told"] = r.told;
+    j["told_delivered"] = r.told_delivered;
+  }
   if (r.approver != nullptr) {
     j["approver"] = {{"uid", r.approver->uid}, {"pid", r.approver->pid}, {"exe", r.approver->exe}};
   }
