@@ -92,6 +92,8 @@ for p in target allowed flagged asked parked; do
   echo "cgvm:$p" >>$B/$p # distinct contents: only the target's copy matches the hash rule
   chmod 755 $B/$p
 done
+cp /opt/cg/cg_fast_marker $B/fastparked # acts with its first instructions (no loader)
+mkdir -p /tmp/u1000 && chmod 777 /tmp/u1000
 ln $B/target $B/hardlink
 ln -s $B/target $B/symlink
 cp $B/target /work/other/copy
@@ -126,7 +128,7 @@ timeout = "300ms"
 [[rule]]
 id = "ask-long"
 action = "ask"
-path = "$B/parked"
+path = ["$B/parked", "$B/fastparked"]
 timeout = "10m"
 EOF
 cp /work/rules.toml /work/rules-plain.toml
@@ -257,6 +259,16 @@ ptrace_allowed() {
   [ "$out" = "ptrace: OK" ] || say "$out"
 }
 
+# The kernel continues an orphaned process group itself (SIGHUP, then SIGCONT, from exit_notify):
+# a signal that is not from user space, so no task_kill hook is asked. Any user can arrange it:
+# ignore SIGHUP (it survives execve), park a program in a process group of its own, and let the
+# group's parent exit (cg_bypass orphan). On 6.1 there is no escape guard behind the LSM.
+orphan_group_stays_parked() {
+  out=$(cg_bypass orphan 1000 1 500 $B/fastparked /tmp/u1000/orphan)
+  exists /tmp/u1000/orphan.0 && say "the parked program ran: $out"
+  has "$out" "stopped"
+}
+
 user_kill_daemon_refused() {
   out=$(cg_vm_tool as 1000 kill -9 $daemon 2>&1)
   sleep 0.2
@@ -348,6 +360,8 @@ if start_daemon /work/rules.toml; then
     check "root's kill -CONT of the parked process: EPERM, still parked" root_sigcont_refused
     check "owner can still kill the parked process" owner_can_kill_parked
     check "owner's ptrace attach to a parked child: EPERM" ptrace_refused
+    check "an orphaned process group's parked program stays parked (kernel SIGCONT)" \
+      orphan_group_stays_parked
     check "uid 1000 kill -9 of the daemon: EPERM" user_kill_daemon_refused
     check "uid 1000 with CAP_KILL kill -9 of the daemon: EPERM" capkill_daemon_refused
   fi
