@@ -291,7 +291,7 @@ sha256 = "{}")",
   EXPECT_EQ(direct.signal, SIGKILL);
   EXPECT_FALSE(exists(dropped("evil.direct")));
 
-  constexpr int kTries = 20;
+  constexpr int kTries = 40;
   int ran = 0;
   for (int i = 0; i < kTries; ++i) {
     write_file(run_path, fmt::format("#!/bin/sh\n: > {}/good.$1\n", drop_));
@@ -323,7 +323,7 @@ sha256 = "{}")",
   EXPECT_EQ(run({kLoader, copy, dropped("loaded.direct")}).signal, SIGKILL);
   EXPECT_FALSE(exists(dropped("loaded.direct")));
 
-  constexpr int kTries = 20;
+  constexpr int kTries = 40;
   int ran = 0;
   const std::string later = dropped("later");
   for (int i = 0; i < kTries; ++i) {
