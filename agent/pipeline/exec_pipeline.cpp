@@ -66,7 +66,8 @@ const char* outcome_of(const Judgement& j, const ExecEvent& e) {
 std::string_view denial_note(DecidedBy by) {
   switch (by) {
     case DecidedBy::kUnsafePark:
-      return "it needs a person's approval, and this host cannot hold it safely while it waits";
+      return "it needs a person's approval, and it cannot be held safely while it waits (this "
+             "host cannot keep a parked process parked, or it ignores SIGHUP)";
     case DecidedBy::kNoApprover:
       return "it needs a person's approval, and no approver is connected";
     default:
@@ -91,6 +92,16 @@ std::string decided_how(bool allow, DecidedBy by, const ApproverInfo* approver) 
 }
 
 }  // namespace
+
+// A process that ignores SIGHUP (ignored signals survive execve: nohup) survives the SIGHUP the
+// kernel sends with the SIGCONT that continues an orphaned process group, and that SIGCONT
+// comes from an exiting task, from which no BPF program can kill it (nor can the LSM refuse it:
+// the kernel sends it itself). Such a process cannot wait for a person safely.
+bool ExecPipeline::ignores_sighup(uint32_t tgid) const {
+  auto status = d_.proc.read(tgid, "status");
+  // Unreadable: the process is gone, and pinning it fails next.
+  return status && (status_mask(*status, "SigIgn:") & (1ull << (SIGHUP - 1))) != 0;
+}
 
 bool ExecPipeline::tell(uint32_t tgid, const std::string& line) {
   return d_.caller != nullptr && d_.caller->tell(tgid, line);
@@ -268,7 +279,7 @@ void ExecPipeline::decide_parked(const ExecEvent& e, const Snapshot& s, ProcessH
       rec.decided_by = DecidedBy::kGrant;
       rec.outcome = "allowed";
       ++stats_.granted;
-    } else if (options_.deny_asks) {
+    } else if (options_.deny_asks || ignores_sighup(e.tgid)) {
       j.response = Response::kKill;
       rec.decided_by = DecidedBy::kUnsafePark;
       rec.outcome = "denied";

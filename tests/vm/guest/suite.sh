@@ -262,11 +262,12 @@ ptrace_allowed() {
 # The kernel continues an orphaned process group itself (SIGHUP, then SIGCONT, from exit_notify):
 # a signal that is not from user space, so no task_kill hook is asked. Any user can arrange it:
 # ignore SIGHUP (it survives execve), park a program in a process group of its own, and let the
-# group's parent exit (cg_bypass orphan). On 6.1 there is no escape guard behind the LSM.
-orphan_group_stays_parked() {
+# group's parent exit (cg_bypass orphan). So a process that ignores SIGHUP is never held for a
+# person: its ask is denied at once.
+orphan_group_cannot_continue_it() {
   out=$(cg_bypass orphan 1000 1 500 $B/fastparked /tmp/u1000/orphan)
-  exists /tmp/u1000/orphan.0 && say "the parked program ran: $out"
-  has "$out" "stopped"
+  ! exists /tmp/u1000/orphan.0 || say "the held program ran: $out"
+  has "$out" "killed-by-9"
 }
 
 user_kill_daemon_refused() {
@@ -360,8 +361,8 @@ if start_daemon /work/rules.toml; then
     check "root's kill -CONT of the parked process: EPERM, still parked" root_sigcont_refused
     check "owner can still kill the parked process" owner_can_kill_parked
     check "owner's ptrace attach to a parked child: EPERM" ptrace_refused
-    check "an orphaned process group's parked program stays parked (kernel SIGCONT)" \
-      orphan_group_stays_parked
+    check "an orphaned process group cannot continue a held program (SIGHUP ignored: denied)" \
+      orphan_group_cannot_continue_it
     check "uid 1000 kill -9 of the daemon: EPERM" user_kill_daemon_refused
     check "uid 1000 with CAP_KILL kill -9 of the daemon: EPERM" capkill_daemon_refused
   fi
