@@ -17,6 +17,9 @@
 #include "context/hash_service.h"
 #include "context/system_file_facts.h"
 #include "notify/caller_channel.h"
+#include "notify/journal_sink.h"
+#include "notify/notify_programs.h"
+#include "pipeline/observer_list.h"
 #include "fleet/fleet_agent.h"
 #include "kernel/clock.h"
 #include "kernel/evaluation_only_port.h"
@@ -128,6 +131,9 @@ class DaemonImpl final : public Daemon {
   std::unique_ptr<DecisionLog> log_;
   std::unique_ptr<ExecPipeline> pipeline_;
   std::unique_ptr<ApprovalServer> approvals_;
+  std::unique_ptr<NotifyPrograms> notify_;
+  std::unique_ptr<JournalSink> journal_;  // a thread: made once signals are blocked
+  ObserverList observers_;
   DecisionMetrics metrics_;
   std::unique_ptr<HttpExporter> exporter_;
   std::unique_ptr<fleet::FleetAgent> fleet_;  // only with a [fleet] broker
@@ -251,7 +257,12 @@ Status DaemonImpl::init() {
     return server.error().context("approval socket");
   }
   approvals_ = std::move(*server);
-  pipeline_->set_observer(approvals_.get());
+  notify_ = std::make_unique<NotifyPrograms>(*loop_, config_.notify);
+  journal_ = std::make_unique<JournalSink>();
+  observers_.add(approvals_.get());
+  observers_.add(notify_.get());
+  observers_.add(journal_.get());
+  pipeline_->set_observer(&observers_);
   pipeline_->set_metrics(&metrics_);
   if (!config_.metrics_listen.empty()) {
     auto exporter = HttpExporter::start(config_.metrics_listen);
@@ -369,6 +380,15 @@ protocol::Status DaemonImpl::status() const {
   c["caller_told"] = caller_.stats().told;
   c["caller_lost"] = caller_.stats().lost;
   c["caller_no_stderr"] = caller_.stats().no_stderr;
+  if (notify_) {
+    c["notify_started"] = notify_->stats().started;
+    c["notify_failed"] = notify_->stats().failed;
+    c["notify_timed_out"] = notify_->stats().timed_out;
+    c["notify_skipped"] = notify_->stats().skipped;
+  }
+  if (journal_) {
+    c["journal_dropped"] = journal_->dropped();
+  }
   if (approvals_) {
     const ApprovalStats& a = approvals_->stats();
     c["socket_connections"] = a.connections;
