@@ -9,19 +9,12 @@
 #include <random>
 
 #include "fleet/bundle_codec.h"
+#include "common/host_name.h"
 #include "fleet/names.h"
 #include "fleet/secure_file.h"
 
 namespace cmdgate::fleet {
 namespace {
-
-Result<std::string> host_name() {
-  char buf[HOST_NAME_MAX + 1] = {};
-  if (::gethostname(buf, sizeof(buf) - 1) != 0) {
-    return Error{"cannot read the host name; set fleet.host_id"};
-  }
-  return std::string(buf);
-}
 
 Result<std::string> read_password(const std::string& path) {
   auto text = read_protected_file(path, Protection::kSecret, 4096);
@@ -56,9 +49,9 @@ Result<std::unique_ptr<FleetAgent>> FleetAgent::create(const FleetConfig& config
   }
   std::unique_ptr<FleetAgent> a(new FleetAgent(config, loop, policy, store));
   if (config.host_id.empty()) {
-    auto h = host_name();
+    auto h = cmdgate::host_name();
     if (!h) {
-      return h.error().context("fleet");
+      return h.error().context("fleet (set fleet.host_id)");
     }
     a->host_ = *h;
   } else {

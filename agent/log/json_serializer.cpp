@@ -9,6 +9,7 @@
 #include <fstream>
 #include <optional>
 
+#include "common/host_name.h"
 #include "pipeline/observer.h"
 #include "probe/abi_check.h"
 #include "rules/file_digest.h"
@@ -63,12 +64,6 @@ std::string utc_of_monotonic(uint64_t monotonic_ns) {
 }
 
 std::string utc_now() { return utc_text(std::chrono::system_clock::now()); }
-
-std::string host_name() {
-  char host[256] = {};
-  ::gethostname(host, sizeof(host) - 1);
-  return host;
-}
 
 // The audit login uid and session of a process, as /proc shows them while it lives.
 std::optional<uint32_t> proc_number(uint32_t tgid, const char* entry) {
@@ -125,7 +120,7 @@ const char* to_string(DecidedBy d) {
 
 std::string to_json_line(const DecisionRecord& r) {
   const ExecEvent& e = *r.event;
-  static const std::string host = host_name();
+  static const std::string host = host_name().value_or("");
   json j;
   j["schema"] = kDecisionSchema;
   j["time"] = utc_of_monotonic(e.ktime_ns);  // when the kernel saw the exec

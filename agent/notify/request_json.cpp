@@ -1,10 +1,7 @@
 #include "notify/request_json.h"
 
-#include <unistd.h>
-
-#include <climits>
-
 #include "common/display_text.h"
+#include "common/host_name.h"
 #include "probe/abi_check.h"
 #include "rules/file_digest.h"
 
@@ -17,10 +14,8 @@ nlohmann::json request_json(const PendingRequest& r) {
   for (const auto& a : r.argv) {
     argv.push_back(display_text(a));
   }
-  char host[HOST_NAME_MAX + 1] = {};
-  ::gethostname(host, sizeof(host) - 1);
   json j = {{"request", r.id},
-            {"host", host},
+            {"host", host_name().value_or("")},
             {"pid", r.event.tgid},
             {"uid", r.event.uid},
             {"exe", display_text(r.event.path)},

@@ -54,6 +54,8 @@ class [[nodiscard]] Result {
     assert(!ok());
     return std::get<Error>(v_);
   }
+  // For values that are only worth having: a record without a host name is still a record.
+  T value_or(T fallback) const& { return ok() ? std::get<T>(v_) : std::move(fallback); }
 
  private:
   std::variant<T, Error> v_;
