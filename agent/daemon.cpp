@@ -199,22 +199,11 @@ Status DaemonImpl::init() {
     fleet_ = std::move(*fleet);
   }
   // With a fleet, the first policy includes the last-known-good bundles.
-  // Where the BPF LSM refuses inside execve the caller lives on and can be told afterwards;
-  // the first build (made while the kernel loaded) assumed the tracepoint, which kills first.
-  const bool tell_in_daemon = !kernel_->refuses_in_execve();
   Status started;
   if (fleet_) {
-    store_.set_tell_denials(tell_in_daemon);
     started = fleet_->start_policy();
   } else {
     FirstPolicy built = first.get();
-    if (!tell_in_daemon) {
-      store_.set_tell_denials(false);
-      const auto t0 = std::chrono::steady_clock::now();
-      built = FirstPolicy{store_.build(rules::MatchEngine::kRe2),
-                          std::chrono::duration_cast<std::chrono::milliseconds>(
-                              std::chrono::steady_clock::now() - t0)};
-    }
     started = policy_->start(std::move(built.snapshot), built.took);
   }
   if (!started) {

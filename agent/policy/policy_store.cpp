@@ -4,6 +4,15 @@
 #include "rules/compiled_policy.h"
 
 namespace cmdgate {
+namespace {
+
+// A denial by a rule with something to tell its caller goes through the daemon, on both hooks:
+// the kernel's SIGKILL leaves nobody to tell, and a caller refused inside execve (the BPF LSM)
+// is usually gone before a line written afterwards could reach it (`bash -c CMD` exits 126 at
+// once). Parked first, the process is told, then killed, before its first instruction.
+constexpr bool kTellDenials = true;
+
+}  // namespace
 
 Result<Snapshot> PolicyStore::build(const PolicySource& source, rules::MatchEngine engine) const {
   auto set = load_policy_rules(source, names_);
@@ -24,7 +33,7 @@ Result<Snapshot> PolicyStore::build(const PolicySource& source, rules::MatchEngi
   s.policy = *policy;
   s.verdicts_policy = s.policy;
   s.verdicts = std::make_shared<const rules::KernelVerdicts>(
-      *s.verdicts_policy, rules::file_starts_with_shebang, tell_denials_);
+      *s.verdicts_policy, rules::file_starts_with_shebang, kTellDenials);
   s.kernel = s.verdicts->policy();
   s.final_engine = engine != rules::MatchEngine::kRe2;
   return s;
@@ -58,7 +67,7 @@ bool PolicyStore::upgrade(uint32_t generation, std::shared_ptr<const rules::Poli
     // The analysis only reads the rules, which are the same: rebuild it on the new policy so
     // the first build can be freed (it would double the daemon's memory).
     next.verdicts = std::make_shared<const rules::KernelVerdicts>(
-        *policy, rules::file_starts_with_shebang, tell_denials_);
+        *policy, rules::file_starts_with_shebang, kTellDenials);
     next.verdicts_policy = policy;
     next.policy = std::move(policy);
     next.final_engine = true;

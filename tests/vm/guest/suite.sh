@@ -87,7 +87,7 @@ logged() { grep -qF -- "$1" $LOG || say "not in the daemon's log: $1"; }
 # ---- the programs under test ------------------------------------------------------------------
 
 mkdir -p $B /work/other /work/globbed
-for p in target allowed flagged asked parked; do
+for p in target told allowed flagged asked parked; do
   cp /opt/cg/cg_marker $B/$p
   echo "cgvm:$p" >>$B/$p # distinct contents: only the target's copy matches the hash rule
   chmod 755 $B/$p
@@ -120,6 +120,11 @@ id = "no-bad-flag"
 action = "deny"
 path = "$B/flagged"
 args = "^--bad\$"
+[[rule]]
+id = "deny-told"
+action = "deny"
+path = "$B/told"
+message = "cgvm: not this one"
 [[rule]]
 id = "ask-short"
 action = "ask"
@@ -166,6 +171,15 @@ shell_denied() {
   else
     has "$out" "rc=137"
   fi
+}
+# A denial whose rule has a message: the caller reads it on its stderr (lsm: the shell that got
+# EPERM, told after the fact, so it lingers a moment; control: the process, before its SIGKILL).
+denial_told() {
+  marker
+  out=$(sh -c "$B/told $m; sleep 1" 2>&1)
+  exists $m && say "it ran"
+  has "$out" "cmdgate: denied" && has "$out" "cgvm: not this one (rule deny-told)" ||
+    { grep -F '"deny-told"' $DEC | sed 's/^/    | /'; return 1; }
 }
 shell_exit_status() {
   { out=$($1 -c "$B/target /tmp/never" 2>&1); rc=$?; } 2>/dev/null
@@ -331,6 +345,7 @@ if start_daemon /work/rules.toml; then
   check "busybox sh: denied command (status, message, shell carries on)" shell_denied sh
   check "bash: denied command (status, message, shell carries on)" shell_denied bash
   check "sh -c with only the denied command exits 126 (lsm) / 137" shell_exit_status sh
+  check "a denial with a message tells the caller why on its stderr" denial_told
   if [ "$mode" = lsm ]; then
     check "denial logged: decided_by lsm, outcome denied, errno EPERM" decision \
       "\"exe\":\"$B/target\"" '"decided_by":"lsm"' '"outcome":"denied"' '"errno":"EPERM"' \
