@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "approval/auth_policy.h"
 #include "fleet/fleet_config.h"
 #include "kernel/enforcement.h"
 #include "probe/abi_check.h"
@@ -37,6 +38,8 @@ struct DaemonConfig {
   // signal and ptrace hooks, no in-kernel escape guard). Default "deny": such asks are denied.
   bool park_where_unsafe = false;
   std::string local_rules_file;            // for permanent approvals
+  // Who must prove to be a person (PAM) to approve: docs/approvals.md.
+  AuthenticateWhen authenticate = AuthenticateWhen::kSameUid;
 
   // Prometheus text on this loopback host:port ("" = off).
   std::string metrics_listen;
