@@ -11,6 +11,7 @@
 #include "approval/auth_policy.h"
 #include "fleet/fleet_config.h"
 #include "kernel/enforcement.h"
+#include "notify/notify_programs.h"
 #include "probe/abi_check.h"
 #include "rules/model.h"
 
@@ -37,6 +38,7 @@ struct DaemonConfig {
   // unsafe_park = "park": park asks even where nothing stops the owner resuming them (no BPF LSM
   // signal and ptrace hooks, no in-kernel escape guard). Default "deny": such asks are denied.
   bool park_where_unsafe = false;
+  NotifySettings notify;  // programs told of every new request
   std::string local_rules_file;            // for permanent approvals
   // Who must prove to be a person (PAM) to approve: docs/approvals.md.
   AuthenticateWhen authenticate = AuthenticateWhen::kSameUid;

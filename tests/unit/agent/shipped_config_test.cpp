@@ -53,6 +53,7 @@ TEST(ShippedConfig, CommentedSettingsAreTheDefaults) {
                       "kernel.delivery_failure", "kernel.daemon_stale_after", "kernel.pin_dir",
                       "approval.socket", "approval.approver_group", "approval.socket_mode",
                       "approval.when_no_approver", "approval.local_rules_file",
+                      "approval.unsafe_park", "approval.notify", "approval.notify_timeout",
                       "approval.authenticate", "metrics.listen"}));
   auto c = parse_config(text, "etc/cmdgate.toml (uncommented)");
   ASSERT_TRUE(c.ok()) << c.error().message;
