@@ -250,5 +250,23 @@ TEST_F(ApprovalAuth, AlwaysAsksEveryApprover) {
   kill_requester(req);
 }
 
+// authenticate = "never" is the attack of the issue succeeding: why the docs call it unsafe
+// wherever an agent runs as an approver.
+TEST_F(ApprovalAuth, NeverLetsASameUidHelperApprove) {
+  start({"--authenticate", "never"});
+  DetachedHelper helper(user_->id());
+  Requester req;
+  const uint64_t id = park_users_command(req, "never", "9");
+  ASSERT_NE(id, 0u);
+  helper.run(approve(id));
+  auto st = helper.wait();
+  ASSERT_TRUE(st);
+  EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << helper.output();
+  auto rst = wait_status(req.shim, 10s);
+  ASSERT_TRUE(rst);
+  EXPECT_TRUE(WIFEXITED(*rst) && WEXITSTATUS(*rst) == 9);
+  EXPECT_EQ(counter(*agent_, "auth_succeeded"), 0);
+}
+
 }  // namespace
 }  // namespace cmdgate::test
