@@ -110,17 +110,21 @@ struct AuthTimes {
 };
 
 // The approver of the authenticated phase: a process of the account in a session of its own.
-// Reads request ids from `ids`, approves each on a new connection, writes AuthTimes to `times`.
+// Reads request ids from `ids[0]`, approves each on a new connection, writes AuthTimes to
+// `times[1]`; it ends when ids[1] is closed.
 pid_t spawn_auth_approver(const Account& who, const std::string& password,
-                          const std::string& sock, int ids, int times) {
+                          const std::string& sock, const int ids[2], const int times[2]) {
   const pid_t pid = ::fork();
   if (pid != 0) {
     return pid;
   }
+  // The parent's ends: held here, the ids pipe would never reach end-of-file.
+  ::close(ids[1]);
+  ::close(times[0]);
   ::setsid();
   become(who);
   uint64_t id = 0;
-  while (::read(ids, &id, sizeof(id)) == sizeof(id)) {
+  while (::read(ids[0], &id, sizeof(id)) == sizeof(id)) {
     AuthTimes t;
     auto c = cmdgate::client::Client::connect(sock, "approval bench (authenticated)");
     if (c) {
@@ -140,7 +144,7 @@ pid_t spawn_auth_approver(const Account& who, const std::string& password,
         std::fprintf(stderr, "authenticated approval failed: %s\n", r.error().message.c_str());
       }
     }
-    [[maybe_unused]] ssize_t n = ::write(times, &t, sizeof(t));
+    [[maybe_unused]] ssize_t n = ::write(times[1], &t, sizeof(t));
   }
   ::_exit(0);
 }
@@ -158,7 +162,7 @@ bool measure_authenticated(cmdgate::client::Client& client, const std::string& t
   if (::pipe2(ids, O_CLOEXEC) != 0 || ::pipe2(times, O_CLOEXEC) != 0) {
     return false;
   }
-  const pid_t approver = spawn_auth_approver(who, password, sock, ids[0], times[1]);
+  const pid_t approver = spawn_auth_approver(who, password, sock, ids, times);
   ::close(ids[0]);
   ::close(times[1]);
   bool ok = true;
