@@ -147,9 +147,9 @@ int run_prompt(const PromptOptions& o) {
           } else {
             std::printf("request %llu: %s\n", static_cast<unsigned long long>(current.id()),
                         red(display_text(r.error().message)).c_str());
-            // Refused, not closed (a mistyped password): it comes round again, to be denied or
-            // approved once more.
-            if (r.error().message.starts_with("refused")) {
+            // Refused, not closed (a mistyped password, a 'similar' grant the daemon cannot
+            // key): it comes round again, to be denied or approved once more.
+            if (r.error().message.find("is not pending") == std::string::npos) {
               queue.push_back(current);
             }
           }
