@@ -17,18 +17,6 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-std::string ask_rules(const std::string& path) {
-  return fmt::format(R"(
-default_action = "allow"
-[[rule]]
-id = "ask-target"
-action = "ask"
-path = "{}"
-timeout = "60s"
-)",
-                     path);
-}
-
 class ApprovalAuth : public MarkerTargetTest {
  protected:
   void SetUp() override {
@@ -52,7 +40,7 @@ class ApprovalAuth : public MarkerTargetTest {
 
   void start(std::vector<std::string> args = {}, std::vector<std::string> wrapper = {}) {
     args.insert(args.begin(), {"--config", config_});
-    Agent::Options o{ask_rules(target_), args};
+    Agent::Options o{ask_path_rules(target_), args};
     o.wrapper = std::move(wrapper);
     agent_ = Agent::start(o);
     ASSERT_TRUE(agent_);

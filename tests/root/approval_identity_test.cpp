@@ -18,18 +18,6 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-std::string ask_rules(const std::string& path) {
-  return fmt::format(R"(
-default_action = "allow"
-[[rule]]
-id = "ask-it"
-action = "ask"
-path = "{}"
-timeout = "60s"
-)",
-                     path);
-}
-
 class ApprovalIdentity : public MarkerTargetTest {
  protected:
   void SetUp() override {
@@ -97,7 +85,7 @@ class ApprovalIdentity : public MarkerTargetTest {
 const std::vector<std::string> kSimilar = {"--scope", "similar", "--minutes", "5"};
 
 TEST_F(ApprovalIdentity, ASimilarGrantDoesNotCoverAnotherWorkingDirectory) {
-  agent_ = Agent::start({ask_rules(target_)});
+  agent_ = Agent::start({ask_path_rules(target_)});
   ASSERT_TRUE(agent_);
   const std::vector<std::string> argv = {target_, "", "", "3"};
   EXPECT_EQ(approve_first(argv, here_, kSimilar), 3);
@@ -109,7 +97,7 @@ TEST_F(ApprovalIdentity, ASimilarGrantDoesNotCoverAnotherWorkingDirectory) {
 }
 
 TEST_F(ApprovalIdentity, ASimilarGrantDoesNotCoverAChangedBinary) {
-  agent_ = Agent::start({ask_rules(target_)});
+  agent_ = Agent::start({ask_path_rules(target_)});
   ASSERT_TRUE(agent_);
   const std::vector<std::string> argv = {target_, "", "", "3"};
   EXPECT_EQ(approve_first(argv, here_, kSimilar), 3);
@@ -123,7 +111,7 @@ TEST_F(ApprovalIdentity, ASimilarGrantDoesNotCoverAnEditedScript) {
   const std::string script = work_->file("job.sh");
   std::ofstream(script) << "#!/bin/sh\nexit 4\n";
   ::chmod(script.c_str(), 0755);
-  agent_ = Agent::start({ask_rules(script)});
+  agent_ = Agent::start({ask_path_rules(script)});
   ASSERT_TRUE(agent_);
   EXPECT_EQ(approve_first({script}, here_, kSimilar), 4);
   int code = -1;
@@ -137,7 +125,7 @@ TEST_F(ApprovalIdentity, ASimilarGrantDoesNotCoverAnEditedScript) {
 TEST_F(ApprovalIdentity, APermanentRuleDoesNotCoverAReplacedFile) {
   const std::string local = work_->file("90-local.toml");
   std::ofstream(local) << "# approvals\n";
-  agent_ = Agent::start({ask_rules(target_), {"--rules", local, "--local-rules-file", local}});
+  agent_ = Agent::start({ask_path_rules(target_), {"--rules", local, "--local-rules-file", local}});
   ASSERT_TRUE(agent_);
   const std::vector<std::string> argv = {target_, "", "", "5"};
   const std::string digest = sha256_hex(target_);
@@ -168,7 +156,7 @@ TEST_F(ApprovalIdentity, APermanentRuleForAScriptPinsTheScript) {
   ::chmod(script.c_str(), 0755);
   const std::string local = work_->file("90-local.toml");
   std::ofstream(local) << "# approvals\n";
-  agent_ = Agent::start({ask_rules(script), {"--rules", local, "--local-rules-file", local}});
+  agent_ = Agent::start({ask_path_rules(script), {"--rules", local, "--local-rules-file", local}});
   ASSERT_TRUE(agent_);
   const std::string digest = sha256_hex(script);
   EXPECT_EQ(approve_first({script}, here_, {"--scope", "permanent"}), 6);
