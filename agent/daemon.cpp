@@ -239,6 +239,7 @@ Status DaemonImpl::init() {
   approval.approver_group = config_.approver_group;
   approval.socket_mode = static_cast<mode_t>(config_.socket_mode);
   approval.local_rules_file = config_.local_rules_file;
+  approval.authenticate = config_.authenticate;
   auto server = ApprovalServer::start(
       approval, ApprovalDeps{*loop_, proc_, *kernel_, clock_, *pipeline_, *policy_,
                              [this] { return status(); }});
@@ -385,6 +386,11 @@ protocol::Status DaemonImpl::status() const {
     c["socket_refused_decisions"] = a.refused_decisions;
     c["socket_events_dropped"] = a.events_dropped;
     c["socket_slow_disconnects"] = a.slow_disconnects;
+    const AuthCounters auth = approvals_->auth_counters();
+    c["auth_succeeded"] = auth.succeeded;
+    c["auth_failed"] = auth.failed;
+    c["auth_abandoned"] = auth.abandoned;
+    c["auth_refused"] = auth.refused;
   }
   return st;
 }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "approval/auth_policy.h"
 #include "fleet/fleet_config.h"
 #include "kernel/enforcement.h"
 #include "notify/notify_programs.h"
@@ -39,6 +40,8 @@ struct DaemonConfig {
   bool park_where_unsafe = false;
   NotifySettings notify;  // programs told of every new request
   std::string local_rules_file;            // for permanent approvals
+  // Who must prove to be a person (PAM) to approve: docs/approvals.md.
+  AuthenticateWhen authenticate = AuthenticateWhen::kSameUid;
 
   // Prometheus text on this loopback host:port ("" = off).
   std::string metrics_listen;

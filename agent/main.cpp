@@ -53,6 +53,15 @@ int main(int argc, char** argv) {
   std::string local_rules_file;
   app.add_option("--local-rules-file", local_rules_file,
                  "Where 'approve --scope permanent' writes rules; must be one of the rule paths");
+  std::string authenticate;
+  app.add_option("--authenticate", authenticate,
+                 "Who must authenticate (PAM service cmdgate) to approve: same-uid (default: an "
+                 "approver of the requester's uid) | always | never (unsafe where agents run)")
+      ->check([](const std::string& v) {
+        return cmdgate::parse_authenticate_when(v)
+                   ? std::string()
+                   : "not one of " + cmdgate::authenticate_when_names();
+      });
   std::string fleet_broker, fleet_state_dir, host_id, trusted_keys;
   std::vector<std::string> fleet_groups;
   app.add_option("--fleet-broker", fleet_broker,
@@ -110,6 +119,9 @@ int main(int argc, char** argv) {
   if (app.count("--socket")) config.socket_path = socket_path;
   if (app.count("--unsafe-park")) config.park_where_unsafe = unsafe_park == "park";
   if (app.count("--local-rules-file")) config.local_rules_file = local_rules_file;
+  if (app.count("--authenticate")) {
+    config.authenticate = *cmdgate::parse_authenticate_when(authenticate);
+  }
   if (app.count("--metrics-listen")) config.metrics_listen = metrics_listen;
   if (app.count("--socket-mode")) {
     config.socket_mode = static_cast<uint32_t>(std::strtoul(socket_mode.c_str(), nullptr, 8));

@@ -18,6 +18,8 @@ if(CMDGATE_BUILD_AGENT)
   pkg_check_modules(LIBBPF REQUIRED IMPORTED_TARGET libbpf)
   pkg_check_modules(LIBSYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
   pkg_check_modules(MHD REQUIRED IMPORTED_TARGET libmicrohttpd)
+  # Approvers prove to be a person through PAM (agent/approval/pam_backend.cpp).
+  pkg_check_modules(PAM REQUIRED IMPORTED_TARGET pam)
 endif()
 
 if(CMDGATE_BUILD_TESTS)

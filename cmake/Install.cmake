@@ -11,6 +11,7 @@
 #   /etc/cmdgate/rules.d/10-default.toml      the rules in force (conffile, a copy of default.toml)
 #   /usr/share/cmdgate/rules/*.toml           the shipped packs, to link or copy into rules.d
 #   /etc/logrotate.d/cmdgate                  decision log rotation (conffile)
+#   /etc/pam.d/cmdgate                        how approvers authenticate (conffile)
 #   /usr/share/doc/cmdgate/                   operations, rules and architecture docs
 
 find_package(PkgConfig REQUIRED)
@@ -58,6 +59,8 @@ install(FILES ${CMAKE_SOURCE_DIR}/rules/default.toml DESTINATION ${CMDGATE_CONFI
         RENAME 10-default.toml)
 install(FILES ${CMAKE_SOURCE_DIR}/etc/logrotate.d/cmdgate
         DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/logrotate.d)
+install(FILES ${CMAKE_SOURCE_DIR}/packaging/pam.d/cmdgate
+        DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/pam.d)
 file(GLOB _cg_packs CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/rules/*.toml)
 install(FILES ${_cg_packs} DESTINATION ${CMDGATE_PACK_DIR})
 install(FILES ${CMAKE_SOURCE_DIR}/docs/operations.md ${CMAKE_SOURCE_DIR}/docs/rules.md
@@ -90,7 +93,8 @@ set(_cg_deb ${CMAKE_BINARY_DIR}/deb)
 file(WRITE ${_cg_deb}/conffiles
      "${CMDGATE_CONFIG_DIR}/cmdgate.toml\n"
      "${CMDGATE_CONFIG_DIR}/rules.d/10-default.toml\n"
-     "${CMAKE_INSTALL_FULL_SYSCONFDIR}/logrotate.d/cmdgate\n")
+     "${CMAKE_INSTALL_FULL_SYSCONFDIR}/logrotate.d/cmdgate\n"
+     "${CMAKE_INSTALL_FULL_SYSCONFDIR}/pam.d/cmdgate\n")
 foreach(script postinst prerm postrm)
   configure_file(${CMAKE_SOURCE_DIR}/packaging/deb/${script} ${_cg_deb}/${script} @ONLY)
 endforeach()

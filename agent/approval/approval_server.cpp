@@ -13,8 +13,8 @@
 #include <filesystem>
 
 #include "approval/approver_check.h"
-#include "approval/local_rules.h"
 #include "approval/messages.h"
+#include "approval/pam_backend.h"
 #include "common/errno_error.h"
 
 namespace cmdgate {
@@ -56,6 +56,32 @@ Result<std::unique_ptr<ApprovalServer>> ApprovalServer::start(ApprovalOptions op
   if (auto st = s->listen(); !st) {
     return st.error();
   }
+  ApprovalServer* self = s.get();
+  if (s->options_.authenticate != AuthenticateWhen::kNever) {
+    auto backend = s->options_.auth_backend ? s->options_.auth_backend : pam_backend();
+    auto auth = AuthService::start(
+        s->options_.auth, std::move(backend), deps.clock,
+        {[self](uint64_t id, const std::vector<AuthItem>& items, bool answer) {
+           self->on_auth_prompt(id, items, answer);
+         },
+         [self](uint64_t id, const AuthVerdict& v) { self->on_auth_done(id, v); }});
+    if (!auth) {
+      return auth.error();
+    }
+    s->auth_ = std::move(*auth);
+    if (auto st = deps.loop.watch(s->auth_->fd(), [self] { self->auth_->drain(); }); !st) {
+      return st.error();
+    }
+  }
+  auto digests = OffLoop::create(s->options_.max_digest_threads);
+  if (!digests) {
+    return digests.error();
+  }
+  s->digests_ = std::move(*digests);
+  if (auto st = deps.loop.watch(s->digests_->fd(), [self] { self->digests_->drain(); }); !st) {
+    return st.error();
+  }
+  spdlog::info("approvals: authenticate = \"{}\"", to_string(s->options_.authenticate));
   return s;
 }
 
@@ -66,6 +92,15 @@ ApprovalServer::~ApprovalServer() {
   }
   for (auto& [fd, session] : sessions_) {
     d_.loop.unwatch(fd);
+  }
+  if (auth_) {
+    d_.loop.unwatch(auth_->fd());
+  }
+  if (digests_) {
+    d_.loop.unwatch(digests_->fd());
+  }
+  if (timer_ != 0) {
+    d_.loop.cancel(timer_);
   }
 }
 
@@ -215,6 +250,7 @@ void ApprovalServer::handle(Session& s, const protocol::ClientMessage& m) {
         return;
       }
       s.greeted = true;
+      s.authenticates = m.hello().authenticates();
       protocol::ServerMessage r;
       r.mutable_welcome()->set_protocol_version(protocol::kProtocolVersion);
       r.mutable_welcome()->set_daemon("cmdgated");
@@ -246,6 +282,9 @@ void ApprovalServer::handle(Session& s, const protocol::ClientMessage& m) {
     }
     case protocol::ClientMessage::kDecide:
       handle_decide(s, rid, m.decide());
+      return;
+    case protocol::ClientMessage::kAuthAnswer:
+      handle_auth_answer(s, rid, m.auth_answer());
       return;
     case protocol::ClientMessage::kStatus: {
       protocol::ServerMessage r;
@@ -284,89 +323,6 @@ void ApprovalServer::handle(Session& s, const protocol::ClientMessage& m) {
       fail(s, rid, "unknown or empty message type", true);
       return;
   }
-}
-
-void ApprovalServer::handle_decide(Session& s, uint64_t rid, const protocol::Decide& d) {
-  if (!s.approver) {
-    ++stats_.refused_decisions;
-    fail(s, rid, "only root and members of the approver group may decide", false);
-    return;
-  }
-  if (d.verdict() != protocol::VERDICT_ALLOW && d.verdict() != protocol::VERDICT_DENY) {
-    fail(s, rid, "decide needs a verdict: allow or deny", false);
-    return;
-  }
-  const PendingRequest* p = d_.pipeline.pending().find(d.id());
-  if (p == nullptr) {
-    fail(s, rid, fmt::format("request {} is not pending (decided, timed out or gone)", d.id()),
-         false);
-    return;
-  }
-  const bool allow = d.verdict() == protocol::VERDICT_ALLOW;
-  if (allow) {
-    // Identity again, now: the client may have moved (setsid, reparenting) since it connected.
-    auto now = identify_peer(s.fd.get(), d_.proc, d_.kernel);
-    if (!now) {
-      fail(s, rid, now.error().message, false);
-      return;
-    }
-    if (auto why = inside_tree(requester_tree(p->event), *now)) {
-      ++stats_.refused_decisions;
-      spdlog::warn("refused approval of request {} by uid {} pid {} ({}): {}", d.id(), now->uid,
-                   now->pid, now->exe, *why);
-      fail(s, rid, "refused: " + *why + "; a process may not approve its own request", false);
-      return;
-    }
-  }
-  const protocol::Scope scope = d.scope() == protocol::SCOPE_UNSPECIFIED ? protocol::SCOPE_ONCE
-                                                                          : d.scope();
-  if (allow && scope == protocol::SCOPE_SIMILAR) {
-    if (d.minutes() == 0 || d.minutes() > options_.max_grant_minutes) {
-      fail(s, rid, fmt::format("minutes must be 1..{}", options_.max_grant_minutes), false);
-      return;
-    }
-    d_.pipeline.grants().add(p->event.uid, p->event.file, p->argv,
-                             d_.clock.steady() + std::chrono::minutes(d.minutes()));
-  }
-  if (allow && scope == protocol::SCOPE_PERMANENT) {
-    if (options_.local_rules_file.empty() ||
-        !covered_by_rule_paths(options_.local_rules_file, d_.policy.store().rule_paths())) {
-      fail(s, rid,
-           "permanent approvals need [approval] local_rules_file set to a file the daemon loads "
-           "rules from",
-           false);
-      return;
-    }
-    PermanentApproval a;
-    a.exe = p->script_path.empty() ? p->event.path : p->script_path;
-    a.uid = p->event.uid;
-    a.argv = p->argv;
-    a.request_id = p->id;
-    a.approved_by = fmt::format("approved permanently by uid {} (pid {}, {})", s.peer.uid,
-                                s.peer.pid, s.peer.exe);
-    auto id = append_permanent_approval(options_.local_rules_file, a);
-    if (!id) {
-      fail(s, rid, id.error().message, false);
-      return;
-    }
-    spdlog::info("request {}: wrote rule {} to {}", p->id, *id, options_.local_rules_file);
-  }
-  // Taken before the decision removes the request: the approver's confirmation shows it.
-  protocol::ApprovalRequest decided = to_request(*p);
-  const ApproverInfo who{s.peer.uid, s.peer.pid, s.peer.exe};
-  auto outcome = d_.pipeline.decide(d.id(), allow, who);
-  if (!outcome) {
-    fail(s, rid, outcome.error().message, false);
-    return;
-  }
-  if (allow && scope == protocol::SCOPE_PERMANENT) {
-    d_.policy.reload("a permanent approval was written");
-  }
-  protocol::ServerMessage r;
-  r.mutable_decided()->set_id(d.id());
-  r.mutable_decided()->set_outcome(*outcome);
-  *r.mutable_decided()->mutable_request() = std::move(decided);
-  reply(s, rid, std::move(r));
 }
 
 void ApprovalServer::reply(Session& s, uint64_t request_id, protocol::ServerMessage m) {
@@ -436,6 +392,9 @@ void ApprovalServer::drop(int fd, std::string_view why) {
     return;
   }
   spdlog::debug("approval socket: client pid {} gone: {}", it->second->peer.pid, why);
+  if (const auto& held = it->second->held; held && held->auth_id != 0) {
+    auth_->cancel(held->auth_id);
+  }
   d_.loop.unwatch(fd);
   sessions_.erase(it);
 }

@@ -51,6 +51,9 @@ Result<std::string> append_permanent_approval(const std::string& path,
   if (!valid_utf8(cmdline) || !valid_utf8(a.exe)) {
     return Error{"the command is not valid UTF-8 and cannot be written into a rules file"};
   }
+  if (a.sha256.size() != 64) {
+    return Error{"a permanent approval needs the SHA-256 of the file it allows"};
+  }
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
@@ -62,6 +65,7 @@ Result<std::string> append_permanent_approval(const std::string& path,
       {"action", "allow"},
       {"priority", 1000},
       {"path", a.exe},
+      {"sha256", a.sha256},
       {"user", static_cast<int64_t>(a.uid)},
       {"cmdline", "^" + RE2::QuoteMeta(cmdline) + "$"},
   };

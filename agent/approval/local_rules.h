@@ -12,6 +12,7 @@ namespace cmdgate {
 
 struct PermanentApproval {
   std::string exe;                // the file to allow (the script, for #! execs)
+  std::string sha256;             // its content, hex: a file put at that path later differs
   uint32_t uid = 0;               // for this user only
   std::vector<std::string> argv;  // exactly this command line
   std::string approved_by;        // who and when, for the rule's description

@@ -141,7 +141,8 @@ Status apply_kernel(const Reader& r, const toml::table& t, DaemonConfig& c) {
 Status apply_approval(const Reader& r, const toml::table& t, DaemonConfig& c) {
   if (auto s = r.check_keys(t, "approval",
                             {"socket", "approver_group", "socket_mode", "when_no_approver",
-                             "local_rules_file", "unsafe_park", "notify", "notify_timeout"});
+                             "local_rules_file", "unsafe_park", "notify", "notify_timeout",
+                             "authenticate"});
       !s) {
     return s;
   }
@@ -194,6 +195,15 @@ Status apply_approval(const Reader& r, const toml::table& t, DaemonConfig& c) {
   if (const toml::node* n = t.get("unsafe_park")) {
     CG_TRY(v, r.choice(*n, "approval.unsafe_park", {"deny", "park"}));
     c.park_where_unsafe = *v == "park";
+  }
+  if (const toml::node* n = t.get("authenticate")) {
+    CG_TRY(v, r.string(*n, "approval.authenticate"));
+    auto when = parse_authenticate_when(*v);
+    if (!when) {
+      return r.error(*n, "approval.authenticate",
+                     fmt::format("'{}' is not one of {}", *v, authenticate_when_names()));
+    }
+    c.authenticate = *when;
   }
   return {};
 }

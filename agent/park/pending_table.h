@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "context/exec_files.h"
 #include "kernel/process_control.h"
 #include "pipeline/decider.h"
 #include "pipeline/records.h"
@@ -32,8 +33,10 @@ struct PendingRequest {
   SteadyTime deadline;
   // What an approver is shown.
   std::vector<std::string> argv;  // in full, even when the record cut it
+  bool argv_cut = false;          // not even /proc had all of it
   std::string cwd;
   std::string script_path;
+  std::vector<FileFact> scripts;  // the #! chain, the script execve named first
   std::optional<rules::Sha256> exe_sha256;  // when the policy needed it
   std::vector<DisplayAncestor> lineage;
   int64_t parked_unix_ms = 0;

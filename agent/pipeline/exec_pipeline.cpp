@@ -273,8 +273,7 @@ void ExecPipeline::decide_parked(const ExecEvent& e, const Snapshot& s, ProcessH
   rec.outcome = outcome_of(j, e);
 
   if (j.response == Response::kPark) {
-    std::vector<std::string> argv(in.argv.begin(), in.argv.end());
-    if (grants_.allows(e.uid, e.file, argv, d_.clock.steady())) {
+    if (grants_.allows(e, in.files, d_.clock.steady())) {
       j.response = Response::kResume;
       rec.decided_by = DecidedBy::kGrant;
       rec.outcome = "allowed";
@@ -329,9 +328,11 @@ void ExecPipeline::park(const ExecEvent& e, const EvalInput& in, const Snapshot&
   r.policy = s.policy;
   r.deadline = d_.clock.steady() + j.ask_timeout;
   r.argv.assign(in.argv.begin(), in.argv.end());
+  r.argv_cut = in.files.argv_cut;
   if (!in.files.scripts.empty()) {
     r.script_path = in.files.scripts.front().path;
   }
+  r.scripts = in.files.scripts;
   r.exe_sha256 = in.files.exe_sha256;
   if (auto cwd = d_.proc.read_link(e.tgid, "cwd")) {
     r.cwd = std::move(*cwd);

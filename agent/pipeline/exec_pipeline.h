@@ -133,7 +133,7 @@ class ExecPipeline {
   PipelineOptions options_;
   PendingTable pending_;
   PipelineStats stats_;
-  Grants grants_;
+  Grants grants_{d_.proc};
   PipelineObserver* observer_ = nullptr;
   DecisionMetrics* metrics_ = nullptr;
   // Execs already given their verdict, so a late or repeated record never gets a second one.

@@ -64,7 +64,9 @@ TEST_F(Loader, AnAskProgramRunByTheLoaderWaitsForAPerson) {
       [&](const json& j) { return j["tgid"] == pid && j["outcome"] == "parked"; });
   ASSERT_TRUE(parked) << agent->log_text();
   EXPECT_EQ((*parked)["rule"], "ask-target");
-  EXPECT_EQ(process_state(pid), 'T');
+  // The record can come before the loader, stopped at the exec tracepoint, is scheduled to take
+  // its SIGSTOP (it is runnable meanwhile; on a busy host, for milliseconds).
+  EXPECT_TRUE(wait_for([&] { return process_state(pid) == 'T'; }, 2s));
   EXPECT_FALSE(exists(marker("asked")));
   agent->stop();  // nobody answered: on_shutdown = deny
   auto st = wait_status(pid, 10s);

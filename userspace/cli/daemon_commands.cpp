@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/output.h"
+#include "cli/terminal_auth.h"
 #include "client/client.h"
 #include "common/display_text.h"
 
@@ -100,6 +101,7 @@ struct DecideOptions {
 };
 
 int run_decide(const DecideOptions& o, bool allow) {
+  refuse_tracing();
   auto client = connect_or_report(o.common, allow ? "cmdgate approve" : "cmdgate deny");
   if (!client) {
     return kExitNoDaemon;
@@ -112,7 +114,8 @@ int run_decide(const DecideOptions& o, bool allow) {
                : o.scope == "permanent" ? protocol::SCOPE_PERMANENT
                                         : protocol::SCOPE_ONCE);
   d->set_minutes(o.minutes);
-  auto reply = client->call(std::move(m));
+  auto reply = client->call(std::move(m), std::chrono::seconds(10),
+                            terminal_answerer(fmt::format("approving request {}", o.id)));
   if (!reply) {
     return report_error(o.common, reply.error());
   }

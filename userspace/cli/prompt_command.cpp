@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/output.h"
+#include "cli/terminal_auth.h"
 #include "client/client.h"
 #include "common/display_text.h"
 
@@ -64,6 +65,7 @@ void ask(uint32_t minutes) {
 }
 
 int run_prompt(const PromptOptions& o) {
+  refuse_tracing();
   auto connected = client::Client::connect(socket_path(o.socket), "cmdgate prompt");
   if (!connected) {
     std::fprintf(stderr, "cmdgate: %s\n", display_text(connected.error().message).c_str());
@@ -135,13 +137,21 @@ int run_prompt(const PromptOptions& o) {
           d->set_verdict(c == 'n' ? protocol::VERDICT_DENY : protocol::VERDICT_ALLOW);
           d->set_scope(c == 'a' ? protocol::SCOPE_SIMILAR : protocol::SCOPE_ONCE);
           d->set_minutes(o.always_minutes);
-          auto r = client.call(std::move(m));
+          // The daemon asks for a password at most once per connection within a few minutes
+          // (docs/approvals.md).
+          const std::string what = fmt::format("approving request {}", current.id());
+          auto r = client.call(std::move(m), std::chrono::seconds(10), terminal_answerer(what));
           if (r) {
             std::printf("request %llu: %s\n", static_cast<unsigned long long>(current.id()),
                         display_text(r->decided().outcome()).c_str());
           } else {
             std::printf("request %llu: %s\n", static_cast<unsigned long long>(current.id()),
                         red(display_text(r.error().message)).c_str());
+            // Refused, not closed (a mistyped password, a 'similar' grant the daemon cannot
+            // key): it comes round again, to be denied or approved once more.
+            if (r.error().message.find("is not pending") == std::string::npos) {
+              queue.push_back(current);
+            }
           }
         } else {
           queue.push_front(current);

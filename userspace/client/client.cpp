@@ -1,10 +1,12 @@
 #include "client/client.h"
 
 #include <poll.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/errno_error.h"
@@ -33,6 +35,8 @@ Result<std::unique_ptr<Client>> Client::connect(const std::string& socket_path,
   protocol::ClientMessage hello;
   hello.mutable_hello()->set_protocol_version(protocol::kProtocolVersion);
   hello.mutable_hello()->set_client(std::string(client_name));
+  // Every call can take authentication prompts: answered through its answerer, or declined.
+  hello.mutable_hello()->set_authenticates(true);
   auto reply = c->call(std::move(hello), timeout);
   if (!reply) {
     return reply.error();
@@ -116,13 +120,14 @@ Result<std::optional<protocol::ServerMessage>> Client::receive(Clock::time_point
 }
 
 Result<protocol::ServerMessage> Client::call(protocol::ClientMessage message,
-                                             std::chrono::milliseconds timeout) {
+                                             std::chrono::milliseconds timeout,
+                                             const AuthAnswerer& answerer) {
   const uint64_t id = next_request_++;
   message.set_request_id(id);
   if (auto s = send(message); !s) {
     return s.error();
   }
-  const auto deadline = Clock::now() + timeout;
+  auto deadline = Clock::now() + timeout;
   for (;;) {
     auto m = receive(deadline);
     if (!m) {
@@ -145,8 +150,53 @@ Result<protocol::ServerMessage> Client::call(protocol::ClientMessage message,
     if ((*m)->has_error()) {
       return Error{(*m)->error().message()};
     }
+    if ((*m)->has_auth_prompt()) {
+      const protocol::AuthPrompt& prompt = (*m)->auth_prompt();
+      if (auto st = answer_prompt(id, prompt, answerer); !st) {
+        return st.error();
+      }
+      // What follows an answer waits on PAM (a failed attempt is delayed on purpose), not on
+      // the daemon's event loop.
+      deadline = Clock::now() +
+                 std::max<std::chrono::milliseconds>(
+                     timeout, std::chrono::milliseconds(prompt.timeout_ms()));
+      continue;
+    }
     return std::move(**m);
   }
+}
+
+Status Client::answer_prompt(uint64_t request_id, const protocol::AuthPrompt& prompt,
+                             const AuthAnswerer& answerer) {
+  auto answer = answerer ? answerer(prompt)
+                         : Result<protocol::AuthAnswer>(Error{
+                               "cmdgated asks the approver to authenticate, and this command "
+                               "cannot ask for a password"});
+  if (!answer && !prompt.answer()) {
+    return answer.error();
+  }
+  if (!answer || prompt.answer()) {
+    protocol::ClientMessage m;
+    m.set_request_id(request_id);
+    auto* a = m.mutable_auth_answer();
+    if (answer) {
+      *a = std::move(*answer);
+    } else {
+      a->set_cancel(true);
+    }
+    a->set_conversation(prompt.conversation());
+    const Status sent = send(m);
+    for (auto& r : *a->mutable_responses()) {
+      ::explicit_bzero(r.data(), r.size());  // the secret, gone before the memory is reused
+    }
+    if (!sent) {
+      return sent.error();
+    }
+  }
+  if (!answer) {
+    return answer.error();
+  }
+  return {};
 }
 
 bool Client::has_buffered_push() {

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,11 +25,17 @@ class Client {
 
   [[nodiscard]] const protocol::Welcome& welcome() const { return welcome_; }
 
+  // The person's answers to an authentication prompt (the daemon's PAM conversation), or an
+  // error: the daemon is then told that none will come, and the call fails with it.
+  using AuthAnswerer = std::function<Result<protocol::AuthAnswer>(const protocol::AuthPrompt&)>;
+
   // Sends message (its request_id is assigned here) and returns the reply to it. An Error reply
-  // is returned as an error.
-  [[nodiscard]] Result<protocol::ServerMessage> call(protocol::ClientMessage message,
-                                                     std::chrono::milliseconds timeout =
-                                                         std::chrono::seconds(10));
+  // is returned as an error. Authentication prompts that come before the reply go to answerer;
+  // without one the call fails when the daemon asks for authentication.
+  [[nodiscard]] Result<protocol::ServerMessage> call(
+      protocol::ClientMessage message,
+      std::chrono::milliseconds timeout = std::chrono::seconds(10),
+      const AuthAnswerer& answerer = nullptr);
   // The next push, waiting up to timeout (negative: forever); nullopt on timeout.
   [[nodiscard]] Result<std::optional<protocol::ServerMessage>> next_push(
       std::chrono::milliseconds timeout);
@@ -44,6 +51,9 @@ class Client {
  private:
   Client() = default;
   [[nodiscard]] Status send(const protocol::ClientMessage& message);
+  // Answers (or declines) one authentication prompt of request request_id.
+  [[nodiscard]] Status answer_prompt(uint64_t request_id, const protocol::AuthPrompt& prompt,
+                                     const AuthAnswerer& answerer);
   // Reads until one whole message is available or the timeout passes.
   [[nodiscard]] Result<std::optional<protocol::ServerMessage>> receive(
       std::chrono::steady_clock::time_point deadline);

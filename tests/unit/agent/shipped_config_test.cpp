@@ -53,7 +53,8 @@ TEST(ShippedConfig, CommentedSettingsAreTheDefaults) {
                       "kernel.delivery_failure", "kernel.daemon_stale_after", "kernel.pin_dir",
                       "approval.socket", "approval.approver_group", "approval.socket_mode",
                       "approval.when_no_approver", "approval.local_rules_file",
-                                  "approval.unsafe_park", "approval.notify", "approval.notify_timeout", "metrics.listen"}));
+                      "approval.unsafe_park", "approval.notify", "approval.notify_timeout",
+                      "approval.authenticate", "metrics.listen"}));
   auto c = parse_config(text, "etc/cmdgate.toml (uncommented)");
   ASSERT_TRUE(c.ok()) << c.error().message;
   const DaemonConfig d;
@@ -69,6 +70,7 @@ TEST(ShippedConfig, CommentedSettingsAreTheDefaults) {
   EXPECT_EQ(c->socket_mode, d.socket_mode);
   EXPECT_EQ(c->fallback_when_no_approver, d.fallback_when_no_approver);
   EXPECT_EQ(c->local_rules_file, d.local_rules_file);
+  EXPECT_EQ(c->authenticate, d.authenticate);
   EXPECT_EQ(c->metrics_listen, d.metrics_listen);
 }
 

@@ -24,6 +24,7 @@ TEST(LocalRules, AnAppendedApprovalLoadsAndMatchesExactlyThatCommand) {
   std::filesystem::remove(file);
   PermanentApproval a;
   a.exe = "/usr/bin/git";
+  a.sha256 = std::string(62, '0') + "1f";
   a.uid = 1000;
   a.argv = {"git", "push", "--force", "origin", "main (really)"};
   a.approved_by = "approved by uid 0 \"quoted\"";
@@ -44,6 +45,20 @@ TEST(LocalRules, AnAppendedApprovalLoadsAndMatchesExactlyThatCommand) {
   ASSERT_EQ(set->rules[0].match.cmdline.size(), 1u);
   EXPECT_EQ(set->rules[0].match.cmdline[0],
             "^git\\ push\\ \\-\\-force\\ origin\\ main\\ \\(really\\)$");
+  // Pinned to the file's content as well as its path: a file put there later is not allowed.
+  rules::Sha256 digest{};
+  digest[31] = 0x1f;
+  EXPECT_EQ(set->rules[0].match.sha256, std::vector<rules::Sha256>{digest});
+}
+
+TEST(LocalRules, AnApprovalWithoutTheFilesDigestIsRefusedAndTheFileUntouched) {
+  const std::string file = ::testing::TempDir() + "local-rules-nodigest.toml";
+  std::ofstream(file) << "# existing\n";
+  PermanentApproval a;
+  a.exe = "/usr/bin/x";
+  a.argv = {"x"};
+  EXPECT_FALSE(append_permanent_approval(file, a).ok());
+  EXPECT_EQ(std::filesystem::file_size(file), std::string("# existing\n").size());
 }
 
 TEST(LocalRules, ACommandThatIsNotUtf8IsRefusedAndTheFileUntouched) {

@@ -52,7 +52,9 @@ class FakeDaemon {
   void accept_and_welcome(const std::string& after = "") {
     conn_.reset(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
     ASSERT_TRUE(conn_);
-    ASSERT_EQ(read_request().body_case(), protocol::ClientMessage::kHello);
+    const protocol::ClientMessage hello = read_request();
+    ASSERT_EQ(hello.body_case(), protocol::ClientMessage::kHello);
+    EXPECT_TRUE(hello.hello().authenticates());
     protocol::ServerMessage w;
     w.set_request_id(1);
     w.mutable_welcome()->set_protocol_version(protocol::kProtocolVersion);
@@ -149,6 +151,91 @@ TEST(Client, HasBufferedPushSeesPastAnUnreadableMessage) {
   ASSERT_TRUE(push && *push);
   EXPECT_EQ((*push)->request().id(), 5u);
   EXPECT_EQ((*c)->unreadable(), 1u);
+}
+
+protocol::ServerMessage auth_prompt(uint64_t request_id) {
+  protocol::ServerMessage m;
+  m.set_request_id(request_id);
+  auto* p = m.mutable_auth_prompt();
+  p->set_conversation(7);
+  p->set_user("alice");
+  p->set_answer(true);
+  p->set_timeout_ms(5000);
+  auto* msg = p->add_messages();
+  msg->set_style(protocol::AUTH_SECRET);
+  msg->set_text("Password: ");
+  return m;
+}
+
+protocol::ClientMessage decide(uint64_t id) {
+  protocol::ClientMessage m;
+  m.mutable_decide()->set_id(id);
+  m.mutable_decide()->set_verdict(protocol::VERDICT_ALLOW);
+  return m;
+}
+
+TEST(Client, AuthenticationPromptsAreAnsweredWithinTheCall) {
+  FakeDaemon daemon;
+  protocol::ClientMessage answer;
+  std::thread t([&] {
+    daemon.accept_and_welcome();
+    const protocol::ClientMessage d = daemon.read_request();
+    daemon.send(frame(pushed_request(9, "meanwhile")) + frame(auth_prompt(d.request_id())));
+    answer = daemon.read_request();
+    protocol::ServerMessage r;
+    r.set_request_id(d.request_id());
+    r.mutable_decided()->set_id(12);
+    daemon.send(frame(r));
+  });
+  auto c = Client::connect(daemon.path(), "test");
+  ASSERT_TRUE(c) << c.error().message;
+  std::string shown;
+  auto r = (*c)->call(decide(12), 5s, [&](const protocol::AuthPrompt& p) {
+    shown = p.user() + ": " + p.messages(0).text();
+    protocol::AuthAnswer a;
+    a.add_responses("secret");
+    return Result<protocol::AuthAnswer>(a);
+  });
+  t.join();
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->decided().id(), 12u);
+  EXPECT_EQ(shown, "alice: Password: ");
+  EXPECT_EQ(answer.request_id(), 2u);  // the Decide's
+  ASSERT_TRUE(answer.has_auth_answer());
+  EXPECT_EQ(answer.auth_answer().conversation(), 7u);
+  EXPECT_FALSE(answer.auth_answer().cancel());
+  ASSERT_EQ(answer.auth_answer().responses_size(), 1);
+  EXPECT_EQ(answer.auth_answer().responses(0), "secret");
+  EXPECT_TRUE((*c)->has_buffered_push());
+}
+
+TEST(Client, APromptNobodyCanAnswerIsDeclinedAndTheCallFails) {
+  for (bool with_answerer : {false, true}) {
+    FakeDaemon daemon;
+    protocol::ClientMessage answer;
+    std::thread t([&] {
+      daemon.accept_and_welcome();
+      const protocol::ClientMessage d = daemon.read_request();
+      daemon.send(frame(auth_prompt(d.request_id())));
+      answer = daemon.read_request();
+    });
+    auto c = Client::connect(daemon.path(), "test");
+    ASSERT_TRUE(c) << c.error().message;
+    Client::AuthAnswerer none;
+    Client::AuthAnswerer no_terminal = [](const protocol::AuthPrompt&) {
+      return Result<protocol::AuthAnswer>(Error{"no terminal"});
+    };
+    auto r = (*c)->call(decide(12), 5s, with_answerer ? no_terminal : none);
+    t.join();
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find(with_answerer ? "no terminal" : "cannot ask for a password"),
+              std::string::npos)
+        << r.error().message;
+    ASSERT_TRUE(answer.has_auth_answer());
+    EXPECT_TRUE(answer.auth_answer().cancel());
+    EXPECT_EQ(answer.auth_answer().conversation(), 7u);
+    EXPECT_EQ(answer.auth_answer().responses_size(), 0);
+  }
 }
 
 }  // namespace

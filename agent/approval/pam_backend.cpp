@@ -1,0 +1,132 @@
+#include "approval/pam_backend.h"
+
+#include <fmt/format.h>
+#include <security/pam_appl.h>
+#include <stdlib.h>
+#include <string.h>
+
+namespace cmdgate {
+namespace {
+
+std::optional<AuthItem::Kind> kind_of(int style) {
+  switch (style) {
+    case PAM_PROMPT_ECHO_OFF:
+      return AuthItem::Kind::kSecret;
+    case PAM_PROMPT_ECHO_ON:
+      return AuthItem::Kind::kVisible;
+    case PAM_ERROR_MSG:
+      return AuthItem::Kind::kError;
+    case PAM_TEXT_INFO:
+      return AuthItem::Kind::kInfo;
+    default:
+      return std::nullopt;  // binary and radio prompts: nothing a terminal can answer
+  }
+}
+
+void free_responses(pam_response* r, int n) {
+  for (int i = 0; i < n; ++i) {
+    if (r[i].resp != nullptr) {
+      ::explicit_bzero(r[i].resp, ::strlen(r[i].resp));
+      ::free(r[i].resp);
+    }
+  }
+  ::free(r);
+}
+
+// Linux-PAM passes an array of pointers to messages (msg[i]), not a pointer to an array.
+int converse(int n, const pam_message** msg, pam_response** resp, void* data) {
+  *resp = nullptr;
+  if (n <= 0 || n > PAM_MAX_NUM_MSG) {
+    return PAM_CONV_ERR;
+  }
+  std::vector<AuthItem> items;
+  for (int i = 0; i < n; ++i) {
+    auto kind = kind_of(msg[i]->msg_style);
+    if (!kind) {
+      return PAM_CONV_ERR;
+    }
+    items.push_back({*kind, msg[i]->msg != nullptr ? msg[i]->msg : ""});
+  }
+  auto answers = static_cast<AuthConversation*>(data)->ask(items);
+  if (!answers) {
+    return PAM_CONV_ERR;
+  }
+  auto* out = static_cast<pam_response*>(::calloc(static_cast<size_t>(n), sizeof(pam_response)));
+  int rc = out != nullptr ? PAM_SUCCESS : PAM_BUF_ERR;
+  for (int i = 0; i < n && rc == PAM_SUCCESS; ++i) {
+    std::string& a = (*answers)[static_cast<size_t>(i)];
+    if (!items[static_cast<size_t>(i)].asks()) {
+      continue;
+    }
+    if (a.size() >= PAM_MAX_RESP_SIZE || a.find('\0') != std::string::npos) {
+      rc = PAM_CONV_ERR;
+      break;
+    }
+    out[i].resp = ::strdup(a.c_str());
+    rc = out[i].resp != nullptr ? PAM_SUCCESS : PAM_BUF_ERR;
+  }
+  for (auto& a : *answers) {
+    wipe(a);
+  }
+  if (rc != PAM_SUCCESS) {
+    if (out != nullptr) {
+      free_responses(out, n);
+    }
+    return rc;
+  }
+  *resp = out;
+  return PAM_SUCCESS;
+}
+
+class PamBackend final : public AuthBackend {
+ public:
+  explicit PamBackend(std::string service) : service_(std::move(service)) {}
+
+  AuthVerdict authenticate(const std::string& user, AuthConversation& conv) override {
+    const pam_conv pc{converse, &conv};
+    pam_handle_t* h = nullptr;
+    int rc = ::pam_start(service_.c_str(), user.c_str(), &pc, &h);
+    if (rc != PAM_SUCCESS) {
+      return {false,
+              fmt::format("PAM service {} cannot start: {}", service_, ::pam_strerror(h, rc))};
+    }
+    AuthVerdict v = run(h, user, rc);
+    ::pam_end(h, rc);
+    return v;
+  }
+
+ private:
+  AuthVerdict run(pam_handle_t* h, const std::string& user, int& rc) {
+    // Who asks is the account itself: its approval is on its own behalf.
+    (void)::pam_set_item(h, PAM_RUSER, user.c_str());
+    rc = ::pam_authenticate(h, PAM_DISALLOW_NULL_AUTHTOK);
+    if (rc != PAM_SUCCESS) {
+      return {false, fmt::format("authentication failed: {}", ::pam_strerror(h, rc))};
+    }
+    rc = ::pam_acct_mgmt(h, PAM_DISALLOW_NULL_AUTHTOK);
+    if (rc == PAM_NEW_AUTHTOK_REQD) {
+      return {false, "the password has expired: change it (passwd), then approve again"};
+    }
+    if (rc != PAM_SUCCESS) {
+      return {false, fmt::format("the account may not approve: {}", ::pam_strerror(h, rc))};
+    }
+    // A module may rename the user; the approval stands only for the peer's own account.
+    const void* item = nullptr;
+    if (::pam_get_item(h, PAM_USER, &item) != PAM_SUCCESS || item == nullptr ||
+        user != static_cast<const char*>(item)) {
+      rc = PAM_AUTH_ERR;
+      return {false, "PAM authenticated another user than the approver's"};
+    }
+    return {true, {}};
+  }
+
+  const std::string service_;
+};
+
+}  // namespace
+
+std::shared_ptr<AuthBackend> pam_backend(std::string service) {
+  return std::make_shared<PamBackend>(std::move(service));
+}
+
+}  // namespace cmdgate
