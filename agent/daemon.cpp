@@ -16,6 +16,10 @@
 #include "context/context_builder.h"
 #include "context/hash_service.h"
 #include "context/system_file_facts.h"
+#include "notify/caller_channel.h"
+#include "notify/journal_sink.h"
+#include "notify/notify_programs.h"
+#include "pipeline/observer_list.h"
 #include "fleet/fleet_agent.h"
 #include "kernel/clock.h"
 #include "kernel/evaluation_only_port.h"
@@ -63,7 +67,7 @@ Result<std::unique_ptr<KernelPort>> make_kernel(DaemonConfig& config) {
     return std::unique_ptr<KernelPort>(std::make_unique<EvaluationOnlyPort>());
   }
   if (auto s = ensure_bpffs(config.pin_dir); !s) {
-    spdlog::warn("{}; parked processes will not survive a daemon restart", s.error().message);
+    spdlog::warn("{}; nothing is pinned: enforcement ends when this daemon exits", s.error().message);
     config.pin_dir.clear();
   }
   probe::KernelOptions opts;
@@ -116,6 +120,8 @@ class DaemonImpl final : public Daemon {
   PolicyStore store_;
   ExePathCache exe_paths_;
   ContextBuilder contexts_;
+  ProcessPaths paths_{proc_};
+  StderrChannel caller_{paths_};
   std::unique_ptr<HashService> hashes_;
   std::unique_ptr<SystemFileFacts> file_facts_;
 
@@ -125,6 +131,9 @@ class DaemonImpl final : public Daemon {
   std::unique_ptr<DecisionLog> log_;
   std::unique_ptr<ExecPipeline> pipeline_;
   std::unique_ptr<ApprovalServer> approvals_;
+  std::unique_ptr<NotifyPrograms> notify_;
+  std::unique_ptr<JournalSink> journal_;  // a thread: made once signals are blocked
+  ObserverList observers_;
   DecisionMetrics metrics_;
   std::unique_ptr<HttpExporter> exporter_;
   std::unique_ptr<fleet::FleetAgent> fleet_;  // only with a [fleet] broker
@@ -190,11 +199,22 @@ Status DaemonImpl::init() {
     fleet_ = std::move(*fleet);
   }
   // With a fleet, the first policy includes the last-known-good bundles.
+  // Where the BPF LSM refuses inside execve the caller lives on and can be told afterwards;
+  // the first build (made while the kernel loaded) assumed the tracepoint, which kills first.
+  const bool tell_in_daemon = !kernel_->refuses_in_execve();
   Status started;
   if (fleet_) {
+    store_.set_tell_denials(tell_in_daemon);
     started = fleet_->start_policy();
   } else {
     FirstPolicy built = first.get();
+    if (!tell_in_daemon) {
+      store_.set_tell_denials(false);
+      const auto t0 = std::chrono::steady_clock::now();
+      built = FirstPolicy{store_.build(rules::MatchEngine::kRe2),
+                          std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - t0)};
+    }
     started = policy_->start(std::move(built.snapshot), built.took);
   }
   if (!started) {
@@ -206,13 +226,13 @@ Status DaemonImpl::init() {
     return hashes.error();
   }
   hashes_ = std::move(*hashes);
-  file_facts_ = std::make_unique<SystemFileFacts>(proc_, *hashes_);
+  file_facts_ = std::make_unique<SystemFileFacts>(proc_, paths_, *hashes_);
   if (auto s = loop_->watch(hashes_->completion_fd(), [this] { file_facts_->drain(); }); !s) {
     return s;
   }
   pipeline_ = std::make_unique<ExecPipeline>(
       PipelineDeps{clock_, proc_, *file_facts_, contexts_, kernel_->control(), kernel_->parked(),
-                   kernel_->learner(), store_, *log_},
+                   kernel_->learner(), store_, *log_, &caller_},
       PipelineOptions{config_.on_shutdown, std::chrono::milliseconds(1000),
                       config_.fallback_when_no_approver,
                       !kernel_->park_escape_proof() && !config_.park_where_unsafe});
@@ -237,7 +257,12 @@ Status DaemonImpl::init() {
     return server.error().context("approval socket");
   }
   approvals_ = std::move(*server);
-  pipeline_->set_observer(approvals_.get());
+  notify_ = std::make_unique<NotifyPrograms>(*loop_, config_.notify);
+  journal_ = std::make_unique<JournalSink>();
+  observers_.add(approvals_.get());
+  observers_.add(notify_.get());
+  observers_.add(journal_.get());
+  pipeline_->set_observer(&observers_);
   pipeline_->set_metrics(&metrics_);
   if (!config_.metrics_listen.empty()) {
     auto exporter = HttpExporter::start(config_.metrics_listen);
@@ -352,6 +377,18 @@ protocol::Status DaemonImpl::status() const {
   c["decode_errors"] = p.decode_errors;
   c["kernel_disagreements"] = p.kernel_disagreements;
   c["escapes"] = p.escapes;
+  c["caller_told"] = caller_.stats().told;
+  c["caller_lost"] = caller_.stats().lost;
+  c["caller_no_stderr"] = caller_.stats().no_stderr;
+  if (notify_) {
+    c["notify_started"] = notify_->stats().started;
+    c["notify_failed"] = notify_->stats().failed;
+    c["notify_timed_out"] = notify_->stats().timed_out;
+    c["notify_skipped"] = notify_->stats().skipped;
+  }
+  if (journal_) {
+    c["journal_dropped"] = journal_->dropped();
+  }
   if (approvals_) {
     const ApprovalStats& a = approvals_->stats();
     c["socket_connections"] = a.connections;

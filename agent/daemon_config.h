@@ -10,6 +10,7 @@
 
 #include "fleet/fleet_config.h"
 #include "kernel/enforcement.h"
+#include "notify/notify_programs.h"
 #include "probe/abi_check.h"
 #include "rules/model.h"
 
@@ -36,6 +37,7 @@ struct DaemonConfig {
   // unsafe_park = "park": park asks even where nothing stops the owner resuming them (no BPF LSM
   // signal and ptrace hooks, no in-kernel escape guard). Default "deny": such asks are denied.
   bool park_where_unsafe = false;
+  NotifySettings notify;  // programs told of every new request
   std::string local_rules_file;            // for permanent approvals
 
   // Prometheus text on this loopback host:port ("" = off).

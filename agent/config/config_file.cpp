@@ -141,7 +141,7 @@ Status apply_kernel(const Reader& r, const toml::table& t, DaemonConfig& c) {
 Status apply_approval(const Reader& r, const toml::table& t, DaemonConfig& c) {
   if (auto s = r.check_keys(t, "approval",
                             {"socket", "approver_group", "socket_mode", "when_no_approver",
-                             "local_rules_file", "unsafe_park"});
+                             "local_rules_file", "unsafe_park", "notify", "notify_timeout"});
       !s) {
     return s;
   }
@@ -169,6 +169,27 @@ Status apply_approval(const Reader& r, const toml::table& t, DaemonConfig& c) {
   if (const toml::node* n = t.get("local_rules_file")) {
     CG_TRY(v, r.string(*n, "approval.local_rules_file"));
     c.local_rules_file = *v;
+  }
+  if (const toml::node* n = t.get("notify")) {
+    // Programs as argv lists: no shell, so nothing in a request can become a command.
+    const toml::array* programs = n->as_array();
+    if (programs == nullptr) {
+      return r.error(*n, "approval.notify",
+                     "expected an array of commands, each an array of strings");
+    }
+    c.notify.programs.clear();
+    for (const auto& program : *programs) {
+      CG_TRY(argv, r.strings(program, "approval.notify"));
+      if (!program.is_array() || argv->front().empty() || argv->front().front() != '/') {
+        return r.error(program, "approval.notify",
+                       "each command is an array of strings whose first is an absolute path");
+      }
+      c.notify.programs.push_back(std::move(*argv));
+    }
+  }
+  if (const toml::node* n = t.get("notify_timeout")) {
+    CG_TRY(v, r.duration(*n, "approval.notify_timeout"));
+    c.notify.timeout = *v;
   }
   if (const toml::node* n = t.get("unsafe_park")) {
     CG_TRY(v, r.choice(*n, "approval.unsafe_park", {"deny", "park"}));

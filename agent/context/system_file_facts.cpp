@@ -236,10 +236,13 @@ void SystemFileFacts::loaded_program(const ExecEvent& e, bool hash, uint64_t id,
     }
   }
   if (auto* u = std::get_if<Unresolved>(&res)) {
-    if (u->missing) {
+    // A path that names nothing yet can name a program by the time the loader opens it; only
+    // a bare name, looked for in directories the user cannot write, is truly nothing.
+    if (u->missing && call.program->find('/') == std::string::npos) {
       r.files.gaps.push_back("loader's program " + *call.program + " does not exist: nothing ran");
     } else {
-      unknown(*call.program, u->why);
+      unknown(*call.program, u->missing ? "it does not exist yet: it may when the loader looks"
+                                        : u->why);
     }
     return;
   }

@@ -19,7 +19,8 @@ namespace cmdgate {
 
 class SystemFileFacts final : public FileFacts {
  public:
-  SystemFileFacts(const ProcFs& proc, HashService& hashes) : proc_(proc), paths_(proc), hashes_(hashes) {}
+  SystemFileFacts(const ProcFs& proc, const ProcessPaths& paths, HashService& hashes)
+      : proc_(proc), paths_(paths), hashes_(hashes) {}
 
   void establish(const ExecEvent& e, uint32_t needs, Done done) override;
 
@@ -51,7 +52,7 @@ class SystemFileFacts final : public FileFacts {
   void apply(Request& r, uint32_t slot, const HashResult& result);
 
   const ProcFs& proc_;
-  ProcessPaths paths_;
+  const ProcessPaths& paths_;
   HashService& hashes_;
   std::map<uint64_t, Request> requests_;
   uint64_t next_id_ = 1;

@@ -60,6 +60,9 @@ class KernelPort {
 
   // Kernel-side counters by name (BPF failures, drops, verdicts).
   [[nodiscard]] virtual std::vector<std::pair<std::string, uint64_t>> counters() const = 0;
+  // Whether denied execs fail inside execve (the BPF LSM), the caller living on, rather than
+  // being killed before their first instruction.
+  [[nodiscard]] virtual bool refuses_in_execve() const { return false; }
   // Whether only the daemon can make a parked process run: the BPF LSM refuses SIGCONT and
   // ptrace to it, or the escape guard kills it when anyone else wakes it.
   [[nodiscard]] virtual bool park_escape_proof() const { return true; }

@@ -41,6 +41,8 @@ struct DecisionRecord {
   uint64_t latency_ns = 0;  // from the kernel's record to this decision
   uint64_t waited_ns = 0;   // time spent parked (asks)
   std::optional<uint64_t> request_id;
+  std::string told;        // the line meant for the process's stderr, if any
+  bool told_delivered = false;
   const ApproverInfo* approver = nullptr;
 };
 

@@ -2,15 +2,23 @@
 
 #include <nlohmann/json.hpp>
 
+#include <time.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <fstream>
+#include <optional>
 
 #include "pipeline/observer.h"
 #include "probe/abi_check.h"
+#include "rules/file_digest.h"
 
 namespace cmdgate {
 namespace {
 
 using nlohmann::json;
+
+std::string utc_text(std::chrono::system_clock::time_point now);
 
 json flag_names(uint32_t flags) {
   static constexpr std::pair<uint32_t, const char*> kNames[] = {
@@ -39,8 +47,40 @@ json flag_names(uint32_t flags) {
   return out;
 }
 
-std::string utc_now() {
-  const auto now = std::chrono::system_clock::now();
+// Wall-clock text of a CLOCK_MONOTONIC instant (the kernel's record time), to the microsecond.
+std::string utc_of_monotonic(uint64_t monotonic_ns) {
+  timespec mono{};
+  timespec real{};
+  clock_gettime(CLOCK_MONOTONIC, &mono);
+  clock_gettime(CLOCK_REALTIME, &real);
+  const int64_t now_mono = int64_t{mono.tv_sec} * 1'000'000'000 + mono.tv_nsec;
+  const int64_t now_real = int64_t{real.tv_sec} * 1'000'000'000 + real.tv_nsec;
+  const int64_t at = monotonic_ns != 0 ? now_real - (now_mono - static_cast<int64_t>(monotonic_ns))
+                                       : now_real;
+  return utc_text(std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::nanoseconds(at))));
+}
+
+std::string utc_now() { return utc_text(std::chrono::system_clock::now()); }
+
+std::string host_name() {
+  char host[256] = {};
+  ::gethostname(host, sizeof(host) - 1);
+  return host;
+}
+
+// The audit login uid and session of a process, as /proc shows them while it lives.
+std::optional<uint32_t> proc_number(uint32_t tgid, const char* entry) {
+  std::ifstream f(fmt::format("/proc/{}/{}", tgid, entry));
+  uint64_t v = 0;
+  if (!(f >> v) || v == 4294967295u) {  // (uid_t)-1 / (unsigned)-1: not set
+    return std::nullopt;
+  }
+  return static_cast<uint32_t>(v);
+}
+
+std::string utc_text(std::chrono::system_clock::time_point now) {
   const auto us =
       std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
   const std::time_t secs = static_cast<std::time_t>(us / 1000000);
@@ -85,8 +125,12 @@ const char* to_string(DecidedBy d) {
 
 std::string to_json_line(const DecisionRecord& r) {
   const ExecEvent& e = *r.event;
+  static const std::string host = host_name();
   json j;
-  j["time"] = utc_now();
+  j["schema"] = kDecisionSchema;
+  j["time"] = utc_of_monotonic(e.ktime_ns);  // when the kernel saw the exec
+  j["logged"] = utc_now();
+  j["host"] = host;
   j["type"] = "exec";
   j["pid"] = e.pid;
   j["tgid"] = e.tgid;
@@ -95,8 +139,17 @@ std::string to_json_line(const DecisionRecord& r) {
   j["uid"] = e.uid;
   j["euid"] = e.euid;
   j["gid"] = e.gid;
+  if (auto v = proc_number(e.tgid, "loginuid")) {
+    j["loginuid"] = *v;
+  }
+  if (auto v = proc_number(e.tgid, "sessionid")) {
+    j["sessionid"] = *v;
+  }
   j["comm"] = e.comm;
   j["exe"] = e.path;
+  if (r.input != nullptr && r.input->files.exe_sha256) {
+    j["sha256"] = rules::to_hex(*r.input->files.exe_sha256);
+  }
   j["dev"] = e.file.dev;
   j["ino"] = e.file.ino;
   if (r.input != nullptr) {
@@ -144,6 +197,9 @@ std::string to_json_line(const DecisionRecord& r) {
   if (r.judgement != nullptr) {
     const rules::Decision& d = r.judgement->decision;
     j["rule"] = d.rule != nullptr ? json(d.rule->id) : json(nullptr);
+    if (d.rule != nullptr && !rules::told(*d.rule).empty()) {
+      j["message"] = rules::told(*d.rule);
+    }
     j["action"] = rules::to_string(d.action);
     j["mode"] = rules::to_string(d.mode);
     if (r.judgement->interpreter && r.judgement->interpreter->rule != nullptr) {
@@ -154,6 +210,10 @@ std::string to_json_line(const DecisionRecord& r) {
   }
   if (r.request_id) {
     j["request"] = *r.request_id;
+  }
+  if (!r.told.empty()) {
+    j["told"] = r.told;
+    j["told_delivered"] = r.told_delivered;
   }
   if (r.approver != nullptr) {
     j["approver"] = {{"uid", r.approver->uid}, {"pid", r.approver->pid}, {"exe", r.approver->exe}};

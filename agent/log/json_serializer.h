@@ -8,6 +8,10 @@
 
 namespace cmdgate {
 
+// The version of the decision-record schema (docs/decision-log.md); raised when a field changes
+// meaning or type, not when one is added.
+inline constexpr int kDecisionSchema = 2;
+
 [[nodiscard]] std::string to_json_line(const DecisionRecord& r);
 
 }  // namespace cmdgate

@@ -7,6 +7,7 @@
 #include <csignal>
 
 #include "context/proc_snapshot.h"
+#include "notify/caller_lines.h"
 #include "kernel/proc_parse.h"
 #include "pipeline/record_decoder.h"
 #include "probe/abi_check.h"
@@ -61,7 +62,50 @@ const char* outcome_of(const Judgement& j, const ExecEvent& e) {
   return d.effect() == Action::kAudit ? "audited" : "allowed";
 }
 
+// Why an ask ended in a denial without a person.
+std::string_view denial_note(DecidedBy by) {
+  switch (by) {
+    case DecidedBy::kUnsafePark:
+      return "it needs a person's approval, and it cannot be held safely while it waits (this "
+             "host cannot keep a parked process parked, or it ignores SIGHUP)";
+    case DecidedBy::kNoApprover:
+      return "it needs a person's approval, and no approver is connected";
+    default:
+      return {};
+  }
+}
+
+std::string decided_how(bool allow, DecidedBy by, const ApproverInfo* approver) {
+  switch (by) {
+    case DecidedBy::kApprover:
+      return fmt::format("{} by a person (uid {})", allow ? "approved" : "denied",
+                         approver != nullptr ? approver->uid : 0);
+    case DecidedBy::kTimeout:
+      return fmt::format("timed out: {}", allow ? "allowed" : "denied");
+    case DecidedBy::kShutdown:
+      return fmt::format("{}: cmdgate stopped", allow ? "allowed" : "denied");
+    case DecidedBy::kEscape:
+      return "denied: it was made to run by someone other than cmdgate";
+    default:
+      return allow ? "allowed" : "denied";
+  }
+}
+
 }  // namespace
+
+// A process that ignores SIGHUP (ignored signals survive execve: nohup) survives the SIGHUP the
+// kernel sends with the SIGCONT that continues an orphaned process group, and that SIGCONT
+// comes from an exiting task, from which no BPF program can kill it (nor can the LSM refuse it:
+// the kernel sends it itself). Such a process cannot wait for a person safely.
+bool ExecPipeline::ignores_sighup(uint32_t tgid) const {
+  auto status = d_.proc.read(tgid, "status");
+  // Unreadable: the process is gone, and pinning it fails next.
+  return status && (status_mask(*status, "SigIgn:") & (1ull << (SIGHUP - 1))) != 0;
+}
+
+bool ExecPipeline::tell(uint32_t tgid, const std::string& line) {
+  return d_.caller != nullptr && d_.caller->tell(tgid, line);
+}
 
 void ExecPipeline::emit(const DecisionRecord& rec) {
   d_.log.record(rec);
@@ -168,6 +212,11 @@ void ExecPipeline::explain(const ExecEvent& e, const Snapshot& s, EvalInput& in)
     ++stats_.killed;
   }
   DecisionRecord rec;
+  // Refused inside execve, the caller runs on: it gets the reason beside its EPERM.
+  if (e.has(CG_EXEC_LSM_DENIED) && !caller_lines::silent(j.decision.rule)) {
+    rec.told = caller_lines::denied(in.argv, j.decision.rule);
+    rec.told_delivered = tell(e.tgid, rec.told);
+  }
   rec.event = &e;
   rec.input = &in;
   rec.judgement = &j;
@@ -230,7 +279,7 @@ void ExecPipeline::decide_parked(const ExecEvent& e, const Snapshot& s, ProcessH
       rec.decided_by = DecidedBy::kGrant;
       rec.outcome = "allowed";
       ++stats_.granted;
-    } else if (options_.deny_asks) {
+    } else if (options_.deny_asks || ignores_sighup(e.tgid)) {
       j.response = Response::kKill;
       rec.decided_by = DecidedBy::kUnsafePark;
       rec.outcome = "denied";
@@ -249,6 +298,10 @@ void ExecPipeline::decide_parked(const ExecEvent& e, const Snapshot& s, ProcessH
     case Response::kPark:
       break;
     case Response::kKill:
+      if (!caller_lines::silent(j.decision.rule)) {
+        rec.told = caller_lines::denied(in.argv, j.decision.rule, denial_note(rec.decided_by));
+        rec.told_delivered = tell(e.tgid, rec.told);
+      }
       if (auto st = d_.control.kill(process); !st) {
         spdlog::warn("{}", st.error().message);
       }
@@ -297,6 +350,10 @@ void ExecPipeline::park(const ExecEvent& e, const EvalInput& in, const Snapshot&
   const uint64_t id = pending_.add(std::move(r));
   rec.request_id = id;
   ++stats_.parked;
+  const PendingRequest& added = *pending_.find(id);
+  rec.told = caller_lines::waiting(in.argv, id, added.judgement.decision.rule,
+                                   added.judgement.ask_timeout, added.judgement.timeout_action);
+  rec.told_delivered = tell(e.tgid, rec.told);
   emit(rec);
   if (observer_ != nullptr) {
     observer_->on_parked(*pending_.find(id));
@@ -330,6 +387,9 @@ void ExecPipeline::maybe_learn(const ExecEvent& e, const EvalInput& in, const Sn
 
 void ExecPipeline::finish(PendingRequest& r, bool allow, DecidedBy by,
                           const ApproverInfo* approver) {
+  // Told first: once killed, the process's stderr is gone.
+  const std::string told = caller_lines::decided(r.id, decided_how(allow, by, approver));
+  const bool delivered = tell(r.event.tgid, told);
   Status st = allow ? d_.control.resume(r.process) : d_.control.kill(r.process);
   if (!st) {
     spdlog::warn("{}", st.error().message);
@@ -343,6 +403,8 @@ void ExecPipeline::finish(PendingRequest& r, bool allow, DecidedBy by,
   rec.outcome = allow ? "allowed" : "denied";
   rec.request_id = r.id;
   rec.approver = approver;
+  rec.told = told;
+  rec.told_delivered = delivered;
   rec.latency_ns = latency(r.event);
   rec.waited_ns = rec.latency_ns;
   emit(rec);

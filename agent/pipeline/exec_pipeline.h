@@ -21,6 +21,7 @@
 #include "kernel/process_control.h"
 #include "log/decision_log.h"
 #include "metrics/metrics.h"
+#include "notify/caller_channel.h"
 #include "park/grants.h"
 #include "park/pending_table.h"
 #include "pipeline/observer.h"
@@ -71,6 +72,7 @@ struct PipelineDeps {
   Learner& learner;
   const PolicyStore& policies;
   DecisionLog& log;
+  CallerChannel* caller = nullptr;  // where held and denied processes are told why; none: silent
 };
 
 class ExecPipeline {
@@ -116,6 +118,9 @@ class ExecPipeline {
   void decide_parked(const ExecEvent& e, const Snapshot& s, ProcessHandle process, EvalInput& in);
   void finish(PendingRequest& r, bool allow, DecidedBy by, const ApproverInfo* approver = nullptr);
   void emit(const DecisionRecord& rec);
+  [[nodiscard]] bool ignores_sighup(uint32_t tgid) const;
+  // One line to the process's stderr; whether it was delivered.
+  bool tell(uint32_t tgid, const std::string& line);
   void park(const ExecEvent& e, const EvalInput& in, const Snapshot& s, ProcessHandle process,
             Judgement j, DecisionRecord& rec);
   void log_unjudged(const ExecEvent& e, DecidedBy by, const char* outcome);

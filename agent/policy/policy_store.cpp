@@ -23,7 +23,8 @@ Result<Snapshot> PolicyStore::build(const PolicySource& source, rules::MatchEngi
   Snapshot s;
   s.policy = *policy;
   s.verdicts_policy = s.policy;
-  s.verdicts = std::make_shared<const rules::KernelVerdicts>(*s.verdicts_policy);
+  s.verdicts = std::make_shared<const rules::KernelVerdicts>(
+      *s.verdicts_policy, rules::file_starts_with_shebang, tell_denials_);
   s.kernel = s.verdicts->policy();
   s.final_engine = engine != rules::MatchEngine::kRe2;
   return s;
@@ -56,7 +57,8 @@ bool PolicyStore::upgrade(uint32_t generation, std::shared_ptr<const rules::Poli
     Snapshot next = *h;
     // The analysis only reads the rules, which are the same: rebuild it on the new policy so
     // the first build can be freed (it would double the daemon's memory).
-    next.verdicts = std::make_shared<const rules::KernelVerdicts>(*policy);
+    next.verdicts = std::make_shared<const rules::KernelVerdicts>(
+        *policy, rules::file_starts_with_shebang, tell_denials_);
     next.verdicts_policy = policy;
     next.policy = std::move(policy);
     next.final_engine = true;

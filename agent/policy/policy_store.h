@@ -77,6 +77,11 @@ class PolicyStore {
   // Generations continue after a predecessor's still in force (KernelPort::adopted_generation):
   // the kernel's learned verdicts name the generation they were learned under.
   void continue_after(uint32_t generation) { first_generation_ = generation + 1; }
+  // Whether denials with something to tell the caller go through the daemon (the kernel's own
+  // denial would leave nobody to tell): true on the exec tracepoint, false where the BPF LSM
+  // refuses inside execve and the caller lives on. Before any build.
+  void set_tell_denials(bool through_daemon) { tell_denials_ = through_daemon; }
+  [[nodiscard]] bool tell_denials() const { return tell_denials_; }
   // Makes s (with its generation set) the current snapshot.
   void commit(Snapshot s);
   // Replaces the policy of a generation still held with an equivalent one.
@@ -105,6 +110,7 @@ class PolicyStore {
   const rules::FileResolver& files_;
   std::deque<std::shared_ptr<const Snapshot>> history_;
   uint32_t first_generation_ = 1;
+  bool tell_denials_ = true;
   SnapshotCell<PublishedPolicy> published_;
 };
 

@@ -43,6 +43,7 @@ class BpfKernelPort final : public KernelPort {
   std::vector<std::pair<std::string, uint64_t>> counters() const override;
   std::string enforcement() const override;
   bool park_escape_proof() const override;
+  bool refuses_in_execve() const override { return lsm_ != nullptr; }
 
  private:
   class MapLearner final : public Learner {

@@ -14,10 +14,10 @@
 #include <type_traits>
 
 #include "cmdgate_exec.skel.h"
-#include "cmdgate_guard.skel.h"
 #include "common/errno_error.h"
 #include "common/fd.h"
 #include "probe/libbpf_error.h"
+#include "probe/guard_probe.h"
 #include "probe/map_sharing.h"
 
 namespace cmdgate::probe {
@@ -25,11 +25,6 @@ namespace {
 
 bool is_power_of_two(uint32_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
-// The guard decides from the exec object's .bss (control block): same layout or no build.
-using ExecBss = std::remove_pointer_t<decltype(cmdgate_exec::bss)>;
-using GuardBss = std::remove_pointer_t<decltype(cmdgate_guard::bss)>;
-static_assert(sizeof(ExecBss) == sizeof(GuardBss));
-static_assert(offsetof(ExecBss, cg_control) == offsetof(GuardBss, cg_control));
 
 std::optional<uint32_t> pinned_max_entries(const std::string& path) {
   Fd fd(bpf_obj_get(path.c_str()));
@@ -91,7 +86,9 @@ Result<std::unique_ptr<BpfProbe>> BpfProbe::load(const ProbeOptions& options) {
     return Error::format("BPF object has ABI version {}, this daemon speaks {}",
                          probe->abi_version(), CG_ABI_VERSION);
   }
-  probe->load_guard(options.daemon_tgid);
+  // The escape guard needs the bpf_send_signal_task kfunc (6.13+): optional.
+  probe->guard_ = GuardProbe::load(*probe, options.daemon_tgid, probe->ringbuf_bytes_,
+                                   &probe->guard_status_);
   return probe;
 }
 
@@ -128,42 +125,10 @@ Status BpfProbe::pin_maps(uint32_t* ringbuf_bytes) {
   return {};
 }
 
-void BpfProbe::load_guard(pid_t daemon_tgid) {
-  cmdgate_guard* g = cmdgate_guard__open();
-  if (g == nullptr) {
-    guard_status_ = "cannot open the guard object";
-    return;
-  }
-  g->rodata->cg_daemon_tgid = static_cast<__u32>(daemon_tgid);
-  // The guard shares the exec object's maps: the same parked set, ring buffer, counters and
-  // control block.
-  int err = bpf_map__set_max_entries(g->maps.events, ringbuf_bytes_);
-  if (auto s = share_maps(*this, g->obj, g->maps.bss); !s) {
-    guard_status_ = fmt::format("not loaded ({}): escapes are caught from user space only",
-                                s.error().message);
-    cmdgate_guard__destroy(g);
-    return;
-  }
-  err = err ? err : cmdgate_guard__load(g);
-  if (err != 0) {
-    guard_status_ = fmt::format("not loaded ({}): escapes are caught from user space only",
-                                std::strerror(err < 0 ? -err : err));
-    cmdgate_guard__destroy(g);
-    return;
-  }
-  if (g->rodata->cg_abi_version != CG_ABI_VERSION) {
-    guard_status_ = "ABI mismatch: not loaded";
-    cmdgate_guard__destroy(g);
-    return;
-  }
-  guard_ = g;
-  guard_status_ = "kernel kills escapes";
-}
+BpfProbe::BpfProbe(PinDir pins) : pins_(std::move(pins)) {}
 
 BpfProbe::~BpfProbe() {
-  if (guard_ != nullptr) {
-    cmdgate_guard__destroy(guard_);
-  }
+  guard_.reset();
   if (skel_ != nullptr) {
     cmdgate_exec__destroy(skel_);
   }
@@ -174,8 +139,8 @@ Status BpfProbe::attach() {
     return libbpf_error("attaching the exec tracepoints", err);
   }
   if (guard_ != nullptr) {
-    if (int err = cmdgate_guard__attach(guard_)) {
-      return libbpf_error("attaching the escape guard", err);
+    if (auto s = guard_->attach(); !s) {
+      return s;
     }
   }
   return {};
@@ -184,7 +149,7 @@ Status BpfProbe::attach() {
 std::vector<NamedLink> BpfProbe::links() const {
   std::vector<NamedLink> out = links_of(skel_->skeleton);
   if (guard_ != nullptr) {
-    for (NamedLink& l : links_of(guard_->skeleton)) {
+    for (NamedLink& l : guard_->links()) {
       out.push_back(std::move(l));
     }
   }
@@ -214,7 +179,7 @@ uint32_t BpfProbe::abi_version() const { return skel_->rodata->cg_abi_version; }
 std::vector<ProgramStats> BpfProbe::program_stats() const {
   std::vector<ProgramStats> out;
   bpf_program* prog = nullptr;
-  for (bpf_object* obj : {skel_->obj, guard_ != nullptr ? guard_->obj : nullptr}) {
+  for (bpf_object* obj : {skel_->obj, guard_ != nullptr ? guard_->object() : nullptr}) {
     if (obj == nullptr) {
       continue;
     }

@@ -19,9 +19,10 @@ struct bpf_link;
 struct bpf_map;
 struct bpf_object;
 struct bpf_object_skeleton;
-struct cmdgate_guard;
 
 namespace cmdgate::probe {
+
+class GuardProbe;
 
 struct ProbeOptions {
   uint32_t ringbuf_bytes = CG_DEFAULT_RINGBUF_BYTES;  // power of two, at least one page
@@ -85,23 +86,22 @@ class BpfProbe {
   [[nodiscard]] uint32_t abi_version() const;
   // Whether the in-kernel escape guard is loaded, and why not when it is not.
   [[nodiscard]] bool has_guard() const { return guard_ != nullptr; }
+  // Which guard build, or why none.
   [[nodiscard]] const std::string& guard_status() const { return guard_status_; }
   [[nodiscard]] uint32_t ringbuf_bytes() const { return ringbuf_bytes_; }
   // Kernel run-time statistics (non-zero only while kernel.bpf_stats_enabled=1).
   [[nodiscard]] std::vector<ProgramStats> program_stats() const;
 
  private:
-  explicit BpfProbe(PinDir pins) : pins_(std::move(pins)) {}
+  explicit BpfProbe(PinDir pins);
 
   // Pins the maps every object shares, adopting a predecessor's where they exist.
   [[nodiscard]] Status pin_maps(uint32_t* ringbuf_bytes);
-  // The escape guard needs the bpf_send_signal_task kfunc (6.13+): optional.
-  void load_guard(pid_t daemon_tgid);
 
   PinDir pins_;
   std::optional<Owner> adopted_;
   cmdgate_exec* skel_ = nullptr;
-  cmdgate_guard* guard_ = nullptr;
+  std::unique_ptr<GuardProbe> guard_;
   std::string guard_status_;
   uint32_t ringbuf_bytes_ = 0;
 };

@@ -40,10 +40,11 @@ struct task_struct___pre61 {
   long state;
 } __attribute__((preserve_access_index));
 
+/* Direct loads from the tracepoint's BTF pointer: this runs on every wakeup on the host. */
 static __always_inline unsigned int cg_task_state(struct task_struct* t) {
   if (bpf_core_field_exists(t->__state))
-    return BPF_CORE_READ(t, __state);
-  return (unsigned int)BPF_CORE_READ((struct task_struct___pre61*)t, state);
+    return t->__state;
+  return (unsigned int)((struct task_struct___pre61*)t)->state;
 }
 
 /* Kills the parked target and reports it, once per parked exec. */

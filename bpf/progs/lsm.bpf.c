@@ -83,8 +83,9 @@ static __always_inline void cg_report_denial(struct linux_binprm* bprm, struct t
     bpf_ringbuf_discard_dynptr(&ptr, 0);
     return;
   }
-  /* No wakeup, like the tracepoint's denials: the daemon drains on its tick. */
-  bpf_ringbuf_submit_dynptr(&ptr, BPF_RB_NO_WAKEUP);
+  /* With a wakeup: the caller lives on and is told why beside its EPERM, while it still
+   * reads. */
+  bpf_ringbuf_submit_dynptr(&ptr, BPF_RB_FORCE_WAKEUP);
 }
 
 SEC("lsm/bprm_check_security")

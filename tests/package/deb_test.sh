@@ -113,6 +113,13 @@ grep '"exe":"/usr/bin/env"' <<<"$new" | grep -q '"outcome":"audited"' ||
   fail "no audited /usr/bin/env exec in $decisions"
 echo "   memfd exec killed (no-fileless-exec), /usr/bin/env ran (audited)"
 
+step "cmdgated --uninstall"
+# A stopped daemon's programs go on enforcing its last policy until they are uninstalled.
+[ -d "$pin" ] || fail "the stopped daemon left no pinned state at $pin"
+/usr/sbin/cmdgated --config /etc/cmdgate/cmdgate.toml --pin-dir "$pin" --uninstall ||
+  fail "cmdgated --uninstall failed"
+must_not_exist "$pin"
+
 step "dpkg -r"
 dpkg -r cmdgate >/dev/null
 must_not_exist /usr/sbin/cmdgated /usr/bin/cmdgate /lib/systemd/system/cmdgated.service \

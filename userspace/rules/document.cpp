@@ -18,12 +18,13 @@ namespace {
 
 constexpr size_t kMaxIdLength = 128;   // [A-Za-z0-9][A-Za-z0-9._:-]{0,127}
 constexpr size_t kMaxCommLength = 15;  // TASK_COMM_LEN - 1
+constexpr size_t kMaxMessage = 1000;   // one line on the caller's stderr
 
 constexpr std::string_view kTopLevelKeys =
     "mode, default_action, ask_timeout, timeout_action, lists, agent, rule";
 constexpr std::string_view kRuleKeys =
-    "id, description, action, mode, priority, timeout, timeout_action, path, sha256, args, "
-    "cmdline, user, group, parent, ancestor, tty, cgroup, file, agent";
+    "id, description, message, url, action, mode, priority, timeout, timeout_action, path, "
+    "sha256, args, cmdline, user, group, parent, ancestor, tty, cgroup, file, agent";
 
 template <typename T>
 struct Choice {
@@ -532,6 +533,33 @@ Status DocumentParser::rule_key(const Scope& scope, const toml::key& key, const 
       return text.error();
     }
     r.description = *text;
+    return {};
+  }
+  if (k == "message") {
+    auto text = get_string(scope, k, value, "a string");
+    if (!text) {
+      return text.error();
+    }
+    if (text->size() > kMaxMessage) {
+      return scope.key_error(value, k, fmt::format("is {} bytes; at most {} are shown to the caller",
+                                                   text->size(), kMaxMessage));
+    }
+    r.message = *text;
+    return {};
+  }
+  if (k == "url") {
+    auto text = get_string(scope, k, value, "a string");
+    if (!text) {
+      return text.error();
+    }
+    const bool web = text->starts_with("https://") || text->starts_with("http://");
+    const bool plain = std::none_of(text->begin(), text->end(), [](char c) {
+      return static_cast<unsigned char>(c) <= ' ' || c == 0x7f;
+    });
+    if (!web || !plain || text->size() > kMaxMessage) {
+      return scope.key_error(value, k, "expected an http:// or https:// address without spaces");
+    }
+    r.url = *text;
     return {};
   }
   if (k == "action") {

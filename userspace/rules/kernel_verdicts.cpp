@@ -113,8 +113,10 @@ KernelVerdict outcome_class(Action a, Mode m) {
 
 class Analyzer {
  public:
-  Analyzer(const Policy& policy, const ShebangProbe* is_script, std::set<Region> regions)
-      : policy_(policy),
+  Analyzer(const Policy& policy, const ShebangProbe* is_script, std::set<Region> regions,
+           bool tell_denials)
+      : tell_denials_(tell_denials),
+        policy_(policy),
         rules_(policy.rule_set()),
         resolved_(policy.resolved_paths()),
         regions_(std::move(regions)) {
@@ -154,7 +156,11 @@ class Analyzer {
       if (t == Tri::kNo) {
         return false;
       }
-      out.add(outcome_class(r.action, r.mode.value_or(rules_.mode)));
+      KernelVerdict c = outcome_class(r.action, r.mode.value_or(rules_.mode));
+      if (c == KernelVerdict::kDeny && tell_denials_ && !told(r).empty()) {
+        c = KernelVerdict::kEvaluate;
+      }
+      out.add(c);
       return t == Tri::kYes || out.verdict() == KernelVerdict::kEvaluate;
     };
     if (!walk_candidates(f, visit)) {
@@ -301,6 +307,7 @@ class Analyzer {
     return any;
   }
 
+  const bool tell_denials_;
   const Policy& policy_;
   const RuleSet& rules_;
   const std::vector<std::vector<ResolvedPath>>& resolved_;
@@ -341,8 +348,10 @@ bool file_starts_with_shebang(const std::string& path) {
 
 KernelVerdict kernel_class(const Decision& d) { return outcome_class(d.action, d.mode); }
 
-KernelVerdicts::KernelVerdicts(const Policy& policy, const ShebangProbe& is_script)
-    : analyzer_(std::make_unique<Analyzer>(policy, &is_script, collect_regions(policy))) {}
+KernelVerdicts::KernelVerdicts(const Policy& policy, const ShebangProbe& is_script,
+                               bool tell_denials)
+    : analyzer_(std::make_unique<Analyzer>(policy, &is_script, collect_regions(policy),
+                                           tell_denials)) {}
 
 KernelVerdicts::~KernelVerdicts() = default;
 

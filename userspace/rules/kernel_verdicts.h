@@ -33,8 +33,12 @@ class Analyzer;  // kernel_verdicts.cpp
 // thread-safe. The policy must outlive it.
 class KernelVerdicts {
  public:
+  // tell_denials: a denial by a rule with something to tell the caller (rules::told) needs the
+  // daemon, where the kernel would kill the process before anyone could tell it (the exec
+  // tracepoint): such rules give EVALUATE instead of DENY.
   explicit KernelVerdicts(const Policy& policy,
-                          const ShebangProbe& is_script = file_starts_with_shebang);
+                          const ShebangProbe& is_script = file_starts_with_shebang,
+                          bool tell_denials = false);
   ~KernelVerdicts();
   KernelVerdicts(const KernelVerdicts&) = delete;
   KernelVerdicts& operator=(const KernelVerdicts&) = delete;

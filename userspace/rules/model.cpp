@@ -4,6 +4,8 @@
 
 namespace cmdgate::rules {
 
+const std::string& told(const Rule& r) { return r.message ? *r.message : r.description; }
+
 const char* to_string(Action a) {
   switch (a) {
     case Action::kAllow:

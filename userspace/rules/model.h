@@ -77,6 +77,10 @@ struct Match {
 struct Rule {
   std::string id;
   std::string description;
+  // What the caller of a denied or held exec is told on its stderr; unset: the description,
+  // "": nothing (and a kernel that can deny alone does so). url: where to read more.
+  std::optional<std::string> message;
+  std::string url;
   Action action = Action::kDeny;
   std::optional<Mode> mode;                    // overrides RuleSet::mode for this rule
   int32_t priority = 0;                        // higher is tried first
@@ -103,6 +107,9 @@ struct RuleSet {
 
 // The label bits of the named agents (names the set does not declare are skipped).
 [[nodiscard]] uint64_t agent_mask(const RuleSet& set, const std::vector<std::string>& names);
+
+// What the rule tells the caller: its message, else its description.
+[[nodiscard]] const std::string& told(const Rule& r);
 
 const char* to_string(Action a);
 const char* to_string(Mode m);

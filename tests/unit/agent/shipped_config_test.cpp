@@ -52,7 +52,8 @@ TEST(ShippedConfig, CommentedSettingsAreTheDefaults) {
                       "mode", "audit_log", "log_level", "on_shutdown", "kernel.ringbuf_size",
                       "kernel.delivery_failure", "kernel.daemon_stale_after", "kernel.pin_dir",
                       "approval.socket", "approval.approver_group", "approval.socket_mode",
-                      "approval.when_no_approver", "approval.local_rules_file", "metrics.listen"}));
+                      "approval.when_no_approver", "approval.local_rules_file",
+                                  "approval.unsafe_park", "approval.notify", "approval.notify_timeout", "metrics.listen"}));
   auto c = parse_config(text, "etc/cmdgate.toml (uncommented)");
   ASSERT_TRUE(c.ok()) << c.error().message;
   const DaemonConfig d;

@@ -351,9 +351,9 @@ id = "r1"
 action = "deny"
   paths = ["/bin/sh"]
 )"),
-            "t.toml:4:3: rule 'r1': unknown key 'paths' (valid keys: id, description, action, "
-            "mode, priority, timeout, timeout_action, path, sha256, args, cmdline, user, group, "
-            "parent, ancestor, tty, cgroup, file, agent)");
+            "t.toml:4:3: rule 'r1': unknown key 'paths' (valid keys: id, description, message, "
+            "url, action, mode, priority, timeout, timeout_action, path, sha256, args, cmdline, "
+            "user, group, parent, ancestor, tty, cgroup, file, agent)");
 }
 
 TEST(ParseErrors, FirstErrorInFileOrderIsReported) {

@@ -92,6 +92,8 @@ for p in target allowed flagged asked parked; do
   echo "cgvm:$p" >>$B/$p # distinct contents: only the target's copy matches the hash rule
   chmod 755 $B/$p
 done
+cp /opt/cg/cg_fast_marker $B/fastparked # acts with its first instructions (no loader)
+mkdir -p /tmp/u1000 && chmod 777 /tmp/u1000
 ln $B/target $B/hardlink
 ln -s $B/target $B/symlink
 cp $B/target /work/other/copy
@@ -126,7 +128,7 @@ timeout = "300ms"
 [[rule]]
 id = "ask-long"
 action = "ask"
-path = "$B/parked"
+path = ["$B/parked", "$B/fastparked"]
 timeout = "10m"
 EOF
 cp /work/rules.toml /work/rules-plain.toml
@@ -177,6 +179,21 @@ allowed_runs() {
   out=$($B/allowed $m "hello world" 7)
   rc=$?
   [ $rc = 7 ] && [ "$out" = "hello world" ] && exists $m || say "rc $rc, output '$out'"
+}
+
+# `ld.so PROGRAM`: an exec of the loader; the program it maps is judged by the daemon (parked at
+# the tracepoint on both boots: the LSM sees only the loader).
+loader_denied() {
+  marker
+  { /lib64/ld-linux-x86-64.so.2 $B/target $m; rc=$?; } >/dev/null 2>&1
+  ! exists $m && [ $rc = 137 ] || say "rc $rc"
+}
+# A denied script named by the process's own descriptor.
+fd_script_denied() {
+  out=$(sh -c 'exec 3<"$0"; exec /proc/self/fd/3' $B/script.sh 2>&1)
+  rc=$?
+  case "$out" in *"script ran"*) say "the script ran: $out"; return 1 ;; esac
+  [ $rc != 0 ] || say "rc $rc"
 }
 
 evaluate_good() {
@@ -242,6 +259,17 @@ ptrace_allowed() {
   [ "$out" = "ptrace: OK" ] || say "$out"
 }
 
+# The kernel continues an orphaned process group itself (SIGHUP, then SIGCONT, from exit_notify):
+# a signal that is not from user space, so no task_kill hook is asked. Any user can arrange it:
+# ignore SIGHUP (it survives execve), park a program in a process group of its own, and let the
+# group's parent exit (cg_bypass orphan). So a process that ignores SIGHUP is never held for a
+# person: its ask is denied at once.
+orphan_group_cannot_continue_it() {
+  out=$(cg_bypass orphan 1000 1 500 $B/fastparked /tmp/u1000/orphan)
+  ! exists /tmp/u1000/orphan.0 || say "the held program ran: $out"
+  has "$out" "killed-by-9"
+}
+
 user_kill_daemon_refused() {
   out=$(cg_vm_tool as 1000 kill -9 $daemon 2>&1)
   sleep 0.2
@@ -297,6 +325,8 @@ if start_daemon /work/rules.toml; then
   check "denied through a symlink" denied $B/symlink
   check "denied by a relative path from its directory" denied ./target $B
   check "denied #! script by its own path" denied $B/script.sh
+  check "denied #! script through /proc/self/fd" fd_script_denied
+  check "denied program run by the dynamic loader" loader_denied
   check "denied by a path glob (path trie)" denied /work/globbed/tool
   check "busybox sh: denied command (status, message, shell carries on)" shell_denied sh
   check "bash: denied command (status, message, shell carries on)" shell_denied bash
@@ -331,6 +361,8 @@ if start_daemon /work/rules.toml; then
     check "root's kill -CONT of the parked process: EPERM, still parked" root_sigcont_refused
     check "owner can still kill the parked process" owner_can_kill_parked
     check "owner's ptrace attach to a parked child: EPERM" ptrace_refused
+    check "an orphaned process group cannot continue a held program (SIGHUP ignored: denied)" \
+      orphan_group_cannot_continue_it
     check "uid 1000 kill -9 of the daemon: EPERM" user_kill_daemon_refused
     check "uid 1000 with CAP_KILL kill -9 of the daemon: EPERM" capkill_daemon_refused
   fi
