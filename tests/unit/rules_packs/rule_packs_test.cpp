@@ -13,7 +13,10 @@
 #include <map>
 #include <sstream>
 
+#include <re2/re2.h>
+
 #include "../rules/policy_test_util.h"
+#include "rules/glob.h"
 #include "rules/kernel_verdicts.h"
 #include "rules/parser.h"
 #include "rules/policy.h"
@@ -72,8 +75,28 @@ class Pack {
     kernel_ = verdicts_->policy();
   }
 
+  // The label the kernel would give a process below these ancestors: the bit of every declared
+  // agent one of them is, by command name ("prefix*" too) or by executable path.
+  static uint64_t label(const RuleSet& set, const std::vector<std::string>& ancestors) {
+    uint64_t bits = 0;
+    for (const AgentDecl& a : set.agents) {
+      for (const std::string& anc : ancestors) {
+        const std::string comm = anc.front() == '/' ? anc.substr(anc.rfind('/') + 1, 15) : anc;
+        bool is = false;
+        for (const std::string& c : a.comms) {
+          is = is || (c.ends_with('*') ? comm.starts_with(c.substr(0, c.size() - 1)) : comm == c);
+        }
+        for (const std::string& g : a.path_globs) {
+          is = is || (anc.front() == '/' && RE2::FullMatch(anc, RE2(*glob_to_regex(g))));
+        }
+        bits |= is ? uint64_t{1} << a.bit : 0;
+      }
+    }
+    return bits;
+  }
+
   // The context the daemon would build for this command; empty path when it is not installed.
-  static OwnedContext context(const Case& c) {
+  OwnedContext context(const Case& c) const {
     OwnedContext ctx;
     const std::string found = which(c.argv.front());
     char buf[PATH_MAX];
@@ -87,6 +110,7 @@ class Pack {
       ctx.lineage.push_back(a.front() == '/' ? OwnedAncestor{a.substr(a.rfind('/') + 1, 15), a}
                                              : OwnedAncestor{a, "/opt/elsewhere/" + a});
     }
+    ctx.agents = label(policy_->rule_set(), c.ancestors);
     return ctx;
   }
 
@@ -128,7 +152,12 @@ TEST(AiAgentsPack, ParksDestructiveCommandsOfAgents) {
        "agent-rm-outside-tree"},
       {{"rm", "-Rf", "~"}, kClaude, "agent-rm-outside-tree"},
       {{"find", "/var/lib", "-name", "*.db", "-delete"}, kClaude, "agent-find-delete"},
-      {{"find", ".", "-exec", "rm", "-rf", "{}", ";"}, kClaude, "agent-find-delete"},
+      {{"find", "/srv/data", "-exec", "rm", "-rf", "{}", ";"}, kClaude, "agent-find-delete"},
+      {{"git", "reset", "--har"}, kClaude, "agent-git-discard"},
+      {{"git", "-c", "alias.p=push --force", "p"}, kClaude, "agent-git-alias"},
+      {{"git", "restore", "--source=HEAD~3", "src"}, kClaude, "agent-git-discard"},
+      {{"rm", "--rec", "-f", "/x"}, kClaude, "agent-rm-outside-tree"},
+      {{"truncate", "-s", "0", "/var/log/syslog"}, kClaude, "agent-truncate-logs"},
       {{"dd", "if=/dev/zero", "of=/dev/sda", "bs=1M"}, kClaude, "agent-dd-device"},
       {{"mkfs.ext4", "/dev/sdb1"}, kClaude, "agent-disk-destroy"},
       {{"mkfs", "-t", "ext4", "/dev/sdb1"}, kClaude, "agent-disk-destroy"},
@@ -201,6 +230,13 @@ TEST(AiAgentsPack, RecognisesEachAgentByItsProcessName) {
            {"bash", "opencode"},
            {"zsh", "node", "claude", "tmux: server"},
            {"bash", "/home/alice/.local/share/claude/versions/2.1.37"},
+      {"bash", "cursor-agent"},
+      {"bash", "goose"},
+      {"bash", "amp"},
+      {"bash", "qwen"},
+      {"bash", "crush"},
+      {"bash", "droid"},
+      {"bash", "kiro-cli"},
        }) {
     pack.expect({{"git", "reset", "--hard"}, tree, "agent-git-discard"});
   }
@@ -221,6 +257,9 @@ TEST(AiAgentsPack, LeavesEverydayAgentWorkAndHumansAlone) {
       {{"git", "clean", "-n"}, kClaude, nullptr},
       {{"git", "checkout", "-b", "fix"}, kClaude, nullptr},
       {{"find", ".", "-name", "*.o"}, kClaude, nullptr},
+      {{"find", ".", "-name", "*.pyc", "-delete"}, kClaude, nullptr},  // inside the tree
+      {{"git", "push", "--follow-tags", "origin", "main"}, kClaude, nullptr},
+      {{"git", "reset", "--soft", "HEAD~1"}, kClaude, nullptr},
       {{"chmod", "+x", "scripts/build"}, kClaude, nullptr},
       {{"chmod", "-R", "755", "scripts"}, kClaude, nullptr},
       {{"chown", "-R", "alice", "/home/alice/project/build"}, kClaude, nullptr},
@@ -293,7 +332,7 @@ TEST(ServersPack, DeniesShellsAndInterpretersBelowWebServers) {
 
 TEST(ServersPack, DeniesShellsAnywhereInAWebServersUnit) {
   Pack pack("servers.toml");
-  OwnedContext ctx = Pack::context({{"sh", "-c", "id"}, {"sh", "sh", "sh"}, nullptr});
+  OwnedContext ctx = pack.context({{"sh", "-c", "id"}, {"sh", "sh", "sh"}, nullptr});
   ctx.cgroup = "/system.slice/php8.2-fpm.service";
   Decision d = pack.policy().evaluate(ctx.view());
   ASSERT_NE(d.rule, nullptr);
@@ -336,30 +375,30 @@ TEST(RulePacks, CombineWithTheBaselineAndSetNothingGlobal) {
     EXPECT_EQ(set.ask_timeout, defaults.ask_timeout);
     EXPECT_EQ(set.timeout_action, defaults.timeout_action);
     for (const Rule& r : set.rules) {
-      // Exact paths and globs in one rule would both have to match (see the packs' notes).
-      EXPECT_FALSE(!r.match.paths.empty() && !r.match.path_globs.empty()) << r.id;
       EXPECT_TRUE(r.match.has_file_predicate()) << r.id << " would make every exec evaluated";
     }
   }
 }
 
-TEST(RulePacks, EveryAgentRuleAsksAndKnowsEveryAgent) {
+// Agents are declared once; every rule of the pack asks, holds for any of them, and tells the
+// held process why and what to do instead.
+TEST(RulePacks, EveryAgentRuleAsksForAnyDeclaredAgentAndSaysWhy) {
   const RuleSet set = load_alone("ai-agents.toml");
   ASSERT_FALSE(set.rules.empty());
-  const auto texts = [](const std::vector<ProcessPattern>& ps) {
-    std::vector<std::string> out;
-    for (const auto& p : ps) {
-      out.push_back(p.text);
-    }
-    return out;
-  };
-  const auto agents = texts(set.rules.front().match.ancestor);
-  for (const char* name : {"claude", "codex*", "cursor-agent", "aider", "gemini", "copilot"}) {
-    EXPECT_NE(std::find(agents.begin(), agents.end(), name), agents.end()) << name;
+  std::vector<std::string> names;
+  for (const AgentDecl& a : set.agents) {
+    names.push_back(a.name);
+  }
+  for (const char* name : {"claude", "codex", "cursor-agent", "aider", "gemini", "copilot",
+                           "opencode", "goose", "amp", "qwen", "crush", "droid", "kiro-cli"}) {
+    EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
   }
   for (const Rule& r : set.rules) {
     EXPECT_EQ(r.action, Action::kAsk) << r.id;
-    EXPECT_EQ(texts(r.match.ancestor), agents) << r.id << ": ancestor list out of step";
+    EXPECT_EQ(r.match.agents, names) << r.id << ": agent = \"*\" names every declared agent";
+    EXPECT_TRUE(r.match.ancestor.empty()) << r.id << ": agents are matched by label";
+    ASSERT_TRUE(r.message.has_value()) << r.id;
+    EXPECT_GT(r.message->size(), 20u) << r.id;
   }
 }
 
