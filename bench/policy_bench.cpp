@@ -32,6 +32,7 @@ class BenchResolver final : public FileResolver {
     return FileId{7, std::strtoull(path.c_str() + at + 4, nullptr, 10)};
   }
   std::string canonical(const std::string& path) const override { return path; }
+  std::vector<std::string> expand(const std::string&) const override { return {}; }
 };
 
 Sha256 hash_of(size_t i) {

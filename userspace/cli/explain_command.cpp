@@ -1,8 +1,8 @@
 // cmdgate explain --rules PATH -- CMD ARGS...: which rule would decide this command, and why,
-// evaluated here without running it, without root and without BPF.
+// evaluated here without running it, without root and without BPF. Every program the command
+// would exec is judged (bash -c lines, wrappers, scripts: rules/line_verdict.h), and the command
+// is held when any of them is.
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <climits>
@@ -15,11 +15,10 @@
 
 #include "cli/commands.h"
 #include "common/display_text.h"
-#include "common/fd.h"
 #include "rules/file_digest.h"
 #include "rules/kernel_verdicts.h"
+#include "rules/line_verdict.h"
 #include "rules/parser.h"
-#include "rules/policy.h"
 
 namespace cmdgate::cli {
 namespace {
@@ -32,6 +31,7 @@ struct ExplainOptions {
   std::optional<uint32_t> uid;
   std::optional<uint32_t> gid;
   std::vector<std::string> ancestors;  // extra, nearest first, before the real chain
+  std::vector<std::string> agents;     // runs under these declared agents ("*": all)
   std::optional<bool> tty;
   std::optional<std::string> cgroup;
   bool json = false;
@@ -46,100 +46,20 @@ std::string read_text(const std::string& path) {
 
 std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
 
-// The file execvp would run.
-std::optional<std::string> resolve_command(const std::string& cmd) {
-  auto executable = [](const std::string& p) { return ::access(p.c_str(), X_OK) == 0; };
-  if (cmd.find('/') != std::string::npos) {
-    return executable(cmd) ? std::optional(cmd) : std::nullopt;
-  }
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin");
-  std::string dir;
-  while (std::getline(dirs, dir, ':')) {
-    const std::string candidate = (dir.empty() ? "." : dir) + "/" + cmd;
-    if (executable(candidate)) {
-      return candidate;
-    }
-  }
-  return std::nullopt;
-}
-
-std::string canonical(const std::string& p) {
-  char buf[PATH_MAX];
-  return ::realpath(p.c_str(), buf) != nullptr ? std::string(buf) : p;
-}
-
-rules::FileId identity(const std::string& p) {
-  return rules::SystemFileResolver().identity(p).value_or(rules::FileId{});
-}
-
-// "#!interp [arg]" of a script, if it is one.
-std::optional<std::pair<std::string, std::string>> shebang(const std::string& path) {
-  std::ifstream f(path);
-  std::string line;
-  if (!std::getline(f, line) || !line.starts_with("#!")) {
-    return std::nullopt;
-  }
-  line = line.substr(2);
-  const size_t start = line.find_first_not_of(" \t");
-  if (start == std::string::npos) {
-    return std::nullopt;
-  }
-  line = line.substr(start);
-  const size_t space = line.find_first_of(" \t");
-  std::string interp = line.substr(0, space);
-  std::string arg;
-  if (space != std::string::npos) {
-    arg = line.substr(line.find_first_not_of(" \t", space));
-    arg = arg.substr(0, arg.find_last_not_of(" \t\r") + 1);
-  }
-  return std::make_pair(interp, arg);
-}
-
-// Everything an ExecContext points to, owned.
-struct Subject {
-  std::string path;
-  rules::FileId file;
-  std::optional<rules::Sha256> sha256;
-  std::vector<std::string> argv_storage;
-  std::vector<std::string_view> argv;
-  std::string cmdline;
-};
-
-void fill_subject(Subject& s, const std::string& path, std::vector<std::string> argv,
-                  bool want_hash) {
-  s.path = canonical(path);
-  s.file = identity(s.path);
-  if (want_hash) {
-    Fd fd(::open(s.path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd) {
-      if (auto d = rules::sha256_of_fd(fd.get())) {
-        s.sha256 = *d;
-      }
-    }
-  }
-  s.argv_storage = std::move(argv);
-  s.argv.assign(s.argv_storage.begin(), s.argv_storage.end());
-  for (size_t i = 0; i < s.argv_storage.size(); ++i) {
-    s.cmdline += (i ? " " : "") + s.argv_storage[i];
-  }
-}
-
-struct Lineage {
-  std::vector<std::string> comms;
-  std::vector<std::string> paths;
-  std::vector<rules::AncestorView> views;
-};
-
-// The chain a command started from this shell would have: the shell (our parent) upwards.
-void fill_lineage(Lineage& l, const std::vector<std::string>& extra) {
-  std::vector<std::pair<uint32_t, std::string>> chain;  // tgid, comm
+// The chain a command started from this shell would have: the shell (our parent) upwards, as
+// (comm, executable) pairs.
+std::vector<std::pair<std::string, std::string>> caller_lineage(
+    const std::vector<std::string>& extra) {
+  std::vector<std::pair<std::string, std::string>> chain;
   for (const auto& name : extra) {
-    chain.emplace_back(0, name);
+    chain.emplace_back(name, "");
   }
   for (pid_t pid = ::getppid(); pid > 0 && chain.size() < 8;) {
-    chain.emplace_back(static_cast<uint32_t>(pid),
-                       first_line(read_text("/proc/" + std::to_string(pid) + "/comm")));
+    char buf[PATH_MAX];
+    const std::string exe = "/proc/" + std::to_string(pid) + "/exe";
+    const ssize_t n = ::readlink(exe.c_str(), buf, sizeof(buf));
+    chain.emplace_back(first_line(read_text("/proc/" + std::to_string(pid) + "/comm")),
+                       n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string());
     const std::string status = read_text("/proc/" + std::to_string(pid) + "/status");
     const size_t at = status.find("\nPPid:");
     if (pid == 1 || at == std::string::npos) {
@@ -147,18 +67,7 @@ void fill_lineage(Lineage& l, const std::vector<std::string>& extra) {
     }
     pid = std::atoi(status.c_str() + at + 6);
   }
-  l.comms.reserve(chain.size());
-  l.paths.reserve(chain.size());
-  for (const auto& [tgid, comm] : chain) {
-    l.comms.push_back(comm);
-    char buf[PATH_MAX];
-    const std::string exe = "/proc/" + std::to_string(tgid) + "/exe";
-    const ssize_t n = tgid ? ::readlink(exe.c_str(), buf, sizeof(buf)) : -1;
-    l.paths.push_back(n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string());
-  }
-  for (size_t i = 0; i < chain.size(); ++i) {
-    l.views.push_back({chain[i].first, l.comms[i], l.paths[i], identity(l.paths[i])});
-  }
+  return chain;
 }
 
 json rule_json(const rules::Rule* r) {
@@ -205,6 +114,7 @@ std::string predicates(const rules::Rule& r) {
     out += fmt::format("\n    tty = {}", *m.tty);
   }
   list("cgroup", m.cgroup_globs);
+  list("agent", m.agents);
   if (m.file_kinds) {
     out += fmt::format("\n    file = [{}{}]", (m.file_kinds & rules::kFileMemfd) ? "memfd " : "",
                        (m.file_kinds & rules::kFileDeleted) ? "deleted" : "");
@@ -230,137 +140,203 @@ std::string outcome(const rules::Decision& d) {
   return "?";
 }
 
-int run_explain(const ExplainOptions& o) {
-  rules::SystemNameResolver names;
-  auto set = rules::load_rules(o.rules, names);
-  if (!set) {
-    std::fprintf(stderr, "%s\n", set.error().message.c_str());
-    return 1;
+// The label a process started from the named agents carries: "*" is every declared agent.
+Result<uint64_t> agent_label(const rules::RuleSet& set, const std::vector<std::string>& names) {
+  std::vector<std::string> wanted;
+  for (const std::string& name : names) {
+    const bool any = name == "*";
+    bool found = false;
+    for (const rules::AgentDecl& a : set.agents) {
+      if (any || a.name == name) {
+        wanted.push_back(a.name);
+        found = true;
+      }
+    }
+    if (!found) {
+      std::string declared;
+      for (const rules::AgentDecl& a : set.agents) {
+        declared += (declared.empty() ? "" : ", ") + a.name;
+      }
+      return Error::format("--agent {}: no such agent is declared in the rules ({})", name,
+                           declared.empty() ? "they declare none" : "declared: " + declared);
+    }
   }
-  auto compiled = rules::Policy::compile(std::move(*set), rules::SystemFileResolver());
-  if (!compiled) {
-    std::fprintf(stderr, "%s\n", compiled.error().message.c_str());
-    return 1;
-  }
-  const rules::Policy& policy = **compiled;
-  const auto found = resolve_command(o.command.front());
-  if (!found) {
-    std::fprintf(stderr, "cmdgate explain: %s: command not found\n", o.command.front().c_str());
-    return 1;
-  }
-  const bool want_hash = (policy.needs() & rules::kNeedSha256) != 0;
+  return rules::agent_mask(set, wanted);
+}
 
-  Lineage lineage;
-  fill_lineage(lineage, o.ancestors);
-  std::vector<uint32_t> groups(static_cast<size_t>(std::max(::getgroups(0, nullptr), 0)));
-  groups.resize(static_cast<size_t>(std::max(::getgroups(static_cast<int>(groups.size()),
-                                                         groups.data()), 0)));
-  std::string cgroup = o.cgroup.value_or("");
+rules::CallerFacts caller_facts(const ExplainOptions& o, uint64_t agents) {
+  rules::CallerFacts c;
+  c.uid = o.uid.value_or(::getuid());
+  c.gid = o.gid.value_or(::getgid());
+  c.groups.resize(static_cast<size_t>(std::max(::getgroups(0, nullptr), 0)));
+  c.groups.resize(static_cast<size_t>(
+      std::max(::getgroups(static_cast<int>(c.groups.size()), c.groups.data()), 0)));
+  c.lineage = caller_lineage(o.ancestors);
+  c.cgroup = o.cgroup.value_or("");
   if (!o.cgroup) {
     const std::string text = read_text("/proc/self/cgroup");
     const size_t at = text.find("0::");
     if (at != std::string::npos) {
-      cgroup = first_line(text.substr(at + 3));
+      c.cgroup = first_line(text.substr(at + 3));
     }
   }
-  const std::string stat = read_text("/proc/self/stat");
   int tty_nr = 0;
+  const std::string stat = read_text("/proc/self/stat");
   if (size_t close = stat.rfind(')'); close != std::string::npos) {
     std::istringstream rest(stat.substr(close + 2));
     std::string state;
     long ppid, pgrp, session;
     rest >> state >> ppid >> pgrp >> session >> tty_nr;
   }
+  c.tty = o.tty.value_or(tty_nr != 0);
+  c.agents = agents;
+  return c;
+}
 
-  auto context_for = [&](const Subject& s) {
-    rules::ExecContext c;
-    c.path = s.path;
-    c.file = s.file;
-    c.sha256 = s.sha256 ? &*s.sha256 : nullptr;
-    c.argv = s.argv;
-    c.cmdline = s.cmdline;
-    c.uid = o.uid.value_or(::getuid());
-    c.gid = o.gid.value_or(::getgid());
-    c.groups = groups;
-    c.lineage = lineage.views;
-    c.tty = o.tty.value_or(tty_nr != 0);
-    c.cgroup = cgroup;
-    return c;
-  };
-
-  Subject exe;
-  Subject script;
-  const auto interp = shebang(*found);
-  rules::Decision decision;
-  std::optional<rules::Decision> interp_decision;
-  if (interp) {
-    // As the kernel runs it: the interpreter, with the script's path inserted into argv.
-    std::vector<std::string> argv = {interp->first};
-    if (!interp->second.empty()) {
-      argv.push_back(interp->second);
+// This process's environment and directory: what the command would start with.
+rules::ShellEnv own_environment() {
+  rules::ShellEnv env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry(*e);
+    const size_t eq = entry.find('=');
+    if (eq != std::string::npos) {
+      env.vars[entry.substr(0, eq)] = entry.substr(eq + 1);
     }
-    argv.push_back(*found);
-    argv.insert(argv.end(), o.command.begin() + 1, o.command.end());
-    fill_subject(exe, interp->first, argv, want_hash);
-    fill_subject(script, *found, argv, want_hash);
-    interp_decision = policy.evaluate(context_for(exe));
-    decision = rules::combine_script(policy.evaluate(context_for(script)), *interp_decision);
-  } else {
-    fill_subject(exe, *found, o.command, want_hash);
-    decision = policy.evaluate(context_for(exe));
   }
+  char cwd[PATH_MAX];
+  env.cwd = ::getcwd(cwd, sizeof(cwd)) != nullptr ? cwd : "/";
+  return env;
+}
 
+const char* kernel_text(rules::KernelVerdict k) {
+  return k == rules::KernelVerdict::kEvaluate
+             ? "evaluate (parked until the daemon decides: the outcome depends on argv, user, "
+               "ancestry, tty, cgroup, agent or content)"
+             : rules::to_string(k);
+}
+
+int run_explain(const ExplainOptions& o) {
+  rules::SystemNameResolver names;
+  auto set = rules::load_rules(o.rules, names);
+  if (!set) {
+    std::fprintf(stderr, "%s\n", display_text(set.error().message).c_str());
+    return 1;
+  }
+  auto label = agent_label(*set, o.agents);
+  if (!label) {
+    std::fprintf(stderr, "cmdgate explain: %s\n", display_text(label.error().message).c_str());
+    return 2;
+  }
+  const rules::SystemExecHost host;
+  auto compiled = rules::Policy::compile(std::move(*set), host);
+  if (!compiled) {
+    std::fprintf(stderr, "%s\n", display_text(compiled.error().message).c_str());
+    return 1;
+  }
+  const rules::Policy& policy = **compiled;
+  const rules::LineVerdict v =
+      rules::judge_command(policy, host, caller_facts(o, *label), o.command, own_environment());
+  if (v.trace.execs.empty() && v.trace.unknowns.empty()) {
+    for (const std::string& n : v.trace.notes) {
+      std::fprintf(stderr, "cmdgate explain: %s\n", display_text(n).c_str());
+    }
+    return 1;
+  }
   rules::KernelVerdicts verdicts(policy);
   const rules::KernelPolicy kp = verdicts.policy();
-  rules::KernelFacts facts;
-  facts.file = exe.file;
-  facts.path = exe.path;
-  facts.script = interp.has_value();
-  const rules::KernelVerdict kernel = rules::simulate_kernel(kp, facts);
+  auto kernel = [&](size_t i) {
+    rules::KernelFacts facts;
+    facts.path = host.canonical(v.trace.execs[i].path);
+    facts.file = host.identity(facts.path).value_or(rules::FileId{});
+    facts.script = !v.trace.execs[i].script.empty();
+    return rules::simulate_kernel(kp, facts);
+  };
+  const std::string verdict =
+      v.unknown() ? "held: not every program it would run can be told from the line (fail closed)"
+      : v.held()  ? fmt::format("held: {}", outcome(v.decision))
+                  : fmt::format("not held: {}", outcome(v.decision));
 
   if (o.json) {
-    json out = {{"command", o.command},
-                {"file", exe.path},
-                {"rule", rule_json(decision.rule)},
-                {"action", rules::to_string(decision.action)},
-                {"mode", rules::to_string(decision.mode)},
-                {"outcome", outcome(decision)},
-                {"kernel", rules::to_string(kernel)}};
-    if (interp) {
-      out["script"] = script.path;
-      out["interpreter_rule"] = rule_json(interp_decision->rule);
+    json execs = json::array();
+    for (size_t i = 0; i < v.judged.size(); ++i) {
+      const rules::TracedExec& t = v.trace.execs[i];
+      const rules::JudgedExec& j = v.judged[i];
+      json e = {{"argv", t.argv},
+                {"file", j.file},
+                {"parent", t.parent},
+                {"argv_known", (t.unknown & rules::kUnknownArgv) == 0},
+                {"rule", rule_json(j.decision.rule)},
+                {"action", rules::to_string(j.decision.action)},
+                {"mode", rules::to_string(j.decision.mode)},
+                {"uncertain", j.decision.uncertain},
+                {"outcome", outcome(j.decision)},
+                {"kernel", rules::to_string(kernel(i))}};
+      if (!t.script.empty()) {
+        e["interpreter"] = j.interpreter;
+        e["interpreter_rule"] = rule_json(j.interpreter_decision->rule);
+      }
+      execs.push_back(std::move(e));
     }
+    json out = {{"command", o.command},      {"held", v.held()},
+                {"verdict", verdict},        {"execs", std::move(execs)},
+                {"deciding", v.deciding},    {"unknown", v.trace.unknowns},
+                {"notes", v.trace.notes},    {"rule", rule_json(v.decision.rule)},
+                {"action", rules::to_string(v.decision.action)},
+                {"outcome", outcome(v.decision)}};
     std::puts(out.dump(-1, ' ', false, json::error_handler_t::replace).c_str());
     return 0;
   }
-  std::printf("command:  %s\n", exe.cmdline.c_str());
-  if (interp) {
-    std::printf("script:   %s (run by %s)\n", script.path.c_str(), exe.path.c_str());
-  } else {
-    std::printf("file:     %s\n", exe.path.c_str());
-  }
-  if (decision.rule != nullptr) {
-    const rules::Rule& r = *decision.rule;
-    std::printf("rule:     %s (%s:%u:%u)%s%s\n", r.id.c_str(), r.where.file.c_str(), r.where.line,
-                r.where.column, r.description.empty() ? "" : " - ", r.description.c_str());
-    std::printf("  because every condition holds:%s\n", predicates(r).c_str());
-    if (!rules::told(r).empty() && (decision.action == rules::Action::kDeny || decision.action == rules::Action::kAsk)) {
-      std::printf("message:  %s\n", display_text(rules::told(r)).c_str());
+  for (size_t i = 0; i < v.judged.size(); ++i) {
+    const rules::TracedExec& t = v.trace.execs[i];
+    const rules::JudgedExec& j = v.judged[i];
+    if (v.judged.size() > 1) {
+      std::printf("%sexec %zu of %zu%s\n", i ? "\n" : "", i + 1, v.judged.size(),
+                  t.parent >= 0 ? fmt::format(" (started by exec {})", t.parent + 1).c_str() : "");
     }
-    if (!r.url.empty()) {
-      std::printf("url:      %s\n", r.url.c_str());
+    std::printf("command:  %s%s\n", display_words(t.argv).c_str(),
+                (t.unknown & rules::kUnknownArgv) ? "  (some arguments only known when it runs)"
+                                                   : "");
+    if (!t.script.empty()) {
+      std::printf("script:   %s (run by %s)\n", display_word(j.file).c_str(),
+                  display_word(j.interpreter).c_str());
+    } else {
+      std::printf("file:     %s\n", display_word(j.file).c_str());
     }
-  } else {
-    std::printf("rule:     none matched; default_action applies\n");
+    if (j.decision.rule != nullptr) {
+      const rules::Rule& r = *j.decision.rule;
+      std::printf("rule:     %s (%s:%u:%u)%s%s\n", r.id.c_str(), r.where.file.c_str(),
+                  r.where.line, r.where.column, r.description.empty() ? "" : " - ",
+                  r.description.c_str());
+      std::printf("  %s:%s\n",
+                  j.decision.uncertain ? "because these conditions might hold"
+                                       : "because every condition holds",
+                  predicates(r).c_str());
+      if (j.decision.would_block() && !rules::told(r).empty()) {
+        std::printf("message:  %s\n", display_text(rules::told(r)).c_str());
+      }
+      if (j.decision.would_block() && !r.url.empty()) {
+        std::printf("url:      %s\n", r.url.c_str());
+      }
+    } else {
+      std::printf("rule:     none matched; default_action applies\n");
+    }
+    std::printf("action:   %s (%s mode)\n", rules::to_string(j.decision.action),
+                rules::to_string(j.decision.mode));
+    std::printf("outcome:  %s\n", outcome(j.decision).c_str());
+    std::printf("kernel:   %s\n", kernel_text(kernel(i)));
   }
-  std::printf("action:   %s (%s mode)\n", rules::to_string(decision.action),
-              rules::to_string(decision.mode));
-  std::printf("outcome:  %s\n", outcome(decision).c_str());
-  std::printf("kernel:   %s\n",
-              kernel == rules::KernelVerdict::kEvaluate
-                  ? "evaluate (parked until the daemon decides: the outcome depends on argv, "
-                    "user, ancestry, tty, cgroup or content)"
-                  : rules::to_string(kernel));
+  for (const std::string& n : v.trace.notes) {
+    std::printf("note:     %s\n", display_text(n).c_str());
+  }
+  for (const std::string& u : v.trace.unknowns) {
+    std::printf("unknown:  %s\n", display_text(u).c_str());
+  }
+  if (v.judged.size() > 1 || v.unknown()) {
+    std::printf("\nverdict:  %s%s\n", verdict.c_str(),
+                v.deciding >= 0 && !v.unknown() && v.judged.size() > 1
+                    ? fmt::format(" (exec {})", v.deciding + 1).c_str()
+                    : "");
+  }
   return 0;
 }
 
@@ -374,6 +350,8 @@ Runner add_explain(CLI::App& app, std::vector<std::string> command) {
   cmd->add_option("--gid", o->gid, "Evaluate as this real gid (default: yours)");
   cmd->add_option("--ancestor", o->ancestors,
                   "Pretend this command name is an ancestor (repeatable, nearest first)");
+  cmd->add_option("--agent", o->agents,
+                  "Run as a process labelled with this declared agent (repeatable; * for all)");
   cmd->add_option("--tty", o->tty, "Has a controlling terminal (default: as this shell)");
   cmd->add_option("--cgroup", o->cgroup, "cgroup v2 path (default: this shell's)");
   cmd->add_flag("--json", o->json, "Machine-readable output");

@@ -1,5 +1,7 @@
 #include "rules/compiled_policy.h"
 
+#include "rules/glob.h"
+
 namespace cmdgate::rules {
 
 std::vector<std::vector<ResolvedPath>> resolve_paths(const RuleSet& rules,
@@ -16,11 +18,39 @@ std::vector<std::vector<ResolvedPath>> resolve_paths(const RuleSet& rules,
   return out;
 }
 
+std::vector<ResolvedAgent> resolve_agents(const RuleSet& rules, const FileResolver& resolver) {
+  const auto resolve = [&](const std::string& text) -> ResolvedPath {
+    return {text, resolver.canonical(text), resolver.identity(text)};
+  };
+  std::vector<ResolvedAgent> out;
+  out.reserve(rules.agents.size());
+  for (const AgentDecl& a : rules.agents) {
+    ResolvedAgent& r = out.emplace_back();
+    for (const std::string& p : a.paths) {
+      r.files.push_back(resolve(p));
+    }
+    for (const std::string& g : a.path_globs) {
+      if (g.ends_with("/*")) {
+        const std::string dir = g.substr(0, g.size() - 2);
+        for (const std::string& d : is_glob(dir) ? resolver.expand(dir) : std::vector{dir}) {
+          r.dirs.push_back(resolve(d));
+        }
+      } else {
+        for (const std::string& f : resolver.expand(g)) {
+          r.files.push_back(resolve(f));
+        }
+      }
+    }
+  }
+  return out;
+}
+
 Result<std::shared_ptr<const CompiledPolicy>> compile_policy(RuleSet rules,
                                                              const FileResolver& resolver,
                                                              const CompileOptions& options) {
   std::shared_ptr<CompiledPolicy> p(new CompiledPolicy());
   p->resolved_ = resolve_paths(rules, resolver);
+  p->agents_ = resolve_agents(rules, resolver);
   p->rules_ = std::move(rules);
   p->stats_.rules = p->rules_.rules.size();
   auto layout = build_layout(p->rules_, p->resolved_, options.engine, &p->stats_.layout);

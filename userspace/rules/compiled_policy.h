@@ -28,6 +28,9 @@ class CompiledPolicy final : public Policy {
   [[nodiscard]] const std::vector<std::vector<ResolvedPath>>& resolved_paths() const override {
     return resolved_;
   }
+  [[nodiscard]] const std::vector<ResolvedAgent>& resolved_agents() const override {
+    return agents_;
+  }
   [[nodiscard]] const PolicyStats& stats() const { return stats_; }
 
  private:
@@ -39,6 +42,7 @@ class CompiledPolicy final : public Policy {
 
   RuleSet rules_;
   std::vector<std::vector<ResolvedPath>> resolved_;
+  std::vector<ResolvedAgent> agents_;
   PolicyLayout layout_;
   PolicyStats stats_;
 };
@@ -49,5 +53,9 @@ class CompiledPolicy final : public Policy {
 // The exact paths of every rule, resolved; what compile() stores as resolved_paths().
 [[nodiscard]] std::vector<std::vector<ResolvedPath>> resolve_paths(const RuleSet& rules,
                                                                    const FileResolver& resolver);
+// Every declared agent's paths, resolved and expanded; what compile() stores as
+// resolved_agents().
+[[nodiscard]] std::vector<ResolvedAgent> resolve_agents(const RuleSet& rules,
+                                                        const FileResolver& resolver);
 
 }  // namespace cmdgate::rules

@@ -11,117 +11,20 @@
 #include "rules/duration.h"
 #include "rules/glob.h"
 #include "rules/regex_options.h"
+#include "rules/toml_support.h"
 
 namespace cmdgate::rules {
 namespace {
 
-constexpr size_t kMaxShown = 64;       // bytes of a value quoted in a message
 constexpr size_t kMaxIdLength = 128;   // [A-Za-z0-9][A-Za-z0-9._:-]{0,127}
 constexpr size_t kMaxCommLength = 15;  // TASK_COMM_LEN - 1
 constexpr size_t kMaxMessage = 1000;   // one line on the caller's stderr
 
 constexpr std::string_view kTopLevelKeys =
-    "mode, default_action, ask_timeout, timeout_action, rule";
+    "mode, default_action, ask_timeout, timeout_action, lists, agent, rule";
 constexpr std::string_view kRuleKeys =
     "id, description, message, url, action, mode, priority, timeout, timeout_action, path, "
-    "sha256, args, cmdline, user, group, parent, ancestor, tty, cgroup, file";
-
-// A value quoted for a message: control bytes escaped, long values cut (on a UTF-8 boundary).
-std::string show(std::string_view text) {
-  size_t end = std::min(text.size(), kMaxShown);
-  while (end < text.size() && end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
-    --end;
-  }
-  std::string out = "'";
-  for (const char c : text.substr(0, end)) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7F) {
-      out += fmt::format("\\x{:02x}", byte);
-    } else {
-      out += c;
-    }
-  }
-  out += end < text.size() ? "'..." : "'";
-  return out;
-}
-
-std::string_view type_name(toml::node_type type) {
-  switch (type) {
-    case toml::node_type::none:
-      return "nothing";
-    case toml::node_type::table:
-      return "a table";
-    case toml::node_type::array:
-      return "an array";
-    case toml::node_type::string:
-      return "a string";
-    case toml::node_type::integer:
-      return "an integer";
-    case toml::node_type::floating_point:
-      return "a floating-point number";
-    case toml::node_type::boolean:
-      return "a boolean";
-    case toml::node_type::date:
-      return "a date";
-    case toml::node_type::time:
-      return "a time";
-    case toml::node_type::date_time:
-      return "a date-time";
-  }
-  return "an unknown type";
-}
-
-// Where errors happen: the file, and the rule being parsed (message prefix).
-class Scope {
- public:
-  Scope(std::string_view origin, std::string prefix)
-      : origin_(origin), prefix_(std::move(prefix)) {}
-
-  void set_prefix(std::string prefix) { prefix_ = std::move(prefix); }
-
-  SourceLocation where(const toml::source_region& region) const {
-    return {std::string(origin_), region.begin.line, region.begin.column};
-  }
-  Error at(const toml::source_region& region, std::string_view what) const {
-    return Error::format("{}:{}:{}: {}{}", origin_, region.begin.line, region.begin.column, prefix_,
-                         what);
-  }
-  Error key_error(const toml::node& node, std::string_view key, std::string_view what) const {
-    return at(node.source(), fmt::format("key '{}': {}", key, what));
-  }
-  Error wrong_type(const toml::node& node, std::string_view key, std::string_view expected) const {
-    return key_error(node, key,
-                     fmt::format("expected {}, got {}", expected, type_name(node.type())));
-  }
-
- private:
-  std::string_view origin_;
-  std::string prefix_;
-};
-
-// A table's entries in the order they appear in the file (toml::table is ordered by key), so
-// that the first error reported is the first one in the file.
-std::vector<std::pair<const toml::key*, const toml::node*>> in_file_order(const toml::table& t) {
-  std::vector<std::pair<const toml::key*, const toml::node*>> out;
-  out.reserve(t.size());
-  for (const auto& [key, value] : t) {
-    out.emplace_back(&key, &value);
-  }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-    const auto& pa = a.first->source().begin;
-    const auto& pb = b.first->source().begin;
-    return std::tie(pa.line, pa.column) < std::tie(pb.line, pb.column);
-  });
-  return out;
-}
-
-Result<std::string_view> get_string(const Scope& scope, std::string_view key,
-                                    const toml::node& node, std::string_view expected) {
-  if (const auto* s = node.as_string()) {
-    return std::string_view(s->get());
-  }
-  return scope.wrong_type(node, key, expected);
-}
+    "sha256, args, cmdline, user, group, parent, ancestor, tty, cgroup, file, agent";
 
 template <typename T>
 struct Choice {
@@ -175,6 +78,7 @@ struct Element {
   const Scope& scope;
   std::string_view key;
   const NameResolver& names;
+  const Declarations& declared;
   const toml::node& node;
 
   Error fail(std::string_view what) const { return scope.key_error(node, key, what); }
@@ -399,6 +303,40 @@ Status parse_file_kind(const Element& e, Match& m) {
   return {};
 }
 
+// "*": every declared agent, in any loaded file.
+Status parse_agent(const Element& e, Match& m) {
+  auto text = e.string("an agent name string, or \"*\" for any declared agent");
+  if (!text) {
+    return text.error();
+  }
+  const auto& agents = e.declared.agents;
+  if (agents.empty()) {
+    return e.fail("no [[agent]] is declared in the loaded files");
+  }
+  const auto add = [&m](const std::string& name) {
+    if (std::find(m.agents.begin(), m.agents.end(), name) == m.agents.end()) {
+      m.agents.push_back(name);
+    }
+  };
+  if (*text == "*") {
+    for (const AgentDecl& a : agents) {
+      add(a.name);
+    }
+    return {};
+  }
+  const auto it = std::find_if(agents.begin(), agents.end(),
+                               [&](const AgentDecl& a) { return a.name == *text; });
+  if (it == agents.end()) {
+    std::string names;
+    for (const AgentDecl& a : agents) {
+      names += fmt::format("{}'{}'", names.empty() ? "" : ", ", a.name);
+    }
+    return e.fail(fmt::format("unknown agent {} (declared agents: {})", show(*text), names));
+  }
+  add(it->name);
+  return {};
+}
+
 struct MatchKey {
   std::string_view name;
   ElementParser parse;
@@ -408,28 +346,22 @@ constexpr MatchKey kMatchKeys[] = {
     {"path", parse_path},       {"sha256", parse_sha256},     {"args", parse_args},
     {"cmdline", parse_cmdline}, {"user", parse_user},         {"group", parse_group},
     {"parent", parse_parent},   {"ancestor", parse_ancestor}, {"cgroup", parse_cgroup},
-    {"file", parse_file_kind},
+    {"file", parse_file_kind},  {"agent", parse_agent},
 };
 
 Status parse_list(const Scope& scope, std::string_view key, const NameResolver& names,
-                  const toml::node& value, ElementParser parse, Match& m) {
-  if (const auto* array = value.as_array()) {
-    if (array->empty()) {
-      return scope.key_error(value, key, "empty list; omit the key to match any value");
-    }
-    if (array->size() > kMaxListElements) {
-      return scope.key_error(
-          value, key,
-          fmt::format("{} elements; at most {} are allowed", array->size(), kMaxListElements));
-    }
-    for (const toml::node& element : *array) {
-      if (auto ok = parse(Element{scope, key, names, element}, m); !ok) {
-        return ok;
-      }
-    }
-    return {};
+                  const Declarations& declared, const toml::node& value, ElementParser parse,
+                  Match& m) {
+  std::vector<const toml::node*> elements;
+  if (auto s = expand_values(scope, key, value, declared, elements); !s) {
+    return s;
   }
-  return parse(Element{scope, key, names, value}, m);
+  for (const toml::node* element : elements) {
+    if (auto ok = parse(Element{scope, key, names, declared, *element}, m); !ok) {
+      return ok;
+    }
+  }
+  return {};
 }
 
 bool valid_id(std::string_view id) {
@@ -455,8 +387,8 @@ struct RuleState {
 
 class DocumentParser {
  public:
-  DocumentParser(std::string_view origin, const NameResolver& names)
-      : origin_(origin), names_(names) {}
+  DocumentParser(std::string_view origin, const NameResolver& names, const Declarations& declared)
+      : origin_(origin), names_(names), declared_(declared) {}
 
   Result<Document> run(const toml::table& root);
 
@@ -479,6 +411,7 @@ class DocumentParser {
 
   std::string_view origin_;
   const NameResolver& names_;
+  const Declarations& declared_;
   Document doc_;
 };
 
@@ -509,6 +442,9 @@ Status DocumentParser::top_level_key(const Scope& scope, const toml::key& key,
   }
   if (k == "rule") {
     return rules(scope, value);
+  }
+  if (k == "lists" || k == "agent") {
+    return {};  // read before any document's rules (read_lists, read_agents)
   }
   return scope.at(key.source(),
                   fmt::format("unknown top-level key {} (valid keys: {})", show(k), kTopLevelKeys));
@@ -685,7 +621,7 @@ Status DocumentParser::rule_key(const Scope& scope, const toml::key& key, const 
   }
   for (const auto& match_key : kMatchKeys) {
     if (match_key.name == k) {
-      return parse_list(scope, k, names_, value, match_key.parse, r.match);
+      return parse_list(scope, k, names_, declared_, value, match_key.parse, r.match);
     }
   }
   return scope.at(key.source(), fmt::format("unknown key {} (valid keys: {})", show(k), kRuleKeys));
@@ -697,19 +633,9 @@ std::string format_location(const SourceLocation& where) {
   return fmt::format("{}:{}:{}", where.file, where.line, where.column);
 }
 
-Result<Document> parse_document(std::string_view toml_text, std::string_view origin,
-                                const NameResolver& names) {
-  if (toml_text.size() > kMaxFileBytes) {
-    return Error::format("{}: file is {} bytes; at most {} (64 MiB) are allowed", origin,
-                         toml_text.size(), kMaxFileBytes);
-  }
-  toml::parse_result parsed = toml::parse(toml_text, origin);
-  if (!parsed) {
-    const auto& error = parsed.error();
-    return Error::format("{}:{}:{}: TOML syntax error: {}", origin, error.source().begin.line,
-                         error.source().begin.column, error.description());
-  }
-  return DocumentParser(origin, names).run(parsed.table());
+Result<Document> parse_document(const toml::table& root, std::string_view origin,
+                                const NameResolver& names, const Declarations& declared) {
+  return DocumentParser(origin, names, declared).run(root);
 }
 
 }  // namespace cmdgate::rules

@@ -2,8 +2,13 @@
 // Internal to the parser: one rules file, parsed and validated on its own. Top-level settings
 // keep their location (and text as written) so load_rules can report conflicts between files;
 // rules are in file order, not yet checked for duplicate ids.
+//
+// Agents and lists may be declared in any loaded file and used in any other, so every file's
+// declarations are read first (read_lists, then read_agents, over all files), then each file's
+// settings and rules (parse_document).
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +17,7 @@
 #include "common/result.h"
 #include "rules/model.h"
 #include "rules/parser.h"
+#include "rules/toml_support.h"
 
 namespace cmdgate::rules {
 
@@ -31,11 +37,33 @@ struct Document {
   std::vector<SourceLocation> id_where;  // id_where[i]: the value of rules[i].id
 };
 
-// "<file>:<line>:<column>"
-std::string format_location(const SourceLocation& where);
+// A named list ([lists] name = [...]); its values stay in the parsed document, which outlives it.
+struct ListDecl {
+  const toml::array* values = nullptr;
+  SourceLocation where;
+};
 
-// Parses and validates one TOML document; `origin` names it in locations and messages.
-Result<Document> parse_document(std::string_view toml_text, std::string_view origin,
-                                const NameResolver& names);
+// What every loaded file declares.
+struct Declarations {
+  std::map<std::string, ListDecl, std::less<>> lists;
+  std::vector<AgentDecl> agents;  // in load order; bit = index
+};
+
+// Parses TOML syntax only; `origin` names the document in locations (also those of its nodes).
+Result<toml::table> parse_toml(std::string_view toml_text, std::string_view origin);
+
+// Adds the document's [lists] to d; a name declared twice is an error naming both places.
+Status read_lists(const toml::table& root, std::string_view origin, Declarations& d);
+// Adds the document's [[agent]] tables to d (after every document's lists are read).
+Status read_agents(const toml::table& root, std::string_view origin, Declarations& d);
+
+// The values a key's value stands for: the value itself or the elements of its array, where
+// each string "@name" is replaced by the elements of list `name`. Fails on an unknown list.
+Status expand_values(const Scope& scope, std::string_view key, const toml::node& value,
+                     const Declarations& d, std::vector<const toml::node*>& out);
+
+// Validates one document's settings and rules; [lists] and [[agent]] were read before.
+Result<Document> parse_document(const toml::table& root, std::string_view origin,
+                                const NameResolver& names, const Declarations& d);
 
 }  // namespace cmdgate::rules

@@ -42,13 +42,13 @@ enum Unknown : uint32_t {
   kUnknownCgroup = 1u << 4,
   kUnknownLineage = 1u << 5,  // recorded ancestors are real, but more may exist
   kUnknownPath = 1u << 6,     // the executed file's path (too deep to walk); its identity is known
+  kUnknownAgent = 1u << 7,    // the agent label: bits beyond those in `agents` may apply
 };
-inline constexpr uint32_t kUnknownBitCount = 7;
+inline constexpr uint32_t kUnknownBitCount = 8;
 inline constexpr uint32_t kUnknownAll = (1u << kUnknownBitCount) - 1;
 
 // The name of one bit for logs ("file", "sha256", "argv", "groups", "cgroup", "lineage",
-// "path"); "?"
-// for anything that is not exactly one Unknown bit.
+// "path", "agent"); "?" for anything that is not exactly one Unknown bit.
 [[nodiscard]] const char* to_string(Unknown u);
 
 struct ExecContext {
@@ -64,6 +64,7 @@ struct ExecContext {
   std::span<const AncestorView> lineage;  // [0] is the parent
   bool tty = false;
   std::string_view cgroup;         // cgroup v2 path (when Policy::needs says so)
+  uint64_t agents = 0;             // the process's agent label (bits of RuleSet::agents)
   // Unknown bits. What they name is not read, except the parts that stay known: the real gid and
   // the groups listed, the recorded ancestors.
   uint32_t unknown = 0;

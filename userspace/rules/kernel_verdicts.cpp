@@ -239,7 +239,7 @@ class Analyzer {
     if (t != Tri::kNo && m.file_kinds != 0) {
       t = tri_and(t, f.kinds ? tri_of((*f.kinds & m.file_kinds) != 0) : Tri::kMaybe);
     }
-    if (t != Tri::kNo && m.has_context_predicate()) {
+    if (t != Tri::kNo && (m.has_context_predicate() || m.has_agent_predicate())) {
       t = tri_and(t, Tri::kMaybe);
     }
     return t;

@@ -1,5 +1,7 @@
 #include "rules/model.h"
 
+#include <algorithm>
+
 namespace cmdgate::rules {
 
 const std::string& told(const Rule& r) { return r.message ? *r.message : r.description; }
@@ -19,5 +21,15 @@ const char* to_string(Action a) {
 }
 
 const char* to_string(Mode m) { return m == Mode::kMonitor ? "monitor" : "enforce"; }
+
+uint64_t agent_mask(const RuleSet& set, const std::vector<std::string>& names) {
+  uint64_t mask = 0;
+  for (const AgentDecl& a : set.agents) {
+    if (a.bit < 64 && std::find(names.begin(), names.end(), a.name) != names.end()) {
+      mask |= uint64_t{1} << a.bit;
+    }
+  }
+  return mask;
+}
 
 }  // namespace cmdgate::rules

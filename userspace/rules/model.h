@@ -33,6 +33,20 @@ struct ProcessPattern {
   bool is_path = false;
 };
 
+// A declared agent ([[agent]]): what makes a process one of its own. The kernel labels a process
+// that execs such a file (or under such a name or unit) with the agent's bit, and every process
+// it starts inherits the label.
+struct AgentDecl {
+  std::string name;
+  std::string description;
+  std::vector<std::string> paths;       // exact absolute paths of its executables
+  std::vector<std::string> path_globs;  // globs (no "**"), expanded when the policy is compiled
+  std::vector<std::string> comms;       // command names; "prefix*" names every one that starts so
+  std::vector<std::string> units;       // cgroup v2 leaf names (systemd units); "prefix*" too
+  uint32_t bit = 0;                     // its bit in a label; see RuleSet::agents
+  SourceLocation where;                 // the [[agent]] header
+};
+
 // Every non-empty predicate must hold (AND); within one predicate any element may match (OR).
 struct Match {
   std::vector<std::string> paths;       // exact absolute paths (no glob characters)
@@ -47,10 +61,13 @@ struct Match {
   std::optional<bool> tty;              // has a controlling terminal
   std::vector<std::string> cgroup_globs;// cgroup v2 path, e.g. "/system.slice/nginx.service"
   uint8_t file_kinds = 0;               // FileKind bits; 0: any file
+  std::vector<std::string> agents;      // declared agent names: the process carries one's label
 
   bool has_file_predicate() const {
     return !paths.empty() || !path_globs.empty() || !sha256.empty() || file_kinds != 0;
   }
+  bool has_agent_predicate() const { return !agents.empty(); }
+  // Everything the kernel cannot see but the agent label.
   bool has_context_predicate() const {
     return !args.empty() || !cmdline.empty() || !uids.empty() || !gids.empty() ||
            !parent.empty() || !ancestor.empty() || tty.has_value() || !cgroup_globs.empty();
@@ -82,8 +99,14 @@ struct RuleSet {
   // order given, a directory's *.toml files sorted by name, rules in file order). The first
   // rule that matches decides.
   std::vector<Rule> rules;
+  // Declared agents, in load order. Each one's bit is its index unless the daemon numbers them
+  // (agent bits must outlive a reload: processes keep their labels); names are unique.
+  std::vector<AgentDecl> agents;
   std::vector<std::string> sources;  // files that were loaded, in load order
 };
+
+// The label bits of the named agents (names the set does not declare are skipped).
+[[nodiscard]] uint64_t agent_mask(const RuleSet& set, const std::vector<std::string>& names);
 
 // What the rule tells the caller: its message, else its description.
 [[nodiscard]] const std::string& told(const Rule& r);

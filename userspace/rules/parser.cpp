@@ -146,41 +146,57 @@ Result<std::vector<std::string>> expand(const std::vector<std::string>& paths) {
   return files;
 }
 
+// Every document's declarations first, then every document's rules, merged in load order.
+Result<RuleSet> parse_all(const std::vector<std::pair<std::string_view, std::string_view>>& docs,
+                          const NameResolver& names) {
+  std::vector<toml::table> roots;
+  roots.reserve(docs.size());
+  for (const auto& [origin, text] : docs) {
+    auto root = parse_toml(text, origin);
+    if (!root) {
+      return root.error();
+    }
+    roots.push_back(std::move(*root));
+  }
+  Declarations declared;
+  for (size_t i = 0; i < docs.size(); ++i) {
+    if (auto s = read_lists(roots[i], docs[i].first, declared); !s) {
+      return s.error();
+    }
+  }
+  for (size_t i = 0; i < docs.size(); ++i) {
+    if (auto s = read_agents(roots[i], docs[i].first, declared); !s) {
+      return s.error();
+    }
+  }
+  RuleSetBuilder builder;
+  for (size_t i = 0; i < docs.size(); ++i) {
+    auto doc = parse_document(roots[i], docs[i].first, names, declared);
+    if (!doc) {
+      return doc.error();
+    }
+    if (auto ok = builder.add(std::move(*doc), std::string(docs[i].first)); !ok) {
+      return ok.error();
+    }
+  }
+  RuleSet set = std::move(builder).finish();
+  set.agents = std::move(declared.agents);
+  return set;
+}
+
 }  // namespace
 
 Result<RuleSet> parse_rules(std::string_view toml_text, std::string_view origin,
                             const NameResolver& names) {
-  auto doc = parse_document(toml_text, origin, names);
-  if (!doc) {
-    return doc.error();
-  }
-  RuleSetBuilder builder;
-  if (auto ok = builder.add(std::move(*doc), std::string(origin)); !ok) {
-    return ok.error();
-  }
-  return std::move(builder).finish();
+  return parse_all({{origin, toml_text}}, names);
 }
 
 Result<RuleSet> load_rules(const std::vector<std::string>& paths, const NameResolver& names) {
-  auto files = expand(paths);
-  if (!files) {
-    return files.error();
+  auto texts = read_rules_files(paths);
+  if (!texts) {
+    return texts.error();
   }
-  RuleSetBuilder builder;
-  for (std::string& file : *files) {
-    auto text = read_regular_file(file, kMaxFileBytes);
-    if (!text) {
-      return text.error();
-    }
-    auto doc = parse_document(*text, file, names);
-    if (!doc) {
-      return doc.error();
-    }
-    if (auto ok = builder.add(std::move(*doc), std::move(file)); !ok) {
-      return ok.error();
-    }
-  }
-  return std::move(builder).finish();
+  return parse_rules_texts(*texts, names);
 }
 
 Result<std::vector<RulesText>> read_rules_files(const std::vector<std::string>& paths) {
@@ -200,17 +216,12 @@ Result<std::vector<RulesText>> read_rules_files(const std::vector<std::string>& 
 }
 
 Result<RuleSet> parse_rules_texts(const std::vector<RulesText>& texts, const NameResolver& names) {
-  RuleSetBuilder builder;
+  std::vector<std::pair<std::string_view, std::string_view>> docs;
+  docs.reserve(texts.size());
   for (const RulesText& t : texts) {
-    auto doc = parse_document(t.text, t.origin, names);
-    if (!doc) {
-      return doc.error();
-    }
-    if (auto ok = builder.add(std::move(*doc), t.origin); !ok) {
-      return ok.error();
-    }
+    docs.emplace_back(t.origin, t.text);
   }
-  return std::move(builder).finish();
+  return parse_all(docs, names);
 }
 
 }  // namespace cmdgate::rules

@@ -2,8 +2,10 @@
 
 #include "rules/policy.h"
 
+#include <glob.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -31,6 +33,19 @@ std::optional<FileId> SystemFileResolver::identity(const std::string& path) cons
     st = *owners;
   }
   return FileId{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
+}
+
+std::vector<std::string> SystemFileResolver::expand(const std::string& pattern) const {
+  std::vector<std::string> out;
+  glob_t g{};
+  if (::glob(pattern.c_str(), GLOB_NOSORT, nullptr, &g) == 0) {
+    for (size_t i = 0; i < g.gl_pathc; ++i) {
+      out.emplace_back(g.gl_pathv[i]);
+    }
+  }
+  ::globfree(&g);
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 std::string SystemFileResolver::canonical(const std::string& path) const {

@@ -55,6 +55,8 @@ class FileResolver {
   [[nodiscard]] virtual std::optional<FileId> identity(const std::string& path) const = 0;
   // realpath(3); the input unchanged when it cannot be resolved.
   [[nodiscard]] virtual std::string canonical(const std::string& path) const = 0;
+  // The existing paths an absolute glob without "**" matches, sorted.
+  [[nodiscard]] virtual std::vector<std::string> expand(const std::string& glob) const = 0;
 };
 
 // The real file system. A path root is refused because it lies on a FUSE mount of another user
@@ -63,6 +65,7 @@ class SystemFileResolver final : public FileResolver {
  public:
   std::optional<FileId> identity(const std::string& path) const override;
   std::string canonical(const std::string& path) const override;
+  std::vector<std::string> expand(const std::string& glob) const override;
 };
 
 // An exact-path predicate after resolution. It matches the file identity only: every hard
@@ -73,6 +76,14 @@ struct ResolvedPath {
   std::string text;       // as written in the rule
   std::string canonical;  // realpath at compile time (for messages and watches)
   std::optional<FileId> id;
+};
+
+// A declared agent's files as found when the policy was compiled: its exact paths and what its
+// globs matched. A glob ending in "/*" names the directories its other part matched: every file
+// in one of them, now or later, is the agent's.
+struct ResolvedAgent {
+  std::vector<ResolvedPath> files;
+  std::vector<ResolvedPath> dirs;
 };
 
 class Policy {
@@ -101,6 +112,8 @@ class Policy {
   [[nodiscard]] virtual const RuleSet& rule_set() const = 0;
   // resolved_paths()[i][j] is rule_set().rules[i].match.paths[j], resolved.
   [[nodiscard]] virtual const std::vector<std::vector<ResolvedPath>>& resolved_paths() const = 0;
+  // resolved_agents()[i] is rule_set().agents[i], resolved.
+  [[nodiscard]] virtual const std::vector<ResolvedAgent>& resolved_agents() const = 0;
 };
 
 }  // namespace cmdgate::rules

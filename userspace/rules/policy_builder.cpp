@@ -129,6 +129,9 @@ uint32_t unknowns_read_by(const Match& m) {
   if (!m.parent.empty() || !m.ancestor.empty()) {
     u |= kUnknownLineage;
   }
+  if (m.has_agent_predicate()) {
+    u |= kUnknownAgent;
+  }
   return u;
 }
 
@@ -204,6 +207,8 @@ class Builder {
                                        [](const ResolvedPath& p) { return p.id.has_value(); });
     c.has_parent = !m.parent.empty();
     c.has_ancestor = !m.ancestor.empty();
+    c.has_agent = m.has_agent_predicate();
+    c.agents = agent_mask(rules_, m.agents);
     c.strictness = Decision{rule.action, rule.mode.value_or(rules_.mode)}.strictness();
     out_.rules.push_back(c);
     out_.needs |= needs_of(m);

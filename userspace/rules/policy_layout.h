@@ -88,7 +88,9 @@ struct CompiledRule {
   bool has_resolved_paths = false;  // some exact path names an existing file
   bool has_parent = false;          // patterns in kSetParentComm and/or kSetParentExe
   bool has_ancestor = false;
+  bool has_agent = false;  // the label must carry one of `agents`
   uint8_t strictness = 0;  // Decision::strictness() of the rule's decision
+  uint64_t agents = 0;     // label bits
 };
 
 struct SlotLayout {

@@ -84,7 +84,8 @@ Tri partly_known(bool unknown_rest, bool holds) {
   return holds ? Tri::kYes : unknown_rest ? Tri::kMaybe : Tri::kNo;
 }
 
-Tri holds(const Match& m, const std::vector<ResolvedPath>& resolved, const ExecContext& ctx) {
+Tri holds(const RuleSet& rules, const Match& m, const std::vector<ResolvedPath>& resolved,
+         const ExecContext& ctx) {
   const auto unknown = [&](uint32_t bits) { return (ctx.unknown & bits) != 0; };
   const bool file_unknown = unknown(kUnknownFile);
   Tri t = Tri::kYes;
@@ -156,6 +157,9 @@ Tri holds(const Match& m, const std::vector<ResolvedPath>& resolved, const ExecC
   if (m.tty.has_value()) {
     both(known(ctx.tty == *m.tty));
   }
+  if (m.has_agent_predicate()) {
+    both(partly_known(unknown(kUnknownAgent), (ctx.agents & agent_mask(rules, m.agents)) != 0));
+  }
   if (!m.cgroup_globs.empty()) {
     both(over(unknown(kUnknownCgroup), [&] {
       return any(m.cgroup_globs, [&](const std::string& g) { return glob_matches(g, ctx.cgroup); });
@@ -175,7 +179,7 @@ Decision evaluate_reference(const RuleSet& rules,
   for (size_t i = 0; i < rules.rules.size() && (possible.empty() || possible.back().uncertain);
        ++i) {
     const Rule& rule = rules.rules[i];
-    const Tri t = holds(rule.match, i < resolved.size() ? resolved[i] : kNone, ctx);
+    const Tri t = holds(rules, rule.match, i < resolved.size() ? resolved[i] : kNone, ctx);
     if (t != Tri::kNo) {
       possible.push_back({rule.action, rule.mode.value_or(rules.mode), &rule, t == Tri::kMaybe});
     }

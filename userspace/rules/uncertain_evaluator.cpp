@@ -59,7 +59,7 @@ class UncertainEvaluation {
       t = std::min(t, v);
       return v == Tri::kNo;
     };
-    if ((c.file_kinds != 0 && fails(file_kinds(c))) ||
+    if ((c.file_kinds != 0 && fails(file_kinds(c))) || (c.has_agent && fails(agent(c))) ||
         (c.tty >= 0 && fails(known(ctx_.tty == (c.tty == 1)))) ||
         (c.uids.size != 0 && fails(known(scans::contains(p_.u32_pool, c.uids, ctx_.uid)))) ||
         (c.gids.size != 0 && fails(groups(c))) ||
@@ -77,6 +77,14 @@ class UncertainEvaluation {
 
   Tri file_kinds(const CompiledRule& c) const {
     return unknown(kUnknownFile) ? Tri::kMaybe : known((ctx_.file_kinds & c.file_kinds) != 0);
+  }
+
+  // Label bits are never cleared, so a recorded one holds whatever else is unknown.
+  Tri agent(const CompiledRule& c) const {
+    if ((ctx_.agents & c.agents) != 0) {
+      return Tri::kYes;
+    }
+    return unknown(kUnknownAgent) ? Tri::kMaybe : Tri::kNo;
   }
 
   // The real gid is known even when the supplementary groups are not.

@@ -120,6 +120,7 @@ class FakeFiles final : public rules::FileResolver {
     return std::nullopt;
   }
   std::string canonical(const std::string& path) const override { return path; }
+  std::vector<std::string> expand(const std::string&) const override { return {}; }
 };
 
 // Files established at once: argv as recorded, nothing hashed.

@@ -337,7 +337,7 @@ TEST(ParseErrors, TomlSyntaxError) {
 TEST(ParseErrors, UnknownTopLevelKey) {
   EXPECT_EQ(parse_error("mode = \"enforce\"\nmodes = \"monitor\"\n"),
             "t.toml:2:1: unknown top-level key 'modes' (valid keys: mode, default_action, "
-            "ask_timeout, timeout_action, rule)");
+            "ask_timeout, timeout_action, lists, agent, rule)");
   EXPECT_THAT(parse_error("[[rules]]\nid = \"a\"\n"),
               StartsWith("t.toml:1:3: unknown top-level key 'rules'"));
   // Match keys belong in a [[rule]]; before any rule header they are top-level keys.
@@ -353,7 +353,7 @@ action = "deny"
 )"),
             "t.toml:4:3: rule 'r1': unknown key 'paths' (valid keys: id, description, message, "
             "url, action, mode, priority, timeout, timeout_action, path, sha256, args, cmdline, "
-            "user, group, parent, ancestor, tty, cgroup, file)");
+            "user, group, parent, ancestor, tty, cgroup, file, agent)");
 }
 
 TEST(ParseErrors, FirstErrorInFileOrderIsReported) {

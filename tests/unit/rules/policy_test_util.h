@@ -9,7 +9,10 @@
 #include <string>
 #include <vector>
 
+#include <re2/re2.h>
+
 #include "rules/exec_context.h"
+#include "rules/glob.h"
 #include "rules/pattern_matcher.h"
 #include "rules/policy.h"
 
@@ -34,6 +37,7 @@ struct OwnedContext {
   std::vector<OwnedAncestor> lineage;
   bool tty = false;
   std::string cgroup = "/user.slice";
+  uint64_t agents = 0;   // label bits
   uint32_t unknown = 0;  // Unknown bits
 
   const ExecContext& view() {
@@ -62,6 +66,7 @@ struct OwnedContext {
     ctx_.lineage = lineage_views_;
     ctx_.tty = tty;
     ctx_.cgroup = cgroup;
+    ctx_.agents = agents;
     ctx_.unknown = unknown;
     return ctx_;
   }
@@ -90,6 +95,21 @@ class FakeResolver final : public FileResolver {
   std::string canonical(const std::string& path) const override {
     auto it = entries_.find(path);
     return it == entries_.end() ? path : it->second.canonical;
+  }
+  // The known paths the glob matches (component-wise, as glob(3) would).
+  std::vector<std::string> expand(const std::string& glob) const override {
+    std::vector<std::string> out;
+    auto re = glob_to_regex(glob);
+    if (!re.ok()) {
+      return out;
+    }
+    const RE2 matcher(*re);
+    for (const auto& [path, entry] : entries_) {
+      if (RE2::FullMatch(path, matcher)) {
+        out.push_back(path);
+      }
+    }
+    return out;
   }
 
  private:

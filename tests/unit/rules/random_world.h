@@ -5,6 +5,7 @@
 
 #include <re2/re2.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,9 @@ class World {
 
   RuleSet rule_set() {
     RuleSet rs;
+    for (uint32_t bit = 0; bit < kAgents.size(); ++bit) {
+      rs.agents.push_back({.name = kAgents[bit], .comms = {kAgents[bit]}, .bit = bit});
+    }
     rs.mode = rnd_.chance(0.3) ? Mode::kMonitor : Mode::kEnforce;
     rs.default_action = static_cast<Action>(rnd_.below(4));
     const size_t n = 1 + rnd_.below(60);
@@ -75,6 +79,7 @@ class World {
     }
     c.tty = rnd_.chance(0.5);
     c.cgroup = rnd_.pick(kCgroups);
+    c.agents = rnd_.chance(0.5) ? 0 : rnd_.below(1u << kAgents.size());
     return c;
   }
 
@@ -127,6 +132,11 @@ class World {
       m.tty = rnd_.chance(0.5);
     if (rnd_.chance(0.08))
       m.cgroup_globs = some<std::string>(str(kCgroupGlobs));
+    if (rnd_.chance(0.25)) {
+      m.agents = some<std::string>(str(kAgents));
+      std::sort(m.agents.begin(), m.agents.end());
+      m.agents.erase(std::unique(m.agents.begin(), m.agents.end()), m.agents.end());
+    }
     return m;
   }
 
@@ -152,6 +162,7 @@ class World {
   const std::vector<std::string> kExes = {"", "/a/x", "/b/y/z", "/bin/bash", "/bin/sh"};
   const std::vector<std::string> kCgroupGlobs = {"/s/*", "/u/**", "/s/a", "/*/a"};
   const std::vector<std::string> kCgroups = {"/s/a", "/s/b", "/u/x/y", "/", ""};
+  const std::vector<std::string> kAgents = {"claude", "codex", "aider"};
 };
 
 }  // namespace cmdgate::rules::testing

@@ -4,115 +4,13 @@
 // the rule that must decide, or none (default_action). Root tests run a few of them for real.
 
 #include <gtest/gtest.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <algorithm>
-#include <climits>
-#include <cstdlib>
 #include <map>
-#include <sstream>
 
-#include "../rules/policy_test_util.h"
-#include "rules/kernel_verdicts.h"
-#include "rules/parser.h"
-#include "rules/policy.h"
+#include "pack_fixture.h"
 
 namespace cmdgate::rules {
 namespace {
-
-using testing::OwnedAncestor;
-using testing::OwnedContext;
-
-const std::string kRules = std::string(CMDGATE_SOURCE_DIR) + "/rules/";
-
-// Where the command would be found by a service, not by this shell (no ~/.pyenv shims).
-std::string which(const std::string& cmd) {
-  if (cmd.front() == '/') {
-    return cmd;
-  }
-  std::stringstream dirs("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-  std::string dir;
-  while (std::getline(dirs, dir, ':')) {
-    if (::access((dir + "/" + cmd).c_str(), X_OK) == 0) {
-      return dir + "/" + cmd;
-    }
-  }
-  return "";
-}
-
-struct Case {
-  std::vector<std::string> argv;
-  // Nearest first. "/..." is an executable path (comm: its base name); a bare name is a comm
-  // whose executable lives somewhere no rule names.
-  std::vector<std::string> ancestors;
-  const char* rule;  // nullptr: no rule, default_action decides
-};
-
-std::ostream& operator<<(std::ostream& os, const Case& c) {
-  for (const auto& a : c.ancestors) {
-    os << a << " > ";
-  }
-  for (const auto& a : c.argv) {
-    os << a << ' ';
-  }
-  return os;
-}
-
-class Pack {
- public:
-  explicit Pack(const std::string& name) {
-    SystemNameResolver names;
-    auto set = load_rules({kRules + "default.toml", kRules + name}, names);
-    EXPECT_TRUE(set.ok()) << set.error().message;
-    auto compiled = Policy::compile(std::move(*set), SystemFileResolver());
-    EXPECT_TRUE(compiled.ok()) << compiled.error().message;
-    policy_ = *compiled;
-    verdicts_ = std::make_unique<KernelVerdicts>(*policy_);
-    kernel_ = verdicts_->policy();
-  }
-
-  // The context the daemon would build for this command; empty path when it is not installed.
-  static OwnedContext context(const Case& c) {
-    OwnedContext ctx;
-    const std::string found = which(c.argv.front());
-    char buf[PATH_MAX];
-    ctx.path = !found.empty() && ::realpath(found.c_str(), buf) != nullptr ? buf : "";
-    struct stat st {};
-    if (!ctx.path.empty() && ::stat(ctx.path.c_str(), &st) == 0) {
-      ctx.file = {st.st_dev, st.st_ino};
-    }
-    ctx.argv = c.argv;
-    for (const auto& a : c.ancestors) {
-      ctx.lineage.push_back(a.front() == '/' ? OwnedAncestor{a.substr(a.rfind('/') + 1, 15), a}
-                                             : OwnedAncestor{a, "/opt/elsewhere/" + a});
-    }
-    return ctx;
-  }
-
-  const Policy& policy() const { return *policy_; }
-
-  void expect(const Case& c) const {
-    OwnedContext ctx = context(c);
-    ASSERT_FALSE(ctx.path.empty()) << c.argv.front() << " is not installed (scripts/deps)";
-    const Decision d = policy_->evaluate(ctx.view());
-    const std::string got = d.rule != nullptr ? d.rule->id : "(none)";
-    EXPECT_EQ(got, c.rule != nullptr ? c.rule : "(none)") << c;
-  }
-
-  KernelVerdict kernel(const std::string& cmd) const {
-    OwnedContext ctx = context({{cmd}, {}, nullptr});
-    KernelFacts facts;
-    facts.file = ctx.file;
-    facts.path = ctx.path;
-    return simulate_kernel(kernel_, facts);
-  }
-
- private:
-  std::shared_ptr<const Policy> policy_;
-  std::unique_ptr<KernelVerdicts> verdicts_;
-  KernelPolicy kernel_;
-};
 
 const std::vector<std::string> kClaude = {"bash", "claude", "zsh"};
 
@@ -128,7 +26,12 @@ TEST(AiAgentsPack, ParksDestructiveCommandsOfAgents) {
        "agent-rm-outside-tree"},
       {{"rm", "-Rf", "~"}, kClaude, "agent-rm-outside-tree"},
       {{"find", "/var/lib", "-name", "*.db", "-delete"}, kClaude, "agent-find-delete"},
-      {{"find", ".", "-exec", "rm", "-rf", "{}", ";"}, kClaude, "agent-find-delete"},
+      {{"find", "/srv/data", "-exec", "rm", "-rf", "{}", ";"}, kClaude, "agent-find-delete"},
+      {{"git", "reset", "--har"}, kClaude, "agent-git-discard"},
+      {{"git", "-c", "alias.p=push --force", "p"}, kClaude, "agent-git-alias"},
+      {{"git", "restore", "--source=HEAD~3", "src"}, kClaude, "agent-git-discard"},
+      {{"rm", "--rec", "-f", "/x"}, kClaude, "agent-rm-outside-tree"},
+      {{"truncate", "-s", "0", "/var/log/syslog"}, kClaude, "agent-truncate-logs"},
       {{"dd", "if=/dev/zero", "of=/dev/sda", "bs=1M"}, kClaude, "agent-dd-device"},
       {{"mkfs.ext4", "/dev/sdb1"}, kClaude, "agent-disk-destroy"},
       {{"mkfs", "-t", "ext4", "/dev/sdb1"}, kClaude, "agent-disk-destroy"},
@@ -201,6 +104,13 @@ TEST(AiAgentsPack, RecognisesEachAgentByItsProcessName) {
            {"bash", "opencode"},
            {"zsh", "node", "claude", "tmux: server"},
            {"bash", "/home/alice/.local/share/claude/versions/2.1.37"},
+      {"bash", "cursor-agent"},
+      {"bash", "goose"},
+      {"bash", "amp"},
+      {"bash", "qwen"},
+      {"bash", "crush"},
+      {"bash", "droid"},
+      {"bash", "kiro-cli"},
        }) {
     pack.expect({{"git", "reset", "--hard"}, tree, "agent-git-discard"});
   }
@@ -221,6 +131,9 @@ TEST(AiAgentsPack, LeavesEverydayAgentWorkAndHumansAlone) {
       {{"git", "clean", "-n"}, kClaude, nullptr},
       {{"git", "checkout", "-b", "fix"}, kClaude, nullptr},
       {{"find", ".", "-name", "*.o"}, kClaude, nullptr},
+      {{"find", ".", "-name", "*.pyc", "-delete"}, kClaude, nullptr},  // inside the tree
+      {{"git", "push", "--follow-tags", "origin", "main"}, kClaude, nullptr},
+      {{"git", "reset", "--soft", "HEAD~1"}, kClaude, nullptr},
       {{"chmod", "+x", "scripts/build"}, kClaude, nullptr},
       {{"chmod", "-R", "755", "scripts"}, kClaude, nullptr},
       {{"chown", "-R", "alice", "/home/alice/project/build"}, kClaude, nullptr},
@@ -293,7 +206,7 @@ TEST(ServersPack, DeniesShellsAndInterpretersBelowWebServers) {
 
 TEST(ServersPack, DeniesShellsAnywhereInAWebServersUnit) {
   Pack pack("servers.toml");
-  OwnedContext ctx = Pack::context({{"sh", "-c", "id"}, {"sh", "sh", "sh"}, nullptr});
+  OwnedContext ctx = pack.context({{"sh", "-c", "id"}, {"sh", "sh", "sh"}, nullptr});
   ctx.cgroup = "/system.slice/php8.2-fpm.service";
   Decision d = pack.policy().evaluate(ctx.view());
   ASSERT_NE(d.rule, nullptr);
@@ -336,30 +249,30 @@ TEST(RulePacks, CombineWithTheBaselineAndSetNothingGlobal) {
     EXPECT_EQ(set.ask_timeout, defaults.ask_timeout);
     EXPECT_EQ(set.timeout_action, defaults.timeout_action);
     for (const Rule& r : set.rules) {
-      // Exact paths and globs in one rule would both have to match (see the packs' notes).
-      EXPECT_FALSE(!r.match.paths.empty() && !r.match.path_globs.empty()) << r.id;
       EXPECT_TRUE(r.match.has_file_predicate()) << r.id << " would make every exec evaluated";
     }
   }
 }
 
-TEST(RulePacks, EveryAgentRuleAsksAndKnowsEveryAgent) {
+// Agents are declared once; every rule of the pack asks, holds for any of them, and tells the
+// held process why and what to do instead.
+TEST(RulePacks, EveryAgentRuleAsksForAnyDeclaredAgentAndSaysWhy) {
   const RuleSet set = load_alone("ai-agents.toml");
   ASSERT_FALSE(set.rules.empty());
-  const auto texts = [](const std::vector<ProcessPattern>& ps) {
-    std::vector<std::string> out;
-    for (const auto& p : ps) {
-      out.push_back(p.text);
-    }
-    return out;
-  };
-  const auto agents = texts(set.rules.front().match.ancestor);
-  for (const char* name : {"claude", "codex*", "cursor-agent", "aider", "gemini", "copilot"}) {
-    EXPECT_NE(std::find(agents.begin(), agents.end(), name), agents.end()) << name;
+  std::vector<std::string> names;
+  for (const AgentDecl& a : set.agents) {
+    names.push_back(a.name);
+  }
+  for (const char* name : {"claude", "codex", "cursor-agent", "aider", "gemini", "copilot",
+                           "opencode", "goose", "amp", "qwen", "crush", "droid", "kiro-cli"}) {
+    EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
   }
   for (const Rule& r : set.rules) {
     EXPECT_EQ(r.action, Action::kAsk) << r.id;
-    EXPECT_EQ(texts(r.match.ancestor), agents) << r.id << ": ancestor list out of step";
+    EXPECT_EQ(r.match.agents, names) << r.id << ": agent = \"*\" names every declared agent";
+    EXPECT_TRUE(r.match.ancestor.empty()) << r.id << ": agents are matched by label";
+    ASSERT_TRUE(r.message.has_value()) << r.id;
+    EXPECT_GT(r.message->size(), 20u) << r.id;
   }
 }
 
