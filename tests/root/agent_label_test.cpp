@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <sstream>
 
 #include "harness.h"
 
@@ -144,6 +145,65 @@ TEST_F(AgentLabel, AProcessOlderThanTheDaemonIsLabelledFromItsAncestry) {
   ASSERT_TRUE(st);
   EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 128 + SIGKILL) << *st;  // sh was killed
   EXPECT_FALSE(exists(marker("early")));
+}
+
+std::string read_pack(const std::string& name) {
+  std::ifstream f(std::string(CMDGATE_SOURCE_DIR) + "/rules/" + name);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// Issue 14: with the ai-agents pack on, git, bash and rm run by a process no agent started are
+// decided in the kernel (no record at all reaches the daemon); from an agent's tree they go to
+// the daemon. This host is shared, so every rule is narrowed to a uid no one uses
+// (`user = 64123`, as in rule_packs_test.cpp): nothing is held, only routed.
+TEST_F(AgentLabel, TheAgentsPackLeavesExecsOutsideAnAgentsTreeInTheKernel) {
+  std::string pack;
+  std::istringstream in(read_pack("ai-agents.toml"));
+  for (std::string line; std::getline(in, line);) {
+    pack += line + "\n";
+    if (line == "[[rule]]") {
+      pack += "user = 64123\n";
+    }
+  }
+  const std::string declared = work_->file("testagent.toml");
+  std::ofstream(declared) << fmt::format("[[agent]]\nname = \"testagent\"\npath = \"{}\"\n",
+                                         agent_sh_);
+  auto agent = Agent::start({pack, {"--rules", declared}});
+  ASSERT_TRUE(agent);
+
+  const auto commands = [](const std::string& tag) {
+    return std::vector<std::vector<std::string>>{
+        {"/usr/bin/git", "-c", "cmdgate.tag=" + tag, "--version"},
+        {"/bin/bash", "-c", "true " + tag},
+        {"/bin/rm", "-f", "/nonexistent/" + tag}};
+  };
+  const auto has_tag = [](const json& j, const std::string& tag) {
+    return j.contains("argv") && j["argv"].dump().find(tag) != std::string::npos;
+  };
+  for (const auto& argv : commands("outside")) {
+    const RunResult r = run(argv);
+    EXPECT_TRUE(r.exited && r.code == 0) << argv[0];
+  }
+  for (const auto& argv : commands("inside")) {
+    std::string line;
+    for (const auto& a : argv) {
+      line += "'" + a + "' ";
+    }
+    EXPECT_EQ(in_agent(line + "; exit $?"), 0) << line;
+    const auto d = agent->wait_decision([&](const json& j) { return has_tag(j, "inside") &&
+                                                                 j["argv"][0] == argv[0]; });
+    ASSERT_TRUE(d) << argv[0] << "\n" << agent->log_text();
+    EXPECT_EQ((*d)["kernel_verdict"], "evaluate") << argv[0];
+    EXPECT_EQ((*d)["outcome"], "allowed") << argv[0];
+    EXPECT_NE((*d).value("agent_label", 0), 0) << argv[0];
+  }
+  // The records of the agent's execs have been read; none of the others ever existed.
+  for (const auto& j : agent->decisions()) {
+    EXPECT_FALSE(has_tag(j, "outside")) << j.dump();
+  }
+  EXPECT_EQ(agent->stop(), 0);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 
 #include "cli/commands.h"
 #include "common/fd.h"
+#include "rules/agent_match.h"
 #include "rules/file_digest.h"
 #include "rules/kernel_verdicts.h"
 #include "rules/parser.h"
@@ -31,6 +32,7 @@ struct ExplainOptions {
   std::optional<uint32_t> uid;
   std::optional<uint32_t> gid;
   std::vector<std::string> ancestors;  // extra, nearest first, before the real chain
+  std::vector<std::string> agents;     // declared agent names the process is labelled with
   std::optional<bool> tty;
   std::optional<std::string> cgroup;
   bool json = false;
@@ -122,6 +124,14 @@ void fill_subject(Subject& s, const std::string& path, std::vector<std::string> 
   for (size_t i = 0; i < s.argv_storage.size(); ++i) {
     s.cmdline += (i ? " " : "") + s.argv_storage[i];
   }
+}
+
+std::vector<std::string> declared_names(const rules::RuleSet& set) {
+  std::vector<std::string> out;
+  for (const auto& a : set.agents) {
+    out.push_back(a.name);
+  }
+  return out;
 }
 
 struct Lineage {
@@ -249,6 +259,22 @@ int run_explain(const ExplainOptions& o) {
 
   Lineage lineage;
   fill_lineage(lineage, o.ancestors);
+  // The label the kernel would give: named agents, and agents among the ancestors' names.
+  uint64_t agents = 0;
+  for (const std::string& name : o.agents) {
+    if (name == "*") {
+      agents |= rules::agent_mask(policy.rule_set(), declared_names(policy.rule_set()));
+    } else if (const uint64_t bit = rules::agent_mask(policy.rule_set(), {name}); bit != 0) {
+      agents |= bit;
+    } else {
+      std::fprintf(stderr, "cmdgate explain: --agent %s: no such agent is declared\n",
+                   name.c_str());
+      return 1;
+    }
+  }
+  for (size_t i = 0; i < lineage.comms.size(); ++i) {
+    agents |= rules::agents_of_process(policy.rule_set(), lineage.comms[i], lineage.paths[i]);
+  }
   std::vector<uint32_t> groups(static_cast<size_t>(std::max(::getgroups(0, nullptr), 0)));
   groups.resize(static_cast<size_t>(std::max(::getgroups(static_cast<int>(groups.size()),
                                                          groups.data()), 0)));
@@ -282,6 +308,7 @@ int run_explain(const ExplainOptions& o) {
     c.lineage = lineage.views;
     c.tty = o.tty.value_or(tty_nr != 0);
     c.cgroup = cgroup;
+    c.agents = agents;
     return c;
   };
 
@@ -365,6 +392,8 @@ Runner add_explain(CLI::App& app, std::vector<std::string> command) {
   cmd->add_option("--gid", o->gid, "Evaluate as this real gid (default: yours)");
   cmd->add_option("--ancestor", o->ancestors,
                   "Pretend this command name is an ancestor (repeatable, nearest first)");
+  cmd->add_option("--agent", o->agents,
+                  "Evaluate as a process started by this declared agent (repeatable; \"*\": any)");
   cmd->add_option("--tty", o->tty, "Has a controlling terminal (default: as this shell)");
   cmd->add_option("--cgroup", o->cgroup, "cgroup v2 path (default: this shell's)");
   cmd->add_flag("--json", o->json, "Machine-readable output");

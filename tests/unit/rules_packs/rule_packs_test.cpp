@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "../rules/policy_test_util.h"
+#include "rules/agent_match.h"
 #include "rules/kernel_verdicts.h"
 #include "rules/parser.h"
 #include "rules/policy.h"
@@ -92,19 +93,32 @@ class Pack {
 
   const Policy& policy() const { return *policy_; }
 
+  // The agent label the kernel would give the command: from its ancestors' names and paths.
+  uint64_t label(const Case& c) const {
+    uint64_t bits = 0;
+    for (const auto& a : c.ancestors) {
+      const bool path = a.front() == '/';
+      bits |= agents_of_process(policy_->rule_set(), path ? a.substr(a.rfind('/') + 1, 15) : a,
+                                path ? a : "");
+    }
+    return bits;
+  }
+
   void expect(const Case& c) const {
     OwnedContext ctx = context(c);
+    ctx.agents = label(c);
     ASSERT_FALSE(ctx.path.empty()) << c.argv.front() << " is not installed (scripts/deps)";
     const Decision d = policy_->evaluate(ctx.view());
     const std::string got = d.rule != nullptr ? d.rule->id : "(none)";
     EXPECT_EQ(got, c.rule != nullptr ? c.rule : "(none)") << c;
   }
 
-  KernelVerdict kernel(const std::string& cmd) const {
+  KernelVerdict kernel(const std::string& cmd, bool labelled = false) const {
     OwnedContext ctx = context({{cmd}, {}, nullptr});
     KernelFacts facts;
     facts.file = ctx.file;
     facts.path = ctx.path;
+    facts.labelled = labelled;
     return simulate_kernel(kernel_, facts);
   }
 
@@ -318,6 +332,17 @@ TEST(RulePacks, ProgramsThePacksDoNotNameStayDecidedInTheKernel) {
   EXPECT_EQ(Pack("servers.toml").kernel("gcc"), KernelVerdict::kEvaluate);
 }
 
+// Issue 14: the programs the agents' pack holds are decided in the kernel for every process no
+// agent started (a build, a person's shell), and sent to the daemon only from an agent's tree.
+TEST(RulePacks, AgentRulesCostNothingOutsideAnAgentsTree) {
+  Pack pack("ai-agents.toml");
+  for (const char* cmd : {"git", "bash", "rm", "sh", "curl", "find", "chmod", "dd"}) {
+    EXPECT_EQ(pack.kernel(cmd), KernelVerdict::kAudit) << cmd;
+    EXPECT_EQ(pack.kernel(cmd, true), KernelVerdict::kEvaluate) << cmd;
+  }
+  EXPECT_EQ(pack.kernel("ls", true), KernelVerdict::kAudit);
+}
+
 // What a pack author can get wrong without any test noticing.
 RuleSet load_alone(const std::string& name) {
   SystemNameResolver names;
@@ -343,23 +368,26 @@ TEST(RulePacks, CombineWithTheBaselineAndSetNothingGlobal) {
   }
 }
 
-TEST(RulePacks, EveryAgentRuleAsksAndKnowsEveryAgent) {
+TEST(RulePacks, EveryAgentRuleAsksForEveryDeclaredAgent) {
   const RuleSet set = load_alone("ai-agents.toml");
   ASSERT_FALSE(set.rules.empty());
-  const auto texts = [](const std::vector<ProcessPattern>& ps) {
-    std::vector<std::string> out;
-    for (const auto& p : ps) {
-      out.push_back(p.text);
-    }
-    return out;
-  };
-  const auto agents = texts(set.rules.front().match.ancestor);
-  for (const char* name : {"claude", "codex*", "cursor-agent", "aider", "gemini", "copilot"}) {
-    EXPECT_NE(std::find(agents.begin(), agents.end(), name), agents.end()) << name;
+  std::vector<std::string> declared;
+  for (const AgentDecl& a : set.agents) {
+    declared.push_back(a.name);
   }
+  for (const char* name : {"claude", "codex", "cursor-agent", "aider", "gemini", "copilot"}) {
+    EXPECT_NE(std::find(declared.begin(), declared.end(), name), declared.end()) << name;
+  }
+  EXPECT_EQ(agents_of_process(set, "codex-x86_64-un", ""), agent_mask(set, {"codex"}));
+  EXPECT_EQ(agents_of_process(set, "claude", ""), agent_mask(set, {"claude"}));
+  EXPECT_EQ(agents_of_process(set, "claude-x", ""), 0u);
+  EXPECT_EQ(agents_of_process(set, "2.1.37", "/root/.local/share/claude/versions/2.1.37"),
+            agent_mask(set, {"claude"}));
+  EXPECT_EQ(agents_of_process(set, "x", "/root/.local/share/claude/versions/a/b"), 0u);
   for (const Rule& r : set.rules) {
     EXPECT_EQ(r.action, Action::kAsk) << r.id;
-    EXPECT_EQ(texts(r.match.ancestor), agents) << r.id << ": ancestor list out of step";
+    EXPECT_EQ(r.match.agents, declared) << r.id << ": not `agent = \"*\"`";
+    EXPECT_TRUE(r.match.ancestor.empty()) << r.id << ": agents are declared, not listed";
   }
 }
 
