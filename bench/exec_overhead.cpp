@@ -4,6 +4,9 @@
 //   baseline  no agent
 //   allow     agent running; the target is decided in the kernel (no event, no round trip)
 //   evaluate  agent running; the target is parked, evaluated by the daemon and released
+//   deny      agent running; the target is killed by the kernel (its rule has nothing to tell)
+//   deny_told agent running; the target's rule has a message, so the daemon kills it after
+//             writing the message to its stderr: the difference to deny is what telling costs
 // Each condition spawns a trivial program (a copy of /bin/true) and waits for it, with
 // fork+execve+waitpid or posix_spawn+waitpid. Also reported: the BPF programs' own run time per
 // call from kernel.bpf_stats_enabled, and ring-buffer drops while two exec loops run flat out
@@ -14,6 +17,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -60,10 +64,19 @@ Stats summarize(std::vector<double> us) {
   return s;
 }
 
-double fork_exec_wait(const char* target) {
+// Every child's stderr: a file, so a told denial's line is written as to a tool runner's log.
+int g_child_stderr = 2;
+
+bool ended_as_expected(int status, bool killed) {
+  return killed ? WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL
+                : WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+double fork_exec_wait(const char* target, bool killed = false) {
   const auto t0 = Clock::now();
   const pid_t pid = ::fork();
   if (pid == 0) {
+    ::dup2(g_child_stderr, 2);
     char* argv[] = {const_cast<char*>(target), nullptr};
     ::execve(target, argv, environ);
     ::_exit(127);
@@ -71,25 +84,31 @@ double fork_exec_wait(const char* target) {
   int status = 0;
   ::waitpid(pid, &status, 0);
   const auto t1 = Clock::now();
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    std::fprintf(stderr, "target %s did not exit cleanly (status %d)\n", target, status);
+  if (!ended_as_expected(status, killed)) {
+    std::fprintf(stderr, "target %s did not end as expected (status %d)\n", target, status);
     std::exit(1);
   }
   return std::chrono::duration<double, std::micro>(t1 - t0).count();
 }
 
-double spawn_wait(const char* target, const char* arg) {
+double spawn_wait(const char* target, const char* arg, bool killed = false) {
+  static posix_spawn_file_actions_t* actions = [] {
+    static posix_spawn_file_actions_t a;
+    posix_spawn_file_actions_init(&a);
+    posix_spawn_file_actions_adddup2(&a, g_child_stderr, 2);
+    return &a;
+  }();
   const auto t0 = Clock::now();
   pid_t pid = 0;
   char* argv[] = {const_cast<char*>(target), const_cast<char*>(arg), nullptr};
-  if (::posix_spawn(&pid, target, nullptr, nullptr, argv, environ) != 0) {
+  if (::posix_spawn(&pid, target, actions, nullptr, argv, environ) != 0) {
     std::perror("posix_spawn");
     std::exit(1);
   }
   int status = 0;
   ::waitpid(pid, &status, 0);
   const auto t1 = Clock::now();
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+  if (!ended_as_expected(status, killed)) {
     std::fprintf(stderr, "target %s did not exit cleanly (status %d)\n", target, status);
     std::exit(1);
   }
@@ -100,8 +119,11 @@ class Daemon {
  public:
   Daemon(const std::string& cmdgated, const std::string& rules, const std::string& dir)
       : log_(dir + "/cmdgated.log") {
+    // Each daemon's own log: "enforcing:" from an earlier one must not pass for this one's.
+    std::ofstream(log_, std::ios::trunc);
     pid_ = ::fork();
     if (pid_ == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // a bench that exits early leaves no daemon behind
       const int fd = ::open(log_.c_str(), O_CREAT | O_WRONLY | O_APPEND, 0644);
       ::dup2(fd, 2);
       const std::string audit = dir + "/decisions.jsonl";
@@ -196,7 +218,9 @@ int main(int argc, char** argv) {
   const std::string dir = ::mkdtemp(tmpl);
   const std::string allow_target = dir + "/true-allow";
   const std::string eval_target = dir + "/true-evaluate";
-  for (const auto& t : {allow_target, eval_target}) {
+  const std::string deny_target = dir + "/true-deny";
+  const std::string told_target = dir + "/true-deny-told";
+  for (const auto& t : {allow_target, eval_target, deny_target, told_target}) {
     std::filesystem::copy_file("/bin/true", t);
     ::chmod(t.c_str(), 0755);
   }
@@ -210,8 +234,19 @@ id = "bench-evaluate"
 action = "deny"
 path = "{}"
 args = "^--never-given$"
+[[rule]]
+id = "bench-deny"
+action = "deny"
+path = "{}"
+message = ""
+[[rule]]
+id = "bench-deny-told"
+action = "deny"
+path = "{}"
+message = "benchmarks are denied, with a reason"
 )",
-                                eval_target));
+                                eval_target, deny_target, told_target));
+  g_child_stderr = ::open((dir + "/children.err").c_str(), O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0644);
   const std::string audit_rules = dir + "/audit.toml";
   write_file(audit_rules, "default_action = \"audit\"\n");
 
@@ -221,12 +256,12 @@ args = "^--never-given$"
   std::ofstream("/proc/sys/kernel/bpf_stats_enabled") << "0";
   const size_t per_block = std::max<size_t>(1, execs / rounds);
   std::map<std::string, std::vector<double>> samples;
-  auto block = [&](const std::string& cond, const std::string& target) {
+  auto block = [&](const std::string& cond, const std::string& target, bool killed = false) {
     for (size_t i = 0; i < per_block; ++i) {
-      samples[cond + "/fork"].push_back(fork_exec_wait(target.c_str()));
+      samples[cond + "/fork"].push_back(fork_exec_wait(target.c_str(), killed));
     }
     for (size_t i = 0; i < per_block; ++i) {
-      samples[cond + "/spawn"].push_back(spawn_wait(target.c_str(), nullptr));
+      samples[cond + "/spawn"].push_back(spawn_wait(target.c_str(), nullptr, killed));
     }
   };
   for (size_t r = 0; r < rounds; ++r) {
@@ -236,7 +271,11 @@ args = "^--never-given$"
       if (r % 2 == 0) {
         block("allow", allow_target);
         block("evaluate", eval_target);
+        block("deny", deny_target, true);
+        block("deny_told", told_target, true);
       } else {
+        block("deny_told", told_target, true);
+        block("deny", deny_target, true);
         block("evaluate", eval_target);
         block("allow", allow_target);
       }
@@ -295,7 +334,7 @@ args = "^--never-given$"
   const Stats base_spawn = summarize(samples["baseline/spawn"]);
   std::printf("%-16s %8s %10s %10s %10s %12s %9s\n", "condition", "n", "mean_us", "p50_us",
               "p99_us", "d_mean_us", "d_mean_%");
-  for (const char* cond : {"baseline", "allow", "evaluate"}) {
+  for (const char* cond : {"baseline", "allow", "evaluate", "deny", "deny_told"}) {
     for (const char* method : {"fork", "spawn"}) {
       const std::string key = fmt::format("{}/{}", cond, method);
       const Stats s = summarize(samples[key]);
@@ -312,6 +351,27 @@ args = "^--never-given$"
                                 {"delta_p99_us", s.p99_us - base.p99_us},
                                 {"delta_mean_pct", 100.0 * d / base.mean_us}};
     }
+  }
+  for (const char* method : {"fork", "spawn"}) {
+    const Stats kernel = summarize(samples[fmt::format("deny/{}", method)]);
+    const Stats told = summarize(samples[fmt::format("deny_told/{}", method)]);
+    std::printf("telling a denied caller (%s): %+.1f us mean, %+.1f us p50, %+.1f us p99\n", method,
+                told.mean_us - kernel.mean_us, told.p50_us - kernel.p50_us,
+                told.p99_us - kernel.p99_us);
+    out["told_cost"][method] = {{"delta_mean_us", told.mean_us - kernel.mean_us},
+                                {"delta_p50_us", told.p50_us - kernel.p50_us},
+                                {"delta_p99_us", told.p99_us - kernel.p99_us}};
+  }
+  {
+    // Every told denial must have reached the children's stderr, one line each.
+    std::ifstream err(dir + "/children.err");
+    size_t lines = 0;
+    for (std::string line; std::getline(err, line);) {
+      lines += line.find("(rule bench-deny-told)") != std::string::npos;
+    }
+    std::printf("told lines in the children's stderr: %zu of %zu told denials\n", lines,
+                samples["deny_told/fork"].size() + samples["deny_told/spawn"].size());
+    out["told_lines"] = lines;
   }
   std::printf("\nBPF run time per call (kernel.bpf_stats_enabled=1):\n");
   for (const auto& [path, progs] : bpf_costs) {

@@ -29,18 +29,6 @@ constexpr const char* kLoader = "/lib64/ld-linux-x86-64.so.2";
 
 std::string bypass() { return CG_BYPASS_PATH; }
 
-std::string ask_rules(const std::string& path) {
-  return fmt::format(R"(
-default_action = "allow"
-[[rule]]
-id = "ask-target"
-action = "ask"
-path = "{}"
-timeout = "60s"
-)",
-                     path);
-}
-
 // A running helper whose stdout is read line by line.
 class Helper {
  public:
@@ -150,7 +138,7 @@ class Bypass : public MarkerTargetTest {
 TEST_F(Bypass, AnOrphanedProcessGroupCannotContinueAHeldProgram) {
   const std::string fast = work_->file("fast");
   copy_file(CG_FAST_MARKER_PATH, fast);
-  auto agent = Agent::start({ask_rules(fast)});
+  auto agent = Agent::start({ask_path_rules(fast)});
   ASSERT_TRUE(agent);
   constexpr int kTargets = 16;
   Helper h({bypass(), "orphan", std::to_string(kNobody), std::to_string(kTargets), "300", fast,

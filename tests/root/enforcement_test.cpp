@@ -163,20 +163,8 @@ TEST_F(Enforcement, ReplacedTargetIsCoveredAgain) {
   EXPECT_FALSE(exists(marker("upgraded")));
 }
 
-std::string ask_rules(const std::string& path, const std::string& timeout = "60s") {
-  return fmt::format(R"(
-default_action = "allow"
-[[rule]]
-id = "ask-target"
-action = "ask"
-path = "{}"
-timeout = "{}"
-)",
-                     path, timeout);
-}
-
 TEST_F(Enforcement, StoppingTheDaemonKillsParkedProcessesByDefault) {
-  auto agent = Agent::start({ask_rules(target_)});
+  auto agent = Agent::start({ask_path_rules(target_)});
   ASSERT_TRUE(agent);
   const pid_t child = spawn({target_, marker("parked")});
   ASSERT_TRUE(wait_for([&] { return process_state(child) == 'T'; }, 5s));
@@ -190,7 +178,7 @@ TEST_F(Enforcement, StoppingTheDaemonKillsParkedProcessesByDefault) {
 }
 
 TEST_F(Enforcement, StoppingTheDaemonCanReleaseParkedProcesses) {
-  auto agent = Agent::start({ask_rules(target_), {"--on-shutdown", "allow"}});
+  auto agent = Agent::start({ask_path_rules(target_), {"--on-shutdown", "allow"}});
   ASSERT_TRUE(agent);
   const pid_t child = spawn({target_, marker("released"), "x", "4"});
   ASSERT_TRUE(wait_for([&] { return process_state(child) == 'T'; }, 5s));
@@ -203,7 +191,7 @@ TEST_F(Enforcement, StoppingTheDaemonCanReleaseParkedProcesses) {
 }
 
 TEST_F(Enforcement, AskTimesOutToItsTimeoutAction) {
-  auto agent = Agent::start({ask_rules(target_, "300ms")});
+  auto agent = Agent::start({ask_path_rules(target_, "300ms")});
   ASSERT_TRUE(agent);
   const RunResult r = run({target_, marker("timed-out")}, 10s);
   EXPECT_EQ(r.signal, SIGKILL);

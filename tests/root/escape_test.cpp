@@ -16,18 +16,6 @@ using namespace std::chrono_literals;
 
 std::string ptrace_resume() { return CG_PTRACE_RESUME_PATH; }
 
-std::string ask_target_rules(const std::string& path) {
-  return fmt::format(R"(
-default_action = "allow"
-[[rule]]
-id = "ask-target"
-action = "ask"
-path = "{}"
-timeout = "60s"
-)",
-                     path);
-}
-
 class Escape : public MarkerTargetTest {
  protected:
   // Spawns argv and waits until the kernel has parked it (stopped, with a pending request).
@@ -42,7 +30,7 @@ class Escape : public MarkerTargetTest {
 };
 
 TEST_F(Escape, PtraceSeizeAndContDoNotRunAParkedProgram) {
-  auto agent = Agent::start({ask_target_rules(target_)});
+  auto agent = Agent::start({ask_path_rules(target_)});
   ASSERT_TRUE(agent);
   const pid_t pid = spawn_parked(*agent, {target_, marker("ptrace")});
   const RunResult tracer = run({ptrace_resume(), "attach", std::to_string(pid)});
@@ -70,7 +58,7 @@ TEST_F(Escape, PtraceResumesAStoppedProgramWhenNoRuleHoldsIt) {
 }
 
 TEST_F(Escape, ATracerCannotSwallowTheStopOfAnAsk) {
-  auto agent = Agent::start({ask_target_rules(target_)});
+  auto agent = Agent::start({ask_path_rules(target_)});
   ASSERT_TRUE(agent);
   const RunResult r = run({ptrace_resume(), "traceme", target_, marker("traced-ask")});
   EXPECT_EQ(r.code, 128 + SIGKILL);

@@ -196,6 +196,20 @@ path = "{}"
 )",
                      path, extra);
 }
+std::string ask_path_rules(const std::string& path, const std::string& timeout,
+                           const std::string& extra) {
+  return fmt::format(R"(
+default_action = "allow"
+[[rule]]
+id = "ask-target"
+action = "ask"
+path = "{}"
+timeout = "{}"
+{}
+)",
+                     path, timeout, extra);
+}
+
 bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
 void copy_file(const std::string& from, const std::string& to, mode_t mode) {

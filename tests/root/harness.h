@@ -89,6 +89,10 @@ std::string sha256_hex(const std::string& path);
 int uninstall(const std::string& pin_dir, const std::string& binary = "");
 // Rules that allow everything but kill `path` (rule id "deny-target"); `extra` is appended.
 std::string deny_path_rules(const std::string& path, const std::string& extra = "");
+// Rules that allow everything but hold `path` for a person (rule id "ask-target"); `extra` is
+// appended to the rule.
+std::string ask_path_rules(const std::string& path, const std::string& timeout = "60s",
+                           const std::string& extra = "");
 
 class Agent {
  public:

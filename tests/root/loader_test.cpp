@@ -16,18 +16,6 @@ using namespace std::chrono_literals;
 
 constexpr const char* kLoader = "/lib64/ld-linux-x86-64.so.2";
 
-std::string ask_rules(const std::string& path) {
-  return fmt::format(R"(
-default_action = "allow"
-[[rule]]
-id = "ask-target"
-action = "ask"
-path = "{}"
-timeout = "60s"
-)",
-                     path);
-}
-
 class Loader : public MarkerTargetTest {};
 
 TEST_F(Loader, ADeniedProgramRunByTheLoaderNeverRuns) {
@@ -69,7 +57,7 @@ sha256 = "{}")",
 }
 
 TEST_F(Loader, AnAskProgramRunByTheLoaderWaitsForAPerson) {
-  auto agent = Agent::start({ask_rules(target_)});
+  auto agent = Agent::start({ask_path_rules(target_)});
   ASSERT_TRUE(agent);
   const pid_t pid = spawn({kLoader, target_, marker("asked")});
   auto parked = agent->wait_decision(

@@ -23,19 +23,6 @@ using namespace std::chrono_literals;
 
 std::string cli() { return CMDGATE_CLI_PATH; }
 
-std::string ask_rules(const std::string& path) {
-  return fmt::format(R"(
-default_action = "allow"
-[[rule]]
-id = "ask-target"
-action = "ask"
-path = "{}"
-message = "a person looks at this first"
-timeout = "60s"
-)",
-                     path);
-}
-
 std::string slurp(const std::string& path) {
   std::ifstream f(path);
   std::stringstream ss;
@@ -67,7 +54,7 @@ TEST_F(Notify, ANotifyProgramGetsTheRequestAsJson) {
   const std::string out = work_->file("notified.json");
   const std::string conf = config(fmt::format(
       R"(notify = [["/bin/sh", "-c", "cat > {}"]])", out));
-  auto agent = Agent::start({ask_rules(target_), {"--config", conf}});
+  auto agent = Agent::start({ask_path_rules(target_, "60s", R"(message = "a person looks at this first")"), {"--config", conf}});
   ASSERT_TRUE(agent);
   const pid_t pid = park(*agent, "notified");
   ASSERT_GT(pid, 0);
@@ -86,7 +73,7 @@ TEST_F(Notify, ANotifyProgramGetsTheRequestAsJson) {
 TEST_F(Notify, AHangingNotifyProgramIsKilledAndDelaysNothing) {
   const std::string conf = config(R"(notify = [["/bin/sleep", "600"]]
 notify_timeout = "500ms")");
-  auto agent = Agent::start({ask_rules(target_), {"--config", conf}});
+  auto agent = Agent::start({ask_path_rules(target_, "60s", R"(message = "a person looks at this first")"), {"--config", conf}});
   ASSERT_TRUE(agent);
   const auto t0 = std::chrono::steady_clock::now();
   const pid_t pid = park(*agent, "hung");

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "common/display_text.h"
 #include "common/fd.h"
 #include "rules/agent_match.h"
 #include "rules/file_digest.h"
@@ -176,7 +177,9 @@ json rule_json(const rules::Rule* r) {
   }
   return {{"id", r->id},
           {"where", fmt::format("{}:{}:{}", r->where.file, r->where.line, r->where.column)},
-          {"description", r->description}};
+          {"description", r->description},
+          {"message", rules::told(*r)},
+          {"url", r->url.empty() ? json(nullptr) : json(r->url)}};
 }
 
 std::string predicates(const rules::Rule& r) {
@@ -368,6 +371,12 @@ int run_explain(const ExplainOptions& o) {
     std::printf("rule:     %s (%s:%u:%u)%s%s\n", r.id.c_str(), r.where.file.c_str(), r.where.line,
                 r.where.column, r.description.empty() ? "" : " - ", r.description.c_str());
     std::printf("  because every condition holds:%s\n", predicates(r).c_str());
+    if (!rules::told(r).empty() && (decision.action == rules::Action::kDeny || decision.action == rules::Action::kAsk)) {
+      std::printf("message:  %s\n", display_text(rules::told(r)).c_str());
+    }
+    if (!r.url.empty()) {
+      std::printf("url:      %s\n", r.url.c_str());
+    }
   } else {
     std::printf("rule:     none matched; default_action applies\n");
   }

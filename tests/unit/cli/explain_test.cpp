@@ -1,0 +1,72 @@
+// `cmdgate explain` shows what a blocked caller would be told: the rule's message and url.
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <stdio.h>
+#include <sys/wait.h>
+
+#include <fstream>
+#include <string>
+
+namespace cmdgate {
+namespace {
+
+std::string run_explain(const std::string& rules, const std::string& args) {
+  // One file per test: ctest runs tests of this binary in parallel.
+  const std::string path = testing::TempDir() + "explain-" +
+                           testing::UnitTest::GetInstance()->current_test_info()->name() + ".toml";
+  std::ofstream(path) << rules;
+  const std::string command = std::string(CMDGATE_CLI_PATH) + " explain --rules " + path + " " + args;
+  std::string out;
+  FILE* p = ::popen(command.c_str(), "r");
+  if (p == nullptr) {
+    return out;
+  }
+  char buf[4096];
+  size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) {
+    out.append(buf, n);
+  }
+  ::pclose(p);
+  return out;
+}
+
+constexpr const char* kRules = R"(
+default_action = "allow"
+[[rule]]
+id = "no-rm"
+action = "deny"
+path = "/usr/bin/rm"
+description = "removing is not allowed here"
+message = "use trash-put instead"
+url = "https://wiki.example/rm"
+[[rule]]
+id = "quiet-true"
+action = "deny"
+path = "/usr/bin/true"
+description = "said only in the rule file"
+message = ""
+)";
+
+TEST(Explain, ShowsTheMessageAndUrlADeniedCallerIsTold) {
+  const std::string out = run_explain(kRules, "-- /usr/bin/rm -rf /x");
+  EXPECT_NE(out.find("message:  use trash-put instead\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("url:      https://wiki.example/rm\n"), std::string::npos) << out;
+}
+
+TEST(Explain, AnEmptyMessageSaysNothingEvenWithADescription) {
+  const std::string out = run_explain(kRules, "-- /usr/bin/true");
+  EXPECT_NE(out.find("rule:     quiet-true"), std::string::npos) << out;
+  EXPECT_EQ(out.find("message:"), std::string::npos) << out;
+}
+
+TEST(Explain, JsonCarriesMessageAndUrl) {
+  const auto j = nlohmann::json::parse(run_explain(kRules, "--json -- /usr/bin/rm -rf /x"),
+                                       nullptr, false);
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_EQ(j["rule"]["message"], "use trash-put instead");
+  EXPECT_EQ(j["rule"]["url"], "https://wiki.example/rm");
+}
+
+}  // namespace
+}  // namespace cmdgate
