@@ -23,11 +23,31 @@ bool bloom_may_hold(const std::array<uint64_t, CG_BLOOM_WORDS>& bloom, uint32_t 
   return true;
 }
 
+// A request from an agent's tree (or one whose label is unknown) is decided by no process that
+// carries an agent label, nor by one whose label is unknown: it may be the same agent.
+std::optional<std::string> shares_a_label(const RequesterTree& tree, const Peer& p) {
+  if (tree.agents == 0 && !tree.agents_unknown) {
+    return std::nullopt;
+  }
+  const std::optional<uint64_t> peer = p.kernel ? p.kernel->agents : std::nullopt;
+  if (!peer) {
+    return "the client's agent label is unknown and the request comes from an agent's tree";
+  }
+  if (*peer != 0) {
+    return fmt::format("the client carries agent label {:#x}: agents may not decide requests from "
+                       "an agent's tree",
+                       *peer);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 RequesterTree requester_tree(const ExecEvent& e) {
   RequesterTree t;
   t.tgid = e.tgid;
+  t.agents = e.agents;
+  t.agents_unknown = e.has(CG_EXEC_AGENT_UNKNOWN);
   // A requester that leads a session of its own (setsid just before the exec) still belongs to
   // the session it was started from: its parent's.
   t.sid = e.sid == e.tgid && !e.lineage.empty() && e.lineage[0].sid > 1 ? e.lineage[0].sid
@@ -68,6 +88,9 @@ std::optional<std::string> inside_tree(const RequesterTree& tree, const Peer& p)
     if (a > 1 && contains(tree.members, a)) {
       return fmt::format("the client descends from pid {} of the requesting tree", a);
     }
+  }
+  if (auto why = shares_a_label(tree, p)) {
+    return why;
   }
   if (p.kernel) {
     for (uint32_t a : p.kernel->tgids) {

@@ -2,7 +2,8 @@
 // Who may decide a parked request. Approvers are root and members of the approver group; and
 // nobody inside the process tree that issued the request (the process itself, its ancestors up
 // to its session leader, anything they spawned) may ever allow it, whatever its uid: an AI agent
-// must not approve its own command.
+// must not approve its own command. The kernel's agent label extends the tree past sessions and
+// reparenting: a client that carries an agent's label never decides a request from an agent.
 
 #include <cstdint>
 #include <optional>
@@ -19,6 +20,9 @@ struct RequesterTree {
   uint32_t sid = 0;
   // The requester, its fork-time ancestors up to its session leader, and the session leader.
   std::vector<uint32_t> members;
+  // The requester's agent label, and whether more agents may apply (CG_EXEC_AGENT_UNKNOWN).
+  uint64_t agents = 0;
+  bool agents_unknown = false;
 };
 
 [[nodiscard]] RequesterTree requester_tree(const ExecEvent& e);

@@ -56,6 +56,10 @@ void ContextBuilder::build(const ExecEvent& e, uint32_t needs, ExecFiles files, 
   if ((needs & rules::kNeedCgroup) && !fill_cgroup(e, in)) {
     shared |= rules::kUnknownCgroup;
   }
+  if (e.has(CG_EXEC_AGENT_UNKNOWN)) {
+    shared |= rules::kUnknownAgent;
+    in.gaps.push_back("agent label unknown");
+  }
 
   rules::ExecContext& c = in.exe;
   c.path = f.exe_path ? std::string_view(*f.exe_path) : std::string_view(e.path);
@@ -71,6 +75,7 @@ void ContextBuilder::build(const ExecEvent& e, uint32_t needs, ExecFiles files, 
   c.lineage = in.lineage;
   c.tty = e.has(CG_EXEC_TTY);
   c.cgroup = in.cgroup;
+  c.agents = e.agents;
   c.unknown = shared | (f.exe_unknown & rules::kUnknownPath) |
               ((needs & rules::kNeedSha256) && !c.sha256 ? (f.exe_unknown & ~rules::kUnknownPath)
                                                           : 0u);

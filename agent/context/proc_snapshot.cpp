@@ -15,7 +15,8 @@ Result<ExecEvent> snapshot_from_proc(const ProcFs& proc, uint32_t tgid, uint64_t
   e.pid = tgid;
   e.tgid = tgid;
   e.verdict = rules::KernelVerdict::kEvaluate;
-  e.flags = CG_EXEC_PARKED | CG_EXEC_FAILSAFE | CG_EXEC_LINEAGE_FROM_TASK;
+  // Its record was lost: the label it ran under is not known either.
+  e.flags = CG_EXEC_PARKED | CG_EXEC_FAILSAFE | CG_EXEC_LINEAGE_FROM_TASK | CG_EXEC_AGENT_UNKNOWN;
 
   auto exe = proc.open(tgid, "exe");
   if (!exe) {

@@ -26,6 +26,8 @@ struct Ancestry {
   std::vector<uint32_t> tgids;  // nearest first, up to CG_LINEAGE_DEPTH
   bool truncated = false;       // tgids stops short of init: deeper ancestors are only in bloom
   std::array<uint64_t, 32> bloom{};  // every ancestor's tgid, see cg_lineage in the ABI
+  // The process's agent label (cg_label), when the kernel holds one it could establish.
+  std::optional<uint64_t> agents;
 };
 
 class KernelPort {

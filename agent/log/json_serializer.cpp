@@ -38,6 +38,7 @@ json flag_names(uint32_t flags) {
       {CG_EXEC_DAEMON_STALE, "daemon_stale"},
       {CG_EXEC_LSM_DENIED, "lsm_denied"},
       {CG_EXEC_NO_INTERP, "no_interp"},
+      {CG_EXEC_AGENT_UNKNOWN, "agent_unknown"},
   };
   json out = json::array();
   for (const auto& [bit, name] : kNames) {
@@ -177,6 +178,9 @@ std::string to_json_line(const DecisionRecord& r) {
     lineage.push_back(std::move(a));
   }
   j["lineage"] = std::move(lineage);
+  if (e.agents != 0) {
+    j["agent_label"] = e.agents;  // bits of the declared agents, in declaration order
+  }
   j["cgroup_id"] = e.cgroup_id;
   if (r.input != nullptr && !r.input->cgroup.empty()) {
     j["cgroup"] = r.input->cgroup;

@@ -379,7 +379,8 @@ void ExecPipeline::maybe_learn(const ExecEvent& e, const EvalInput& in, const Sn
   }
   const rules::InodeVerdict v =
       s.verdicts->learned(e.file, in.exe_sha256());
-  if (v.verdict == rules::KernelVerdict::kEvaluate) {
+  if (v.verdict == rules::KernelVerdict::kEvaluate &&
+      v.agent_verdict == rules::KernelVerdict::kEvaluate) {
     return;
   }
   d_.learner.learn(e.file, e.ctime_sec, e.ctime_nsec, v, s.generation);

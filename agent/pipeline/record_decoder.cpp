@@ -85,6 +85,7 @@ Result<Record> decode_exec(std::span<const std::byte> bytes) {
   e.generation = r.policy_generation;
   e.argc = r.argc;
   e.args_total = r.args_total;
+  e.agents = r.agents;
   e.verdict = static_cast<rules::KernelVerdict>(r.verdict);
   e.comm = fixed_string(r.comm, sizeof(r.comm));
   for (uint32_t i = 0; i < r.lineage_depth; ++i) {

@@ -41,6 +41,7 @@ struct ExecEvent {
   uint32_t generation = 0;
   uint32_t argc = 0;
   uint32_t args_total = 0;  // argv bytes in the new image (more than the record holds when cut)
+  uint64_t agents = 0;      // the agent label's bits (CG_EXEC_AGENT_UNKNOWN: more may apply)
   rules::KernelVerdict verdict = rules::KernelVerdict::kNone;
   std::string comm;
   std::string path;      // the executed file (the interpreter, for a script)

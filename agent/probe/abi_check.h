@@ -29,7 +29,8 @@ static_assert(offsetof(cg_exec_record, args_len) == 140);
 static_assert(offsetof(cg_exec_record, comm) == 144);
 static_assert(offsetof(cg_exec_record, lineage) == 160);
 static_assert(offsetof(cg_exec_record, args_total) == 480);
-static_assert(sizeof(cg_exec_record) == 488);
+static_assert(offsetof(cg_exec_record, agents) == 488);
+static_assert(sizeof(cg_exec_record) == 496);
 
 static_assert(sizeof(cg_exit_record) == 32);
 static_assert(sizeof(cg_escape_record) == 48);
@@ -48,7 +49,11 @@ static_assert(sizeof(cg_path_key) == 4 + 1 + CG_LPM_PATH_MAX);
 static_assert(sizeof(cg_path_verdict) == 8);
 static_assert(sizeof(cg_parked) == 24);
 static_assert(sizeof(cg_lineage) == 8 + 40 * CG_LINEAGE_DEPTH + 8 * CG_BLOOM_WORDS);
-static_assert(CG_CTR_MAX == 26);
-static_assert(CG_ABI_VERSION == 7);
+static_assert(sizeof(cg_label) == 16);
+static_assert(sizeof(cg_agent_name_key) == 72);
+static_assert(offsetof(cg_agent_name_key, name) == 6);
+static_assert(offsetof(cg_policy_meta, has_agents) == 15);
+static_assert(CG_CTR_MAX == 29);
+static_assert(CG_ABI_VERSION == 8);
 
 }  // namespace cmdgate::probe

@@ -98,10 +98,11 @@ Status BpfKernelPort::publish(const rules::KernelPolicy& policy, uint32_t genera
   }
   spdlog::info(
       "policy generation {} in the kernel: default {}, {} inode and {} path entries, memfd {}, "
-      "deleted {}, scripts {}, loaders {}",
+      "deleted {}, scripts {}, loaders {}; for agents' processes default {}; {} agent entries",
       generation, rules::to_string(policy.default_verdict), stats->inodes, stats->paths,
       rules::to_string(policy.memfd_verdict), rules::to_string(policy.deleted_verdict),
-      rules::to_string(policy.script_verdict), rules::to_string(policy.loader_verdict));
+      rules::to_string(policy.script_verdict), rules::to_string(policy.loader_verdict),
+      rules::to_string(policy.agent_default_verdict), stats->agents);
   return {};
 }
 
@@ -229,6 +230,11 @@ std::optional<Ancestry> BpfKernelPort::ancestry(int pidfd) const {
   a.truncated = a.tgids.size() == CG_LINEAGE_DEPTH && a.tgids.back() > 1;
   static_assert(CG_BLOOM_WORDS == std::tuple_size_v<decltype(a.bloom)>);
   std::copy(std::begin(l.bloom), std::end(l.bloom), a.bloom.begin());
+  cg_label label{};
+  if (bpf_map_lookup_elem(probe_->agent_label_fd(), &pidfd, &label) == 0 &&
+      (label.flags & CG_LABEL_UNKNOWN) == 0) {
+    a.agents = label.agents;
+  }
   return a;
 }
 

@@ -109,14 +109,17 @@ Status BpfProbe::pin_maps(uint32_t* ringbuf_bytes) {
                  *pinned, *ringbuf_bytes);
     *ringbuf_bytes = *pinned;
   }
-  // Policy, control block, ring, counters, parked processes and lineage outlive the daemon;
+  // Policy, control block, ring, counters, parked processes, lineage and agent labels outlive
+  // the daemon;
   // scratch buffers and the RCU barrier are per object.
   const cmdgate_exec* skel = skel_;
   const std::pair<bpf_map*, const char*> shared[] = {
       {skel->maps.bss, "bss"},         {skel->maps.events, "events"},
       {skel->maps.counters, "counters"}, {skel->maps.parked, "parked"},
       {skel->maps.lineage, "lineage"}, {skel->maps.rule_inodes, "rule_inodes"},
-      {skel->maps.learned, "learned"}, {skel->maps.path_trie, "path_trie"}};
+      {skel->maps.learned, "learned"}, {skel->maps.path_trie, "path_trie"},
+      {skel->maps.agent_label, "agent_label"}, {skel->maps.agent_files, "agent_files"},
+      {skel->maps.agent_dirs, "agent_dirs"}, {skel->maps.agent_names, "agent_names"}};
   for (const auto& [map, name] : shared) {
     if (int err = bpf_map__set_pin_path(map, pins_.map(name).c_str())) {
       return libbpf_error(fmt::format("setting the pin path of map '{}'", name), err);
@@ -163,6 +166,10 @@ int BpfProbe::lineage_fd() const { return bpf_map__fd(skel_->maps.lineage); }
 int BpfProbe::rule_inodes_fd() const { return bpf_map__fd(skel_->maps.rule_inodes); }
 int BpfProbe::learned_fd() const { return bpf_map__fd(skel_->maps.learned); }
 int BpfProbe::path_trie_fd() const { return bpf_map__fd(skel_->maps.path_trie); }
+int BpfProbe::agent_label_fd() const { return bpf_map__fd(skel_->maps.agent_label); }
+int BpfProbe::agent_files_fd() const { return bpf_map__fd(skel_->maps.agent_files); }
+int BpfProbe::agent_dirs_fd() const { return bpf_map__fd(skel_->maps.agent_dirs); }
+int BpfProbe::agent_names_fd() const { return bpf_map__fd(skel_->maps.agent_names); }
 int BpfProbe::rcu_barrier_fd() const { return bpf_map__fd(skel_->maps.rcu_barrier); }
 int BpfProbe::barrier_inner_fd() const { return bpf_map__fd(skel_->maps.barrier_inner); }
 

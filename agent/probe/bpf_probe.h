@@ -72,6 +72,10 @@ class BpfProbe {
   [[nodiscard]] int rule_inodes_fd() const;
   [[nodiscard]] int learned_fd() const;
   [[nodiscard]] int path_trie_fd() const;
+  [[nodiscard]] int agent_label_fd() const;
+  [[nodiscard]] int agent_files_fd() const;
+  [[nodiscard]] int agent_dirs_fd() const;
+  [[nodiscard]] int agent_names_fd() const;
   [[nodiscard]] int rcu_barrier_fd() const;
   [[nodiscard]] int barrier_inner_fd() const;
 

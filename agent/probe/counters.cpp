@@ -55,6 +55,9 @@ std::string_view counter_name(cg_counter c) {
     case CG_CTR_SCRATCH_RACE: return "scratch_race";
     case CG_CTR_NO_INTERP: return "no_interp";
     case CG_CTR_DAEMON_EXIT: return "daemon_exit";
+    case CG_CTR_LABEL_FAILED: return "label_failed";
+    case CG_CTR_LABEL_UNKNOWN: return "label_unknown";
+    case CG_CTR_LABEL_SET: return "label_set";
     case CG_CTR_MAX: break;
   }
   return "unknown";

@@ -8,6 +8,7 @@
 
 #include "common/errno_error.h"
 #include "probe/dev_encoding.h"
+#include "probe/map_walk.h"
 
 namespace cmdgate::probe {
 namespace {
@@ -37,21 +38,9 @@ cg_path_key make_path_key(uint32_t slot, const rules::PathEntry& e, bool* trunca
   return key;
 }
 
-// Every key of a map; fails unless the walk reached the end.
-template <typename Key, typename Fn>
-Status for_each_key(int fd, Fn&& fn) {
-  Key key{};
-  Key next{};
-  const Key* prev = nullptr;
-  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-    fn(next);
-    key = next;
-    prev = &key;
-  }
-  if (errno != ENOENT) {
-    return errno_error("walking a BPF map");
-  }
-  return {};
+uint8_t flags_of(const rules::InodeVerdict& v) {
+  return static_cast<uint8_t>((v.check_path ? CG_VF_CHECK_PATH : 0) |
+                              (v.agent_check_path ? CG_VF_AGENT_CHECK_PATH : 0));
 }
 
 struct PathKeyLess {
@@ -76,6 +65,7 @@ Result<PublishStats> PolicyMaps::publish(const rules::KernelPolicy& policy, uint
   }
   inode_keys_[slot].clear();
   path_keys_[slot].clear();
+  delete_agent_entries(probe_, agent_keys_[slot]);
 
   for (const auto& e : policy.inodes) {
     cg_inode_slot_key key{};
@@ -84,7 +74,8 @@ Result<PublishStats> PolicyMaps::publish(const rules::KernelPolicy& policy, uint
     key.slot = slot;
     cg_inode_verdict value{};
     value.verdict = raw(e.verdict.verdict);
-    value.flags = e.verdict.check_path ? uint8_t{CG_VF_CHECK_PATH} : uint8_t{0};
+    value.agent_verdict = raw(e.verdict.agent_verdict);
+    value.flags = flags_of(e.verdict);
     if (bpf_map_update_elem(probe_.rule_inodes_fd(), &key, &value, BPF_ANY) != 0) {
       return errno_error("writing a rule inode verdict");
     }
@@ -93,25 +84,32 @@ Result<PublishStats> PolicyMaps::publish(const rules::KernelPolicy& policy, uint
   stats.inodes = policy.inodes.size();
 
   // Two entries that collapse into one key (truncation) must agree, else the key evaluates.
-  std::map<cg_path_key, uint8_t, PathKeyLess> paths;
+  std::map<cg_path_key, cg_path_verdict, PathKeyLess> paths;
   for (const auto& e : policy.paths) {
     bool truncated = false;
     const cg_path_key key = make_path_key(slot, e, &truncated);
-    const uint8_t v = truncated ? uint8_t{CG_VERDICT_EVALUATE} : raw(e.verdict);
+    cg_path_verdict v{};
+    v.verdict = truncated ? uint8_t{CG_VERDICT_EVALUATE} : raw(e.verdict);
+    v.agent_verdict = truncated ? uint8_t{CG_VERDICT_EVALUATE} : raw(e.agent_verdict);
     auto [it, inserted] = paths.emplace(key, v);
-    if (!inserted && it->second != v) {
-      it->second = CG_VERDICT_EVALUATE;
+    if (!inserted && it->second.verdict != v.verdict) {
+      it->second.verdict = CG_VERDICT_EVALUATE;
+    }
+    if (!inserted && it->second.agent_verdict != v.agent_verdict) {
+      it->second.agent_verdict = CG_VERDICT_EVALUATE;
     }
   }
-  for (const auto& [key, v] : paths) {
-    cg_path_verdict value{};
-    value.verdict = v;
+  for (const auto& [key, value] : paths) {
     if (bpf_map_update_elem(probe_.path_trie_fd(), &key, &value, BPF_ANY) != 0) {
       return errno_error("writing a path verdict");
     }
     path_keys_[slot].push_back(key);
   }
   stats.paths = paths.size();
+  if (auto s = write_agent_entries(probe_, slot, policy, agent_keys_[slot]); !s) {
+    return s.error();
+  }
+  stats.agents = agent_keys_[slot].size();
 
   cg_policy_meta* meta = probe_.policy_meta(slot);
   store(meta->generation, generation);
@@ -121,6 +119,12 @@ Result<PublishStats> PolicyMaps::publish(const rules::KernelPolicy& policy, uint
   store(meta->script_verdict, raw(policy.script_verdict));
   store(meta->loader_verdict, raw(policy.loader_verdict));
   store(meta->has_paths, static_cast<__u8>(!paths.empty()));
+  store(meta->agent_default_verdict, raw(policy.agent_default_verdict));
+  store(meta->agent_memfd_verdict, raw(policy.agent_memfd_verdict));
+  store(meta->agent_deleted_verdict, raw(policy.agent_deleted_verdict));
+  store(meta->agent_script_verdict, raw(policy.agent_script_verdict));
+  store(meta->agent_loader_verdict, raw(policy.agent_loader_verdict));
+  store(meta->has_agents, static_cast<__u8>(policy.has_agents));
 
   if (!published_) {
     published_ = true;
@@ -136,9 +140,11 @@ Result<PublishStats> PolicyMaps::publish(const rules::KernelPolicy& policy, uint
   for (const auto& k : path_keys_[old_slot]) {
     bpf_map_delete_elem(probe_.path_trie_fd(), &k);
   }
-  stats.removed = inode_keys_[old_slot].size() + path_keys_[old_slot].size();
+  stats.removed = inode_keys_[old_slot].size() + path_keys_[old_slot].size() +
+                  agent_keys_[old_slot].size();
   inode_keys_[old_slot].clear();
   path_keys_[old_slot].clear();
+  delete_agent_entries(probe_, agent_keys_[old_slot]);
   return stats;
 }
 
@@ -146,6 +152,7 @@ Status PolicyMaps::adopt() {
   for (uint32_t slot = 0; slot < CG_POLICY_SLOTS; ++slot) {
     inode_keys_[slot].clear();
     path_keys_[slot].clear();
+    agent_keys_[slot] = {};
   }
   auto s = for_each_key<cg_inode_slot_key>(probe_.rule_inodes_fd(), [&](const auto& k) {
     inode_keys_[k.slot % CG_POLICY_SLOTS].push_back(k);
@@ -155,6 +162,7 @@ Status PolicyMaps::adopt() {
                                       path_keys_[k.slot % CG_POLICY_SLOTS].push_back(k);
                                     })
         : s;
+  s = s ? list_agent_entries(probe_, agent_keys_) : s;
   if (!s) {
     return s.error().context("listing the adopted policy's entries");
   }
@@ -172,7 +180,8 @@ Status PolicyMaps::learn(const rules::FileId& file, int64_t ctime_sec, uint32_t 
   value.ctime_nsec = ctime_nsec;
   value.generation = generation;
   value.verdict = raw(verdict.verdict);
-  value.flags = verdict.check_path ? uint8_t{CG_VF_CHECK_PATH} : uint8_t{0};
+  value.agent_verdict = raw(verdict.agent_verdict);
+  value.flags = flags_of(verdict);
   if (bpf_map_update_elem(probe_.learned_fd(), &key, &value, BPF_ANY) != 0) {
     return errno_error("writing a learned verdict");
   }

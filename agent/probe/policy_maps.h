@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "probe/agent_maps.h"
 #include "probe/bpf_probe.h"
 #include "rules/kernel_policy.h"
 
@@ -16,6 +17,7 @@ namespace cmdgate::probe {
 struct PublishStats {
   size_t inodes = 0;
   size_t paths = 0;
+  size_t agents = 0;  // agent files, directories and names
   size_t removed = 0;
 };
 
@@ -52,6 +54,7 @@ class PolicyMaps {
   const BpfProbe& probe_;
   std::vector<cg_inode_slot_key> inode_keys_[CG_POLICY_SLOTS];
   std::vector<cg_path_key> path_keys_[CG_POLICY_SLOTS];
+  AgentKeys agent_keys_[CG_POLICY_SLOTS];
   bool published_ = false;
 };
 

@@ -98,35 +98,40 @@ struct cg_file_facts {
   __u64 ino;
   __s64 ctime_sec;
   __u32 ctime_nsec;
-  __u32 flags; /* CG_EXEC_MEMFD / CG_EXEC_DELETED / CG_EXEC_SCRIPT */
+  __u32 flags; /* CG_EXEC_MEMFD / CG_EXEC_DELETED / CG_EXEC_SCRIPT / CG_EXEC_AGENT_UNKNOWN */
 };
 
 static __always_inline __u8 cg_max_verdict(__u8 a, __u8 b) {
   return a > b ? a : b;
 }
 
+/* An entry's verdict for a process with (agent) or without an agent label; *check_path says
+ * whether it is exact only outside the path trie's entries. */
+static __always_inline __u8 cg_pick_verdict(__u8 verdict, __u8 agent_verdict, __u8 flags,
+                                            bool agent, bool* check_path) {
+  *check_path = flags & (agent ? CG_VF_AGENT_CHECK_PATH : CG_VF_CHECK_PATH);
+  return agent ? agent_verdict : verdict;
+}
+
 /* Identity step: learned entry (same generation, unchanged file), else rule entry. */
 static __always_inline __u8 cg_identity_verdict(const struct cg_policy_meta* meta, __u32 slot,
-                                                const struct cg_file_facts* f, __u8* vflags) {
+                                                const struct cg_file_facts* f, bool agent,
+                                                bool* check_path) {
   struct cg_inode_key key = {.dev = f->dev, .ino = f->ino};
   struct cg_learned_verdict* l = bpf_map_lookup_elem(&learned, &key);
   if (l && l->generation == meta->generation && l->ctime_sec == f->ctime_sec &&
-      l->ctime_nsec == f->ctime_nsec) {
-    *vflags = l->flags;
-    return l->verdict;
-  }
+      l->ctime_nsec == f->ctime_nsec)
+    return cg_pick_verdict(l->verdict, l->agent_verdict, l->flags, agent, check_path);
   struct cg_inode_slot_key skey = {.dev = f->dev, .ino = f->ino, .slot = slot};
   struct cg_inode_verdict* r = bpf_map_lookup_elem(&rule_inodes, &skey);
-  if (r) {
-    *vflags = r->flags;
-    return r->verdict;
-  }
-  *vflags = 0;
+  if (r)
+    return cg_pick_verdict(r->verdict, r->agent_verdict, r->flags, agent, check_path);
+  *check_path = false;
   return CG_VERDICT_NONE;
 }
 
 /* Longest-prefix lookup of (slot, path). Returns CG_VERDICT_NONE when no entry covers it. */
-static __always_inline __u8 cg_path_verdict(__u32 slot, const struct cg_path* p) {
+static __always_inline __u8 cg_path_verdict(__u32 slot, const struct cg_path* p, bool agent) {
   __u32 zero = 0;
   struct cg_path_key* key = bpf_map_lookup_elem(&path_key_scratch, &zero);
   if (!key)
@@ -137,7 +142,7 @@ static __always_inline __u8 cg_path_verdict(__u32 slot, const struct cg_path* p)
   key->slot = slot;
   key->prefixlen = 8 * (1 + CG_LPM_PATH_MAX);
   struct cg_path_verdict* v = bpf_map_lookup_elem(&path_trie, key);
-  __u8 verdict = v ? v->verdict : CG_VERDICT_NONE;
+  __u8 verdict = v ? (agent ? v->agent_verdict : v->verdict) : CG_VERDICT_NONE;
   if (!cg_path_intact(p)) {
     cg_count(CG_CTR_SCRATCH_RACE);
     return CG_VERDICT_EVALUATE; /* abstain: the tracepoint decides after the commit */

@@ -60,7 +60,7 @@ static __always_inline __u32 cg_copy_lineage(struct cg_exec_record* rec, struct 
 static __always_inline __u32 cg_build_record(struct cg_exec_scratch* s, struct task_struct* task,
                                              struct linux_binprm* bprm, const struct cg_lookup* l,
                                              __u8 verdict, __u32 generation, __u64 now,
-                                             bool committed) {
+                                             bool committed, __u64 agents) {
   struct cg_exec_record* r = &s->rec;
   const struct cg_file_facts* f = &l->f;
   const struct cg_path* path = &l->path;
@@ -95,6 +95,7 @@ static __always_inline __u32 cg_build_record(struct cg_exec_scratch* s, struct t
   if (BPF_CORE_READ(task, signal, tty))
     flags |= CG_EXEC_TTY;
   flags |= cg_copy_lineage(r, task);
+  r->agents = agents;
 
   /* path */
   __u32 off = path->len > CG_PATH_MAX ? CG_PATH_MAX : path->len;

@@ -10,6 +10,7 @@
 
 #include "lib/identity.bpf.h"
 #include "lib/inode.bpf.h"
+#include "lib/label.bpf.h"
 #include "lib/path.bpf.h"
 #include "lib/policy.bpf.h"
 
@@ -32,10 +33,11 @@ static __always_inline bool cg_is_memfd(struct file* file, __u32 nlink) {
 
 /* bprm and task must be BTF pointers (direct loads: this runs on every exec). kinds says
  * whether the memfd/deleted classes apply: the daemon judges the file of a #! or binfmt_misc
- * script as a script, whose kind it never considers, so the LSM asks only for ELF images. */
+ * script as a script, whose kind it never considers, so the LSM asks only for ELF images.
+ * agent: use the verdicts for processes an `agent` rule may match. */
 static __always_inline __u8 cg_bprm_verdict(struct linux_binprm* bprm, struct task_struct* task,
                                             const struct cg_policy_meta* meta, __u32 slot,
-                                            bool kinds, struct cg_lookup* l) {
+                                            bool kinds, bool agent, struct cg_lookup* l) {
   struct file* file = bprm->file;
   struct inode* inode = file->f_inode;
   l->inode = inode;
@@ -54,26 +56,28 @@ static __always_inline __u8 cg_bprm_verdict(struct linux_binprm* bprm, struct ta
 
   l->have_path = false;
   __u8 v = CG_VERDICT_NONE;
-  if ((l->f.flags & CG_EXEC_MEMFD) && meta->memfd_verdict) {
-    v = meta->memfd_verdict;
-  } else if ((l->f.flags & CG_EXEC_DELETED) && meta->deleted_verdict) {
-    v = meta->deleted_verdict;
+  __u8 memfd_v = agent ? meta->agent_memfd_verdict : meta->memfd_verdict;
+  __u8 deleted_v = agent ? meta->agent_deleted_verdict : meta->deleted_verdict;
+  if ((l->f.flags & CG_EXEC_MEMFD) && memfd_v) {
+    v = memfd_v;
+  } else if ((l->f.flags & CG_EXEC_DELETED) && deleted_v) {
+    v = deleted_v;
   } else {
-    __u8 vflags = 0;
-    v = cg_identity_verdict(meta, slot, &l->f, &vflags);
-    if (meta->has_paths && (v == CG_VERDICT_NONE || (vflags & CG_VF_CHECK_PATH))) {
+    bool check_path = false;
+    v = cg_identity_verdict(meta, slot, &l->f, agent, &check_path);
+    if (meta->has_paths && (v == CG_VERDICT_NONE || check_path)) {
       l->have_path = cg_resolve_path(file, task, &l->path);
       /* A path cut by the walk is only its last components: no prefix can be judged on it. */
-      __u8 pv = l->have_path && !l->path.truncated ? cg_path_verdict(slot, &l->path)
+      __u8 pv = l->have_path && !l->path.truncated ? cg_path_verdict(slot, &l->path, agent)
                                                    : CG_VERDICT_EVALUATE;
       if (pv != CG_VERDICT_NONE)
         v = v == CG_VERDICT_NONE ? pv : CG_VERDICT_EVALUATE;
     }
     if (v == CG_VERDICT_NONE)
-      v = meta->default_verdict;
+      v = agent ? meta->agent_default_verdict : meta->default_verdict;
   }
   if (l->f.flags & CG_EXEC_SCRIPT)
-    v = cg_max_verdict(v, meta->script_verdict);
+    v = cg_max_verdict(v, agent ? meta->agent_script_verdict : meta->script_verdict);
   return v;
 }
 

@@ -126,7 +126,11 @@ __noinline int cg_emit(struct cg_exec_scratch* s, struct cg_emit_args* a, __u8 v
 
   struct cg_lookup l = {.inode = BPF_CORE_READ(file, f_inode), .f = a->facts};
   cg_record_path(&l, file, task);
-  __u32 size = cg_build_record(s, task, bprm, &l, v, generation, now, true);
+  /* The label as cg_exec left it (not passed in: the exec program's deepest call chain, through
+   * here, is at the verifier's stack limit). Without storage it is unknown (facts.flags). */
+  struct cg_label* label = bpf_task_storage_get(&agent_label, task, 0, 0);
+  __u32 size = cg_build_record(s, task, bprm, &l, v, generation, now, true,
+                               label ? label->agents : 0);
 
   if (v == CG_VERDICT_EVALUATE) {
     cg_park(s, &cg_control, size, now);
@@ -160,11 +164,19 @@ int BPF_PROG(cg_exec, struct task_struct* task, pid_t old_pid, struct linux_binp
     return 0;
   __u32 generation = meta->generation;
 
+  __u32 label_flags = 0;
+  __u64 agents = 0;
+  if (meta->has_agents) {
+    __u64 file = 0;
+    bpf_probe_read_kernel(&file, sizeof(file), &bprm->file); /* as a plain integer */
+    agents = cg_label_exec(slot, file, &label_flags);
+  }
   struct cg_lookup l = {};
-  __u8 v = cg_bprm_verdict(bprm, task, meta, slot, true, &l);
+  __u8 v = cg_bprm_verdict(bprm, task, meta, slot, true, agents || label_flags, &l);
+  l.f.flags |= label_flags;
 
   /* `ld.so PROGRAM`: the program ld.so will map is named by argv, which only the daemon reads. */
-  __u8 loader = meta->loader_verdict;
+  __u8 loader = agents || label_flags ? meta->agent_loader_verdict : meta->loader_verdict;
   if (loader && v != CG_VERDICT_DENY && cg_runs_without_interpreter(task, bprm)) {
     l.f.flags |= CG_EXEC_NO_INTERP;
     cg_count(CG_CTR_NO_INTERP);
@@ -212,13 +224,14 @@ int BPF_PROG(cg_fork, struct task_struct* parent, struct task_struct* child) {
   if (child->pid != child->tgid || !cg_is_owner())
     return 0;
   cg_count(CG_CTR_FORK);
+  struct task_struct* leader = parent->group_leader; /* direct load keeps it a trusted pointer */
+  cg_label_fork(leader, child);
   struct cg_lineage* cl =
       bpf_task_storage_get(&lineage, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
   if (!cl) {
     cg_count(CG_CTR_LINEAGE_FAILED);
     return 0;
   }
-  struct task_struct* leader = parent->group_leader; /* direct load keeps it a trusted pointer */
   cg_fill_ancestor(&cl->ancestors[0], leader);
   struct cg_lineage* pl = bpf_task_storage_get(&lineage, leader, 0, 0);
   if (pl) {

@@ -70,7 +70,7 @@ static __always_inline void cg_report_denial(struct linux_binprm* bprm, struct t
   l->f.flags |= CG_EXEC_LSM_DENIED;
   cg_record_path(l, bprm->file, task);
   __u32 size = cg_build_record(s, task, bprm, l, CG_VERDICT_DENY, generation,
-                               bpf_ktime_get_ns(), false);
+                               bpf_ktime_get_ns(), false, 0);
   struct bpf_dynptr ptr;
   if (bpf_ringbuf_reserve_dynptr(&events, size, 0, &ptr)) {
     cg_count(CG_CTR_RINGBUF_FULL);
@@ -102,9 +102,15 @@ int BPF_PROG(cg_bprm_check, struct linux_binprm* bprm, int ret) {
 
   struct task_struct* task = bpf_get_current_task_btf();
   struct cg_lookup l = {};
-  if (cg_bprm_verdict(bprm, task, meta, slot, cg_is_elf(bprm), &l) != CG_VERDICT_DENY)
+  /* The label the exec would give is known only after the commit (comm, unit). The agent
+   * verdicts never deny where the unlabelled ones would not: they add the outcomes of `agent`
+   * rules to the same scan, and DENY needs every outcome to deny. */
+  if (cg_bprm_verdict(bprm, task, meta, slot, cg_is_elf(bprm), meta->has_agents, &l) !=
+      CG_VERDICT_DENY)
     return 0;
 
+  if (meta->has_agents)
+    l.f.flags |= CG_EXEC_AGENT_UNKNOWN; /* not looked up: the exec is refused either way */
   cg_count(CG_CTR_LSM_DENY);
   cg_report_denial(bprm, task, &l, generation);
   return -EPERM;

@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define CG_ABI_VERSION 7u
+#define CG_ABI_VERSION 8u
 
 #define CG_COMM_LEN 16
 #define CG_LINEAGE_DEPTH 8
@@ -26,6 +26,9 @@
 #define CG_LPM_PATH_MAX 255   /* path bytes in a path-trie key */
 #define CG_POLICY_SLOTS 2     /* policies are double-buffered: the kernel reads one slot */
 #define CG_DEFAULT_RINGBUF_BYTES (1u << 20)
+#define CG_AGENT_BITS 64      /* declared agents a label can name */
+#define CG_AGENT_NAME_MAX 64  /* comm or cgroup leaf name bytes in an agent-name key, with NUL */
+#define CG_LABEL_WALK_MAX 64  /* ancestors a live walk visits to label a process */
 
 /* ---- Verdicts ------------------------------------------------------------------------------ */
 
@@ -42,6 +45,8 @@ enum cg_verdict {
 enum cg_verdict_flags {
   /* The entry is exact only for paths outside every path-trie entry; inside one, evaluate. */
   CG_VF_CHECK_PATH = 1u << 0,
+  /* The same for agent_verdict. */
+  CG_VF_AGENT_CHECK_PATH = 1u << 1,
 };
 
 /* What the kernel does with an exec that needs the daemon when the daemon cannot be told. */
@@ -87,6 +92,9 @@ enum cg_exec_flags {
    * a static-pie program, or a dynamic loader run directly (`ld.so PROGRAM`), which maps and runs
    * a program the kernel never judged. The daemon judges argv's program as well. */
   CG_EXEC_NO_INTERP = 1u << 14,
+  /* The agent label could not be established (cg_label.flags CG_LABEL_UNKNOWN): any agent's bit
+   * may apply beyond those in cg_exec_record.agents. */
+  CG_EXEC_AGENT_UNKNOWN = 1u << 15,
 };
 
 /* One ancestor as it was when its child was forked (reparenting cannot rewrite it). */
@@ -138,6 +146,7 @@ struct cg_exec_record {
   struct cg_ancestor lineage[CG_LINEAGE_DEPTH]; /* [0] is the parent */
   __u32 args_total; /* argv bytes in the new image; more than args_len when cut */
   __u32 _pad1;
+  __u64 agents; /* the process's agent label (cg_label.agents) after this exec */
 };
 
 /* CG_RECORD_EXIT: a process that was parked has exited (killed, or its session went away). */
@@ -203,7 +212,14 @@ struct cg_policy_meta {
   __u8 script_verdict;  /* combined (max) with the interpreter's verdict for #! execs */
   __u8 has_paths;       /* the path trie has entries for this slot */
   __u8 loader_verdict;  /* combined (max) for CG_EXEC_NO_INTERP images: what they may load */
-  __u8 _pad[6];
+  /* The same five for a process that carries an agent label or whose label is unknown; the
+   * verdicts above are for processes known to carry none, which no `agent` rule can match. */
+  __u8 agent_default_verdict;
+  __u8 agent_memfd_verdict;
+  __u8 agent_deleted_verdict;
+  __u8 agent_script_verdict;
+  __u8 agent_loader_verdict;
+  __u8 has_agents; /* agents are declared: label processes (agent_files, agent_dirs, agent_names) */
 };
 
 /* rule_inodes: files named by exact-path rules, per slot. */
@@ -214,10 +230,12 @@ struct cg_inode_slot_key {
   __u32 _pad;
 };
 
+/* verdict for processes without an agent label, agent_verdict for the others (cg_policy_meta). */
 struct cg_inode_verdict {
   __u8 verdict;
   __u8 flags; /* enum cg_verdict_flags */
-  __u8 _pad[6];
+  __u8 agent_verdict;
+  __u8 _pad[5];
 };
 
 /* learned: verdicts the daemon derived after evaluating a file (e.g. its hash); valid while
@@ -229,7 +247,8 @@ struct cg_learned_verdict {
   __u32 generation;
   __u8 verdict;
   __u8 flags;
-  __u8 _pad[6];
+  __u8 agent_verdict;
+  __u8 _pad[5];
 };
 
 /* path_trie: longest-prefix match of (slot, resolved path) against path-glob prefixes. */
@@ -241,7 +260,44 @@ struct cg_path_key {
 
 struct cg_path_verdict {
   __u8 verdict;
-  __u8 _pad[7];
+  __u8 agent_verdict;
+  __u8 _pad[6];
+};
+
+/* ---- Agent labels ------------------------------------------------------------------------- */
+
+/* agent_label (task storage): which declared agents a process descends from. Set when the
+ * process execs an agent's file (agent_files, or a file in agent_dirs), runs under an agent's
+ * comm or cgroup leaf name (agent_names), and copied to every child at fork, so it survives
+ * reparenting, setsid and double forks. Bits are never cleared. */
+struct cg_label {
+  __u64 agents;
+  __u32 flags; /* enum cg_label_flags */
+  __u32 _pad;
+};
+
+enum cg_label_flags {
+  /* A process that predates labelling whose live ancestry could not be walked to its end
+   * (CG_LABEL_WALK_MAX): an agent may be among the ancestors not seen. */
+  CG_LABEL_UNKNOWN = 1u << 0,
+};
+
+/* agent_files and agent_dirs: value __u64 agent bits, keyed by cg_inode_slot_key (a file's
+ * identity, or the identity of the directory an executed file is in). */
+
+/* agent_names: longest-prefix match of (slot, kind, name). An exact name's key covers its NUL
+ * too; a "prefix*" name covers only the prefix. */
+enum cg_agent_name_kind {
+  CG_AGENT_COMM = 0, /* the task's comm after exec */
+  CG_AGENT_UNIT = 1, /* the name of the task's cgroup v2 leaf (a systemd unit) */
+};
+
+struct cg_agent_name_key {
+  __u32 prefixlen; /* bits, counting the slot and kind bytes */
+  __u8 slot;
+  __u8 kind; /* enum cg_agent_name_kind */
+  char name[CG_AGENT_NAME_MAX];
+  __u8 _pad[2];
 };
 
 /* parked[tgid]: every process the kernel stopped for the daemon, until the daemon decides. */
@@ -313,6 +369,9 @@ enum cg_counter {
   CG_CTR_SCRATCH_RACE,        /* per-CPU scratch reused by a preempting exec (LSM only) */
   CG_CTR_NO_INTERP,           /* execs of an ET_DYN image without interpreter (loader or static) */
   CG_CTR_DAEMON_EXIT,         /* the owning daemon exited */
+  CG_CTR_LABEL_FAILED,        /* agent label storage could not be created: label unknown */
+  CG_CTR_LABEL_UNKNOWN,       /* a live walk could not establish a process's label */
+  CG_CTR_LABEL_SET,           /* a process became an agent (exec, comm or unit) */
   CG_CTR_MAX,
 };
 
@@ -321,7 +380,7 @@ enum cg_counter {
 _Static_assert(sizeof(struct cg_record_header) == 16, "cg_record_header");
 _Static_assert(sizeof(struct cg_ancestor) == 40, "cg_ancestor");
 _Static_assert(__builtin_offsetof(struct cg_exec_record, lineage) == 160, "cg_exec_record");
-_Static_assert(sizeof(struct cg_exec_record) == 488, "cg_exec_record");
+_Static_assert(sizeof(struct cg_exec_record) == 496, "cg_exec_record");
 _Static_assert(sizeof(struct cg_exit_record) == 32, "cg_exit_record");
 _Static_assert(sizeof(struct cg_escape_record) == 48, "cg_escape_record");
 _Static_assert(sizeof(struct cg_control) == 64, "cg_control");
@@ -330,7 +389,10 @@ _Static_assert(sizeof(struct cg_path_key) == 260, "cg_path_key");
 _Static_assert(sizeof(struct cg_learned_verdict) == 24, "cg_learned_verdict");
 _Static_assert(sizeof(struct cg_parked) == 24, "cg_parked");
 _Static_assert(sizeof(struct cg_lineage) == 8 + 40 * CG_LINEAGE_DEPTH + 256, "cg_lineage");
-_Static_assert(CG_CTR_MAX == 26, "cg_counter");
+_Static_assert(sizeof(struct cg_label) == 16, "cg_label");
+_Static_assert(sizeof(struct cg_agent_name_key) == 72, "cg_agent_name_key");
+_Static_assert(sizeof(struct cg_inode_verdict) == 8, "cg_inode_verdict");
+_Static_assert(CG_CTR_MAX == 29, "cg_counter");
 #endif
 
 #endif /* CMDGATE_ABI_H */

@@ -16,10 +16,15 @@ enum class KernelVerdict : uint8_t { kNone = 0, kAllow = 1, kAudit = 2, kEvaluat
 
 const char* to_string(KernelVerdict v);
 
+// Every verdict comes twice: for processes known to carry no agent label, which no `agent` rule
+// can match, and (agent_*) for the others: labelled, or whose label the kernel could not
+// establish. An agent verdict left unset evaluates.
 struct InodeVerdict {
   KernelVerdict verdict = KernelVerdict::kNone;
   // Exact only for paths outside every PathEntry; under one, the kernel evaluates instead.
   bool check_path = false;
+  KernelVerdict agent_verdict = KernelVerdict::kEvaluate;
+  bool agent_check_path = false;
   friend bool operator==(const InodeVerdict&, const InodeVerdict&) = default;
 };
 
@@ -32,6 +37,23 @@ struct InodeEntry {
 struct PathEntry {
   std::string prefix;
   KernelVerdict verdict = KernelVerdict::kNone;
+  KernelVerdict agent_verdict = KernelVerdict::kEvaluate;
+};
+
+// What labels a process with agent bits (bpf/lib/label.bpf.h): its executable, the directory
+// its executable is in, its comm or its cgroup v2 leaf name.
+struct AgentFileEntry {
+  FileId file;
+  uint64_t bits = 0;
+};
+
+enum class AgentNameKind : uint8_t { kComm = 0, kUnit = 1 };  // enum cg_agent_name_kind
+
+struct AgentNameEntry {
+  AgentNameKind kind = AgentNameKind::kComm;
+  std::string name;     // without the '*' of a prefix
+  bool prefix = false;  // "name*": every name that starts with it
+  uint64_t bits = 0;
 };
 
 struct KernelPolicy {
@@ -42,8 +64,18 @@ struct KernelPolicy {
   // For an image that runs without a program interpreter (a loader run directly): what the
   // program it may map could get, since only the daemon can read which one it is.
   KernelVerdict loader_verdict = KernelVerdict::kNone;
+  KernelVerdict agent_default_verdict = KernelVerdict::kEvaluate;
+  KernelVerdict agent_memfd_verdict = KernelVerdict::kEvaluate;
+  KernelVerdict agent_deleted_verdict = KernelVerdict::kEvaluate;
+  KernelVerdict agent_script_verdict = KernelVerdict::kEvaluate;
+  KernelVerdict agent_loader_verdict = KernelVerdict::kEvaluate;
   std::vector<InodeEntry> inodes;
   std::vector<PathEntry> paths;
+  // Declared agents: the kernel labels processes only when some are.
+  bool has_agents = false;
+  std::vector<AgentFileEntry> agent_files;
+  std::vector<AgentFileEntry> agent_dirs;
+  std::vector<AgentNameEntry> agent_names;
 };
 
 }  // namespace cmdgate::rules

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <tuple>
 
 #include "rules/glob.h"
 
@@ -54,6 +55,9 @@ struct Facts {
   PathKnowledge path = PathKnowledge::kUnknown;
   const Region* region = nullptr;  // when kInRegion: the longest registered entry covering it
   std::optional<uint8_t> kinds;    // known FileKind bits
+  // The process carries an agent label or its label is unknown: `agent` rules may match. Else
+  // it is known to carry none, and none can.
+  bool labelled = false;
 };
 
 // The outcome set of a three-valued first-match scan, collapsed to one kernel verdict.
@@ -170,6 +174,20 @@ class Analyzer {
   }
 
   [[nodiscard]] InodeVerdict inode_verdict(Facts f) {
+    InodeVerdict v;
+    f.labelled = false;
+    std::tie(v.verdict, v.check_path) = identity_verdict(f);
+    f.labelled = true;
+    std::tie(v.agent_verdict, v.agent_check_path) = identity_verdict(f);
+    return v;
+  }
+
+  [[nodiscard]] const Policy& policy() const { return policy_; }
+  [[nodiscard]] const std::set<FileId>& targets() const { return targets_; }
+  [[nodiscard]] const std::set<Region>& regions() const { return regions_; }
+
+ private:
+  std::pair<KernelVerdict, bool> identity_verdict(Facts f) {
     f.path = PathKnowledge::kOutsideRegions;
     const KernelVerdict outside = scan(f);
     bool check_path = false;
@@ -180,10 +198,6 @@ class Analyzer {
     return {outside, check_path};
   }
 
-  [[nodiscard]] const std::set<FileId>& targets() const { return targets_; }
-  [[nodiscard]] const std::set<Region>& regions() const { return regions_; }
-
- private:
   // Calls visit(i) in rule order for every rule that can match f, until it returns true;
   // returns whether it did.
   template <typename Visit>
@@ -239,7 +253,10 @@ class Analyzer {
     if (t != Tri::kNo && m.file_kinds != 0) {
       t = tri_and(t, f.kinds ? tri_of((*f.kinds & m.file_kinds) != 0) : Tri::kMaybe);
     }
-    if (t != Tri::kNo && (m.has_context_predicate() || m.has_agent_predicate())) {
+    if (t != Tri::kNo && m.has_agent_predicate()) {
+      t = tri_and(t, f.labelled ? Tri::kMaybe : Tri::kNo);
+    }
+    if (t != Tri::kNo && m.has_context_predicate()) {
       t = tri_and(t, Tri::kMaybe);
     }
     return t;
@@ -355,47 +372,123 @@ KernelVerdicts::KernelVerdicts(const Policy& policy, const ShebangProbe& is_scri
 
 KernelVerdicts::~KernelVerdicts() = default;
 
-KernelPolicy KernelVerdicts::policy() const {
-  Analyzer& a = *analyzer_;
-  KernelPolicy kp;
+namespace {
 
+struct ClassVerdicts {
+  KernelVerdict memfd = KernelVerdict::kNone;
+  KernelVerdict deleted = KernelVerdict::kNone;
+  KernelVerdict script = KernelVerdict::kNone;
+  KernelVerdict loader = KernelVerdict::kNone;
+  KernelVerdict outside = KernelVerdict::kNone;  // the default: no entry, no region
+};
+
+ClassVerdicts class_verdicts(Analyzer& a, bool labelled) {
+  ClassVerdicts v;
   Facts memfd;
   memfd.identity = Identity::kAnyMemfd;
   memfd.kinds = kFileMemfd;
-  kp.memfd_verdict = a.scan(memfd);
+  memfd.labelled = labelled;
+  v.memfd = a.scan(memfd);
 
   Facts deleted;
   deleted.identity = Identity::kUnknown;  // could be a rule's file, unlinked since
   deleted.kinds = kFileDeleted;
-  kp.deleted_verdict = a.scan(deleted);
+  deleted.labelled = labelled;
+  v.deleted = a.scan(deleted);
 
   Facts script;
   script.identity = Identity::kAnyScript;
   script.kinds = 0;
-  kp.script_verdict = a.scan(script);
+  script.labelled = labelled;
+  v.script = a.scan(script);
 
   // Any file at all, of any kind, anywhere: the program a loader is told to run. DENY cannot be
   // taken for every loader exec on that account (it may run nothing): the daemon looks.
   Facts any;
   any.identity = Identity::kUnknown;
-  kp.loader_verdict = a.scan(any);
-  if (kp.loader_verdict == KernelVerdict::kDeny) {
-    kp.loader_verdict = KernelVerdict::kEvaluate;
-  } else if (kp.loader_verdict == KernelVerdict::kAllow) {
-    kp.loader_verdict = KernelVerdict::kNone;
+  any.labelled = labelled;
+  v.loader = a.scan(any);
+  if (v.loader == KernelVerdict::kDeny) {
+    v.loader = KernelVerdict::kEvaluate;
+  } else if (v.loader == KernelVerdict::kAllow) {
+    v.loader = KernelVerdict::kNone;
   }
 
   Facts outside;
   outside.identity = Identity::kNotRuleTarget;
   outside.path = PathKnowledge::kOutsideRegions;
   outside.kinds = 0;
-  kp.default_verdict = a.scan(outside);
+  outside.labelled = labelled;
+  v.outside = a.scan(outside);
+  return v;
+}
+
+// A glob's literal part, and whether the glob is that part and a trailing '*' alone.
+std::pair<std::string, bool> name_pattern(const std::string& pattern) {
+  if (pattern.ends_with('*')) {
+    return {pattern.substr(0, pattern.size() - 1), true};
+  }
+  return {pattern, false};
+}
+
+void add_agents(const Policy& policy, KernelPolicy& kp) {
+  const RuleSet& rs = policy.rule_set();
+  const auto& resolved = policy.resolved_agents();
+  kp.has_agents = !rs.agents.empty();
+  for (size_t i = 0; i < rs.agents.size(); ++i) {
+    const AgentDecl& a = rs.agents[i];
+    const uint64_t bit = uint64_t{1} << a.bit;
+    if (i < resolved.size()) {
+      for (const ResolvedPath& f : resolved[i].files) {
+        if (f.id) {
+          kp.agent_files.push_back({*f.id, bit});
+        }
+      }
+      for (const ResolvedPath& d : resolved[i].dirs) {
+        if (d.id) {
+          kp.agent_dirs.push_back({*d.id, bit});
+        }
+      }
+    }
+    for (const std::string& c : a.comms) {
+      auto [name, prefix] = name_pattern(c);
+      kp.agent_names.push_back({AgentNameKind::kComm, std::move(name), prefix, bit});
+    }
+    for (const std::string& u : a.units) {
+      auto [name, prefix] = name_pattern(u);
+      kp.agent_names.push_back({AgentNameKind::kUnit, std::move(name), prefix, bit});
+    }
+  }
+}
+
+}  // namespace
+
+KernelPolicy KernelVerdicts::policy() const {
+  Analyzer& a = *analyzer_;
+  KernelPolicy kp;
+
+  const ClassVerdicts plain = class_verdicts(a, false);
+  const ClassVerdicts agent = class_verdicts(a, true);
+  kp.memfd_verdict = plain.memfd;
+  kp.deleted_verdict = plain.deleted;
+  kp.script_verdict = plain.script;
+  kp.loader_verdict = plain.loader;
+  kp.default_verdict = plain.outside;
+  kp.agent_memfd_verdict = agent.memfd;
+  kp.agent_deleted_verdict = agent.deleted;
+  kp.agent_script_verdict = agent.script;
+  kp.agent_loader_verdict = agent.loader;
+  kp.agent_default_verdict = agent.outside;
 
   for (const Region& r : a.regions()) {
-    Facts in = outside;
+    Facts in;
+    in.identity = Identity::kNotRuleTarget;
+    in.kinds = 0;
     in.path = PathKnowledge::kInRegion;
     in.region = &r;
-    kp.paths.push_back({r.prefix, a.scan(in)});
+    const KernelVerdict unlabelled = a.scan(in);
+    in.labelled = true;
+    kp.paths.push_back({r.prefix, unlabelled, a.scan(in)});
   }
 
   for (const FileId& id : a.targets()) {
@@ -405,6 +498,7 @@ KernelPolicy KernelVerdicts::policy() const {
     f.kinds = 0;
     kp.inodes.push_back({id, a.inode_verdict(f)});
   }
+  add_agents(a.policy(), kp);
   return kp;
 }
 
@@ -414,29 +508,37 @@ InodeVerdict KernelVerdicts::learned(const FileId& file, const Sha256* sha256) c
   f.file = file;
   f.sha256 = sha256;
   f.kinds = 0;
-  const InodeVerdict v = analyzer_->inode_verdict(f);
+  InodeVerdict v = analyzer_->inode_verdict(f);
   if (v.verdict == KernelVerdict::kEvaluate) {
-    return {KernelVerdict::kEvaluate, false};
+    v.check_path = false;
+  }
+  if (v.agent_verdict == KernelVerdict::kEvaluate) {
+    v.agent_check_path = false;
   }
   return v;
 }
 
 KernelVerdict simulate_kernel(const KernelPolicy& kp, const KernelFacts& facts) {
+  const bool agent = facts.labelled;
+  const KernelVerdict memfd = agent ? kp.agent_memfd_verdict : kp.memfd_verdict;
+  const KernelVerdict deleted = agent ? kp.agent_deleted_verdict : kp.deleted_verdict;
+  const auto pick = [agent](const InodeVerdict& e, bool* check_path) {
+    *check_path = agent ? e.agent_check_path : e.check_path;
+    return agent ? e.agent_verdict : e.verdict;
+  };
   KernelVerdict v = KernelVerdict::kNone;
-  if ((facts.file_kinds & kFileMemfd) && kp.memfd_verdict != KernelVerdict::kNone) {
-    v = kp.memfd_verdict;
-  } else if ((facts.file_kinds & kFileDeleted) && kp.deleted_verdict != KernelVerdict::kNone) {
-    v = kp.deleted_verdict;
+  if ((facts.file_kinds & kFileMemfd) && memfd != KernelVerdict::kNone) {
+    v = memfd;
+  } else if ((facts.file_kinds & kFileDeleted) && deleted != KernelVerdict::kNone) {
+    v = deleted;
   } else {
     bool check_path = false;
     if (facts.learned) {
-      v = facts.learned->verdict;
-      check_path = facts.learned->check_path;
+      v = pick(*facts.learned, &check_path);
     } else {
       for (const InodeEntry& e : kp.inodes) {
         if (e.file == facts.file) {
-          v = e.verdict.verdict;
-          check_path = e.verdict.check_path;
+          v = pick(e.verdict, &check_path);
           break;
         }
       }
@@ -450,7 +552,7 @@ KernelVerdict simulate_kernel(const KernelPolicy& kp, const KernelFacts& facts) 
       KernelVerdict best = KernelVerdict::kNone;
       for (const PathEntry& e : kp.paths) {
         std::string entry = e.prefix;
-        KernelVerdict ev = e.verdict;
+        KernelVerdict ev = agent ? e.agent_verdict : e.verdict;
         if (entry.size() > kLpm) {
           entry.resize(kLpm);
           ev = KernelVerdict::kEvaluate;
@@ -471,14 +573,14 @@ KernelVerdict simulate_kernel(const KernelPolicy& kp, const KernelFacts& facts) 
       }
     }
     if (v == KernelVerdict::kNone) {
-      v = kp.default_verdict;
+      v = agent ? kp.agent_default_verdict : kp.default_verdict;
     }
   }
   if (facts.script) {
-    v = std::max(v, kp.script_verdict);
+    v = std::max(v, agent ? kp.agent_script_verdict : kp.script_verdict);
   }
   if (facts.no_interp) {
-    v = std::max(v, kp.loader_verdict);
+    v = std::max(v, agent ? kp.agent_loader_verdict : kp.loader_verdict);
   }
   return v;
 }

@@ -8,7 +8,8 @@
 //
 // Each verdict below is computed by a three-valued first-match scan over the rules under what the
 // kernel knows at that step (file identity, path region, file kind); argv, user, ancestry, tty
-// and cgroup are always unknown. Outcomes that are certain give an exact verdict; anything else
+// and cgroup are always unknown. Every verdict is derived twice: for processes known to carry no
+// agent label, where every `agent` rule is known not to match, and for the others, where it may. Outcomes that are certain give an exact verdict; anything else
 // gives kEvaluate, so the kernel never decides an exec the policy would decide differently.
 
 #include <functional>
@@ -45,8 +46,8 @@ class KernelVerdicts {
 
   [[nodiscard]] KernelPolicy policy() const;
 
-  // The verdict for one file the daemon has evaluated and whose hash it may know; kEvaluate when
-  // the kernel cannot take it alone (then nothing is worth learning).
+  // The verdicts for one file the daemon has evaluated and whose hash it may know, for processes
+  // with and without an agent label; kEvaluate where the kernel cannot take it alone.
   [[nodiscard]] InodeVerdict learned(const FileId& file, const Sha256* sha256) const;
 
  private:
@@ -62,6 +63,7 @@ struct KernelFacts {
   bool script = false;
   std::optional<InodeVerdict> learned;  // a learned entry for this exact file, if any
   bool no_interp = false;  // CG_EXEC_NO_INTERP: a loader run directly, or a static-pie program
+  bool labelled = false;   // an agent label, or an unknown one (CG_EXEC_AGENT_UNKNOWN)
 };
 [[nodiscard]] KernelVerdict simulate_kernel(const KernelPolicy& kp, const KernelFacts& facts);
 

@@ -129,5 +129,42 @@ TEST(ApproverCheck, ApproversAreRootAndTheGroup) {
   EXPECT_TRUE(is_approver(p, 999u));
 }
 
+// The kernel's label reaches where pids do not: an agent's process in another session, whose
+// recorded ancestry has no pid of the requesting tree.
+TEST(ApproverCheck, AClientCarryingAnAgentLabelNeverDecidesAnAgentsRequest) {
+  ExecEvent e = request();
+  e.agents = 0b01;  // claude
+  const RequesterTree t = requester_tree(e);
+  Peer p = peer(950, 95, {1});
+  p.kernel = Ancestry{};
+  p.kernel->tgids = {940, 1};
+  p.kernel->agents = 0b10;  // another agent
+  const auto why = inside_tree(t, p);
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("agent label 0x2"), std::string::npos) << *why;
+  p.kernel->agents = 0;  // a person's shell
+  EXPECT_FALSE(inside_tree(t, p));
+  p.kernel->agents = std::nullopt;  // label unknown
+  EXPECT_TRUE(inside_tree(t, p));
+  p.kernel.reset();  // nothing recorded at all
+  EXPECT_TRUE(inside_tree(t, p));
+}
+
+TEST(ApproverCheck, AnUnknownRequestLabelCountsAsAnAgents) {
+  ExecEvent e = request();
+  e.flags = CG_EXEC_AGENT_UNKNOWN;
+  Peer p = peer(950, 95, {1});
+  p.kernel = Ancestry{};
+  p.kernel->tgids = {940, 1};
+  p.kernel->agents = 0b100;
+  EXPECT_TRUE(inside_tree(requester_tree(e), p));
+  p.kernel->agents = 0;
+  EXPECT_FALSE(inside_tree(requester_tree(e), p));
+  // A request from no agent's tree: labels play no part.
+  e.flags = 0;
+  p.kernel->agents = 0b100;
+  EXPECT_FALSE(inside_tree(requester_tree(e), p));
+}
+
 }  // namespace
 }  // namespace cmdgate

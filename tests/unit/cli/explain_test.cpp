@@ -68,5 +68,32 @@ TEST(Explain, JsonCarriesMessageAndUrl) {
   EXPECT_EQ(j["rule"]["url"], "https://wiki.example/rm");
 }
 
+// The label the kernel would give: an agent named on the command line, or found among the
+// ancestors by the name it is declared with (a name no process on a test host has).
+constexpr const char* kAgentRules = R"(
+default_action = "allow"
+[[agent]]
+name = "tester"
+comm = "cg-test-agent"
+[[rule]]
+id = "held-true"
+action = "ask"
+agent = "*"
+path = "/usr/bin/true"
+)";
+
+TEST(Explain, EvaluatesAsAProcessOfTheNamedOrAncestralAgent) {
+  EXPECT_NE(run_explain(kAgentRules, "--agent tester -- /usr/bin/true").find("rule:     held-true"),
+            std::string::npos);
+  EXPECT_NE(run_explain(kAgentRules, "--agent '*' -- /usr/bin/true").find("rule:     held-true"),
+            std::string::npos);
+  EXPECT_NE(run_explain(kAgentRules, "--ancestor cg-test-agent -- /usr/bin/true")
+                .find("rule:     held-true"),
+            std::string::npos);
+  const std::string plain = run_explain(kAgentRules, "-- /usr/bin/true");
+  EXPECT_NE(plain.find("rule:     none matched"), std::string::npos) << plain;
+  EXPECT_EQ(run_explain(kAgentRules, "--agent nobody -- /usr/bin/true 2>/dev/null"), "");
+}
+
 }  // namespace
 }  // namespace cmdgate

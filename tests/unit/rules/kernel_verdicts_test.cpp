@@ -55,6 +55,8 @@ TEST(KernelVerdictsProperty, EveryExactVerdictAgreesWithTheEvaluator) {
   size_t cases = 0;
   size_t exact = 0;
   size_t learned_exact = 0;
+  size_t labelled_cases = 0;
+  size_t unlabelled_exact = 0;
   for (int set = 0; set < testing::property_sets(400); ++set) {
     auto policy = Policy::compile(world.rule_set(), world.resolver());
     ASSERT_TRUE(policy.ok()) << policy.error().message;
@@ -70,7 +72,12 @@ TEST(KernelVerdictsProperty, EveryExactVerdictAgreesWithTheEvaluator) {
         c.file = FileId{2, 9};  // a memfd is no file a rule's path resolved to (none is a memfd)
       }
       const bool script = rnd.chance(0.2);
+      if (rnd.chance(0.2)) {
+        c.unknown |= kUnknownAgent;  // CG_EXEC_AGENT_UNKNOWN
+      }
       KernelFacts facts{c.file, c.path, c.file_kinds, script, std::nullopt};
+      facts.labelled = c.agents != 0 || (c.unknown & kUnknownAgent) != 0;
+      labelled_cases += facts.labelled;
       Decision d = p.evaluate(c.view());
       std::string what = "exec";
       if (script) {
@@ -85,6 +92,7 @@ TEST(KernelVerdictsProperty, EveryExactVerdictAgreesWithTheEvaluator) {
       const KernelVerdict k = simulate_kernel(kp, facts);
       ++cases;
       exact += k != KernelVerdict::kEvaluate;
+      unlabelled_exact += !facts.labelled && k != KernelVerdict::kEvaluate;
       ASSERT_TRUE(sound(k, d)) << what << ": kernel says " << to_string(k) << ", the rules say "
                                << to_string(d.action) << " (" << to_string(d.mode) << ") by "
                                << (d.rule ? d.rule->id : "default") << "\n"
@@ -98,7 +106,8 @@ TEST(KernelVerdictsProperty, EveryExactVerdictAgreesWithTheEvaluator) {
         continue;
       }
       const InodeVerdict lv = verdicts.learned(c.file, c.sha256 ? &*c.sha256 : nullptr);
-      if (lv.verdict == KernelVerdict::kEvaluate) {
+      if (lv.verdict == KernelVerdict::kEvaluate &&
+          lv.agent_verdict == KernelVerdict::kEvaluate) {
         continue;
       }
       for (int j = 0; j < 5; ++j) {
@@ -107,6 +116,7 @@ TEST(KernelVerdictsProperty, EveryExactVerdictAgreesWithTheEvaluator) {
         other.sha256 = c.sha256;
         other.file_kinds = 0;
         KernelFacts of{other.file, other.path, 0, false, lv};
+        of.labelled = other.agents != 0;
         const KernelVerdict lk = simulate_kernel(kp, of);
         learned_exact += lk != KernelVerdict::kEvaluate;
         const Decision od = p.evaluate(other.view());
@@ -125,6 +135,8 @@ TEST(KernelVerdictsProperty, EveryExactVerdictAgreesWithTheEvaluator) {
   // Soundness alone is easy (evaluate everything); the kernel must also decide a real share.
   EXPECT_GT(exact * 6, cases) << exact << " of " << cases << " decided in the kernel";
   EXPECT_GT(learned_exact, 0u);
+  EXPECT_GT(labelled_cases * 3, cases) << "too few labelled execs to judge the agent verdicts";
+  EXPECT_GT(unlabelled_exact, 0u);
 }
 
 class NoNames final : public NameResolver {
@@ -162,6 +174,80 @@ file = ["deleted"]
   EXPECT_EQ(kp.script_verdict, KernelVerdict::kAudit);
   EXPECT_TRUE(kp.inodes.empty());
   EXPECT_TRUE(kp.paths.empty());
+}
+
+// Issue 14: a process that carries no agent label cannot match an `agent` rule, so the rules
+// an agents' pack adds must cost it nothing: its execs of git, rm or bash stay in the kernel.
+TEST(KernelVerdicts, AgentRulesEvaluateOnlyForLabelledProcesses) {
+  testing::FakeResolver files;
+  files.add("/usr/bin/git", FileId{1, 10});
+  files.add("/usr/bin/rm", FileId{1, 11});
+  files.add("/opt/claude/bin/claude", FileId{1, 12});
+  const KernelPolicy kp = kernel_policy_of(R"(
+[[agent]]
+name = "claude"
+path = "/opt/claude/bin/claude"
+comm = ["claude", "claude-*"]
+[[agent]]
+name = "codex"
+unit = "codex-agent*"
+[[rule]]
+id = "force-push"
+action = "ask"
+agent = "*"
+path = "/usr/bin/git"
+args = "^--force$"
+[[rule]]
+id = "rm"
+action = "ask"
+agent = "claude"
+path = ["/usr/bin/rm", "/home/*/.local/bin/*"]
+[[rule]]
+id = "fileless"
+action = "deny"
+agent = "codex"
+file = "memfd"
+)",
+                                           files);
+  EXPECT_EQ(kp.default_verdict, KernelVerdict::kAllow);
+  EXPECT_EQ(kp.agent_default_verdict, KernelVerdict::kAllow);
+  EXPECT_EQ(kp.memfd_verdict, KernelVerdict::kAllow);
+  EXPECT_EQ(kp.agent_memfd_verdict, KernelVerdict::kEvaluate);
+  ASSERT_EQ(kp.inodes.size(), 2u);
+  for (const InodeEntry& e : kp.inodes) {
+    SCOPED_TRACE(e.file.ino);
+    EXPECT_EQ(e.verdict.verdict, KernelVerdict::kAllow);
+    EXPECT_EQ(e.verdict.agent_verdict, KernelVerdict::kEvaluate);
+  }
+  ASSERT_EQ(kp.paths.size(), 1u);
+  EXPECT_EQ(kp.paths[0].prefix, "/home/");
+  EXPECT_EQ(kp.paths[0].verdict, KernelVerdict::kAllow);
+  EXPECT_EQ(kp.paths[0].agent_verdict, KernelVerdict::kEvaluate);
+
+  KernelFacts git{FileId{1, 10}, "/usr/bin/git", 0, false, std::nullopt};
+  EXPECT_EQ(simulate_kernel(kp, git), KernelVerdict::kAllow);
+  git.labelled = true;
+  EXPECT_EQ(simulate_kernel(kp, git), KernelVerdict::kEvaluate);
+
+  EXPECT_TRUE(kp.has_agents);
+  ASSERT_EQ(kp.agent_files.size(), 1u);
+  EXPECT_EQ(kp.agent_files[0].file, (FileId{1, 12}));
+  EXPECT_EQ(kp.agent_files[0].bits, 1u);
+  ASSERT_EQ(kp.agent_names.size(), 3u);
+  EXPECT_EQ(kp.agent_names[0].name, "claude");
+  EXPECT_FALSE(kp.agent_names[0].prefix);
+  EXPECT_EQ(kp.agent_names[1].name, "claude-");
+  EXPECT_TRUE(kp.agent_names[1].prefix);
+  EXPECT_EQ(kp.agent_names[2].kind, AgentNameKind::kUnit);
+  EXPECT_EQ(kp.agent_names[2].name, "codex-agent");
+  EXPECT_EQ(kp.agent_names[2].bits, 2u);
+}
+
+TEST(KernelVerdicts, WithoutAgentsNothingIsLabelled) {
+  testing::FakeResolver files;
+  const KernelPolicy kp = kernel_policy_of("default_action = \"audit\"\n", files);
+  EXPECT_FALSE(kp.has_agents);
+  EXPECT_EQ(kp.agent_default_verdict, KernelVerdict::kAudit);
 }
 
 TEST(KernelVerdicts, ContextPredicatesMakeOnlyTheirFilesEvaluate) {

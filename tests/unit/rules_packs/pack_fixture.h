@@ -122,11 +122,13 @@ class Pack {
     EXPECT_EQ(got, c.rule != nullptr ? c.rule : "(none)") << c;
   }
 
-  KernelVerdict kernel(const std::string& cmd) const {
+  // What the kernel decides alone for cmd, run by a process with or without an agent label.
+  KernelVerdict kernel(const std::string& cmd, bool labelled = false) const {
     OwnedContext ctx = context({{cmd}, {}, nullptr});
     KernelFacts facts;
     facts.file = ctx.file;
     facts.path = ctx.path;
+    facts.labelled = labelled;
     return simulate_kernel(kernel_, facts);
   }
 

@@ -218,6 +218,16 @@ TEST(ServersPack, DeniesShellsAnywhereInAWebServersUnit) {
 
 // The packs must keep the kernel deciding alone for programs they do not name: a glob over
 // /usr/bin, say, would send every exec on the host through the daemon.
+// An exec outside every agent's tree cannot match an agent rule: the kernel decides it alone.
+TEST(RulePacks, AgentRulesCostNothingOutsideAnAgentsTree) {
+  Pack pack("ai-agents.toml");
+  for (const char* cmd : {"git", "bash", "rm", "sh", "curl", "find", "chmod", "dd"}) {
+    EXPECT_EQ(pack.kernel(cmd), KernelVerdict::kAudit) << cmd;
+    EXPECT_EQ(pack.kernel(cmd, true), KernelVerdict::kEvaluate) << cmd;
+  }
+  EXPECT_EQ(pack.kernel("ls", true), KernelVerdict::kAudit);
+}
+
 TEST(RulePacks, ProgramsThePacksDoNotNameStayDecidedInTheKernel) {
   for (const char* name : {"ai-agents.toml", "servers.toml"}) {
     SCOPED_TRACE(name);
