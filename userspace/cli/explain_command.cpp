@@ -15,6 +15,7 @@
 
 #include "cli/commands.h"
 #include "common/display_text.h"
+#include "rules/agent_match.h"
 #include "rules/file_digest.h"
 #include "rules/kernel_verdicts.h"
 #include "rules/line_verdict.h"
@@ -164,7 +165,8 @@ Result<uint64_t> agent_label(const rules::RuleSet& set, const std::vector<std::s
   return rules::agent_mask(set, wanted);
 }
 
-rules::CallerFacts caller_facts(const ExplainOptions& o, uint64_t agents) {
+rules::CallerFacts caller_facts(const rules::RuleSet& set, const ExplainOptions& o,
+                               uint64_t agents) {
   rules::CallerFacts c;
   c.uid = o.uid.value_or(::getuid());
   c.gid = o.gid.value_or(::getgid());
@@ -189,6 +191,10 @@ rules::CallerFacts caller_facts(const ExplainOptions& o, uint64_t agents) {
     rest >> state >> ppid >> pgrp >> session >> tty_nr;
   }
   c.tty = o.tty.value_or(tty_nr != 0);
+  // As the kernel labels it: below an ancestor that is a declared agent, it carries that label.
+  for (const auto& [comm, exe] : c.lineage) {
+    agents |= rules::agents_of_process(set, comm, exe);
+  }
   c.agents = agents;
   return c;
 }
@@ -235,7 +241,8 @@ int run_explain(const ExplainOptions& o) {
   }
   const rules::Policy& policy = **compiled;
   const rules::LineVerdict v =
-      rules::judge_command(policy, host, caller_facts(o, *label), o.command, own_environment());
+      rules::judge_command(policy, host, caller_facts(policy.rule_set(), o, *label), o.command,
+                           own_environment());
   if (v.trace.execs.empty() && v.trace.unknowns.empty()) {
     for (const std::string& n : v.trace.notes) {
       std::fprintf(stderr, "cmdgate explain: %s\n", display_text(n).c_str());
