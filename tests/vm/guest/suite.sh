@@ -251,10 +251,13 @@ root_sigcont_refused() {
 # Nothing refuses or catches the SIGCONT in the kernel: the process runs until the daemon's
 # user-space backstop notices it is no longer stopped and kills it, too late to be sure it ran
 # nothing (its first instruction may already have created the marker).
+# Released, a quick program may finish before the backstop's next look: then its marker shows
+# that it ran.
+ran_or_caught() { exists $m || grep -qF "is running without a verdict: killing it" $LOG; }
 owner_sigcont_escapes() {
   cg_vm_tool as 1000 kill -CONT $parked || say "kill -CONT refused"
-  wait_until 5 logged "is running without a verdict: killing it" ||
-    say "the daemon did not see the process run (state $(state $parked))"
+  wait_until 5 ran_or_caught ||
+    say "the process neither ran nor was seen running (state $(state $parked))"
 }
 owner_can_kill_parked() {
   cg_vm_tool as 1000 kill -KILL $parked || say "kill -KILL refused"
