@@ -7,6 +7,8 @@
 //   deny      agent running; the target is killed by the kernel (its rule has nothing to tell)
 //   deny_told agent running; the target's rule has a message, so the daemon kills it after
 //             writing the message to its stderr: the difference to deny is what telling costs
+//   labelled  agent running; the allow target, exec'd by a process carrying an AI agent's label
+//             (this program re-run as a declared agent), with an `agent = "*"` rule loaded
 // Each condition spawns a trivial program (a copy of /bin/true) and waits for it, with
 // fork+execve+waitpid or posix_spawn+waitpid. Also reported: the BPF programs' own run time per
 // call from kernel.bpf_stats_enabled, and ring-buffer drops while two exec loops run flat out
@@ -195,7 +197,42 @@ uint64_t counter_in(const std::string& log, const std::string& name) {
 
 }  // namespace
 
+// Run as a declared agent: the execs of its children carry the agent's label. Prints one line a
+// sample, "fork US" or "spawn US".
+int labelled_loop(const char* target, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    std::printf("fork %.3f\n", fork_exec_wait(target));
+  }
+  for (size_t i = 0; i < n; ++i) {
+    std::printf("spawn %.3f\n", spawn_wait(target, nullptr));
+  }
+  return 0;
+}
+
+// Runs `agent --labelled-loop target n` and collects its samples.
+void run_labelled(const std::string& agent, const std::string& target, size_t n,
+                  std::map<std::string, std::vector<double>>& samples, const std::string& cond) {
+  const std::string cmd = fmt::format("'{}' --labelled-loop '{}' {}", agent, target, n);
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) {
+    std::perror("popen");
+    std::exit(1);
+  }
+  char method[16];
+  double us = 0;
+  while (std::fscanf(p, "%15s %lf", method, &us) == 2) {
+    samples[cond + "/" + method].push_back(us);
+  }
+  if (::pclose(p) != 0) {
+    std::fprintf(stderr, "the labelled loop failed\n");
+    std::exit(1);
+  }
+}
+
 int main(int argc, char** argv) {
+  if (argc == 4 && std::string(argv[1]) == "--labelled-loop") {
+    return labelled_loop(argv[2], std::stoul(argv[3]));
+  }
   CLI::App app{"cmdgate exec-overhead harness"};
   std::string cmdgated;
   size_t execs = 20000;
@@ -224,6 +261,10 @@ int main(int argc, char** argv) {
     std::filesystem::copy_file("/bin/true", t);
     ::chmod(t.c_str(), 0755);
   }
+  const std::string agent = dir + "/cgbenchagent";
+  std::filesystem::copy_file("/proc/self/exe", agent);
+  ::chmod(agent.c_str(), 0755);
+  const std::string agent_only = dir + "/agent-only";  // named by the agent rule, never run
   // evaluate: an args predicate makes the kernel park every exec of it; the daemon allows them
   // (the arg never matches). allow: nothing names it, and the default allows in the kernel.
   const std::string rules = dir + "/rules.toml";
@@ -244,8 +285,16 @@ id = "bench-deny-told"
 action = "deny"
 path = "{}"
 message = "benchmarks are denied, with a reason"
+[[agent]]
+name = "bench"
+path = "{}"
+[[rule]]
+id = "bench-agent"
+action = "ask"
+agent = "*"
+path = "{}"
 )",
-                                eval_target, deny_target, told_target));
+                                eval_target, deny_target, told_target, agent, agent_only));
   g_child_stderr = ::open((dir + "/children.err").c_str(), O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0644);
   const std::string audit_rules = dir + "/audit.toml";
   write_file(audit_rules, "default_action = \"audit\"\n");
@@ -273,7 +322,9 @@ message = "benchmarks are denied, with a reason"
         block("evaluate", eval_target);
         block("deny", deny_target, true);
         block("deny_told", told_target, true);
+        run_labelled(agent, allow_target, per_block, samples, "labelled");
       } else {
+        run_labelled(agent, allow_target, per_block, samples, "labelled");
         block("deny_told", told_target, true);
         block("deny", deny_target, true);
         block("evaluate", eval_target);
@@ -298,6 +349,16 @@ message = "benchmarks are denied, with a reason"
         auto it = before.find(name);
         const auto b = it == before.end() ? std::pair<uint64_t, uint64_t>{0, 0} : it->second;
         bpf_costs[path][name] = {v.first - b.first, v.second - b.second};
+      }
+    }
+    {
+      const auto before = bpf_stats();
+      std::map<std::string, std::vector<double>> ignored;
+      run_labelled(agent, allow_target, std::min<size_t>(execs, 5000) / 2, ignored, "labelled");
+      for (const auto& [name, v] : bpf_stats()) {
+        auto it = before.find(name);
+        const auto b = it == before.end() ? std::pair<uint64_t, uint64_t>{0, 0} : it->second;
+        bpf_costs["labelled"][name] = {v.first - b.first, v.second - b.second};
       }
     }
     std::ofstream("/proc/sys/kernel/bpf_stats_enabled") << "0";
@@ -334,7 +395,7 @@ message = "benchmarks are denied, with a reason"
   const Stats base_spawn = summarize(samples["baseline/spawn"]);
   std::printf("%-16s %8s %10s %10s %10s %12s %9s\n", "condition", "n", "mean_us", "p50_us",
               "p99_us", "d_mean_us", "d_mean_%");
-  for (const char* cond : {"baseline", "allow", "evaluate", "deny", "deny_told"}) {
+  for (const char* cond : {"baseline", "allow", "evaluate", "deny", "deny_told", "labelled"}) {
     for (const char* method : {"fork", "spawn"}) {
       const std::string key = fmt::format("{}/{}", cond, method);
       const Stats s = summarize(samples[key]);
