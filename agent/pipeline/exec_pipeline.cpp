@@ -352,13 +352,14 @@ void ExecPipeline::park(const ExecEvent& e, const EvalInput& in, const Snapshot&
   rec.request_id = id;
   ++stats_.parked;
   const PendingRequest& added = *pending_.find(id);
+  // Approvers first: a person's answer is what the process waits for; its own line can follow.
+  if (observer_ != nullptr) {
+    observer_->on_parked(added);
+  }
   rec.told = caller_lines::waiting(in.argv, id, added.judgement.decision.rule,
                                    added.judgement.ask_timeout, added.judgement.timeout_action);
   rec.told_delivered = tell(e.tgid, rec.told);
   emit(rec);
-  if (observer_ != nullptr) {
-    observer_->on_parked(*pending_.find(id));
-  }
 }
 
 Result<std::string> ExecPipeline::decide(uint64_t id, bool allow, const ApproverInfo& who) {
