@@ -25,7 +25,7 @@ cp /bin/bash "$work/claude"
 
 daemon=
 start() { # RULES...
-  local args=()
+  local args=() r
   for r in "$@"; do args+=(--rules "$r"); done
   "$build/agent/cmdgated" "${args[@]}" --audit-log "$work/decisions.jsonl" --pin-dir "" \
     --socket "$work/cmdgate.sock" 2>"$work/cmdgated.log" &
