@@ -16,6 +16,7 @@
 #include <set>
 #include <thread>
 
+#include "approval_kit.h"
 #include "harness.h"
 
 namespace cmdgate::test {
@@ -26,7 +27,6 @@ using namespace std::chrono_literals;
 
 constexpr uid_t kNobody = 65534;
 
-std::string cli() { return CMDGATE_CLI_PATH; }
 
 std::string ask_rules(const std::string& path, const std::string& timeout = "60s") {
   return fmt::format(R"(
@@ -82,28 +82,6 @@ Requester spawn_requester(const std::vector<std::string>& argv, std::optional<ui
   [[maybe_unused]] ssize_t n = ::read(pids[0], &r.target, sizeof(r.target));
   ::close(pids[0]);
   return r;
-}
-
-json pending(const Agent& agent) {
-  const RunResult r = run({cli(), "pending", "--json", "--socket", agent.socket_path()});
-  EXPECT_EQ(r.code, 0) << r.out;
-  return json::parse(r.out, nullptr, false);
-}
-
-std::optional<uint64_t> wait_pending(const Agent& agent, pid_t pid) {
-  std::optional<uint64_t> id;
-  wait_for(
-      [&] {
-        for (const auto& r : pending(agent)) {
-          if (r["pid"] == pid) {
-            id = r["id"].get<uint64_t>();
-            return true;
-          }
-        }
-        return false;
-      },
-      10s);
-  return id;
 }
 
 class Approval : public MarkerTargetTest {};
