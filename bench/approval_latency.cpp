@@ -2,6 +2,11 @@
 // the request arriving in a connected client, and from sending "approve" to the program's first
 // instruction (it reports CLOCK_MONOTONIC through a pipe as its first action).
 //
+// Interleaved with the requests, the same spawn of a copy of the program that no rule names (the
+// kernel allows it without the daemon) times the fork and exec themselves: spawn -> request minus
+// that baseline is what parking, deciding and telling the client add. The daemon's own share
+// (kernel record -> parked) comes from its decision log.
+//
 // With --auth-user, also approvals that must be authenticated: the account's own commands,
 // approved by a process of the account outside their tree, each on a new connection so that
 // each runs a whole PAM transaction (the account's password from --auth-password-file, answered
@@ -25,6 +30,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -100,6 +106,38 @@ pid_t spawn_parked(const std::string& target, int report_fd, const Account& who 
     ::_exit(0);
   }
   return shim;
+}
+
+// Spawn -> first instruction of a program the kernel lets run, in microseconds.
+std::optional<double> time_to_first_instruction(const std::string& target) {
+  int report[2];
+  if (::pipe(report) != 0) {
+    return std::nullopt;
+  }
+  const uint64_t t0 = now_ns();
+  const pid_t shim = spawn_parked(target, report[1]);
+  ::close(report[1]);
+  uint64_t started = 0;
+  const bool reported = ::read(report[0], &started, sizeof(started)) == sizeof(started);
+  ::close(report[0]);
+  ::waitpid(shim, nullptr, 0);
+  if (!reported) {
+    return std::nullopt;
+  }
+  return static_cast<double>(started - t0) / 1000.0;
+}
+
+// The daemon's kernel record -> parked time of every parked request, from its decision log.
+std::vector<double> parked_latencies(const std::string& log_path) {
+  std::vector<double> out;
+  std::ifstream in(log_path);
+  for (std::string line; std::getline(in, line);) {
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_object() && j.value("outcome", "") == "parked" && j.contains("latency_us")) {
+      out.push_back(j["latency_us"].get<double>());
+    }
+  }
+  return out;
 }
 
 // What the authenticating approver measured, in CLOCK_MONOTONIC ns.
@@ -242,6 +280,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cannot build the target program\n");
     return 1;
   }
+  const std::string free_target = dir + "/free";
+  std::filesystem::copy_file(target, free_target);
+  std::filesystem::permissions(free_target, std::filesystem::perms::owner_exec,
+                               std::filesystem::perm_options::add);
   std::ofstream(dir + "/rules.toml") << fmt::format(
       "default_action = \"allow\"\n[[rule]]\nid = \"bench-ask\"\naction = \"ask\"\n"
       "path = \"{}\"\ntimeout = \"60s\"\n",
@@ -275,8 +317,14 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  std::vector<double> to_request, to_running;
+  std::vector<double> to_request, to_running, unparked;
   for (int i = 0; i < requests; ++i) {
+    const auto free_run = time_to_first_instruction(free_target);
+    if (!free_run) {
+      std::fprintf(stderr, "the program no rule names did not report\n");
+      return 1;
+    }
+    unparked.push_back(*free_run);
     int report[2];
     if (::pipe(report) != 0) {
       return 1;
@@ -325,9 +373,17 @@ int main(int argc, char** argv) {
 
   const Stats a = summarize(to_request);
   const Stats b = summarize(to_running);
+  const Stats base = summarize(unparked);
+  const Stats daemon_share = summarize(parked_latencies(dir + "/decisions.jsonl"));
   std::printf("%d requests\n", requests);
   std::printf("spawn -> request in client:   p50 %8.1f us  p99 %8.1f us  max %8.1f us\n",
               a.p50_us, a.p99_us, a.max_us);
+  std::printf("  baseline, spawn -> running of a program no rule names:\n"
+              "                               p50 %8.1f us  p99 %8.1f us  max %8.1f us\n",
+              base.p50_us, base.p99_us, base.max_us);
+  std::printf("  daemon, kernel record -> parked:\n"
+              "                               p50 %8.1f us  p99 %8.1f us  max %8.1f us\n",
+              daemon_share.p50_us, daemon_share.p99_us, daemon_share.max_us);
   std::printf("approve -> program running:   p50 %8.1f us  p99 %8.1f us  max %8.1f us\n",
               b.p50_us, b.p99_us, b.max_us);
   const Stats c = summarize(auth_to_running);
@@ -343,6 +399,11 @@ int main(int argc, char** argv) {
     nlohmann::json out = {
         {"requests", requests},
         {"spawn_to_request_us", {{"p50", a.p50_us}, {"p99", a.p99_us}, {"max", a.max_us}}},
+        {"baseline_spawn_to_running_us",
+         {{"p50", base.p50_us}, {"p99", base.p99_us}, {"max", base.max_us}}},
+        {"daemon_record_to_parked_us",
+         {{"p50", daemon_share.p50_us}, {"p99", daemon_share.p99_us},
+          {"max", daemon_share.max_us}}},
         {"approve_to_running_us", {{"p50", b.p50_us}, {"p99", b.p99_us}, {"max", b.max_us}}}};
     if (!auth_user.empty()) {
       out["authenticated_requests"] = auth_requests;
