@@ -103,6 +103,13 @@ void ContextBuilder::build(const ExecEvent& e, uint32_t needs, ExecFiles files, 
     lc.unknown = shared | f.loaded->unknown;
     in.loaded = lc;
   }
+  if (f.copy_of) {
+    rules::ExecContext cc = c;
+    cc.path = f.copy_of->path;
+    cc.file = f.copy_of->id;
+    cc.unknown = shared | f.copy_of->unknown;
+    in.copy_of = cc;
+  }
 }
 
 void ContextBuilder::fill_lineage(const ExecEvent& e, uint32_t needs, EvalInput& in) {

@@ -21,6 +21,8 @@ struct EvalInput {
   // exec's argv; and the program a loader run directly maps, judged with the argv it gets.
   std::vector<rules::ExecContext> scripts;
   std::optional<rules::ExecContext> loaded;
+  // The held tool the executed file is a copy of (ExecFiles::copy_of), judged as that file.
+  std::optional<rules::ExecContext> copy_of;
 
   ExecFiles files;  // argv, hashes, the scripts' and the loaded program's files
   std::vector<std::string_view> argv;

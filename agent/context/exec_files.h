@@ -12,6 +12,7 @@
 
 #include "pipeline/records.h"
 #include "rules/exec_context.h"
+#include "rules/held_tools.h"
 
 namespace cmdgate {
 
@@ -39,6 +40,12 @@ struct ExecFiles {
   std::optional<FileFact> loaded;
   std::vector<std::string> loaded_argv;
   std::vector<std::string> gaps;  // what could not be established, for the decision log
+  // For a process with an agent label (or an unknown one): the held tool the executed file is a
+  // copy of (rules/held_tools.h), or a fact with kUnknownFile when the comparison could not be
+  // made. content_compared: the file was compared with every held tool and is a copy of none,
+  // so what the kernel learns for labelled processes may hold for it.
+  std::optional<FileFact> copy_of;
+  bool content_compared = false;
 };
 
 class FileFacts {
@@ -46,8 +53,9 @@ class FileFacts {
   using Done = std::function<void(ExecFiles)>;
   virtual ~FileFacts() = default;
   // Calls done exactly once, on the event loop; at once when nothing has to be read. needs:
-  // rules::Need bits of the policy that will judge the exec.
-  virtual void establish(const ExecEvent& e, uint32_t needs, Done done) = 0;
+  // rules::Need bits of the policy that will judge the exec; held_tools: its held tools.
+  virtual void establish(const ExecEvent& e, uint32_t needs,
+                         const std::vector<rules::HeldTool>& held_tools, Done done) = 0;
 };
 
 }  // namespace cmdgate

@@ -61,7 +61,8 @@ std::vector<std::string> split_nul(std::string_view bytes) {
 
 }  // namespace
 
-void SystemFileFacts::establish(const ExecEvent& e, uint32_t needs, Done done) {
+void SystemFileFacts::establish(const ExecEvent& e, uint32_t needs,
+                                const std::vector<rules::HeldTool>& held_tools, Done done) {
   const uint64_t id = next_id_++;
   Request r;
   r.done = std::move(done);
@@ -70,8 +71,9 @@ void SystemFileFacts::establish(const ExecEvent& e, uint32_t needs, Done done) {
     full_exe_path(e, r.files);
   }
   const bool hash = (needs & rules::kNeedSha256) != 0;
+  std::optional<FileStamp> exe_stamp;
   if (hash) {
-    exe(e, hash, id, r);
+    exe_stamp = exe(e, id, r);
   }
   if (e.has(CG_EXEC_SCRIPT)) {
     script_chain(e, hash, id, r);
@@ -79,11 +81,20 @@ void SystemFileFacts::establish(const ExecEvent& e, uint32_t needs, Done done) {
   if (e.has(CG_EXEC_NO_INTERP)) {
     loaded_program(e, hash, id, r);
   }
+  const bool labelled = e.agents != 0 || e.has(CG_EXEC_AGENT_UNKNOWN);
+  if (labelled && !held_tools.empty() && !rules::is_held_tool(held_tools, e.file)) {
+    compare_with_held_tools(e, hash, exe_stamp, held_tools, id, r);
+  }
   if (r.outstanding == 0) {
-    r.done(std::move(r.files));
+    complete(r);
     return;
   }
   requests_.emplace(id, std::move(r));
+}
+
+void SystemFileFacts::complete(Request& r) {
+  settle_copy(r);
+  r.done(std::move(r.files));
 }
 
 void SystemFileFacts::read_argv(const ExecEvent& e, ExecFiles& files) const {
@@ -123,7 +134,8 @@ void SystemFileFacts::full_exe_path(const ExecEvent& e, ExecFiles& files) const 
   files.gaps.push_back("path unknown: deeper or longer than the kernel's walk and readlink allow");
 }
 
-void SystemFileFacts::exe(const ExecEvent& e, bool hash, uint64_t id, Request& r) {
+std::optional<std::pair<Fd, FileStamp>> SystemFileFacts::executed_file(const ExecEvent& e,
+                                                                        Request& r) const {
   // The executed file through the process running it; by its path when execve refused it (the
   // caller runs its own image), which the identity check keeps honest.
   Fd fd;
@@ -145,16 +157,97 @@ void SystemFileFacts::exe(const ExecEvent& e, bool hash, uint64_t id, Request& r
     r.files.exe_unknown |= kUnknownSha256;
     r.files.gaps.push_back(
         fmt::format("sha256 unknown: the executed file cannot be read: {}", std::strerror(err)));
-    return;
+    return std::nullopt;
   }
   if (!stamp || stamp->dev != e.file.dev || stamp->ino != e.file.ino) {
     r.files.exe_unknown |= kUnknownSha256;
     r.files.gaps.push_back("sha256 unknown: the executed file is no longer there to read");
+    return std::nullopt;
+  }
+  return std::pair{std::move(fd), *stamp};
+}
+
+std::optional<FileStamp> SystemFileFacts::exe(const ExecEvent& e, uint64_t id, Request& r) {
+  auto file = executed_file(e, r);
+  if (!file) {
+    return std::nullopt;
+  }
+  const FileStamp stamp = file->second;
+  want_hash(std::move(file->first), id, kExeSlot, r);
+  return stamp;
+}
+
+void SystemFileFacts::compare_with_held_tools(const ExecEvent& e, bool exe_hashed,
+                                              const std::optional<FileStamp>& exe_stamp,
+                                              const std::vector<rules::HeldTool>& tools,
+                                              uint64_t id, Request& r) {
+  const auto unknown = [&](const std::string& why) {
+    r.same_size.clear();
+    r.files.copy_of = FileFact{{}, {}, std::nullopt, rules::kUnknownFile | kUnknownSha256};
+    r.files.gaps.push_back("copy of a held tool unknown: " + why);
+  };
+  // exe() is already hashing the executed file when the policy hashes every exec.
+  std::optional<std::pair<Fd, FileStamp>> exe;
+  if (!exe_hashed) {
+    exe = executed_file(e, r);
+  } else if (exe_stamp) {
+    exe = std::pair{Fd(), *exe_stamp};
+  }
+  if (!exe) {
+    unknown("its content cannot be read");
     return;
   }
-  if (hash) {
-    want_hash(std::move(fd), id, kExeSlot, r);
+  // Only a file of the same size can have the same content: most execs hash nothing here.
+  std::vector<Fd> fds;
+  for (const rules::HeldTool& tool : tools) {
+    Fd fd(::open(tool.path.c_str(), O_PATH | O_CLOEXEC));
+    auto stamp = fd ? cached_stamp(fd.get()) : std::nullopt;
+    if (!stamp || stamp->dev != tool.id.dev || stamp->ino != tool.id.ino) {
+      // Replaced since the policy was compiled (it is being compiled again): its content then
+      // is not known.
+      unknown(tool.path + " changed since the rules were loaded");
+      return;
+    }
+    if (stamp->size == exe->second.size) {
+      if (r.same_size.size() == kMaxSameSize) {
+        unknown("too many held tools of its size");
+        return;
+      }
+      r.same_size.push_back({tool, std::nullopt, false});
+      fds.push_back(std::move(fd));
+    }
   }
+  if (r.same_size.empty()) {
+    r.files.content_compared = true;
+    return;
+  }
+  if (!exe_hashed) {
+    want_hash(std::move(exe->first), id, kExeSlot, r);
+  }
+  for (size_t i = 0; i < fds.size(); ++i) {
+    want_hash(std::move(fds[i]), id, kFirstHeldToolSlot + static_cast<uint32_t>(i), r);
+  }
+}
+
+void SystemFileFacts::settle_copy(Request& r) {
+  if (r.same_size.empty()) {
+    return;
+  }
+  const auto& exe = r.files.exe_sha256;
+  bool all_known = exe.has_value();
+  for (const SameSize& c : r.same_size) {
+    if (exe && c.sha256 == *exe) {
+      r.files.copy_of = FileFact{c.tool.id, c.tool.path, *exe, 0};
+      return;
+    }
+    all_known = all_known && !c.unknown && c.sha256;
+  }
+  if (all_known) {
+    r.files.content_compared = true;
+    return;
+  }
+  r.files.copy_of = FileFact{{}, {}, std::nullopt, rules::kUnknownFile | kUnknownSha256};
+  r.files.gaps.push_back("copy of a held tool unknown: a digest could not be computed");
 }
 
 void SystemFileFacts::script_chain(const ExecEvent& e, bool hash, uint64_t id, Request& r) {
@@ -269,6 +362,14 @@ void SystemFileFacts::want_hash(Fd file, uint64_t id, uint32_t slot, Request& r)
 
 void SystemFileFacts::apply(Request& r, uint32_t slot, const HashResult& result) {
   ExecFiles& f = r.files;
+  if (slot >= kFirstHeldToolSlot) {
+    if (slot - kFirstHeldToolSlot < r.same_size.size()) {
+      SameSize& c = r.same_size[slot - kFirstHeldToolSlot];
+      c.sha256 = result.ok() ? std::optional(result.digest) : std::nullopt;
+      c.unknown = !result.ok();
+    }
+    return;
+  }
   std::optional<rules::Sha256>* sha = nullptr;
   uint32_t* unknown = nullptr;
   if (slot == kExeSlot) {
@@ -301,7 +402,7 @@ void SystemFileFacts::drain() {
     if (--it->second.outstanding == 0) {
       Request r = std::move(it->second);
       requests_.erase(it);
-      r.done(std::move(r.files));
+      complete(r);
     }
   });
 }

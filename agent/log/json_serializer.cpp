@@ -148,6 +148,10 @@ std::string to_json_line(const DecisionRecord& r) {
   }
   j["dev"] = e.file.dev;
   j["ino"] = e.file.ino;
+  if (r.input != nullptr && r.input->files.copy_of &&
+      (r.input->files.copy_of->unknown & rules::kUnknownFile) == 0) {
+    j["copy_of"] = r.input->files.copy_of->path;
+  }
   if (r.input != nullptr) {
     j["argv"] = json(std::vector<std::string_view>(r.input->argv.begin(), r.input->argv.end()));
   } else {

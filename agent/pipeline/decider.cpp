@@ -23,11 +23,14 @@ const char* to_string(Response r) {
 
 Judgement decide(const ExecEvent& e, const EvalInput& in, const rules::Policy& policy) {
   Judgement j;
-  // The executed file, then every file it stands for: a script chain (innermost first, so that
-  // on a tie the script execve named explains the decision), the program a loader runs. The
-  // strictest of them decides.
+  // The executed file, then every file it stands for: the held tool it is a copy of, a script
+  // chain (innermost first, so that on a tie the script execve named explains the decision),
+  // the program a loader runs. The strictest of them decides.
   const rules::Decision exe = policy.evaluate(in.exe);
   j.decision = exe;
+  if (in.copy_of) {
+    j.decision = rules::combine_script(policy.evaluate(*in.copy_of), j.decision);
+  }
   for (auto s = in.scripts.rbegin(); s != in.scripts.rend(); ++s) {
     j.decision = rules::combine_script(policy.evaluate(*s), j.decision);
   }

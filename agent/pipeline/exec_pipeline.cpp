@@ -169,7 +169,8 @@ std::shared_ptr<const Snapshot> ExecPipeline::snapshot_for(const ExecEvent& e) {
 void ExecPipeline::judge(const ExecEvent& e, std::shared_ptr<const Snapshot> s, Then then) {
   const uint32_t needs = s->policy->needs();
   auto event = std::make_shared<const ExecEvent>(e);
-  d_.files.establish(*event, needs,
+  const std::vector<rules::HeldTool>& held_tools = s->held_tools;
+  d_.files.establish(*event, needs, held_tools,
                      [this, event, s = std::move(s), needs, then = std::move(then)](ExecFiles f) {
                        EvalInput in;
                        d_.contexts.build(*event, needs, std::move(f), in);
@@ -378,8 +379,14 @@ void ExecPipeline::maybe_learn(const ExecEvent& e, const EvalInput& in, const Sn
       e.has(CG_EXEC_MEMFD) || e.has(CG_EXEC_DELETED) || !s.verdicts) {
     return;
   }
-  const rules::InodeVerdict v =
-      s.verdicts->learned(e.file, in.exe_sha256());
+  rules::InodeVerdict v = s.verdicts->learned(e.file, in.exe_sha256());
+  if (!s.held_tools.empty() && !in.files.content_compared &&
+      !rules::is_held_tool(s.held_tools, e.file)) {
+    // Not compared with the held tools (an unlabelled exec), or a copy of one: a labelled
+    // process's next exec of it must come here again.
+    v.agent_verdict = rules::KernelVerdict::kEvaluate;
+    v.agent_check_path = false;
+  }
   if (v.verdict == rules::KernelVerdict::kEvaluate &&
       v.agent_verdict == rules::KernelVerdict::kEvaluate) {
     return;

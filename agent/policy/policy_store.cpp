@@ -35,6 +35,7 @@ Result<Snapshot> PolicyStore::build(const PolicySource& source, rules::MatchEngi
   s.verdicts = std::make_shared<const rules::KernelVerdicts>(
       *s.verdicts_policy, rules::file_starts_with_shebang, kTellDenials);
   s.kernel = s.verdicts->policy();
+  s.held_tools = rules::held_tools(*s.policy);
   s.final_engine = engine != rules::MatchEngine::kRe2;
   return s;
 }

@@ -14,6 +14,7 @@
 
 #include "common/result.h"
 #include "common/snapshot_cell.h"
+#include "rules/held_tools.h"
 #include "rules/kernel_policy.h"
 #include "rules/kernel_verdicts.h"
 #include "rules/parser.h"
@@ -30,6 +31,7 @@ struct Snapshot {
   std::shared_ptr<const rules::Policy> verdicts_policy;
   std::shared_ptr<const rules::KernelVerdicts> verdicts;
   rules::KernelPolicy kernel;
+  std::vector<rules::HeldTool> held_tools;  // whose copies an agent's processes cannot run freely
   bool final_engine = false;  // compiled with the engine meant for steady state
 };
 

@@ -7,6 +7,8 @@
 
 #include <bpf/bpf_core_read.h>
 
+#define CG_CTIME_NSEC_MASK 0x7fffffffu
+
 /* 6.6 – 6.10: ctime hidden behind __i_ctime; mtime still a timespec64. */
 struct inode___v66 {
   struct timespec64 __i_ctime;
@@ -22,7 +24,10 @@ struct inode___old {
 static __always_inline void cg_inode_ctime(struct inode* inode, __s64* sec, __u32* nsec) {
   if (bpf_core_field_exists(inode->i_ctime_sec)) {
     *sec = inode->i_ctime_sec;
-    *nsec = inode->i_ctime_nsec;
+    /* Multigrain timestamps keep a flag (I_CTIME_QUERIED) in the top bit once anyone has
+     * stat()ed the file: without masking it, a file the daemon looked at would no longer match
+     * what it learned. Nanoseconds never reach that bit. */
+    *nsec = inode->i_ctime_nsec & CG_CTIME_NSEC_MASK;
   } else if (bpf_core_field_exists(((struct inode___v66*)inode)->__i_ctime)) {
     struct inode___v66* i = (void*)inode;
     *sec = i->__i_ctime.tv_sec;

@@ -206,5 +206,50 @@ TEST_F(AgentLabel, TheAgentsPackLeavesExecsOutsideAnAgentsTreeInTheKernel) {
   EXPECT_EQ(agent->stop(), 0);
 }
 
+// A copy of a held tool is that tool inside an agent's tree: the kernel sends an agent's first
+// exec of a file it has no verdict for to the daemon, which compares its content with every file
+// an agent rule names by exact path. The same copy run outside the tree is judged as itself, and
+// a program that is no copy goes to the daemon once, then stays in the kernel.
+TEST_F(AgentLabel, ACopyOfAHeldToolIsThatToolInsideAnAgentsTree) {
+  auto agent = Agent::start({rules()});
+  ASSERT_TRUE(agent);
+  const std::string copy = work_->file("renamed-copy");
+  copy_file(target_, copy);
+
+  // The control: the copy, run by a process no agent started, runs without the daemon.
+  const RunResult control = run({copy, marker("control")});
+  EXPECT_TRUE(control.exited && control.code == 0);
+  EXPECT_TRUE(exists(marker("control")));
+
+  EXPECT_EQ(in_agent(fmt::format("{} {} & exit 0", copy, marker("copy"))), 0);
+  const auto d = decision_for(*agent, "copy");
+  ASSERT_TRUE(d) << agent->log_text();
+  EXPECT_EQ((*d)["outcome"], "parked");
+  EXPECT_EQ((*d)["rule"], "agent-target");
+  EXPECT_EQ((*d).value("copy_of", ""), target_);
+  const pid_t pid = (*d)["tgid"].get<pid_t>();
+  EXPECT_TRUE(wait_for([&] { return process_state(pid) == 'T'; }, 5s))
+      << "state " << process_state(pid);
+  EXPECT_FALSE(exists(marker("copy")));
+
+  const std::string other = work_->file("other");
+  copy_file("/usr/bin/touch", other);
+  for (const char* name : {"other1", "other2"}) {
+    EXPECT_EQ(in_agent(fmt::format("{} {}", other, marker(name))), 0);
+    EXPECT_TRUE(exists(marker(name))) << name;
+  }
+  const auto first = decision_for(*agent, "other1");
+  ASSERT_TRUE(first) << agent->log_text();
+  EXPECT_EQ((*first)["outcome"], "allowed");
+  EXPECT_FALSE((*first).contains("copy_of"));
+  const auto second = decision_for(*agent, "other2", 1s);
+  EXPECT_FALSE(second) << "learned after its first exec: " << second->dump();
+  EXPECT_FALSE(decision_for(*agent, "control", 1s));
+
+  EXPECT_EQ(agent->stop(), 0);
+  EXPECT_TRUE(wait_for([&] { return process_state(pid) == '?'; }, 5s));
+  EXPECT_FALSE(exists(marker("copy")));
+}
+
 }  // namespace
 }  // namespace cmdgate::test

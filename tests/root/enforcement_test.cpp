@@ -107,6 +107,39 @@ sha256 = "{}")",
   EXPECT_EQ((*d)["rule"], "deny-content");
 }
 
+// What the daemon judged is learned by the kernel for that file version, also after the daemon
+// read the file (hashing it stats it, which on kernels with multigrain timestamps flags the
+// inode's ctime): the repeats of an exec stay in the kernel.
+TEST_F(Enforcement, AFileTheDaemonHashedIsLearnedAndItsRepeatsStayInTheKernel) {
+  const std::string other = work_->file("other");
+  copy_file(target_, other);
+  // Any sha256 rule makes every file the kernel does not know the daemon's to hash.
+  const std::string rules = deny_path_rules(target_, fmt::format(R"([[rule]]
+id = "deny-content"
+action = "deny"
+sha256 = "{}")",
+                                                                 std::string(64, '0')));
+  auto agent = Agent::start({rules});
+  ASSERT_TRUE(agent);
+  for (const char* name : {"first", "second", "third"}) {
+    const RunResult r = run({other, marker(name)});
+    EXPECT_TRUE(r.exited && r.code == 0) << name;
+  }
+  const auto exec_of = [&](const std::string& name) {
+    return [m = marker(name)](const json& j) {
+      return j.contains("argv") && j["argv"].size() > 1 && j["argv"][1] == m;
+    };
+  };
+  const auto first = agent->wait_decision(exec_of("first"));
+  ASSERT_TRUE(first) << agent->log_text();
+  EXPECT_EQ((*first)["outcome"], "allowed");
+  EXPECT_TRUE((*first).contains("sha256"));
+  for (const char* name : {"second", "third"}) {
+    const auto d = agent->wait_decision(exec_of(name), 1s);
+    EXPECT_FALSE(d) << name << " reached the daemon: " << d->dump();
+  }
+}
+
 TEST_F(Enforcement, MonitorModeLogsWouldDenyAndKillsNothing) {
   auto agent = Agent::start({deny_path_rules(target_), {"--mode", "monitor"}});
   ASSERT_TRUE(agent);

@@ -146,6 +146,14 @@ class Analyzer {
       if (m.paths.empty() || !m.path_globs.empty()) {
         unbound_.push_back(i);
       }
+      // ...unless it holds tools (held_tools.h): then, for a labelled process, a file of
+      // unknown content may be a copy of one. A known file reaches here only once the daemon
+      // has compared its content, so by_target_ still covers it.
+      if (m.has_agent_predicate() &&
+          std::any_of(resolved_[i].begin(), resolved_[i].end(),
+                      [](const ResolvedPath& rp) { return rp.id.has_value(); })) {
+        holds_tools_.push_back(i);
+      }
     }
   }
 
@@ -214,6 +222,8 @@ class Analyzer {
         }
       }
       return false;
+    } else if (f.labelled) {
+      own = &holds_tools_;
     }
     // The unbound rules merged with the file's own (both ascending; a rule may be in both).
     size_t a = 0;
@@ -241,7 +251,8 @@ class Analyzer {
     Tri t = Tri::kYes;
     // One `path` predicate: exact paths and globs are alternatives.
     if (!m.paths.empty() || !m.path_globs.empty()) {
-      t = tri_or(m.paths.empty() ? Tri::kNo : exact_paths(resolved_[index], f),
+      const bool copy_may_match = f.labelled && m.has_agent_predicate();
+      t = tri_or(m.paths.empty() ? Tri::kNo : exact_paths(resolved_[index], f, copy_may_match),
                  m.path_globs.empty() ? Tri::kNo : globs(glob_prefixes_[index], f));
     }
     if (t != Tri::kNo && !m.sha256.empty()) {
@@ -262,12 +273,18 @@ class Analyzer {
     return t;
   }
 
-  // Exact paths are identities (policy.h): the path string plays no part.
-  Tri exact_paths(const std::vector<ResolvedPath>& paths, const Facts& f) const {
+  // Exact paths are identities (policy.h): the path string plays no part. copy_may_match: a
+  // file whose content is not known may be a copy of a held tool (held_tools.h); a known file
+  // has been compared by the daemon before its verdict is asked for.
+  Tri exact_paths(const std::vector<ResolvedPath>& paths, const Facts& f,
+                  bool copy_may_match) const {
     Tri any = Tri::kNo;
     for (const ResolvedPath& rp : paths) {
       if (!rp.id) {
         continue;
+      }
+      if (copy_may_match && f.identity != Identity::kKnown) {
+        return Tri::kMaybe;
       }
       switch (f.identity) {
         case Identity::kKnown:
@@ -334,6 +351,7 @@ class Analyzer {
   std::set<FileId> memfd_targets_;
   std::map<FileId, std::vector<size_t>> by_target_;  // rules naming the file, ascending
   std::vector<size_t> unbound_;  // rules whose path predicate is not exact paths alone
+  std::vector<size_t> holds_tools_;  // agent rules with an exact path that resolved
   std::vector<std::vector<GlobPrefix>> glob_prefixes_;
 };
 

@@ -126,7 +126,8 @@ class FakeFiles final : public rules::FileResolver {
 // Files established at once: argv as recorded, nothing hashed.
 class ImmediateFiles final : public FileFacts {
  public:
-  void establish(const ExecEvent& e, uint32_t, Done done) override {
+  void establish(const ExecEvent& e, uint32_t, const std::vector<rules::HeldTool>&,
+                 Done done) override {
     ExecFiles f;
     f.argv = e.argv;
     done(std::move(f));

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "policy_test_util.h"
+#include "rules/held_tools.h"
 #include "random_world.h"
 #include "rules/parser.h"
 
@@ -210,7 +211,10 @@ file = "memfd"
 )",
                                            files);
   EXPECT_EQ(kp.default_verdict, KernelVerdict::kAllow);
-  EXPECT_EQ(kp.agent_default_verdict, KernelVerdict::kAllow);
+  // A file the kernel knows nothing of may be a copy of git or rm (held_tools.h): an agent's
+  // first exec of it goes to the daemon, which compares its content and then lets the kernel
+  // learn it (HeldTools.* below).
+  EXPECT_EQ(kp.agent_default_verdict, KernelVerdict::kEvaluate);
   EXPECT_EQ(kp.memfd_verdict, KernelVerdict::kAllow);
   EXPECT_EQ(kp.agent_memfd_verdict, KernelVerdict::kEvaluate);
   ASSERT_EQ(kp.inodes.size(), 2u);
@@ -288,5 +292,56 @@ path = "/tmp/**"
   EXPECT_EQ(kp.paths[0].verdict, KernelVerdict::kAudit);  // monitor: would deny, audited
 }
 
+// Held tools: inside an agent's tree, a file of unknown content may be a copy of a file an agent
+// rule names by exact path, so the kernel cannot let an agent's process run it unseen; once the
+// daemon has compared it, the learned verdict is exact. Outside every agent's tree nothing
+// changes, and agent rules without an exact path hold no tool.
+TEST(HeldTools, AnAgentsFirstExecOfAFileOfUnknownContentIsTheDaemons) {
+  testing::FakeResolver files;
+  files.add("/usr/bin/git", FileId{1, 10});
+  files.add("/usr/bin/ls", FileId{1, 20});
+  const char* rules = R"(
+[[agent]]
+name = "claude"
+comm = ["claude"]
+[[rule]]
+id = "force-push"
+action = "ask"
+agent = "*"
+path = "/usr/bin/git"
+args = "^--force$"
+)";
+  auto policy = Policy::compile(parse_rules(rules, "t.toml", NoNames()).value(), files).value();
+  const KernelVerdicts verdicts(*policy, [](const std::string&) { return false; });
+  const KernelPolicy kp = verdicts.policy();
+  EXPECT_EQ(kp.default_verdict, KernelVerdict::kAllow);
+  EXPECT_EQ(kp.agent_default_verdict, KernelVerdict::kEvaluate);
+  ASSERT_EQ(held_tools(*policy).size(), 1u);
+  EXPECT_EQ(held_tools(*policy)[0].path, "/usr/bin/git");
+
+  KernelFacts copy{FileId{1, 30}, "/home/u/g", 0, false, std::nullopt};
+  EXPECT_EQ(simulate_kernel(kp, copy), KernelVerdict::kAllow);
+  copy.labelled = true;
+  EXPECT_EQ(simulate_kernel(kp, copy), KernelVerdict::kEvaluate);
+
+  // Compared and no copy: learned, exact for both.
+  KernelFacts ls{FileId{1, 20}, "/usr/bin/ls", 0, false, verdicts.learned(FileId{1, 20}, nullptr),
+                 false, true};
+  EXPECT_EQ(simulate_kernel(kp, ls), KernelVerdict::kAllow);
+
+  auto globs_only = Policy::compile(parse_rules(R"(
+[[agent]]
+name = "claude"
+comm = ["claude"]
+[[rule]]
+id = "home-tools"
+action = "ask"
+agent = "*"
+path = "/home/*/bin/*"
+)", "t.toml", NoNames()).value(), files).value();
+  EXPECT_TRUE(held_tools(*globs_only).empty());
+  const KernelVerdicts gv(*globs_only, [](const std::string&) { return false; });
+  EXPECT_EQ(gv.policy().agent_default_verdict, KernelVerdict::kAllow);
+}
 }  // namespace
 }  // namespace cmdgate::rules

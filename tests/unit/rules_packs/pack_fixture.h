@@ -132,6 +132,17 @@ class Pack {
     return simulate_kernel(kernel_, facts);
   }
 
+  // The same once the daemon has judged cmd and the kernel has learned its verdicts.
+  KernelVerdict learned_kernel(const std::string& cmd, bool labelled) const {
+    OwnedContext ctx = context({{cmd}, {}, nullptr});
+    KernelFacts facts;
+    facts.file = ctx.file;
+    facts.path = ctx.path;
+    facts.labelled = labelled;
+    facts.learned = verdicts_->learned(ctx.file, nullptr);
+    return simulate_kernel(kernel_, facts);
+  }
+
  private:
   std::shared_ptr<const Policy> policy_;
   std::unique_ptr<KernelVerdicts> verdicts_;
