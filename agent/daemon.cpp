@@ -352,21 +352,7 @@ protocol::Status DaemonImpl::status() const {
   for (const auto& [name, value] : kernel_->counters()) {
     c["kernel_" + name] = value;
   }
-  const PipelineStats& p = pipeline_->stats();
-  c["daemon_decisions"] = p.decisions;
-  c["resumed"] = p.resumed;
-  c["killed"] = p.killed;
-  c["parked_total"] = p.parked;
-  c["timed_out"] = p.timed_out;
-  c["gone"] = p.gone;
-  c["recovered"] = p.recovered;
-  c["learned"] = p.learned;
-  c["approved"] = p.approved;
-  c["refused"] = p.refused;
-  c["granted"] = p.granted;
-  c["decode_errors"] = p.decode_errors;
-  c["kernel_disagreements"] = p.kernel_disagreements;
-  c["escapes"] = p.escapes;
+  pipeline_->stats().each([&](const char* name, uint64_t value) { c[name] = value; });
   c["caller_told"] = caller_.stats().told;
   c["caller_lost"] = caller_.stats().lost;
   c["caller_no_stderr"] = caller_.stats().no_stderr;
@@ -432,13 +418,12 @@ void DaemonImpl::log_counters() {
       line += fmt::format(" {}={}", name, value);
     }
   }
-  const PipelineStats& p = pipeline_->stats();
+  std::string daemon;
+  pipeline_->stats().each(
+      [&](const char* name, uint64_t value) { daemon += fmt::format(" {}={}", name, value); });
   const ReloadStats& r = policy_->stats();
-  spdlog::info("kernel counters:{}; daemon: decisions={} resumed={} killed={} parked={} "
-               "timed_out={} gone={} recovered={} learned={} decode_errors={} reloads={} "
-               "reload_failures={}",
-               line, p.decisions, p.resumed, p.killed, p.parked, p.timed_out, p.gone, p.recovered,
-               p.learned, p.decode_errors, r.reloads, r.failures);
+  spdlog::info("kernel counters:{}; daemon:{} reloads={} reload_failures={}", line, daemon,
+               r.reloads, r.failures);
 }
 
 int DaemonImpl::run() {

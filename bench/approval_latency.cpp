@@ -41,6 +41,7 @@
 #include <nlohmann/json.hpp>
 
 #include "client/client.h"
+#include "sample_stats.h"
 
 namespace {
 
@@ -63,17 +64,8 @@ int main(void) {
 }
 )";
 
-struct Stats {
-  double p50_us = 0, p99_us = 0, max_us = 0;
-};
-
-Stats summarize(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  if (v.empty()) {
-    return {};
-  }
-  return {v[v.size() / 2], v[std::min(v.size() - 1, v.size() * 99 / 100)], v.back()};
-}
+using cmdgate::bench::SampleStats;
+using cmdgate::bench::summarize;
 
 struct Account {
   std::string name;
@@ -371,45 +363,45 @@ int main(int argc, char** argv) {
   ::kill(daemon, SIGTERM);
   ::waitpid(daemon, nullptr, 0);
 
-  const Stats a = summarize(to_request);
-  const Stats b = summarize(to_running);
-  const Stats base = summarize(unparked);
-  const Stats daemon_share = summarize(parked_latencies(dir + "/decisions.jsonl"));
+  const SampleStats a = summarize(to_request);
+  const SampleStats b = summarize(to_running);
+  const SampleStats base = summarize(unparked);
+  const SampleStats daemon_share = summarize(parked_latencies(dir + "/decisions.jsonl"));
   std::printf("%d requests\n", requests);
   std::printf("spawn -> request in client:   p50 %8.1f us  p99 %8.1f us  max %8.1f us\n",
-              a.p50_us, a.p99_us, a.max_us);
+              a.p50, a.p99, a.max);
   std::printf("  baseline, spawn -> running of a program no rule names:\n"
               "                               p50 %8.1f us  p99 %8.1f us  max %8.1f us\n",
-              base.p50_us, base.p99_us, base.max_us);
+              base.p50, base.p99, base.max);
   std::printf("  daemon, kernel record -> parked:\n"
               "                               p50 %8.1f us  p99 %8.1f us  max %8.1f us\n",
-              daemon_share.p50_us, daemon_share.p99_us, daemon_share.max_us);
+              daemon_share.p50, daemon_share.p99, daemon_share.max);
   std::printf("approve -> program running:   p50 %8.1f us  p99 %8.1f us  max %8.1f us\n",
-              b.p50_us, b.p99_us, b.max_us);
-  const Stats c = summarize(auth_to_running);
-  const Stats d = summarize(pam);
+              b.p50, b.p99, b.max);
+  const SampleStats c = summarize(auth_to_running);
+  const SampleStats d = summarize(pam);
   if (!auth_user.empty()) {
     std::printf("%d authenticated approvals (a PAM transaction each)\n", auth_requests);
     std::printf("approve -> program running:   p50 %8.1f us  p99 %8.1f us  max %8.1f us\n",
-                c.p50_us, c.p99_us, c.max_us);
+                c.p50, c.p99, c.max);
     std::printf("  of which answer -> verdict: p50 %8.1f us  p99 %8.1f us  max %8.1f us\n",
-                d.p50_us, d.p99_us, d.max_us);
+                d.p50, d.p99, d.max);
   }
   if (!json_out.empty()) {
     nlohmann::json out = {
         {"requests", requests},
-        {"spawn_to_request_us", {{"p50", a.p50_us}, {"p99", a.p99_us}, {"max", a.max_us}}},
+        {"spawn_to_request_us", {{"p50", a.p50}, {"p99", a.p99}, {"max", a.max}}},
         {"baseline_spawn_to_running_us",
-         {{"p50", base.p50_us}, {"p99", base.p99_us}, {"max", base.max_us}}},
+         {{"p50", base.p50}, {"p99", base.p99}, {"max", base.max}}},
         {"daemon_record_to_parked_us",
-         {{"p50", daemon_share.p50_us}, {"p99", daemon_share.p99_us},
-          {"max", daemon_share.max_us}}},
-        {"approve_to_running_us", {{"p50", b.p50_us}, {"p99", b.p99_us}, {"max", b.max_us}}}};
+         {{"p50", daemon_share.p50}, {"p99", daemon_share.p99},
+          {"max", daemon_share.max}}},
+        {"approve_to_running_us", {{"p50", b.p50}, {"p99", b.p99}, {"max", b.max}}}};
     if (!auth_user.empty()) {
       out["authenticated_requests"] = auth_requests;
       out["authenticated_approve_to_running_us"] = {
-          {"p50", c.p50_us}, {"p99", c.p99_us}, {"max", c.max_us}};
-      out["pam_answer_to_verdict_us"] = {{"p50", d.p50_us}, {"p99", d.p99_us}, {"max", d.max_us}};
+          {"p50", c.p50}, {"p99", c.p99}, {"max", c.max}};
+      out["pam_answer_to_verdict_us"] = {{"p50", d.p50}, {"p99", d.p99}, {"max", d.max}};
     }
     std::ofstream(json_out) << out.dump(2) << "\n";
   }

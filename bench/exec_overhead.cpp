@@ -41,6 +41,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "sample_stats.h"
+
 extern char** environ;
 
 namespace {
@@ -48,23 +50,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
-struct Stats {
-  double mean_us = 0, p50_us = 0, p99_us = 0;
-  size_t n = 0;
-};
-
-Stats summarize(std::vector<double> us) {
-  Stats s;
-  s.n = us.size();
-  if (us.empty()) {
-    return s;
-  }
-  std::sort(us.begin(), us.end());
-  s.mean_us = std::accumulate(us.begin(), us.end(), 0.0) / static_cast<double>(us.size());
-  s.p50_us = us[us.size() / 2];
-  s.p99_us = us[std::min(us.size() - 1, us.size() * 99 / 100)];
-  return s;
-}
+using cmdgate::bench::SampleStats;
+using cmdgate::bench::summarize;
 
 // Every child's stderr: a file, so a told denial's line is written as to a tool runner's log.
 int g_child_stderr = 2;
@@ -391,37 +378,37 @@ path = "{}"
   drops = counter_in(dir + "/stress/cmdgated.log", "ringbuf_full");
 
   json out;
-  const Stats base_fork = summarize(samples["baseline/fork"]);
-  const Stats base_spawn = summarize(samples["baseline/spawn"]);
+  const SampleStats base_fork = summarize(samples["baseline/fork"]);
+  const SampleStats base_spawn = summarize(samples["baseline/spawn"]);
   std::printf("%-16s %8s %10s %10s %10s %12s %9s\n", "condition", "n", "mean_us", "p50_us",
               "p99_us", "d_mean_us", "d_mean_%");
   for (const char* cond : {"baseline", "allow", "evaluate", "deny", "deny_told", "labelled"}) {
     for (const char* method : {"fork", "spawn"}) {
       const std::string key = fmt::format("{}/{}", cond, method);
-      const Stats s = summarize(samples[key]);
-      const Stats& base = std::string(method) == "fork" ? base_fork : base_spawn;
-      const double d = s.mean_us - base.mean_us;
+      const SampleStats s = summarize(samples[key]);
+      const SampleStats& base = std::string(method) == "fork" ? base_fork : base_spawn;
+      const double d = s.mean - base.mean;
       std::printf("%-16s %8zu %10.1f %10.1f %10.1f %+12.1f %+8.1f%%\n", key.c_str(), s.n,
-                  s.mean_us, s.p50_us, s.p99_us, d, 100.0 * d / base.mean_us);
+                  s.mean, s.p50, s.p99, d, 100.0 * d / base.mean);
       out["conditions"][key] = {{"n", s.n},
-                                {"mean_us", s.mean_us},
-                                {"p50_us", s.p50_us},
-                                {"p99_us", s.p99_us},
+                                {"mean_us", s.mean},
+                                {"p50_us", s.p50},
+                                {"p99_us", s.p99},
                                 {"delta_mean_us", d},
-                                {"delta_p50_us", s.p50_us - base.p50_us},
-                                {"delta_p99_us", s.p99_us - base.p99_us},
-                                {"delta_mean_pct", 100.0 * d / base.mean_us}};
+                                {"delta_p50_us", s.p50 - base.p50},
+                                {"delta_p99_us", s.p99 - base.p99},
+                                {"delta_mean_pct", 100.0 * d / base.mean}};
     }
   }
   for (const char* method : {"fork", "spawn"}) {
-    const Stats kernel = summarize(samples[fmt::format("deny/{}", method)]);
-    const Stats told = summarize(samples[fmt::format("deny_told/{}", method)]);
+    const SampleStats kernel = summarize(samples[fmt::format("deny/{}", method)]);
+    const SampleStats told = summarize(samples[fmt::format("deny_told/{}", method)]);
     std::printf("telling a denied caller (%s): %+.1f us mean, %+.1f us p50, %+.1f us p99\n", method,
-                told.mean_us - kernel.mean_us, told.p50_us - kernel.p50_us,
-                told.p99_us - kernel.p99_us);
-    out["told_cost"][method] = {{"delta_mean_us", told.mean_us - kernel.mean_us},
-                                {"delta_p50_us", told.p50_us - kernel.p50_us},
-                                {"delta_p99_us", told.p99_us - kernel.p99_us}};
+                told.mean - kernel.mean, told.p50 - kernel.p50,
+                told.p99 - kernel.p99);
+    out["told_cost"][method] = {{"delta_mean_us", told.mean - kernel.mean},
+                                {"delta_p50_us", told.p50 - kernel.p50},
+                                {"delta_p99_us", told.p99 - kernel.p99}};
   }
   {
     // Every told denial must have reached the children's stderr, one line each.

@@ -36,6 +36,7 @@
 
 #include "fleet/mqtt_client.h"
 #include "fleet/status.h"
+#include "sample_stats.h"
 
 namespace {
 
@@ -115,21 +116,7 @@ std::string rules_toml(size_t k, uint64_t version) {
   return t;
 }
 
-struct Summary {
-  double p50 = 0, p99 = 0, max = 0;
-};
-
-Summary summarize(std::vector<double> v) {
-  Summary s;
-  if (v.empty()) {
-    return s;
-  }
-  std::sort(v.begin(), v.end());
-  s.p50 = v[v.size() / 2];
-  s.p99 = v[std::min(v.size() - 1, (v.size() * 99 + 99) / 100 - 1)];
-  s.max = v.back();
-  return s;
-}
+using cmdgate::bench::summarize;
 
 // Follows cmdgate/status/+ and remembers, per host, the newest status and when it arrived.
 class Observer {
@@ -291,7 +278,7 @@ int main(int argc, char** argv) {
       round_ms.push_back(static_cast<double>(seen.status.groups[0].applied_unix_ms - t0));
       last_seen = std::max(last_seen, seen.arrived_unix_ms);
     }
-    const Summary s = summarize(round_ms);
+    const cmdgate::bench::SampleStats s = summarize(round_ms);
     applied_ms.insert(applied_ms.end(), round_ms.begin(), round_ms.end());
     observed_last_ms.push_back(static_cast<double>(last_seen - t0));
     std::printf(
@@ -307,9 +294,9 @@ int main(int argc, char** argv) {
                          {"push_command_ms", push_cmd_ms.back()}});
   }
 
-  const Summary all = summarize(applied_ms);
-  const Summary last = summarize(observed_last_ms);
-  const Summary cmd = summarize(push_cmd_ms);
+  const cmdgate::bench::SampleStats all = summarize(applied_ms);
+  const cmdgate::bench::SampleStats last = summarize(observed_last_ms);
+  const cmdgate::bench::SampleStats cmd = summarize(push_cmd_ms);
   std::printf(
       "\n%zu agents, %zu rounds, %zu rules per bundle: push -> applied p50 %.0f ms, "
       "p99 %.0f ms, max %.0f ms (all %zu samples); all agents' status seen: median %.0f "

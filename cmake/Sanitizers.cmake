@@ -1,6 +1,7 @@
 # CMDGATE_SANITIZE instruments every target of this project (not the system libraries).
 if(CMDGATE_SANITIZE)
-  set(_cmdgate_san_flags -fsanitize=${CMDGATE_SANITIZE} -fno-omit-frame-pointer -g)
+  # Reports need line tables only (-g1, after the build type's -g).
+  set(_cmdgate_san_flags -fsanitize=${CMDGATE_SANITIZE} -fno-omit-frame-pointer -g1)
   if(CMDGATE_SANITIZE MATCHES "undefined")
     list(APPEND _cmdgate_san_flags -fno-sanitize-recover=undefined)
   endif()

@@ -4,7 +4,6 @@
 // ends back in handle_decide, which checks everything again: the request may have closed and
 // the client may have moved meanwhile.
 
-#include <pwd.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
@@ -15,19 +14,10 @@
 #include "approval/approver_check.h"
 #include "approval/local_rules.h"
 #include "approval/messages.h"
+#include "common/accounts.h"
 
 namespace cmdgate {
 namespace {
-
-std::optional<std::string> account_of(uint32_t uid) {
-  passwd pw{};
-  passwd* found = nullptr;
-  char buf[4096];
-  if (::getpwuid_r(uid, &pw, buf, sizeof(buf), &found) != 0 || found == nullptr) {
-    return std::nullopt;
-  }
-  return std::string(pw.pw_name);
-}
 
 protocol::AuthStyle style_of(AuthItem::Kind k) {
   switch (k) {
@@ -167,7 +157,7 @@ void ApprovalServer::handle_decide(Session& s, uint64_t rid, const protocol::Dec
   s.digest.reset();
   protocol::ServerMessage r;
   r.mutable_decided()->set_id(d.id());
-  r.mutable_decided()->set_outcome(*outcome);
+  r.mutable_decided()->set_outcome(std::string(to_string(*outcome)));
   *r.mutable_decided()->mutable_request() = std::move(decided);
   reply(s, rid, std::move(r));
 }
@@ -189,7 +179,7 @@ void ApprovalServer::authenticate(Session& s, uint64_t rid, const protocol::Deci
     return;
   }
   // The account of the uid the kernel reports for the connection, whatever the client says.
-  auto user = account_of(approver.uid);
+  auto user = user_name_of(approver.uid);
   if (!user) {
     refuse(fmt::format("uid {} has no account to authenticate", approver.uid));
     return;

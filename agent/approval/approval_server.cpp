@@ -1,7 +1,6 @@
 #include "approval/approval_server.h"
 
 #include <fcntl.h>
-#include <grp.h>
 #include <spdlog/spdlog.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -15,21 +14,11 @@
 #include "approval/approver_check.h"
 #include "approval/messages.h"
 #include "approval/pam_backend.h"
+#include "common/accounts.h"
 #include "common/errno_error.h"
 
 namespace cmdgate {
 namespace {
-
-std::optional<uint32_t> group_id(const std::string& name) {
-  group gr{};
-  group* found = nullptr;
-  char buf[16384];
-  if (name.empty() || ::getgrnam_r(name.c_str(), &gr, buf, sizeof(buf), &found) != 0 ||
-      found == nullptr) {
-    return std::nullopt;
-  }
-  return gr.gr_gid;
-}
 
 protocol::ServerMessage with_error(uint64_t request_id, const std::string& message, bool fatal) {
   protocol::ServerMessage m;
@@ -48,7 +37,7 @@ constexpr size_t kReadBudget = 256u << 10;
 Result<std::unique_ptr<ApprovalServer>> ApprovalServer::start(ApprovalOptions options,
                                                               ApprovalDeps deps) {
   std::unique_ptr<ApprovalServer> s(new ApprovalServer(std::move(options), deps));
-  s->approver_gid_ = group_id(s->options_.approver_group);
+  s->approver_gid_ = gid_of(s->options_.approver_group);
   if (!s->approver_gid_) {
     spdlog::warn("approver group '{}' does not exist: only root may approve",
                  s->options_.approver_group);
@@ -421,13 +410,13 @@ void ApprovalServer::on_parked(const PendingRequest& r) {
   broadcast(m, true, false);
 }
 
-void ApprovalServer::on_closed(const PendingRequest& r, std::string_view outcome, DecidedBy by,
+void ApprovalServer::on_closed(const PendingRequest& r, Outcome outcome, DecidedBy by,
                                const ApproverInfo* approver) {
   protocol::ServerMessage m;
   auto* c = m.mutable_closed();
   c->set_id(r.id);
-  c->set_outcome(std::string(outcome));
-  c->set_decided_by(to_string(by));
+  c->set_outcome(std::string(to_string(outcome)));
+  c->set_decided_by(std::string(to_string(by)));
   if (approver != nullptr) {
     c->set_approver_uid(approver->uid);
     c->set_approver_pid(approver->pid);

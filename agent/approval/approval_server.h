@@ -78,7 +78,7 @@ class ApprovalServer final : public PipelineObserver {
   ApprovalServer& operator=(const ApprovalServer&) = delete;
 
   void on_parked(const PendingRequest& r) override;
-  void on_closed(const PendingRequest& r, std::string_view outcome, DecidedBy by,
+  void on_closed(const PendingRequest& r, Outcome outcome, DecidedBy by,
                  const ApproverInfo* approver) override;
   void on_decision(const DecisionRecord& record) override;
   [[nodiscard]] bool approvers_listening() const override;

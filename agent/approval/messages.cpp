@@ -1,26 +1,16 @@
 #include "approval/messages.h"
 
-#include <pwd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <string_view>
 
+#include "common/accounts.h"
 #include "probe/abi_check.h"
 #include "protocol/framing.h"
 
 namespace cmdgate {
 namespace {
-
-std::string user_name(uint32_t uid) {
-  passwd pw{};
-  passwd* found = nullptr;
-  char buf[4096];
-  if (::getpwuid_r(uid, &pw, buf, sizeof(buf), &found) == 0 && found != nullptr) {
-    return pw.pw_name;
-  }
-  return std::to_string(uid);
-}
 
 // The least argument text a listed request keeps however many are listed: enough to see what
 // the command is, with the cut shown.
@@ -55,7 +45,7 @@ protocol::ApprovalRequest to_request(const PendingRequest& r, size_t argv_budget
   m.set_id(r.id);
   m.set_pid(r.event.tgid);
   m.set_uid(r.event.uid);
-  m.set_user(user_name(r.event.uid));
+  m.set_user(user_name_of(r.event.uid).value_or(std::to_string(r.event.uid)));
   m.set_exe(r.event.path);
   set_argv(m, r.argv, argv_budget);
   m.set_cwd(r.cwd);
@@ -129,8 +119,8 @@ protocol::DecisionEvent to_event(const DecisionRecord& r) {
     m.set_action(rules::to_string(d.action));
     m.set_mode(rules::to_string(d.mode));
   }
-  m.set_outcome(r.outcome);
-  m.set_decided_by(to_string(r.decided_by));
+  m.set_outcome(std::string(to_string(r.outcome)));
+  m.set_decided_by(std::string(to_string(r.decided_by)));
   m.set_latency_us(static_cast<double>(r.latency_ns) / 1000.0);
   return m;
 }

@@ -1,18 +1,20 @@
 #include "config/config_file.h"
 
 #include <cstdlib>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include <toml++/toml.h>
 
+#include "common/regular_file.h"
 #include "fleet/broker_url.h"
 #include "fleet/names.h"
 #include "rules/duration.h"
 
 namespace cmdgate {
 namespace {
+
+// Far more than every setting written out with comments.
+constexpr size_t kMaxConfigBytes = 1u << 20;
 
 std::string where(std::string_view origin, const toml::source_region& src) {
   return fmt::format("{}:{}:{}", origin, src.begin.line, src.begin.column);
@@ -356,13 +358,11 @@ Result<DaemonConfig> parse_config(std::string_view text, std::string_view origin
 }
 
 Result<DaemonConfig> load_config(const std::string& path, DaemonConfig base) {
-  std::ifstream f(path);
-  if (!f) {
-    return Error::format("cannot read config {}", path);
+  auto text = read_regular_file(path, kMaxConfigBytes);
+  if (!text) {
+    return text.error().context("cannot read config");
   }
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return parse_config(ss.str(), path, std::move(base));
+  return parse_config(*text, path, std::move(base));
 }
 
 }  // namespace cmdgate

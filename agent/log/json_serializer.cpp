@@ -89,36 +89,6 @@ std::string utc_text(std::chrono::system_clock::time_point now) {
 
 }  // namespace
 
-const char* to_string(DecidedBy d) {
-  switch (d) {
-    case DecidedBy::kKernel:
-      return "kernel";
-    case DecidedBy::kLsm:
-      return "lsm";
-    case DecidedBy::kDaemon:
-      return "daemon";
-    case DecidedBy::kFailsafe:
-      return "failsafe";
-    case DecidedBy::kTimeout:
-      return "timeout";
-    case DecidedBy::kShutdown:
-      return "shutdown";
-    case DecidedBy::kGone:
-      return "gone";
-    case DecidedBy::kApprover:
-      return "approver";
-    case DecidedBy::kGrant:
-      return "grant";
-    case DecidedBy::kNoApprover:
-      return "no_approver";
-    case DecidedBy::kEscape:
-      return "escape";
-    case DecidedBy::kUnsafePark:
-      return "unsafe_park";
-  }
-  return "?";
-}
-
 std::string to_json_line(const DecisionRecord& r) {
   const ExecEvent& e = *r.event;
   static const std::string host = host_name().value_or("");
@@ -193,7 +163,7 @@ std::string to_json_line(const DecisionRecord& r) {
   j["flags"] = flag_names(e.flags);
   j["generation"] = e.generation;
   j["decided_by"] = to_string(r.decided_by);
-  j["outcome"] = r.outcome;
+  j["outcome"] = to_string(r.outcome);
   if (e.has(CG_EXEC_LSM_DENIED)) {
     j["errno"] = "EPERM";  // what execve returned to the caller
   }

@@ -11,7 +11,7 @@ void DecisionMetrics::observe(const DecisionRecord& r) {
       rule = r.judgement->decision.rule->id;
     }
   }
-  ++decisions_[{action, r.outcome, rule}];
+  ++decisions_[{action, std::string(to_string(r.outcome)), rule}];
   // Latency of decisions the daemon made itself (kernel decisions are logged later, in batches).
   if (r.decided_by != DecidedBy::kDaemon && r.decided_by != DecidedBy::kGrant &&
       r.decided_by != DecidedBy::kNoApprover) {

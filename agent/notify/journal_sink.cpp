@@ -14,20 +14,16 @@
 namespace cmdgate {
 namespace {
 
-int priority_of(std::string_view outcome, DecidedBy by) {
-  if (by == DecidedBy::kEscape || outcome == "denied" || outcome == "killed") {
+int priority_of(Outcome outcome, DecidedBy by) {
+  if (by == DecidedBy::kEscape || refused(outcome)) {
     return LOG_WARNING;
   }
-  if (outcome == "parked" || outcome == "would_deny" || outcome == "would_ask") {
-    return LOG_NOTICE;
-  }
-  return LOG_INFO;
+  return held_or_would_be(outcome) ? LOG_NOTICE : LOG_INFO;
 }
 
 // Outcomes a person may need to know of; allowed and audited execs stay in the decision log.
 bool journaled(const DecisionRecord& r) {
-  return r.outcome == "denied" || r.outcome == "killed" || r.outcome == "parked" ||
-         r.outcome == "would_deny" || r.outcome == "would_ask" ||
+  return refused(r.outcome) || held_or_would_be(r.outcome) ||
          r.decided_by == DecidedBy::kApprover || r.decided_by == DecidedBy::kGrant ||
          r.decided_by == DecidedBy::kEscape;
 }
@@ -58,13 +54,14 @@ std::vector<std::string> JournalSink::fields(const DecisionRecord& r) {
     command = display_words(e.argv);
   }
   std::vector<std::string> f;
-  f.push_back(fmt::format("MESSAGE=cmdgate: {} {} ({}{}{})", r.outcome, display_text(command),
+  f.push_back(fmt::format("MESSAGE=cmdgate: {} {} ({}{}{})", to_string(r.outcome),
+                          display_text(command),
                           rule != nullptr ? "rule " + display_text(rule->id) : "default",
                           r.request_id ? fmt::format(", request {}", *r.request_id) : "",
                           fmt::format(", pid {}", e.tgid)));
   f.push_back(fmt::format("PRIORITY={}", priority_of(r.outcome, r.decided_by)));
   f.push_back("SYSLOG_IDENTIFIER=cmdgated");
-  f.push_back("CMDGATE_OUTCOME=" + r.outcome);
+  f.push_back(fmt::format("CMDGATE_OUTCOME={}", to_string(r.outcome)));
   f.push_back(fmt::format("CMDGATE_DECIDED_BY={}", to_string(r.decided_by)));
   if (rule != nullptr) {
     f.push_back("CMDGATE_RULE=" + rule->id);

@@ -25,7 +25,7 @@ class JournalSink final : public PipelineObserver {
   JournalSink& operator=(const JournalSink&) = delete;
 
   void on_parked(const PendingRequest&) override {}
-  void on_closed(const PendingRequest&, std::string_view, DecidedBy, const ApproverInfo*) override {}
+  void on_closed(const PendingRequest&, Outcome, DecidedBy, const ApproverInfo*) override {}
   void on_decision(const DecisionRecord& record) override;
   [[nodiscard]] bool approvers_listening() const override { return false; }
 

@@ -41,7 +41,7 @@ class NotifyPrograms final : public PipelineObserver {
   NotifyPrograms& operator=(const NotifyPrograms&) = delete;
 
   void on_parked(const PendingRequest& r) override;
-  void on_closed(const PendingRequest&, std::string_view, DecidedBy, const ApproverInfo*) override {}
+  void on_closed(const PendingRequest&, Outcome, DecidedBy, const ApproverInfo*) override {}
   void on_decision(const DecisionRecord&) override {}
   [[nodiscard]] bool approvers_listening() const override { return false; }
 

@@ -36,30 +36,30 @@ bool runs_unstopped(std::string_view status) {
          (status_mask(status, "ShdPnd:") & kStop) == 0;
 }
 
-const char* outcome_of(const Judgement& j, const ExecEvent& e) {
+Outcome outcome_of(const Judgement& j, const ExecEvent& e) {
   if (e.has(CG_EXEC_LSM_DENIED)) {
-    return "denied";  // execve failed with EPERM
+    return Outcome::kDenied;  // execve failed with EPERM
   }
   if (e.has(CG_EXEC_KILLED) && !e.has(CG_EXEC_SIGNAL_FAILED)) {
-    return "killed";
+    return Outcome::kKilled;
   }
   switch (j.response) {
     case Response::kKill:
-      return "denied";
+      return Outcome::kDenied;
     case Response::kPark:
-      return "parked";
+      return Outcome::kParked;
     case Response::kResume:
     case Response::kNone:
       break;
   }
   const rules::Decision& d = j.decision;
   if (d.mode == rules::Mode::kMonitor && d.action == Action::kDeny) {
-    return "would_deny";
+    return Outcome::kWouldDeny;
   }
   if (d.mode == rules::Mode::kMonitor && d.action == Action::kAsk) {
-    return "would_ask";
+    return Outcome::kWouldAsk;
   }
-  return d.effect() == Action::kAudit ? "audited" : "allowed";
+  return d.effect() == Action::kAudit ? Outcome::kAudited : Outcome::kAllowed;
 }
 
 // Why an ask ended in a denial without a person.
@@ -240,7 +240,7 @@ void ExecPipeline::handle_parked(const ExecEvent& e, std::shared_ptr<const Snaps
   if (!process) {
     ++stats_.gone;
     mark_decided(e.tgid, e.exec_id);
-    log_unjudged(e, DecidedBy::kGone, "gone");
+    log_unjudged(e, DecidedBy::kGone, Outcome::kGone);
     return;
   }
   in_flight_.insert(key);
@@ -254,7 +254,7 @@ void ExecPipeline::handle_parked(const ExecEvent& e, std::shared_ptr<const Snaps
     if (!entry || entry->exec_id != ev.exec_id) {
       ++stats_.gone;  // it died while its files were read
       mark_decided(ev.tgid, ev.exec_id);
-      log_unjudged(ev, DecidedBy::kGone, "gone");
+      log_unjudged(ev, DecidedBy::kGone, Outcome::kGone);
       return;
     }
     decide_parked(ev, snap, std::move(*handle), in);
@@ -277,17 +277,17 @@ void ExecPipeline::decide_parked(const ExecEvent& e, const Snapshot& s, ProcessH
     if (grants_.allows(e, in.files, d_.clock.steady())) {
       j.response = Response::kResume;
       rec.decided_by = DecidedBy::kGrant;
-      rec.outcome = "allowed";
+      rec.outcome = Outcome::kAllowed;
       ++stats_.granted;
     } else if (options_.deny_asks || ignores_sighup(e.tgid)) {
       j.response = Response::kKill;
       rec.decided_by = DecidedBy::kUnsafePark;
-      rec.outcome = "denied";
+      rec.outcome = Outcome::kDenied;
     } else if (options_.fallback_when_no_approver &&
                (observer_ == nullptr || !observer_->approvers_listening())) {
       j.response = j.timeout_action == Action::kAllow ? Response::kResume : Response::kKill;
       rec.decided_by = DecidedBy::kNoApprover;
-      rec.outcome = j.timeout_action == Action::kAllow ? "allowed" : "denied";
+      rec.outcome = j.timeout_action == Action::kAllow ? Outcome::kAllowed : Outcome::kDenied;
     } else {
       park(e, in, s, std::move(process), std::move(j), rec);
       return;
@@ -363,14 +363,14 @@ void ExecPipeline::park(const ExecEvent& e, const EvalInput& in, const Snapshot&
   emit(rec);
 }
 
-Result<std::string> ExecPipeline::decide(uint64_t id, bool allow, const ApproverInfo& who) {
+Result<Outcome> ExecPipeline::decide(uint64_t id, bool allow, const ApproverInfo& who) {
   auto r = pending_.take(id);
   if (!r) {
     return Error::format("request {} is not pending (decided, timed out or gone)", id);
   }
   allow ? ++stats_.approved : ++stats_.refused;
   finish(*r, allow, DecidedBy::kApprover, &who);
-  return std::string(allow ? "allowed" : "denied");
+  return allow ? Outcome::kAllowed : Outcome::kDenied;
 }
 
 void ExecPipeline::maybe_learn(const ExecEvent& e, const EvalInput& in, const Snapshot& s) {
@@ -410,7 +410,7 @@ void ExecPipeline::finish(PendingRequest& r, bool allow, DecidedBy by,
   rec.event = &r.event;
   rec.judgement = &r.judgement;
   rec.decided_by = by;
-  rec.outcome = allow ? "allowed" : "denied";
+  rec.outcome = allow ? Outcome::kAllowed : Outcome::kDenied;
   rec.request_id = r.id;
   rec.approver = approver;
   rec.told = told;
@@ -423,7 +423,7 @@ void ExecPipeline::finish(PendingRequest& r, bool allow, DecidedBy by,
   }
 }
 
-void ExecPipeline::log_unjudged(const ExecEvent& e, DecidedBy by, const char* outcome) {
+void ExecPipeline::log_unjudged(const ExecEvent& e, DecidedBy by, Outcome outcome) {
   DecisionRecord rec;
   rec.event = &e;
   rec.decided_by = by;
@@ -440,13 +440,13 @@ void ExecPipeline::on_exit(const ExitEvent& x) {
     rec.event = &r->event;
     rec.judgement = &r->judgement;
     rec.decided_by = DecidedBy::kGone;
-    rec.outcome = "gone";
+    rec.outcome = Outcome::kGone;
     rec.request_id = r->id;
     rec.latency_ns = latency(r->event);
     rec.waited_ns = rec.latency_ns;
     emit(rec);
     if (observer_ != nullptr) {
-      observer_->on_closed(*r, "gone", DecidedBy::kGone, nullptr);
+      observer_->on_closed(*r, Outcome::kGone, DecidedBy::kGone, nullptr);
     }
   }
 }
@@ -539,7 +539,7 @@ void ExecPipeline::release_all() {
       spdlog::warn("{}", st.error().message);
     }
     if (e) {
-      log_unjudged(*e, DecidedBy::kShutdown, allow ? "allowed" : "denied");
+      log_unjudged(*e, DecidedBy::kShutdown, allow ? Outcome::kAllowed : Outcome::kDenied);
     }
   }
 }

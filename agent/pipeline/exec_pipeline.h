@@ -60,6 +60,28 @@ struct PipelineStats {
   uint64_t refused = 0;
   uint64_t granted = 0;
   uint64_t escapes = 0;
+
+  // Every counter under the one name status, the stop log and tests know it by.
+  template <typename Visit>
+  void each(Visit&& visit) const {
+    visit("records", records);
+    visit("decode_errors", decode_errors);
+    visit("decisions", decisions);
+    visit("resumed", resumed);
+    visit("killed", killed);
+    visit("parked", parked);
+    visit("timed_out", timed_out);
+    visit("gone", gone);
+    visit("duplicates", duplicates);
+    visit("recovered", recovered);
+    visit("kernel_disagreements", kernel_disagreements);
+    visit("stale_generation", stale_generation);
+    visit("learned", learned);
+    visit("approved", approved);
+    visit("refused", refused);
+    visit("granted", granted);
+    visit("escapes", escapes);
+  }
 };
 
 struct PipelineDeps {
@@ -96,7 +118,7 @@ class ExecPipeline {
 
   // A person's verdict on a pending request. Exactly once: an error when it is no longer
   // pending (decided, timed out or gone). Returns the outcome.
-  [[nodiscard]] Result<std::string> decide(uint64_t id, bool allow, const ApproverInfo& who);
+  [[nodiscard]] Result<Outcome> decide(uint64_t id, bool allow, const ApproverInfo& who);
 
   void set_observer(PipelineObserver* observer) { observer_ = observer; }
   void set_metrics(DecisionMetrics* metrics) { metrics_ = metrics; }
@@ -123,7 +145,7 @@ class ExecPipeline {
   bool tell(uint32_t tgid, const std::string& line);
   void park(const ExecEvent& e, const EvalInput& in, const Snapshot& s, ProcessHandle process,
             Judgement j, DecisionRecord& rec);
-  void log_unjudged(const ExecEvent& e, DecidedBy by, const char* outcome);
+  void log_unjudged(const ExecEvent& e, DecidedBy by, Outcome outcome);
   void maybe_learn(const ExecEvent& e, const EvalInput& in, const Snapshot& s);
   [[nodiscard]] bool already_decided(uint32_t tgid, uint64_t exec_id) const;
   void mark_decided(uint32_t tgid, uint64_t exec_id);

@@ -22,7 +22,7 @@ class PipelineObserver {
  public:
   virtual ~PipelineObserver() = default;
   virtual void on_parked(const PendingRequest& r) = 0;
-  virtual void on_closed(const PendingRequest& r, std::string_view outcome, DecidedBy by,
+  virtual void on_closed(const PendingRequest& r, Outcome outcome, DecidedBy by,
                          const ApproverInfo* approver) = 0;
   virtual void on_decision(const DecisionRecord& record) = 0;
   // Whether some approver is connected and subscribed to requests.

@@ -16,7 +16,7 @@ class ObserverList final : public PipelineObserver {
       o->on_parked(r);
     }
   }
-  void on_closed(const PendingRequest& r, std::string_view outcome, DecidedBy by,
+  void on_closed(const PendingRequest& r, Outcome outcome, DecidedBy by,
                  const ApproverInfo* approver) override {
     for (auto* o : observers_) {
       o->on_closed(r, outcome, by, approver);

@@ -9,9 +9,13 @@
 #include "common/errno_error.h"
 #include "probe/dev_encoding.h"
 #include "probe/map_walk.h"
+#include "rules/model.h"
 
 namespace cmdgate::probe {
 namespace {
+
+// The rules accept a comm name the kernel can hold.
+static_assert(rules::kMaxCommLength == CG_COMM_LEN - 1);
 
 struct BytesLess {
   template <typename T>

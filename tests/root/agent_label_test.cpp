@@ -147,13 +147,6 @@ TEST_F(AgentLabel, AProcessOlderThanTheDaemonIsLabelledFromItsAncestry) {
   EXPECT_FALSE(exists(marker("early")));
 }
 
-std::string read_pack(const std::string& name) {
-  std::ifstream f(std::string(CMDGATE_SOURCE_DIR) + "/rules/" + name);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 // Issue 14: with the ai-agents pack on, git, bash and rm run by a process no agent started are
 // decided in the kernel (no record at all reaches the daemon); from an agent's tree they go to
 // the daemon. This host is shared, so every rule is narrowed to a uid no one uses

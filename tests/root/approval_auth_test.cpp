@@ -53,7 +53,7 @@ class ApprovalAuth : public MarkerTargetTest {
     return id.value_or(0);
   }
   std::vector<std::string> approve(uint64_t id) const {
-    return {cli(), "approve", std::to_string(id), "--socket", agent_->socket_path()};
+    return {cli_path(), "approve", std::to_string(id), "--socket", agent_->socket_path()};
   }
   void expect_still_parked(const Requester& req, const std::string& name) {
     std::this_thread::sleep_for(100ms);
@@ -91,7 +91,7 @@ TEST_F(ApprovalAuth, ASameUidHelperOutsideTheTreeCannotApprove) {
 
   // Denying needs no password: it cannot make anything run.
   DetachedHelper denier(user_->id());
-  denier.run({cli(), "deny", std::to_string(id), "--socket", agent_->socket_path()});
+  denier.run({cli_path(), "deny", std::to_string(id), "--socket", agent_->socket_path()});
   auto dst = denier.wait();
   ASSERT_TRUE(dst);
   EXPECT_TRUE(WIFEXITED(*dst) && WEXITSTATUS(*dst) == 0) << denier.output();
@@ -185,7 +185,7 @@ TEST_F(ApprovalAuth, ThePasswordApprovesInsideTheUnitsSandbox) {
 // request without asking again.
 TEST_F(ApprovalAuth, APromptSessionAuthenticatesOnce) {
   start();
-  OnTerminal prompt({cli(), "prompt", "--socket", agent_->socket_path()}, user_->id());
+  OnTerminal prompt({cli_path(), "prompt", "--socket", agent_->socket_path()}, user_->id());
   ASSERT_TRUE(prompt.read_until("waiting for approval requests")) << prompt.shown();
   Requester first;
   ASSERT_NE(park_users_command(first, "first", "4"), 0u);

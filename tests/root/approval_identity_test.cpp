@@ -68,7 +68,7 @@ class ApprovalIdentity : public MarkerTargetTest {
     if (!id) {
       return -1;
     }
-    std::vector<std::string> cmd = {cli(), "approve", std::to_string(*id), "--socket",
+    std::vector<std::string> cmd = {cli_path(), "approve", std::to_string(*id), "--socket",
                                     agent_->socket_path()};
     cmd.insert(cmd.end(), scope.begin(), scope.end());
     const RunResult ok = run(cmd);

@@ -114,10 +114,9 @@ std::optional<std::string> missing_auth_prerequisite() {
   return std::nullopt;
 }
 
-std::string cli() { return CMDGATE_CLI_PATH; }
 
 json pending(const Agent& agent) {
-  const RunResult r = run({cli(), "pending", "--json", "--socket", agent.socket_path()});
+  const RunResult r = run({cli_path(), "pending", "--json", "--socket", agent.socket_path()});
   EXPECT_EQ(r.code, 0) << r.out;
   return json::parse(r.out, nullptr, false);
 }
@@ -139,7 +138,7 @@ std::optional<uint64_t> wait_pending(const Agent& agent, pid_t pid) {
 }
 
 int64_t counter(const Agent& agent, const std::string& name) {
-  const RunResult r = run({cli(), "status", "--json", "--socket", agent.socket_path()});
+  const RunResult r = run({cli_path(), "status", "--json", "--socket", agent.socket_path()});
   const json st = json::parse(r.out, nullptr, false);
   if (st.is_discarded() || !st["counters"].contains(name)) {
     return -1;

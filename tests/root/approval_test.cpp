@@ -41,49 +41,6 @@ timeout = "{}"
                      path, timeout);
 }
 
-// A requester outside the test's tree: a shim starts a session of its own (setsid), optionally
-// drops to another user, and forks the program, so that the test process - an approver - is
-// neither its ancestor nor in its session. The shim relays the program's fate as its own.
-struct Requester {
-  pid_t shim = -1;    // wait on this one
-  pid_t target = -1;  // the parked program
-};
-
-Requester spawn_requester(const std::vector<std::string>& argv, std::optional<uid_t> uid = {}) {
-  int pids[2];
-  if (::pipe(pids) != 0) {
-    return {};
-  }
-  const pid_t shim = ::fork();
-  if (shim == 0) {
-    ::close(pids[0]);
-    ::setsid();
-    const int null = ::open("/dev/null", O_RDWR);
-    ::dup2(null, 1);
-    ::dup2(null, 2);
-    if (uid && (::setgid(*uid) != 0 || ::setuid(*uid) != 0)) {
-      ::_exit(126);
-    }
-    const pid_t target = ::fork();
-    if (target == 0) {
-      exec_argv(argv);
-    }
-    [[maybe_unused]] ssize_t w = ::write(pids[1], &target, sizeof(target));
-    int status = 0;
-    ::waitpid(target, &status, 0);
-    if (WIFSIGNALED(status)) {
-      ::signal(WTERMSIG(status), SIG_DFL);
-      ::kill(::getpid(), WTERMSIG(status));
-    }
-    ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 125);
-  }
-  ::close(pids[1]);
-  Requester r{shim, -1};
-  [[maybe_unused]] ssize_t n = ::read(pids[0], &r.target, sizeof(r.target));
-  ::close(pids[0]);
-  return r;
-}
-
 class Approval : public MarkerTargetTest {};
 
 TEST_F(Approval, ParkedProcessIsListedApprovedAndCompletesIntact) {
@@ -100,7 +57,7 @@ TEST_F(Approval, ParkedProcessIsListedApprovedAndCompletesIntact) {
   EXPECT_EQ(listed[0]["rule"], "ask-target");
   EXPECT_EQ(listed[0]["argv"], json::array({target_, marker("approved"), "out", "9"}));
 
-  const RunResult ok = run({cli(), "approve", std::to_string(*id), "--socket", agent->socket_path()});
+  const RunResult ok = run({cli_path(), "approve", std::to_string(*id), "--socket", agent->socket_path()});
   EXPECT_EQ(ok.code, 0) << ok.out;
   auto status = wait_status(req.shim, 10s);
   ASSERT_TRUE(status);
@@ -115,7 +72,7 @@ TEST_F(Approval, ParkedProcessIsListedApprovedAndCompletesIntact) {
   EXPECT_GT((*d)["waited_ms"].get<double>(), 0.0);
   // Exactly one verdict: a second decision is refused.
   const RunResult again =
-      run({cli(), "deny", std::to_string(*id), "--socket", agent->socket_path()});
+      run({cli_path(), "deny", std::to_string(*id), "--socket", agent->socket_path()});
   EXPECT_EQ(again.code, 1);
 }
 
@@ -125,7 +82,7 @@ TEST_F(Approval, DeniedProcessIsKilledBeforeItRuns) {
   const Requester req = spawn_requester({target_, marker("denied")});
   const auto id = wait_pending(*agent, req.target);
   ASSERT_TRUE(id) << agent->log_text();
-  EXPECT_EQ(run({cli(), "deny", std::to_string(*id), "--socket", agent->socket_path()}).code, 0);
+  EXPECT_EQ(run({cli_path(), "deny", std::to_string(*id), "--socket", agent->socket_path()}).code, 0);
   auto status = wait_status(req.shim, 10s);
   ASSERT_TRUE(status);
   EXPECT_TRUE(WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL);
@@ -141,12 +98,12 @@ TEST_F(Approval, ClientInsideTheRequestingTreeIsRefusedEvenAsRoot) {
   const auto id = wait_pending(*agent, child);
   ASSERT_TRUE(id) << agent->log_text();
   const RunResult r =
-      run({cli(), "approve", std::to_string(*id), "--socket", agent->socket_path()});
+      run({cli_path(), "approve", std::to_string(*id), "--socket", agent->socket_path()});
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(process_state(child), 'T');
   EXPECT_NE(agent->log_text().find("refused approval of request"), std::string::npos);
   // Deny is still possible from there: refusing one's own command is harmless.
-  EXPECT_EQ(run({cli(), "deny", std::to_string(*id), "--socket", agent->socket_path()}).code, 0);
+  EXPECT_EQ(run({cli_path(), "deny", std::to_string(*id), "--socket", agent->socket_path()}).code, 0);
   ASSERT_TRUE(wait_status(child, 10s));
   EXPECT_FALSE(exists(marker("self-approved")));
 }
@@ -163,7 +120,7 @@ TEST_F(Approval, SetsidDoesNotTakeTheRequesterOutOfItsParentsTree) {
   }
   const auto id = wait_pending(*agent, child);
   ASSERT_TRUE(id);
-  EXPECT_EQ(run({cli(), "approve", std::to_string(*id), "--socket", agent->socket_path()}).code,
+  EXPECT_EQ(run({cli_path(), "approve", std::to_string(*id), "--socket", agent->socket_path()}).code,
             1);
   EXPECT_EQ(process_state(child), 'T');
   ::kill(child, SIGKILL);
@@ -188,7 +145,7 @@ TEST_F(Approval, NonApproverOutsideTheGroupIsRefused) {
     ::dup2(null, 2);
     const std::string id_text = std::to_string(*id);
     const std::string sock = agent->socket_path();
-    ::execl(cli().c_str(), cli().c_str(), "approve", id_text.c_str(), "--socket", sock.c_str(),
+    ::execl(cli_path().c_str(), cli_path().c_str(), "approve", id_text.c_str(), "--socket", sock.c_str(),
             nullptr);
     ::_exit(127);
   }
@@ -206,7 +163,8 @@ TEST_F(Approval, OwnersSigcontDoesNotLetAParkedProgramRun) {
   auto agent = Agent::start({ask_rules(target_)});
   ASSERT_TRUE(agent);
   ::chmod(work_->path().c_str(), 0777);
-  const Requester req = spawn_requester({target_, marker("escaped")}, kNobody);
+  const Requester req =
+      spawn_requester({target_, marker("escaped")}, "/", Identity{"nobody", kNobody, kNobody});
   const pid_t child = req.target;
   ASSERT_TRUE(wait_pending(*agent, child)) << agent->log_text();
   const pid_t owner = ::fork();
@@ -279,7 +237,7 @@ TEST_F(Approval, ManyParkedProcessesAndAStuckClient) {
       std::vector<uint64_t> mine(ids.begin(), ids.end());
       std::shuffle(mine.begin(), mine.end(), std::mt19937(a));
       for (uint64_t id : mine) {
-        run({cli(), id % 2 ? "deny" : "approve", std::to_string(id), "--socket",
+        run({cli_path(), id % 2 ? "deny" : "approve", std::to_string(id), "--socket",
              agent->socket_path()});
       }
     });
@@ -339,7 +297,7 @@ TEST_F(Approval, HostileClientsDoNotStopTheDaemon) {
     [[maybe_unused]] ssize_t n = ::send(fd.get(), p.data(), p.size(), MSG_NOSIGNAL);
   }
   // The daemon still answers and still enforces.
-  const RunResult status = run({cli(), "status", "--json", "--socket", agent->socket_path()});
+  const RunResult status = run({cli_path(), "status", "--json", "--socket", agent->socket_path()});
   ASSERT_EQ(status.code, 0) << status.out;
   const json st = json::parse(status.out);
   EXPECT_GE(st["counters"]["socket_protocol_errors"].get<int>(), 3);
@@ -362,7 +320,7 @@ TEST_F(ApprovalScopes, SimilarScopeLetsTheSameCommandThroughForAWhile) {
   const Requester first = spawn_requester({target_, "", "same"});
   const auto id = wait_pending(*agent, first.target);
   ASSERT_TRUE(id);
-  EXPECT_EQ(run({cli(), "approve", std::to_string(*id), "--scope", "similar", "--minutes", "5",
+  EXPECT_EQ(run({cli_path(), "approve", std::to_string(*id), "--scope", "similar", "--minutes", "5",
                  "--socket", agent->socket_path()})
                 .code,
             0);
@@ -388,7 +346,7 @@ TEST_F(ApprovalScopes, PermanentScopeWritesAnAllowRuleThatIsLoaded) {
   const Requester first = spawn_requester({target_, "", "forever"});
   const auto id = wait_pending(*agent, first.target);
   ASSERT_TRUE(id);
-  const RunResult r = run({cli(), "approve", std::to_string(*id), "--scope", "permanent",
+  const RunResult r = run({cli_path(), "approve", std::to_string(*id), "--scope", "permanent",
                            "--socket", agent->socket_path()});
   EXPECT_EQ(r.code, 0) << r.out << agent->log_text();
   ASSERT_TRUE(wait_status(first.shim, 10s));
@@ -419,7 +377,7 @@ TEST_F(ApprovalScopes, PromptAnswersFromATerminalLikeStream) {
     ::close(in[1]);
     ::close(out[0]);
     const std::string sock = agent->socket_path();
-    ::execl(cli().c_str(), cli().c_str(), "prompt", "--socket", sock.c_str(), nullptr);
+    ::execl(cli_path().c_str(), cli_path().c_str(), "prompt", "--socket", sock.c_str(), nullptr);
     ::_exit(127);
   }
   ::close(in[0]);
@@ -464,7 +422,7 @@ TEST_F(ApprovalScopes, WatchStreamsDecisionsAsJson) {
     const int fd = ::open(out.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0644);
     ::dup2(fd, 1);
     const std::string sock = agent->socket_path();
-    ::execl(cli().c_str(), cli().c_str(), "watch", "--json", "--outcome", "audited", "--socket",
+    ::execl(cli_path().c_str(), cli_path().c_str(), "watch", "--json", "--outcome", "audited", "--socket",
             sock.c_str(), nullptr);
     ::_exit(127);
   }
@@ -519,7 +477,7 @@ class PromptSession {
       ::close(in[1]);
       ::close(out[0]);
       const std::string sock = agent.socket_path();
-      ::execl(cli().c_str(), cli().c_str(), "prompt", "--socket", sock.c_str(), nullptr);
+      ::execl(cli_path().c_str(), cli_path().c_str(), "prompt", "--socket", sock.c_str(), nullptr);
       ::_exit(127);
     }
     ::close(in[0]);
@@ -590,13 +548,13 @@ TEST_F(ApprovalDisplay, PendingAndDenyShowControlBytesAndInvalidUtf8Escaped) {
   const auto id = wait_pending(*agent, req.target);
   ASSERT_TRUE(id) << agent->log_text();
 
-  const RunResult text = run({cli(), "pending", "--socket", agent->socket_path()});
+  const RunResult text = run({cli_path(), "pending", "--socket", agent->socket_path()});
   EXPECT_EQ(text.code, 0) << text.out;
   EXPECT_NE(text.out.find(kEscapedHostileArgs), std::string::npos) << text.out;
   expect_no_raw_hostile_bytes(text.out);
 
   // JSON: exact text where it is UTF-8, and the bytes in base64 beside what is not.
-  const RunResult raw = run({cli(), "pending", "--json", "--socket", agent->socket_path()});
+  const RunResult raw = run({cli_path(), "pending", "--json", "--socket", agent->socket_path()});
   EXPECT_EQ(raw.code, 0) << raw.out;
   expect_no_raw_hostile_bytes(raw.out);
   const json listed = json::parse(raw.out, nullptr, false);
@@ -608,7 +566,7 @@ TEST_F(ApprovalDisplay, PendingAndDenyShowControlBytesAndInvalidUtf8Escaped) {
   EXPECT_EQ(listed[0]["argc"], 4);
 
   const RunResult denied =
-      run({cli(), "deny", std::to_string(*id), "--socket", agent->socket_path()});
+      run({cli_path(), "deny", std::to_string(*id), "--socket", agent->socket_path()});
   EXPECT_EQ(denied.code, 0) << denied.out;
   EXPECT_NE(denied.out.find(kEscapedHostileArgs), std::string::npos) << denied.out;
   expect_no_raw_hostile_bytes(denied.out);
@@ -657,7 +615,7 @@ TEST_F(ApprovalDisplay, ACommandLargerThanAFrameIsShownCutAndStopsNothing) {
   PromptSession prompt(*agent);
   std::vector<std::string> argv{target_, marker("huge"), "", "0"};
   for (char c = 'a'; c < 'a' + 12; ++c) {
-    argv.push_back(std::string(120u << 10, c));
+    argv.emplace_back(120u << 10, c);
   }
   const Requester huge = spawn_requester(argv);
   ASSERT_TRUE(prompt.read_until("allow?")) << agent->log_text();
@@ -667,7 +625,7 @@ TEST_F(ApprovalDisplay, ACommandLargerThanAFrameIsShownCutAndStopsNothing) {
   ASSERT_TRUE(listed.is_array() && listed.size() == 1u);
   EXPECT_EQ(listed[0]["argc"], argv.size());
   EXPECT_GT(listed[0]["argv_omitted_bytes"].get<uint64_t>(), 0u);
-  const RunResult text = run({cli(), "pending", "--socket", agent->socket_path()});
+  const RunResult text = run({cli_path(), "pending", "--socket", agent->socket_path()});
   EXPECT_EQ(text.code, 0);
   EXPECT_NE(text.out.find("[cut: "), std::string::npos);
 

@@ -18,8 +18,6 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-std::string cli() { return CMDGATE_CLI_PATH; }
-
 // Killed (bash -c runs a lone command in its own process) or bash's 128 + SIGKILL.
 bool killed(int status) {
   return (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) ||
@@ -144,7 +142,7 @@ TEST_F(Caller, AHeldCommandSaysItWaitsThenHowItWasDecided) {
   const std::string& text = approved.stderr_text();
   const size_t at = text.find("(request ") + 9;
   const std::string id = text.substr(at, text.find(',', at) - at);
-  const RunResult r = run({cli(), "approve", id, "--socket", agent->socket_path()});
+  const RunResult r = run({cli_path(), "approve", id, "--socket", agent->socket_path()});
   EXPECT_EQ(r.code, 0) << r.out << agent->log_text();
   EXPECT_EQ(approved.finish(), 0);
   EXPECT_TRUE(exists(marker("ok")));

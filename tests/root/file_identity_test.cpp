@@ -24,18 +24,6 @@ using namespace std::chrono_literals;
 
 constexpr uid_t kNobody = 65534;
 
-// A tool the test needs; without it the test skips, or fails when CI=true (scripts/deps
-// installs it).
-#define REQUIRE_TOOL(name)                                                    \
-  do {                                                                        \
-    if (find_tool(name).empty()) {                                            \
-      if (::cmdgate::test::in_ci()) {                                         \
-        FAIL() << "CI=true and " << (name) << " is not installed (scripts/deps)"; \
-      }                                                                       \
-      GTEST_SKIP() << (name) << " is not installed (scripts/deps)";           \
-    }                                                                         \
-  } while (0)
-
 std::string find_tool(const std::string& name) {
   for (const char* dir : {"/usr/sbin", "/usr/bin", "/sbin", "/bin"}) {
     const std::string p = std::string(dir) + "/" + name;
@@ -45,6 +33,16 @@ std::string find_tool(const std::string& name) {
   }
   return "";
 }
+
+std::optional<std::string> missing_tool(const std::string& name) {
+  if (!find_tool(name).empty()) {
+    return std::nullopt;
+  }
+  return name + " is not installed (scripts/deps)";
+}
+
+// A tool the test needs (scripts/deps installs it).
+#define REQUIRE_TOOL(name) CMDGATE_REQUIRE(missing_tool(name))
 
 struct stat stat_of(const std::string& path) {
   struct stat st {};

@@ -21,15 +21,6 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-std::string cli() { return CMDGATE_CLI_PATH; }
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 class Notify : public MarkerTargetTest {
  protected:
   // cmdgated's settings file with an [approval] section.
@@ -58,10 +49,10 @@ TEST_F(Notify, ANotifyProgramGetsTheRequestAsJson) {
   ASSERT_TRUE(agent);
   const pid_t pid = park(*agent, "notified");
   ASSERT_GT(pid, 0);
-  ASSERT_TRUE(wait_for([&] { return slurp(out).find('}') != std::string::npos; }, 10s))
+  ASSERT_TRUE(wait_for([&] { return read_file(out).find('}') != std::string::npos; }, 10s))
       << agent->log_text();
-  const json j = json::parse(slurp(out), nullptr, false);
-  ASSERT_FALSE(j.is_discarded()) << slurp(out);
+  const json j = json::parse(read_file(out), nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << read_file(out);
   EXPECT_EQ(j["pid"], pid);
   EXPECT_EQ(j["rule"], "ask-target");
   EXPECT_EQ(j["message"], "a person looks at this first");
@@ -82,7 +73,7 @@ notify_timeout = "500ms")");
   auto d = agent->wait_decision([&](const json& j) { return j["tgid"] == pid; });
   ASSERT_TRUE(d);
   const std::string id = std::to_string((*d)["request"].get<int>());
-  const RunResult r = run({cli(), "approve", id, "--socket", agent->socket_path()});
+  const RunResult r = run({cli_path(), "approve", id, "--socket", agent->socket_path()});
   EXPECT_EQ(r.code, 0) << r.out << agent->log_text();
   EXPECT_TRUE(wait_for([&] { return exists(marker("hung")); }, 5s));
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);

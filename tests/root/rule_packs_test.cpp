@@ -29,13 +29,6 @@ using namespace std::chrono_literals;
 
 constexpr uid_t kTestUid = 64123;
 
-std::string read_pack(const std::string& name) {
-  std::ifstream f(std::string(CMDGATE_SOURCE_DIR) + "/rules/" + name);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 // The pack with `user = kTestUid` added to every rule.
 std::string narrowed(const std::string& name) {
   std::istringstream in(read_pack(name));

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "common/regular_file.h"
 #include "fleet/bundle_codec.h"
 #include "fleet/secure_file.h"
 #include "fleet/status.h"
@@ -26,27 +27,9 @@ class AnyName final : public rules::NameResolver {
   std::optional<uint32_t> gid(const std::string&) const override { return 0; }
 };
 
-constexpr size_t kMaxInputBundleBytes = 64u * 1024 * 1024;
-
+// A bundle is signed: its file needs no particular protection to be read.
 Result<std::string> read_bundle_file(const std::string& path) {
-  // A bundle is signed: its file needs no particular protection to be read.
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) {
-    return Error::format("{}: {}", path, ec.message());
-  }
-  if (size > kMaxInputBundleBytes) {
-    return Error::format("{}: {} bytes; not a bundle", path, size);
-  }
-  std::string bytes(size, '\0');
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
-    return Error::format("{}: cannot open", path);
-  }
-  const size_t n = std::fread(bytes.data(), 1, bytes.size(), f);
-  std::fclose(f);
-  bytes.resize(n);
-  return bytes;
+  return read_regular_file(path, fleet::kMaxBundleFileBytes);
 }
 
 Result<rules::Action> parse_action(const std::string& s) {
@@ -296,7 +279,7 @@ Runner add_verify(CLI::App* bundle) {
     if (!bytes) {
       return fail(bytes.error().message);
     }
-    auto v = fleet::verify_bundle(*bytes, *tk, kMaxInputBundleBytes);
+    auto v = fleet::verify_bundle(*bytes, *tk, fleet::kMaxBundleFileBytes);
     if (!v) {
       return fail(v.error().message);
     }
@@ -325,7 +308,7 @@ Runner add_show(CLI::App* bundle) {
   cmd->add_option("bundle", *path, "Bundle file")->required();
   return [=]() {
     auto bytes = read_bundle_file(*path);
-    Result<fleet::Envelope> env = bytes ? fleet::decode_envelope(*bytes, kMaxInputBundleBytes)
+    Result<fleet::Envelope> env = bytes ? fleet::decode_envelope(*bytes, fleet::kMaxBundleFileBytes)
                                         : Result<fleet::Envelope>(bytes.error());
     Result<fleet::Bundle> b =
         env ? fleet::decode_payload(env->payload) : Result<fleet::Bundle>(env.error());

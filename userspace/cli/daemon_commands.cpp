@@ -9,6 +9,7 @@
 #include "cli/terminal_auth.h"
 #include "client/client.h"
 #include "common/display_text.h"
+#include "protocol/outcome.h"
 
 namespace cmdgate::cli {
 namespace {
@@ -240,10 +241,11 @@ int run_watch(const WatchOptions& o) {
       std::puts(dump(to_json(e)).c_str());
       continue;
     }
-    const std::string outcome = e.outcome() == "denied" || e.outcome() == "killed" ? red(e.outcome())
-                                : e.outcome() == "parked" || e.outcome().starts_with("would")
-                                    ? yellow(e.outcome())
-                                    : green(e.outcome());
+    const auto known = outcome_from_string(e.outcome());
+    const std::string outcome = !known                     ? display_text(e.outcome())
+                                : refused(*known)          ? red(e.outcome())
+                                : held_or_would_be(*known) ? yellow(e.outcome())
+                                                           : green(e.outcome());
     std::printf("%-10s pid %-7u uid %-5u %-22s %s %s\n", outcome.c_str(), e.pid(), e.uid(),
                 e.rule_id().empty() ? dim("<default>").c_str() : display_text(e.rule_id()).c_str(),
                 display_word(e.exe()).c_str(), command_line(e).c_str());
@@ -294,7 +296,10 @@ void add_daemon_commands(CLI::App& app, std::map<std::string, Runner>& runners) 
       ->check(CLI::IsMember({"allow", "audit", "ask", "deny"}));
   watch->add_option("--rule", watch_opts->rule, "Only this rule id");
   watch->add_option("--outcome", watch_opts->outcome,
-                    "Only this outcome (allowed, denied, killed, parked, would_deny, ...)");
+                    "Only this outcome (allowed, denied, killed, parked, would_deny, ...)")
+      ->check([](const std::string& name) {
+        return outcome_from_string(name) ? std::string() : "no such outcome: " + name;
+      });
   runners["watch"] = [watch_opts] { return run_watch(*watch_opts); };
 }
 

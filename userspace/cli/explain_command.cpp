@@ -8,13 +8,13 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "common/display_text.h"
+#include "common/regular_file.h"
 #include "rules/agent_match.h"
 #include "rules/file_digest.h"
 #include "rules/kernel_verdicts.h"
@@ -38,11 +38,9 @@ struct ExplainOptions {
   bool json = false;
 };
 
+// A /proc file of this process or an ancestor; empty when it cannot be read.
 std::string read_text(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+  return read_regular_file(path, 1u << 20).value_or("");
 }
 
 std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }

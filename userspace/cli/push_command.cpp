@@ -4,11 +4,10 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "cli/broker_connection.h"
 #include "cli/commands.h"
+#include "common/regular_file.h"
 #include "fleet/bundle_codec.h"
 #include "fleet/names.h"
 
@@ -30,15 +29,13 @@ int run_push(const PushOptions& o) {
   if (auto s = fleet::check_name(o.group, "group"); !s) {
     return fail(s.error().message);
   }
-  std::ifstream f(o.path, std::ios::binary);
-  if (!f) {
-    return fail(fmt::format("{}: cannot read", o.path));
+  auto read = read_regular_file(o.path, fleet::kMaxBundleFileBytes);
+  if (!read) {
+    return fail(read.error().message);
   }
-  std::stringstream ss;
-  ss << f.rdbuf();
-  const std::string bytes = ss.str();
+  const std::string& bytes = *read;
   // What agents will check first, checked here so a mistake is caught before it is retained.
-  auto env = fleet::decode_envelope(bytes, bytes.size());
+  auto env = fleet::decode_envelope(bytes, fleet::kMaxBundleFileBytes);
   if (!env) {
     return fail(fmt::format("{}: {}", o.path, env.error().message));
   }

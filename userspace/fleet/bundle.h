@@ -16,6 +16,9 @@ inline constexpr uint32_t kBundleFormat = 1;
 // Larger payloads are refused before anything is decoded (agents may lower it in their config).
 inline constexpr size_t kDefaultMaxBundleBytes = 4u * 1024 * 1024;
 inline constexpr size_t kMaxRuleFiles = 1000;
+// The most the CLI reads as one bundle file (push, verify, inspect): what an agent then accepts
+// is bounded by its own max_bundle_bytes.
+inline constexpr size_t kMaxBundleFileBytes = 64u * 1024 * 1024;
 
 struct BundleFile {
   std::string name;     // "10-base.toml"

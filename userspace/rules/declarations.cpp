@@ -14,7 +14,6 @@ namespace {
 constexpr size_t kMaxListName = 64;
 constexpr size_t kMaxAgentName = 31;  // CG_AGENT_NAME_MAX - 1
 constexpr size_t kMaxAgents = 64;     // CG_AGENT_BITS
-constexpr size_t kMaxCommLength = 15;
 constexpr size_t kMaxUnitLength = 63;  // CG_UNIT_NAME_MAX - 1
 constexpr std::string_view kAgentKeys = "name, description, path, comm, unit";
 

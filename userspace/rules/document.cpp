@@ -8,6 +8,7 @@
 #include <tuple>
 #include <utility>
 
+#include "common/hex.h"
 #include "rules/duration.h"
 #include "rules/glob.h"
 #include "rules/regex_options.h"
@@ -17,7 +18,6 @@ namespace cmdgate::rules {
 namespace {
 
 constexpr size_t kMaxIdLength = 128;   // [A-Za-z0-9][A-Za-z0-9._:-]{0,127}
-constexpr size_t kMaxCommLength = 15;  // TASK_COMM_LEN - 1
 constexpr size_t kMaxMessage = 1000;   // one line on the caller's stderr
 
 constexpr std::string_view kTopLevelKeys =
@@ -138,18 +138,6 @@ Status parse_path(const Element& e, Match& m) {
   return {};
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
 
 Status parse_sha256(const Element& e, Match& m) {
   auto text = e.string("a SHA-256 digest string (64 hexadecimal digits)");

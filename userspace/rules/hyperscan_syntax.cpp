@@ -5,6 +5,8 @@
 #include <array>
 #include <cstdint>
 
+#include "common/hex.h"
+
 namespace cmdgate::rules {
 namespace {
 
@@ -13,18 +15,6 @@ bool is_digit(char c) {
 }
 bool is_alnum(char c) {
   return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-int hex_value(char c) {
-  if (is_digit(c)) {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
 }
 
 constexpr std::array<std::string_view, 14> kPosixClasses = {

@@ -10,27 +10,10 @@
 #include <tuple>
 
 #include "rules/glob.h"
+#include "rules/tri.h"
 
 namespace cmdgate::rules {
 namespace {
-
-enum class Tri : uint8_t { kNo, kYes, kMaybe };
-
-Tri tri_or(Tri a, Tri b) {
-  if (a == Tri::kYes || b == Tri::kYes) {
-    return Tri::kYes;
-  }
-  return a == Tri::kNo && b == Tri::kNo ? Tri::kNo : Tri::kMaybe;
-}
-
-Tri tri_and(Tri a, Tri b) {
-  if (a == Tri::kNo || b == Tri::kNo) {
-    return Tri::kNo;
-  }
-  return a == Tri::kYes && b == Tri::kYes ? Tri::kYes : Tri::kMaybe;
-}
-
-Tri tri_of(bool b) { return b ? Tri::kYes : Tri::kNo; }
 
 // A path-trie entry: the literal prefix of some path glob.
 struct Region {
@@ -258,11 +241,11 @@ class Analyzer {
     if (t != Tri::kNo && !m.sha256.empty()) {
       t = tri_and(t, f.sha256 == nullptr
                          ? Tri::kMaybe
-                         : tri_of(std::find(m.sha256.begin(), m.sha256.end(), *f.sha256) !=
+                         : known(std::find(m.sha256.begin(), m.sha256.end(), *f.sha256) !=
                                   m.sha256.end()));
     }
     if (t != Tri::kNo && m.file_kinds != 0) {
-      t = tri_and(t, f.kinds ? tri_of((*f.kinds & m.file_kinds) != 0) : Tri::kMaybe);
+      t = tri_and(t, f.kinds ? known((*f.kinds & m.file_kinds) != 0) : Tri::kMaybe);
     }
     if (t != Tri::kNo && m.has_agent_predicate()) {
       t = tri_and(t, f.labelled ? Tri::kMaybe : Tri::kNo);
@@ -288,7 +271,7 @@ class Analyzer {
       }
       switch (f.identity) {
         case Identity::kKnown:
-          any = tri_or(any, tri_of(*rp.id == f.file));
+          any = tri_or(any, known(*rp.id == f.file));
           break;
         case Identity::kNotRuleTarget:
           break;

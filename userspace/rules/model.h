@@ -4,6 +4,7 @@
 
 #include <array>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -36,6 +37,10 @@ struct ProcessPattern {
 // A declared agent ([[agent]]): what makes a process one of its own. The kernel labels a process
 // that execs such a file (or under such a name or unit) with the agent's bit, and every process
 // it starts inherits the label.
+// The longest command name (comm) the kernel keeps: TASK_COMM_LEN - 1 (checked against the BPF
+// ABI in agent/probe/agent_maps.cpp).
+inline constexpr size_t kMaxCommLength = 15;
+
 struct AgentDecl {
   std::string name;
   std::string description;

@@ -4,6 +4,8 @@
 
 #include <vector>
 
+#include "common/hex.h"
+
 namespace cmdgate::rules {
 namespace {
 
@@ -16,13 +18,6 @@ bool is_octal(char c) {
 }
 bool is_word(char c) {
   return (c >= '0' && c <= '9') || is_ascii_letter(static_cast<unsigned char>(c)) || c == '_';
-}
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  const unsigned lower = static_cast<unsigned char>(c) | 0x20u;
-  return lower >= 'a' && lower <= 'f' ? static_cast<int>(lower - 'a' + 10) : -1;
 }
 
 // Walks the pattern as RE2 reads it, tracking where (?i) is in force. Input that RE2 would

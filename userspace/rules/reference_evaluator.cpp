@@ -10,6 +10,7 @@
 
 #include "rules/glob.h"
 #include "rules/regex_options.h"
+#include "rules/tri.h"
 
 namespace cmdgate::rules {
 namespace {
@@ -64,13 +65,6 @@ bool process_matches(const ProcessPattern& p, const AncestorView& a) {
 template <typename T, typename Pred>
 bool any(const std::vector<T>& v, Pred pred) {
   return std::any_of(v.begin(), v.end(), pred);
-}
-
-// Whether a rule holds, fails, or might hold (it reads a fact the daemon could not establish).
-enum class Tri { kNo, kMaybe, kYes };
-
-Tri known(bool holds) {
-  return holds ? Tri::kYes : Tri::kNo;
 }
 
 // A predicate over a fact: unknown when `unknown`, else whether `holds`.

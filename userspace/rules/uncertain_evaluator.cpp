@@ -7,16 +7,10 @@
 #include <algorithm>
 
 #include "rules/policy_scans.h"
+#include "rules/tri.h"
 
 namespace cmdgate::rules {
 namespace {
-
-// Ordered so that a conjunction is the minimum of its terms.
-enum class Tri : uint8_t { kNo, kMaybe, kYes };
-
-Tri known(bool holds) {
-  return holds ? Tri::kYes : Tri::kNo;
-}
 
 // Separate from the first-match scan's: a thread that never meets an unknown fact never grows
 // these.

@@ -17,7 +17,7 @@ TEST(PrometheusText, CountersGaugesAndTheDecisionHistogram) {
   DecisionRecord r;
   r.event = &e;
   r.judgement = &j;
-  r.outcome = "denied";
+  r.outcome = Outcome::kDenied;
   r.decided_by = DecidedBy::kDaemon;
   r.latency_ns = 40'000;  // 40 us
   DecisionMetrics m;

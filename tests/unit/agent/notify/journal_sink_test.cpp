@@ -31,7 +31,7 @@ struct Fixture {
     event.argv = {"git", "push", "--force", "\x1b[2Korigin"};
     record.event = &event;
     record.judgement = &judgement;
-    record.outcome = "denied";
+    record.outcome = Outcome::kDenied;
   }
 };
 
@@ -57,7 +57,7 @@ TEST(JournalSink, EscapeSequencesInArgvAreShownNotSent) {
 TEST(JournalSink, AHoldIsANoticeWithItsRequest) {
   Fixture f;
   f.judgement.decision.action = rules::Action::kAsk;
-  f.record.outcome = "parked";
+  f.record.outcome = Outcome::kParked;
   f.record.request_id = 17;
   const std::vector<std::string> fields = JournalSink::fields(f.record);
   EXPECT_THAT(fields, Contains(fmt::format("PRIORITY={}", LOG_NOTICE)));
@@ -67,7 +67,7 @@ TEST(JournalSink, AHoldIsANoticeWithItsRequest) {
 TEST(JournalSink, AllowedExecsStayInTheDecisionLogOnly) {
   Fixture f;
   f.judgement.decision.action = rules::Action::kAllow;
-  f.record.outcome = "allowed";
+  f.record.outcome = Outcome::kAllowed;
   EXPECT_TRUE(JournalSink::fields(f.record).empty());
   f.record.decided_by = DecidedBy::kApprover;  // but a person's allow is journaled
   EXPECT_FALSE(JournalSink::fields(f.record).empty());

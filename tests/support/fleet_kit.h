@@ -1,5 +1,5 @@
 #pragma once
-// What fleet tests need besides the daemon harness (tests/root/harness.h): a real mosquitto on
+// What fleet tests need besides the daemon harness (harness.h): a real mosquitto on
 // loopback with a generated configuration, the operator's side through the real `cmdgate` CLI,
 // and a raw MQTT publisher for payloads the CLI would never send.
 
@@ -17,16 +17,8 @@
 
 namespace cmdgate::test {
 
-// mosquitto is needed; without it a test skips, or fails when CI=true (scripts/deps installs it).
-#define CMDGATE_REQUIRE_MOSQUITTO()                             \
-  do {                                                          \
-    if (auto why = ::cmdgate::test::missing_mosquitto()) {      \
-      if (::cmdgate::test::in_ci()) {                           \
-        FAIL() << "CI=true and this test cannot run: " << *why; \
-      }                                                         \
-      GTEST_SKIP() << *why;                                     \
-    }                                                           \
-  } while (0)
+// mosquitto (scripts/deps installs it).
+#define CMDGATE_REQUIRE_MOSQUITTO() CMDGATE_REQUIRE(::cmdgate::test::missing_mosquitto())
 
 std::optional<std::string> missing_mosquitto();
 
@@ -55,7 +47,6 @@ class Broker {
   pid_t pid_ = -1;
 };
 
-std::string cli_path();
 // cmdgate ARGS...
 RunResult cli(const std::vector<std::string>& args);
 
@@ -88,7 +79,6 @@ bool wait_fleet_on(const Broker& broker, const std::string& group, size_t hosts,
 // Publishes raw bytes (QoS 1, retained) with the fleet library's client.
 bool publish_raw(const Broker& broker, const std::string& topic, const std::string& payload);
 
-std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& bytes);
 
 // A cmdgated following `groups` on the broker, with its own trusted keys, state directory and

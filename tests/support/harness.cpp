@@ -371,10 +371,7 @@ std::optional<nlohmann::json> Agent::wait_decision(
 }
 
 std::string Agent::log_text() const {
-  std::ifstream f(dir_.file("cmdgated.log"));
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+  return read_file(dir_.file("cmdgated.log"));
 }
 
 int Agent::stop(std::chrono::milliseconds timeout) {
@@ -415,6 +412,21 @@ void Agent::crash() {
   wait_status(pid_, std::chrono::seconds(5));
   pid_ = -1;
   owns_pins_ = false;  // a successor adopts them, or the test uninstalls them
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::string read_pack(const std::string& name) {
+  return read_file(std::string(CMDGATE_SOURCE_DIR) + "/rules/" + name);
+}
+
+std::string cli_path() {
+  return CMDGATE_CLI_PATH;
 }
 
 }  // namespace cmdgate::test

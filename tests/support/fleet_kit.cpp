@@ -58,13 +58,6 @@ std::optional<std::string> missing_mosquitto() {
   return std::nullopt;
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 void write_file(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
 }
@@ -151,10 +144,6 @@ bool Broker::restart() {
 
 std::string Broker::log_text() const {
   return read_file(dir_.file("mosquitto.log"));
-}
-
-std::string cli_path() {
-  return CMDGATE_CLI_PATH;
 }
 
 RunResult cli(const std::vector<std::string>& args) {

@@ -19,16 +19,20 @@
 
 namespace cmdgate::test {
 
-// Root and a loadable BPF exec hook are needed; without them a test skips, or fails when CI=true.
-#define CMDGATE_REQUIRE_ROOT_BPF()                                   \
+// A test that needs what this host may lack (root and BPF, real accounts, mosquitto, a tool):
+// `missing` says what is missing, or nullopt. Without it the test skips, or fails when CI=true.
+#define CMDGATE_REQUIRE(missing)                                     \
   do {                                                               \
-    if (auto why = ::cmdgate::test::missing_prerequisite()) {        \
+    if (auto why = (missing)) {                                      \
       if (::cmdgate::test::in_ci()) {                                \
         FAIL() << "CI=true and this test cannot run: " << *why;      \
       }                                                              \
       GTEST_SKIP() << *why;                                          \
     }                                                                \
   } while (0)
+
+// Root and a loadable BPF exec hook.
+#define CMDGATE_REQUIRE_ROOT_BPF() CMDGATE_REQUIRE(::cmdgate::test::missing_prerequisite())
 
 bool in_ci();
 std::optional<std::string> missing_prerequisite();
@@ -81,6 +85,9 @@ bool wait_for(const std::function<bool()>& pred, std::chrono::milliseconds timeo
 
 std::string marker_path();   // the test program that creates argv[1] as its first action
 std::string cmdgated_path();
+std::string cli_path();      // the operator's CLI, cmdgate
+std::string read_file(const std::string& path);  // empty when it cannot be read
+std::string read_pack(const std::string& name);  // a shipped rule pack, rules/NAME
 bool exists(const std::string& path);
 void copy_file(const std::string& from, const std::string& to, mode_t mode = 0755);
 std::string sha256_hex(const std::string& path);
