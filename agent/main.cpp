@@ -7,8 +7,21 @@
 #include <spdlog/spdlog.h>
 
 #include "config/config_file.h"
+#include "config/setting_values.h"
 #include "daemon.h"
 #include "probe/pin_dir.h"
+
+namespace {
+
+// A flag's check by the same table the config file reads the setting with.
+template <typename T, size_t N>
+std::function<std::string(const std::string&)> one_of(const cmdgate::Words<T, N>& words) {
+  return [&words](const std::string& s) {
+    return words.parse(s) ? std::string() : "'" + s + "' is not one of " + words.list();
+  };
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"cmdgated: decides, for every execve, whether the program may run"};
@@ -21,32 +34,42 @@ int main(int argc, char** argv) {
   app.add_option("--audit-log", audit_log,
                  "Decision log, JSON lines (default /var/log/cmdgate/decisions.jsonl)");
   app.add_option("--mode", mode, "Override the mode of every rule")
-      ->check(CLI::IsMember({"monitor", "enforce"}));
-  app.add_option("--ringbuf-size", ringbuf_bytes, "Ring buffer bytes, a power of two (default 1 MiB)");
+      ->check(one_of(cmdgate::kModeWords));
+  app.add_option("--ringbuf-size", ringbuf_bytes,
+                 "Ring buffer bytes, a power of two (default 1 MiB)")
+      ->check([](const std::string& s) {
+        return cmdgate::valid_ringbuf_size(std::strtoull(s.c_str(), nullptr, 10))
+                   ? std::string()
+                   : "expected a power of two from 4096 to 2^30";
+      });
   app.add_option("--delivery-failure", delivery_failure,
                  "An exec that needs the daemon when it cannot be told: kill (default) | hold")
-      ->check(CLI::IsMember({"kill", "hold"}));
+      ->check(one_of(cmdgate::kDeliveryFailureWords));
   app.add_option("--on-shutdown", on_shutdown,
                  "What parked processes get when the daemon stops: deny (default) | allow")
-      ->check(CLI::IsMember({"deny", "allow"}));
+      ->check(one_of(cmdgate::kOnShutdownWords));
   app.add_option("--pin-dir", pin_dir,
                  "bpffs directory for state that outlives the daemon, '' to disable "
                  "(default /sys/fs/bpf/cmdgate)");
   app.add_option("--enforcement", enforcement,
                  "Hook that refuses denied execs: auto (default: lsm where BPF LSM works) | lsm "
                  "(fail to start without it) | tracepoint")
-      ->check(CLI::IsMember({"auto", "lsm", "tracepoint"}));
+      ->check(one_of(cmdgate::kEnforcementWords));
   app.add_option("--log-level", log_level, "trace | debug | info (default) | warn | error")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+      ->check(one_of(cmdgate::kLogLevelWords));
   std::string unsafe_park;
   app.add_option("--unsafe-park", unsafe_park,
                  "Where the kernel cannot stop a parked process being resumed: deny asks "
                  "(default) | park them anyway")
-      ->check(CLI::IsMember({"deny", "park"}));
+      ->check(one_of(cmdgate::kUnsafeParkWords));
   std::string socket_path, socket_mode;
   app.add_option("--socket", socket_path,
                  "Approval socket (default /run/cmdgate/cmdgate.sock)");
-  app.add_option("--socket-mode", socket_mode, "Approval socket mode, octal (default 0660)");
+  app.add_option("--socket-mode", socket_mode, "Approval socket mode, octal (default 0660)")
+      ->check([](const std::string& s) {
+        return cmdgate::parse_socket_mode(s) ? std::string()
+                                             : "expected an octal mode such as 0660";
+      });
   std::string metrics_listen;
   app.add_option("--metrics-listen", metrics_listen,
                  "Serve Prometheus metrics on this loopback host:port (default: off)");
@@ -99,33 +122,30 @@ int main(int argc, char** argv) {
     config.rule_paths = rule_paths;
   }
   if (app.count("--audit-log")) config.audit_log = audit_log;
-  if (app.count("--mode")) {
-    config.mode_override =
-        mode == "monitor" ? cmdgate::rules::Mode::kMonitor : cmdgate::rules::Mode::kEnforce;
-  }
+  if (app.count("--mode")) config.mode_override = *cmdgate::kModeWords.parse(mode);
   if (app.count("--ringbuf-size")) config.ringbuf_bytes = ringbuf_bytes;
   if (app.count("--delivery-failure")) {
-    config.delivery_failure = delivery_failure == "hold" ? CG_FAIL_HOLD : CG_FAIL_KILL;
+    config.delivery_failure = *cmdgate::kDeliveryFailureWords.parse(delivery_failure);
   }
   if (app.count("--on-shutdown")) {
-    config.on_shutdown =
-        on_shutdown == "allow" ? cmdgate::rules::Action::kAllow : cmdgate::rules::Action::kDeny;
+    config.on_shutdown = *cmdgate::kOnShutdownWords.parse(on_shutdown);
   }
   if (app.count("--pin-dir")) config.pin_dir = pin_dir;
-  if (app.count("--enforcement"))
-    config.enforcement = *cmdgate::parse_enforcement_mode(enforcement);
+  if (app.count("--enforcement")) {
+    config.enforcement = *cmdgate::kEnforcementWords.parse(enforcement);
+  }
   if (app.count("--log-level")) config.log_level = log_level;
   config.evaluation_only = evaluation_only;
   if (app.count("--socket")) config.socket_path = socket_path;
-  if (app.count("--unsafe-park")) config.park_where_unsafe = unsafe_park == "park";
+  if (app.count("--unsafe-park")) {
+    config.park_where_unsafe = *cmdgate::kUnsafeParkWords.parse(unsafe_park);
+  }
   if (app.count("--local-rules-file")) config.local_rules_file = local_rules_file;
   if (app.count("--authenticate")) {
     config.authenticate = *cmdgate::parse_authenticate_when(authenticate);
   }
   if (app.count("--metrics-listen")) config.metrics_listen = metrics_listen;
-  if (app.count("--socket-mode")) {
-    config.socket_mode = static_cast<uint32_t>(std::strtoul(socket_mode.c_str(), nullptr, 8));
-  }
+  if (app.count("--socket-mode")) config.socket_mode = *cmdgate::parse_socket_mode(socket_mode);
   if (app.count("--fleet-broker")) config.fleet.broker = fleet_broker;
   if (!fleet_groups.empty()) config.fleet.groups = fleet_groups;
   if (app.count("--host-id")) config.fleet.host_id = host_id;

@@ -36,6 +36,7 @@
 
 #include "fleet/mqtt_client.h"
 #include "fleet/status.h"
+#include "processes.h"
 #include "sample_stats.h"
 
 namespace {
@@ -43,23 +44,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 namespace fs = std::filesystem;
-
-pid_t spawn(const std::vector<std::string>& argv, const std::string& log) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    const int fd = ::open(log.c_str(), O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0644);
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) {
-      args.push_back(const_cast<char*>(a.c_str()));
-    }
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
-  return pid;
-}
+using cmdgate::bench::summarize;
+using cmdgate::test::free_port;
+using cmdgate::test::spawn;
 
 int run(const std::vector<std::string>& argv, const std::string& log) {
   const pid_t pid = spawn(argv, log);
@@ -78,18 +65,6 @@ void stop(pid_t pid) {
   }
   ::kill(pid, SIGKILL);
   ::waitpid(pid, nullptr, 0);
-}
-
-uint16_t free_port() {
-  const int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(a);
-  ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(s);
-  return ntohs(a.sin_port);
 }
 
 void write_file(const std::string& path, const std::string& text) {
@@ -115,8 +90,6 @@ std::string rules_toml(size_t k, uint64_t version) {
   }
   return t;
 }
-
-using cmdgate::bench::summarize;
 
 // Follows cmdgate/status/+ and remembers, per host, the newest status and when it arrived.
 class Observer {

@@ -16,7 +16,8 @@ struct SampleStats {
 };
 
 inline double nearest_rank(const std::vector<double>& sorted, double percent) {
-  const auto rank = static_cast<size_t>(std::ceil(percent / 100.0 * static_cast<double>(sorted.size())));
+  const auto rank =
+      static_cast<size_t>(std::ceil(percent / 100.0 * static_cast<double>(sorted.size())));
   return sorted[std::clamp<size_t>(rank, 1, sorted.size()) - 1];
 }
 

@@ -6,6 +6,7 @@
 #include <toml++/toml.h>
 
 #include "common/regular_file.h"
+#include "config/setting_values.h"
 #include "fleet/broker_url.h"
 #include "fleet/names.h"
 #include "rules/duration.h"
@@ -47,22 +48,16 @@ class Reader {
     return error(n, key, "expected a string");
   }
 
-  Result<std::string> choice(const toml::node& n, std::string_view key,
-                             std::initializer_list<std::string_view> allowed) const {
+  template <typename T, size_t N>
+  Result<T> pick(const toml::node& n, std::string_view key, const Words<T, N>& words) const {
     auto s = string(n, key);
     if (!s) {
-      return s;
+      return s.error();
     }
-    for (auto a : allowed) {
-      if (*s == a) {
-        return s;
-      }
+    if (auto v = words.parse(*s)) {
+      return *v;
     }
-    std::string list;
-    for (auto a : allowed) {
-      list += fmt::format("{}'{}'", list.empty() ? "" : ", ", a);
-    }
-    return error(n, key, fmt::format("'{}' is not one of {}", *s, list));
+    return error(n, key, fmt::format("'{}' is not one of {}", *s, words.list()));
   }
 
   Result<std::chrono::milliseconds> duration(const toml::node& n, std::string_view key) const {
@@ -116,14 +111,14 @@ Status apply_kernel(const Reader& r, const toml::table& t, DaemonConfig& c) {
   }
   if (const toml::node* n = t.get("ringbuf_size")) {
     auto v = n->value<int64_t>();
-    if (!v || *v < 4096 || *v > (int64_t{1} << 30) || (*v & (*v - 1)) != 0) {
+    if (!v || *v < 0 || !valid_ringbuf_size(static_cast<uint64_t>(*v))) {
       return r.error(*n, "kernel.ringbuf_size", "expected a power of two from 4096 to 2^30");
     }
     c.ringbuf_bytes = static_cast<uint32_t>(*v);
   }
   if (const toml::node* n = t.get("delivery_failure")) {
-    CG_TRY(v, r.choice(*n, "kernel.delivery_failure", {"kill", "hold"}));
-    c.delivery_failure = *v == "hold" ? CG_FAIL_HOLD : CG_FAIL_KILL;
+    CG_TRY(v, r.pick(*n, "kernel.delivery_failure", kDeliveryFailureWords));
+    c.delivery_failure = *v;
   }
   if (const toml::node* n = t.get("daemon_stale_after")) {
     CG_TRY(v, r.duration(*n, "kernel.daemon_stale_after"));
@@ -134,8 +129,8 @@ Status apply_kernel(const Reader& r, const toml::table& t, DaemonConfig& c) {
     c.pin_dir = *v;
   }
   if (const toml::node* n = t.get("enforcement")) {
-    CG_TRY(v, r.choice(*n, "kernel.enforcement", {"auto", "lsm", "tracepoint"}));
-    c.enforcement = *parse_enforcement_mode(*v);
+    CG_TRY(v, r.pick(*n, "kernel.enforcement", kEnforcementWords));
+    c.enforcement = *v;
   }
   return {};
 }
@@ -158,16 +153,15 @@ Status apply_approval(const Reader& r, const toml::table& t, DaemonConfig& c) {
   }
   if (const toml::node* n = t.get("socket_mode")) {
     CG_TRY(v, r.string(*n, "approval.socket_mode"));
-    char* end = nullptr;
-    const unsigned long mode = std::strtoul(v->c_str(), &end, 8);
-    if (v->empty() || *end != '\0' || mode > 0777) {
+    const auto mode = parse_socket_mode(*v);
+    if (!mode) {
       return r.error(*n, "approval.socket_mode", "expected an octal mode such as \"0660\"");
     }
-    c.socket_mode = static_cast<uint32_t>(mode);
+    c.socket_mode = *mode;
   }
   if (const toml::node* n = t.get("when_no_approver")) {
-    CG_TRY(v, r.choice(*n, "approval.when_no_approver", {"wait", "fallback"}));
-    c.fallback_when_no_approver = *v == "fallback";
+    CG_TRY(v, r.pick(*n, "approval.when_no_approver", kWhenNoApproverWords));
+    c.fallback_when_no_approver = *v;
   }
   if (const toml::node* n = t.get("local_rules_file")) {
     CG_TRY(v, r.string(*n, "approval.local_rules_file"));
@@ -195,8 +189,8 @@ Status apply_approval(const Reader& r, const toml::table& t, DaemonConfig& c) {
     c.notify.timeout = *v;
   }
   if (const toml::node* n = t.get("unsafe_park")) {
-    CG_TRY(v, r.choice(*n, "approval.unsafe_park", {"deny", "park"}));
-    c.park_where_unsafe = *v == "park";
+    CG_TRY(v, r.pick(*n, "approval.unsafe_park", kUnsafeParkWords));
+    c.park_where_unsafe = *v;
   }
   if (const toml::node* n = t.get("authenticate")) {
     CG_TRY(v, r.string(*n, "approval.authenticate"));
@@ -299,20 +293,20 @@ Result<DaemonConfig> parse_config(std::string_view text, std::string_view origin
     c.rule_paths = std::move(*v);
   }
   if (const toml::node* n = t.get("mode")) {
-    CG_TRY(v, r.choice(*n, "mode", {"enforce", "monitor"}));
-    c.mode_override = *v == "monitor" ? rules::Mode::kMonitor : rules::Mode::kEnforce;
+    CG_TRY(v, r.pick(*n, "mode", kModeWords));
+    c.mode_override = *v;
   }
   if (const toml::node* n = t.get("audit_log")) {
     CG_TRY(v, r.string(*n, "audit_log"));
     c.audit_log = *v;
   }
   if (const toml::node* n = t.get("log_level")) {
-    CG_TRY(v, r.choice(*n, "log_level", {"trace", "debug", "info", "warn", "error"}));
-    c.log_level = *v;
+    CG_TRY(v, r.pick(*n, "log_level", kLogLevelWords));
+    c.log_level = std::string(*v);
   }
   if (const toml::node* n = t.get("on_shutdown")) {
-    CG_TRY(v, r.choice(*n, "on_shutdown", {"deny", "allow"}));
-    c.on_shutdown = *v == "allow" ? rules::Action::kAllow : rules::Action::kDeny;
+    CG_TRY(v, r.pick(*n, "on_shutdown", kOnShutdownWords));
+    c.on_shutdown = *v;
   }
   if (const toml::node* n = t.get("kernel")) {
     const toml::table* k = n->as_table();

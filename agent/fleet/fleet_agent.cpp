@@ -16,18 +16,6 @@
 namespace cmdgate::fleet {
 namespace {
 
-Result<std::string> read_password(const std::string& path) {
-  auto text = read_protected_file(path, Protection::kSecret, 4096);
-  if (!text) {
-    return text.error();
-  }
-  std::string line = text->substr(0, text->find('\n'));
-  if (!line.empty() && line.back() == '\r') {
-    line.pop_back();
-  }
-  return line;
-}
-
 std::string bytes_message(std::string_view bytes) {
   return fmt::format("a message of {} bytes", bytes.size());
 }
@@ -67,21 +55,12 @@ Result<std::unique_ptr<FleetAgent>> FleetAgent::create(const FleetConfig& config
   if (auto s = a->state_.prepare(); !s) {
     return s.error().context("fleet: state directory");
   }
-  MqttOptions mqtt;
-  mqtt.broker = *parse_broker_url(config.broker);
-  mqtt.client_id = "cmdgated-" + a->host_;
-  mqtt.keepalive = std::chrono::ceil<std::chrono::seconds>(config.keepalive);
-  mqtt.ca_file = config.ca_file;
-  mqtt.cert_file = config.cert_file;
-  mqtt.key_file = config.key_file;
-  mqtt.username = config.username;
-  if (!config.password_file.empty()) {
-    auto pw = read_password(config.password_file);
-    if (!pw) {
-      return pw.error().context("fleet: password_file");
-    }
-    mqtt.password = std::move(*pw);
+  auto options = mqtt_options(config.access(), Spelling::kConfig, "cmdgated-" + a->host_);
+  if (!options) {
+    return options.error().context("fleet");
   }
+  MqttOptions mqtt = std::move(*options);
+  mqtt.keepalive = std::chrono::ceil<std::chrono::seconds>(config.keepalive);
   for (const auto& g : config.groups) {
     a->histories_[g];
     a->group_status_[g].group = g;

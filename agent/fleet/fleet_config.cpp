@@ -2,16 +2,14 @@
 
 #include <set>
 
-#include "fleet/broker_url.h"
 #include "fleet/names.h"
 
 namespace cmdgate::fleet {
 
 Status validate(const FleetConfig& c) {
   const auto bad = [](std::string_view why) { return Error::format("fleet: {}", why); };
-  auto url = parse_broker_url(c.broker);
-  if (!url) {
-    return bad(url.error().message);
+  if (auto s = check_broker_access(c.access(), Spelling::kConfig); !s) {
+    return bad(s.error().message);
   }
   if (c.groups.empty()) {
     return bad("a broker is set but no groups: set fleet.groups");
@@ -29,15 +27,6 @@ Status validate(const FleetConfig& c) {
     if (auto s = check_name(c.host_id, "host id"); !s) {
       return bad(s.error().message);
     }
-  }
-  if (!url->tls && (!c.ca_file.empty() || !c.cert_file.empty() || !c.key_file.empty())) {
-    return bad("ca_file, cert_file and key_file need an mqtts:// broker");
-  }
-  if (c.cert_file.empty() != c.key_file.empty()) {
-    return bad("cert_file and key_file go together");
-  }
-  if (!c.password_file.empty() && c.username.empty()) {
-    return bad("password_file needs a username");
   }
   if (c.keepalive < std::chrono::seconds(5) || c.keepalive > std::chrono::hours(18)) {
     return bad("keepalive must be from 5s to 18h");

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "fleet/broker_access.h"
 #include "fleet/bundle.h"
 
 namespace cmdgate::fleet {
@@ -29,6 +30,9 @@ struct FleetConfig {
   size_t max_bundle_bytes = kDefaultMaxBundleBytes;
 
   [[nodiscard]] bool enabled() const { return !broker.empty(); }
+  [[nodiscard]] BrokerAccess access() const {
+    return {broker, ca_file, cert_file, key_file, username, password_file};
+  }
 };
 
 // The checks that span settings (the config file checks each value where it is written):

@@ -4,8 +4,6 @@
 // cannot see (argv, parking) stays on the tracepoint either way.
 
 #include <cstdint>
-#include <optional>
-#include <string_view>
 
 namespace cmdgate {
 
@@ -14,18 +12,5 @@ enum class EnforcementMode : uint8_t {
   kLsm,         // the LSM or refuse to start
   kTracepoint,  // never the LSM
 };
-
-inline std::optional<EnforcementMode> parse_enforcement_mode(std::string_view s) {
-  if (s == "auto") {
-    return EnforcementMode::kAuto;
-  }
-  if (s == "lsm") {
-    return EnforcementMode::kLsm;
-  }
-  if (s == "tracepoint") {
-    return EnforcementMode::kTracepoint;
-  }
-  return std::nullopt;
-}
 
 }  // namespace cmdgate

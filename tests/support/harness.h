@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/fd.h"
+#include "processes.h"
 
 namespace cmdgate::test {
 
@@ -72,11 +73,6 @@ struct RunResult {
 RunResult run(const std::vector<std::string>& argv,
               std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
-// execv(argv[0], argv), for a forked child; _exit(127) when it fails.
-[[noreturn]] void exec_argv(const std::vector<std::string>& argv);
-
-// Starts argv without waiting; returns the pid (stdout/stderr to /dev/null).
-pid_t spawn(const std::vector<std::string>& argv);
 // waitpid with a timeout; nullopt on timeout.
 std::optional<int> wait_status(pid_t pid, std::chrono::milliseconds timeout);
 // Process state letter from /proc/<pid>/stat ('T' stopped, 'Z' zombie, ...), or '?' when gone.

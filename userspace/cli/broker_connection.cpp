@@ -4,8 +4,7 @@
 
 #include <random>
 
-#include "fleet/broker_url.h"
-#include "fleet/secure_file.h"
+#include "fleet/broker_access.h"
 #include "rules/duration.h"
 
 namespace cmdgate::cli {
@@ -23,37 +22,23 @@ void add_broker_options(CLI::App* cmd, BrokerOptions& o) {
 }
 
 Result<std::unique_ptr<BrokerConnection>> BrokerConnection::open(const BrokerOptions& o) {
-  auto url = fleet::parse_broker_url(o.url);
-  if (!url) {
-    return url.error();
-  }
   auto timeout = rules::parse_duration(o.timeout);
   if (!timeout) {
     return Error::format("--timeout: {}", timeout.error().message);
   }
-  if (!url->tls && (!o.ca_file.empty() || !o.cert_file.empty() || !o.key_file.empty())) {
-    return Error{"--ca-file, --cert-file and --key-file need an mqtts:// broker"};
-  }
-  fleet::MqttOptions mqtt;
-  mqtt.broker = *url;
-  mqtt.client_id = fmt::format("cmdgate-cli-{}-{:08x}", ::getpid(), std::random_device()());
-  mqtt.ca_file = o.ca_file;
-  mqtt.cert_file = o.cert_file;
-  mqtt.key_file = o.key_file;
-  mqtt.username = o.username;
-  if (!o.password_file.empty()) {
-    auto pw = fleet::read_protected_file(o.password_file, fleet::Protection::kSecret, 4096);
-    if (!pw) {
-      return pw.error();
-    }
-    mqtt.password = pw->substr(0, pw->find('\n'));
+  auto options = fleet::mqtt_options(
+      {o.url, o.ca_file, o.cert_file, o.key_file, o.username, o.password_file},
+      fleet::Spelling::kFlags,
+      fmt::format("cmdgate-cli-{}-{:08x}", ::getpid(), std::random_device()()));
+  if (!options) {
+    return options.error();
   }
   std::unique_ptr<BrokerConnection> c(new BrokerConnection());
   c->url_ = o.url;
   c->deadline_ = std::chrono::steady_clock::now() + *timeout;
   BrokerConnection* self = c.get();
   auto client = fleet::MqttClient::create(
-      mqtt, {.on_connect = [self](int rc) { self->connack_ = rc; },
+      *options, {.on_connect = [self](int rc) { self->connack_ = rc; },
              .on_disconnect = [self](int) { self->disconnected_ = true; },
              .on_message =
                  [self](const fleet::MqttMessage& m) {

@@ -11,8 +11,8 @@ constexpr std::array<std::string_view, 8> kOutcomeNames{
 static_assert(kOutcomeNames.size() == static_cast<size_t>(Outcome::kGone) + 1);
 
 constexpr std::array<std::string_view, 12> kDecidedByNames{
-    "kernel", "lsm",      "daemon", "failsafe", "timeout", "shutdown",
-    "gone",   "approver", "grant",  "no_approver", "escape", "unsafe_park"};
+    "kernel", "lsm",      "daemon", "failsafe",    "timeout", "shutdown",
+    "gone",   "approver", "grant",  "no_approver", "escape",  "unsafe_park"};
 static_assert(kDecidedByNames.size() == static_cast<size_t>(DecidedBy::kUnsafePark) + 1);
 
 }  // namespace

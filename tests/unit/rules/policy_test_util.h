@@ -78,6 +78,24 @@ struct OwnedContext {
   ExecContext ctx_;
 };
 
+// The keys of `entries` (paths) that `glob` matches, component-wise as glob(3) would: how a
+// described file system answers FileResolver::expand.
+template <typename Map>
+std::vector<std::string> paths_matching(const Map& entries, const std::string& glob) {
+  std::vector<std::string> out;
+  auto re = glob_to_regex(glob);
+  if (!re.ok()) {
+    return out;
+  }
+  const RE2 matcher(*re);
+  for (const auto& [path, entry] : entries) {
+    if (RE2::FullMatch(path, matcher)) {
+      out.push_back(path);
+    }
+  }
+  return out;
+}
+
 // Paths it knows resolve to the given identity and canonical path; others do not exist.
 class FakeResolver final : public FileResolver {
  public:
@@ -96,20 +114,8 @@ class FakeResolver final : public FileResolver {
     auto it = entries_.find(path);
     return it == entries_.end() ? path : it->second.canonical;
   }
-  // The known paths the glob matches (component-wise, as glob(3) would).
   std::vector<std::string> expand(const std::string& glob) const override {
-    std::vector<std::string> out;
-    auto re = glob_to_regex(glob);
-    if (!re.ok()) {
-      return out;
-    }
-    const RE2 matcher(*re);
-    for (const auto& [path, entry] : entries_) {
-      if (RE2::FullMatch(path, matcher)) {
-        out.push_back(path);
-      }
-    }
-    return out;
+    return paths_matching(entries_, glob);
   }
 
  private:

@@ -1,11 +1,10 @@
 #include "declared_host.h"
 
 #include <gtest/gtest.h>
-#include <re2/re2.h>
 
 #include <fstream>
 
-#include "rules/glob.h"
+#include "../rules/policy_test_util.h"
 
 namespace cmdgate::rules::testing {
 
@@ -84,18 +83,7 @@ std::optional<std::string> DeclaredHost::shebang_line(const std::string& path) c
 }
 
 std::vector<std::string> DeclaredHost::expand(const std::string& glob) const {
-  std::vector<std::string> out;
-  const auto re = glob_to_regex(glob);
-  if (!re.ok()) {
-    return out;
-  }
-  const RE2 matcher(*re);
-  for (const auto& [path, entry] : entries_) {
-    if (RE2::FullMatch(path, matcher)) {
-      out.push_back(path);
-    }
-  }
-  return out;
+  return paths_matching(entries_, glob);
 }
 
 }  // namespace cmdgate::rules::testing

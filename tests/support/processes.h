@@ -1,0 +1,22 @@
+#pragma once
+// Starting programs and finding a free port, for the test suites and the benchmarks alike (no
+// test framework here: the benchmarks link it too).
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cmdgate::test {
+
+// execv(argv[0], argv), for a forked child; _exit(127) when it fails.
+[[noreturn]] void exec_argv(const std::vector<std::string>& argv);
+
+// Starts argv without waiting, its stdout and stderr appended to `output`; returns the pid.
+pid_t spawn(const std::vector<std::string>& argv, const std::string& output = "/dev/null");
+
+// A TCP port on loopback that nothing listened on a moment ago; 0 when none could be had.
+uint16_t free_port();
+
+}  // namespace cmdgate::test
