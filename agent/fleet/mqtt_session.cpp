@@ -81,7 +81,6 @@ void MqttSession::on_connect(int rc) {
     return;
   }
   connected_ = true;
-  ++connects_;
   backoff_.reset();
   if (failures_in_a_row_ > 0) {
     spdlog::info("fleet: connected to {} after {} failed attempt(s)", broker_, failures_in_a_row_);

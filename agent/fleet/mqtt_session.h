@@ -43,7 +43,6 @@ class MqttSession {
             std::chrono::milliseconds budget);
 
   [[nodiscard]] bool connected() const { return connected_; }
-  [[nodiscard]] uint64_t connects() const { return connects_; }
 
  private:
   MqttSession(EventLoop& loop, std::string will_topic, Backoff backoff, Handlers handlers)
@@ -73,7 +72,6 @@ class MqttSession {
   bool connected_ = false;  // CONNACK accepted
   bool stopped_ = false;
   EventLoop::TimerId retry_ = 0;
-  uint64_t connects_ = 0;
   uint64_t failures_in_a_row_ = 0;
   std::string last_failure_;
 };

@@ -51,12 +51,10 @@ Result<std::shared_ptr<const rules::Policy>> PolicyStore::recompile(
 }
 
 void PolicyStore::commit(Snapshot s) {
-  auto shared = std::make_shared<const Snapshot>(std::move(s));
-  history_.push_back(shared);
+  history_.push_back(std::make_shared<const Snapshot>(std::move(s)));
   while (history_.size() > kHistory) {
     history_.pop_front();
   }
-  published_.publish(std::make_unique<PublishedPolicy>(PublishedPolicy{std::move(shared)}));
 }
 
 bool PolicyStore::upgrade(uint32_t generation, std::shared_ptr<const rules::Policy> policy) {
@@ -73,9 +71,6 @@ bool PolicyStore::upgrade(uint32_t generation, std::shared_ptr<const rules::Poli
     next.policy = std::move(policy);
     next.final_engine = true;
     h = std::make_shared<const Snapshot>(std::move(next));
-    if (h == history_.back()) {
-      published_.publish(std::make_unique<PublishedPolicy>(PublishedPolicy{h}));
-    }
     return true;
   }
   return false;

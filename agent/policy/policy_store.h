@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "common/result.h"
-#include "common/snapshot_cell.h"
 #include "rules/held_tools.h"
 #include "rules/kernel_policy.h"
 #include "rules/kernel_verdicts.h"
@@ -48,11 +47,6 @@ struct PolicySource {
   std::vector<std::string> rule_paths;
   std::optional<rules::Mode> mode_override;  // replaces the mode of the rule set and every rule
   std::optional<PushedRules> pushed;         // none: the local rule files alone
-};
-
-// What other threads may read without locks.
-struct PublishedPolicy {
-  std::shared_ptr<const Snapshot> snapshot;
 };
 
 class PolicyStore {
@@ -98,7 +92,6 @@ class PolicyStore {
   void set_source(PolicySource source) { source_ = std::move(source); }
   [[nodiscard]] const PolicySource& source() const { return source_; }
   [[nodiscard]] const rules::FileResolver& files() const { return files_; }
-  [[nodiscard]] const SnapshotCell<PublishedPolicy>& published() const { return published_; }
 
  private:
   static constexpr size_t kHistory = 4;
@@ -107,7 +100,6 @@ class PolicyStore {
   const rules::FileResolver& files_;
   std::deque<std::shared_ptr<const Snapshot>> history_;
   uint32_t first_generation_ = 1;
-  SnapshotCell<PublishedPolicy> published_;
 };
 
 }  // namespace cmdgate

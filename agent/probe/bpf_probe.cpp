@@ -183,23 +183,4 @@ const bpf_map* BpfProbe::bss_map() const { return skel_->maps.bss; }
 
 uint32_t BpfProbe::abi_version() const { return skel_->rodata->cg_abi_version; }
 
-std::vector<ProgramStats> BpfProbe::program_stats() const {
-  std::vector<ProgramStats> out;
-  bpf_program* prog = nullptr;
-  for (bpf_object* obj : {skel_->obj, guard_ != nullptr ? guard_->object() : nullptr}) {
-    if (obj == nullptr) {
-      continue;
-    }
-    bpf_object__for_each_program(prog, obj) {
-      bpf_prog_info info{};
-      __u32 len = sizeof(info);
-      if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) != 0) {
-        continue;
-      }
-      out.push_back({bpf_program__name(prog), info.run_time_ns, info.run_cnt});
-    }
-  }
-  return out;
-}
-
 }  // namespace cmdgate::probe

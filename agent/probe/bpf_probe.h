@@ -41,12 +41,6 @@ struct NamedLink {
 // Every attached program of a skeleton.
 [[nodiscard]] std::vector<NamedLink> links_of(const bpf_object_skeleton* skeleton);
 
-struct ProgramStats {
-  std::string name;
-  uint64_t run_time_ns = 0;
-  uint64_t run_count = 0;
-};
-
 class BpfProbe {
  public:
   [[nodiscard]] static Result<std::unique_ptr<BpfProbe>> load(const ProbeOptions& options);
@@ -93,8 +87,6 @@ class BpfProbe {
   // Which guard build, or why none.
   [[nodiscard]] const std::string& guard_status() const { return guard_status_; }
   [[nodiscard]] uint32_t ringbuf_bytes() const { return ringbuf_bytes_; }
-  // Kernel run-time statistics (non-zero only while kernel.bpf_stats_enabled=1).
-  [[nodiscard]] std::vector<ProgramStats> program_stats() const;
 
  private:
   explicit BpfProbe(PinDir pins);
