@@ -469,12 +469,19 @@ void ExecPipeline::on_escape(const EscapeEvent& x) {
 }
 
 void ExecPipeline::catch_escapes() {
+  // A process that has just taken its SIGSTOP off the queue is still running until it stops, so
+  // one look can catch it in between: only a process seen running on two ticks in a row escaped.
+  std::set<uint64_t> unstopped;
   std::vector<uint64_t> escaped;
   for (const PendingRequest* r : pending_.list()) {
     if (auto status = d_.proc.read(r->event.tgid, "status"); status && runs_unstopped(*status)) {
-      escaped.push_back(r->id);
+      unstopped.insert(r->id);
+      if (seen_unstopped_.contains(r->id)) {
+        escaped.push_back(r->id);
+      }
     }
   }
+  seen_unstopped_ = std::move(unstopped);
   for (uint64_t id : escaped) {
     if (auto r = pending_.take(id)) {
       spdlog::warn("parked process {} ({}) is running without a verdict: killing it",

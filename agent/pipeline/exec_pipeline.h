@@ -154,6 +154,7 @@ class ExecPipeline {
   PipelineDeps d_;
   PipelineOptions options_;
   PendingTable pending_;
+  std::set<uint64_t> seen_unstopped_;  // parked, yet found running on the last tick
   PipelineStats stats_;
   Grants grants_{d_.proc};
   PipelineObserver* observer_ = nullptr;

@@ -272,6 +272,29 @@ TEST_F(PipelineTest, ProcessGoneBeforeTheVerdictIsLoggedNotSignalled) {
   EXPECT_EQ(last_line()["outcome"], "gone");
 }
 
+// Between taking SIGSTOP off its queue and stopping, a parked process shows as running: one look
+// is no escape, a second look a tick later is.
+TEST_F(PipelineTest, AParkedProcessSeenRunningOnTwoTicksInARowIsKilled) {
+  pipeline_->on_exec(parked_exec(16, {"target", "--risky"}));
+  const std::string running = "Name:\ttarget\nState:\tR (running)\nSigPnd:\t0000000000000000\n"
+                              "ShdPnd:\t0000000000000000\n";
+  const std::string stopped = "Name:\ttarget\nState:\tT (stopped)\n";
+  proc_.files[{16, "status"}] = running;
+  pipeline_->catch_escapes();
+  proc_.files[{16, "status"}] = stopped;
+  pipeline_->catch_escapes();
+  proc_.files[{16, "status"}] = running;
+  pipeline_->catch_escapes();
+  EXPECT_TRUE(control_.actions.empty());
+  EXPECT_EQ(pipeline_->pending().size(), 1u);
+
+  pipeline_->catch_escapes();
+  EXPECT_EQ(control_.actions, (std::vector<std::string>{"kill 16"}));
+  EXPECT_EQ(pipeline_->pending().size(), 0u);
+  EXPECT_EQ(last_line()["decided_by"], "escape");
+  EXPECT_EQ(pipeline_->stats().escapes, 1u);
+}
+
 TEST_F(PipelineTest, ShutdownReleasesEveryParkedProcessByPolicy) {
   pipeline_->on_exec(parked_exec(16, {"target", "--risky"}));
   pipeline_->on_exec(parked_exec(17, {"target", "--risky"}));
