@@ -4,7 +4,7 @@
 #include <string_view>
 
 #include "probe/abi_check.h"
-#include "probe/dev_encoding.h"
+#include "common/dev_encoding.h"
 
 namespace cmdgate {
 namespace {
@@ -67,7 +67,7 @@ Result<Record> decode_exec(std::span<const std::byte> bytes) {
   e.exec_id = r.exec_id;
   e.start_boottime_ns = r.start_boottime_ns;
   e.cgroup_id = r.cgroup_id;
-  e.file = {probe::user_dev_from_kernel(r.dev), r.ino};
+  e.file = {user_dev_from_kernel(r.dev), r.ino};
   e.size = r.size;
   e.mtime_sec = r.mtime_sec;
   e.ctime_sec = r.ctime_sec;
@@ -90,7 +90,7 @@ Result<Record> decode_exec(std::span<const std::byte> bytes) {
   e.comm = fixed_string(r.comm, sizeof(r.comm));
   for (uint32_t i = 0; i < r.lineage_depth; ++i) {
     const cg_ancestor& a = r.lineage[i];
-    e.lineage.push_back({a.tgid, a.sid, {probe::user_dev_from_kernel(a.dev), a.ino},
+    e.lineage.push_back({a.tgid, a.sid, {user_dev_from_kernel(a.dev), a.ino},
                          fixed_string(a.comm, sizeof(a.comm))});
   }
 

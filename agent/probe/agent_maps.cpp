@@ -7,7 +7,7 @@
 #include <map>
 
 #include "common/errno_error.h"
-#include "probe/dev_encoding.h"
+#include "common/dev_encoding.h"
 #include "probe/map_walk.h"
 #include "rules/model.h"
 

@@ -3,51 +3,19 @@
 #include <bpf/bpf.h>
 
 #include <atomic>
-#include <cstring>
-#include <map>
 
 #include "common/errno_error.h"
-#include "probe/dev_encoding.h"
+#include "common/dev_encoding.h"
+#include "rules/policy_image.h"
 #include "probe/map_walk.h"
 
 namespace cmdgate::probe {
 namespace {
 
-static_assert(static_cast<uint8_t>(rules::KernelVerdict::kNone) == CG_VERDICT_NONE);
-static_assert(static_cast<uint8_t>(rules::KernelVerdict::kAllow) == CG_VERDICT_ALLOW);
-static_assert(static_cast<uint8_t>(rules::KernelVerdict::kAudit) == CG_VERDICT_AUDIT);
-static_assert(static_cast<uint8_t>(rules::KernelVerdict::kEvaluate) == CG_VERDICT_EVALUATE);
-static_assert(static_cast<uint8_t>(rules::KernelVerdict::kDeny) == CG_VERDICT_DENY);
-
-uint8_t raw(rules::KernelVerdict v) { return static_cast<uint8_t>(v); }
-
 template <typename T>
 void store(T& field, T value) {
   std::atomic_ref<T>(field).store(value, std::memory_order_release);
 }
-
-// An LPM key for (slot, prefix). A prefix too long for a key becomes its first CG_LPM_PATH_MAX
-// bytes, which covers more than asked: such entries must say evaluate.
-cg_path_key make_path_key(uint32_t slot, const rules::PathEntry& e, bool* truncated) {
-  cg_path_key key{};
-  key.slot = static_cast<__u8>(slot);
-  const size_t n = std::min<size_t>(e.prefix.size(), CG_LPM_PATH_MAX);
-  std::memcpy(key.path, e.prefix.data(), n);
-  key.prefixlen = static_cast<__u32>(8 * (1 + n));
-  *truncated = e.prefix.size() > CG_LPM_PATH_MAX;
-  return key;
-}
-
-uint8_t flags_of(const rules::InodeVerdict& v) {
-  return static_cast<uint8_t>((v.check_path ? CG_VF_CHECK_PATH : 0) |
-                              (v.agent_check_path ? CG_VF_AGENT_CHECK_PATH : 0));
-}
-
-struct PathKeyLess {
-  bool operator()(const cg_path_key& a, const cg_path_key& b) const {
-    return std::memcmp(&a, &b, sizeof(a)) < 0;
-  }
-};
 
 }  // namespace
 
@@ -67,64 +35,42 @@ Result<PublishStats> PolicyMaps::publish(const rules::KernelPolicy& policy, uint
   path_keys_[slot].clear();
   delete_agent_entries(probe_, agent_keys_[slot]);
 
-  for (const auto& e : policy.inodes) {
-    cg_inode_slot_key key{};
-    key.dev = kernel_dev_from_user(e.file.dev);
-    key.ino = e.file.ino;
-    key.slot = slot;
-    cg_inode_verdict value{};
-    value.verdict = raw(e.verdict.verdict);
-    value.agent_verdict = raw(e.verdict.agent_verdict);
-    value.flags = flags_of(e.verdict);
+  const rules::PolicyImage image = rules::policy_image(policy, slot);
+  for (const auto& [key, value] : image.inodes) {
     if (bpf_map_update_elem(probe_.rule_inodes_fd(), &key, &value, BPF_ANY) != 0) {
       return errno_error("writing a rule inode verdict");
     }
     inode_keys_[slot].push_back(key);
   }
-  stats.inodes = policy.inodes.size();
-
-  // Two entries that collapse into one key (truncation) must agree, else the key evaluates.
-  std::map<cg_path_key, cg_path_verdict, PathKeyLess> paths;
-  for (const auto& e : policy.paths) {
-    bool truncated = false;
-    const cg_path_key key = make_path_key(slot, e, &truncated);
-    cg_path_verdict v{};
-    v.verdict = truncated ? uint8_t{CG_VERDICT_EVALUATE} : raw(e.verdict);
-    v.agent_verdict = truncated ? uint8_t{CG_VERDICT_EVALUATE} : raw(e.agent_verdict);
-    auto [it, inserted] = paths.emplace(key, v);
-    if (!inserted && it->second.verdict != v.verdict) {
-      it->second.verdict = CG_VERDICT_EVALUATE;
-    }
-    if (!inserted && it->second.agent_verdict != v.agent_verdict) {
-      it->second.agent_verdict = CG_VERDICT_EVALUATE;
-    }
-  }
-  for (const auto& [key, value] : paths) {
+  stats.inodes = image.inodes.size();
+  for (const auto& [key, value] : image.paths) {
     if (bpf_map_update_elem(probe_.path_trie_fd(), &key, &value, BPF_ANY) != 0) {
       return errno_error("writing a path verdict");
     }
     path_keys_[slot].push_back(key);
   }
-  stats.paths = paths.size();
+  stats.paths = image.paths.size();
   if (auto s = write_agent_entries(probe_, slot, policy, agent_keys_[slot]); !s) {
     return s.error();
   }
   stats.agents = agent_keys_[slot].size();
 
+  // One aligned store per field: the programs read the meta without a lock (policy.bpf.h).
+  const cg_policy_meta& m = image.meta;
   cg_policy_meta* meta = probe_.policy_meta(slot);
   store(meta->generation, generation);
-  store(meta->default_verdict, raw(policy.default_verdict));
-  store(meta->memfd_verdict, raw(policy.memfd_verdict));
-  store(meta->deleted_verdict, raw(policy.deleted_verdict));
-  store(meta->script_verdict, raw(policy.script_verdict));
-  store(meta->loader_verdict, raw(policy.loader_verdict));
-  store(meta->has_paths, static_cast<__u8>(!paths.empty()));
-  store(meta->agent_default_verdict, raw(policy.agent_default_verdict));
-  store(meta->agent_memfd_verdict, raw(policy.agent_memfd_verdict));
-  store(meta->agent_deleted_verdict, raw(policy.agent_deleted_verdict));
-  store(meta->agent_script_verdict, raw(policy.agent_script_verdict));
-  store(meta->agent_loader_verdict, raw(policy.agent_loader_verdict));
-  store(meta->has_agents, static_cast<__u8>(policy.has_agents));
+  store(meta->default_verdict, m.default_verdict);
+  store(meta->memfd_verdict, m.memfd_verdict);
+  store(meta->deleted_verdict, m.deleted_verdict);
+  store(meta->script_verdict, m.script_verdict);
+  store(meta->loader_verdict, m.loader_verdict);
+  store(meta->has_paths, m.has_paths);
+  store(meta->agent_default_verdict, m.agent_default_verdict);
+  store(meta->agent_memfd_verdict, m.agent_memfd_verdict);
+  store(meta->agent_deleted_verdict, m.agent_deleted_verdict);
+  store(meta->agent_script_verdict, m.agent_script_verdict);
+  store(meta->agent_loader_verdict, m.agent_loader_verdict);
+  store(meta->has_agents, m.has_agents);
 
   if (!published_) {
     published_ = true;
@@ -179,9 +125,10 @@ Status PolicyMaps::learn(const rules::FileId& file, int64_t ctime_sec, uint32_t 
   value.ctime_sec = ctime_sec;
   value.ctime_nsec = ctime_nsec;
   value.generation = generation;
-  value.verdict = raw(verdict.verdict);
-  value.agent_verdict = raw(verdict.agent_verdict);
-  value.flags = flags_of(verdict);
+  const cg_inode_verdict v = rules::inode_value(verdict);
+  value.verdict = v.verdict;
+  value.agent_verdict = v.agent_verdict;
+  value.flags = v.flags;
   if (bpf_map_update_elem(probe_.learned_fd(), &key, &value, BPF_ANY) != 0) {
     return errno_error("writing a learned verdict");
   }

@@ -176,7 +176,7 @@ int BPF_PROG(cg_exec, struct task_struct* task, pid_t old_pid, struct linux_binp
   l.f.flags |= label_flags;
 
   /* `ld.so PROGRAM`: the program ld.so will map is named by argv, which only the daemon reads. */
-  __u8 loader = agents || label_flags ? meta->agent_loader_verdict : meta->loader_verdict;
+  __u8 loader = cg_loader_verdict(meta, agents || label_flags);
   if (loader && v != CG_VERDICT_DENY && cg_runs_without_interpreter(task, bprm)) {
     l.f.flags |= CG_EXEC_NO_INTERP;
     cg_count(CG_CTR_NO_INTERP);

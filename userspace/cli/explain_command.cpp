@@ -17,6 +17,7 @@
 #include "common/regular_file.h"
 #include "rules/agent_match.h"
 #include "rules/file_digest.h"
+#include "rules/kernel_model.h"
 #include "rules/kernel_verdicts.h"
 #include "rules/line_verdict.h"
 #include "rules/parser.h"

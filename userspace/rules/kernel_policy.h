@@ -1,7 +1,7 @@
 #pragma once
 // What the kernel is told about a compiled policy: verdicts it may take alone. Each entry is
 // exact (the full evaluation would give the same outcome for every exec it covers) or says
-// kEvaluate. Derivation: kernel_verdicts.h; the BPF lookup it feeds: bpf/progs/exec.bpf.c.
+// kEvaluate. Derivation: kernel_verdicts.h; the BPF lookup it feeds: bpf/shared/cmdgate_verdict.h.
 
 #include <cstdint>
 #include <string>

@@ -1,10 +1,10 @@
 #pragma once
 // Derives what the kernel may decide alone from a compiled policy.
 //
-// The BPF lookup (bpf/progs/exec.bpf.c) is: memfd/deleted class verdict; else the learned entry
-// for the file's (device, inode), else its rule entry; when that is missing or has check_path,
-// the longest path entry covering the resolved path; else the default. Script execs take the
-// stricter of that and the script verdict.
+// The BPF lookup (bpf/shared/cmdgate_verdict.h) is: memfd/deleted class verdict; else the learned
+// entry for the file's (device, inode), else its rule entry; when that is missing or has
+// check_path, the longest path entry covering the resolved path; else the default. Script execs
+// take the stricter of that and the script verdict.
 //
 // Each verdict below is computed by a three-valued first-match scan over the rules under what the
 // kernel knows at that step (file identity, path region, file kind); argv, user, ancestry, tty
@@ -55,19 +55,6 @@ class KernelVerdicts {
  private:
   std::unique_ptr<Analyzer> analyzer_;
 };
-
-// The kernel's lookup, in user space: what the BPF program would conclude for an exec. Used by
-// tests to check that every exact verdict agrees with the full evaluation.
-struct KernelFacts {
-  FileId file;
-  std::string path;
-  uint8_t file_kinds = 0;  // FileKind bits
-  bool script = false;
-  std::optional<InodeVerdict> learned;  // a learned entry for this exact file, if any
-  bool no_interp = false;  // CG_EXEC_NO_INTERP: a loader run directly, or a static-pie program
-  bool labelled = false;   // an agent label, or an unknown one (CG_EXEC_AGENT_UNKNOWN)
-};
-[[nodiscard]] KernelVerdict simulate_kernel(const KernelPolicy& kp, const KernelFacts& facts);
 
 // The class an evaluated decision falls in, as the kernel names them.
 [[nodiscard]] KernelVerdict kernel_class(const Decision& d);

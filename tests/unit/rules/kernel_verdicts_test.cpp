@@ -1,6 +1,7 @@
 // The kernel may decide an exec alone only when the full evaluation would agree: every exact
 // verdict derived for the BPF maps is checked against the evaluator on random policies and execs.
 
+#include "rules/kernel_model.h"
 #include "rules/kernel_verdicts.h"
 
 #include <gtest/gtest.h>

@@ -16,6 +16,7 @@
 
 #include "../rules/policy_test_util.h"
 #include "rules/glob.h"
+#include "rules/kernel_model.h"
 #include "rules/kernel_verdicts.h"
 #include "rules/parser.h"
 #include "rules/policy.h"

@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-namespace cmdgate::probe {
+namespace cmdgate {
 
 inline uint64_t user_dev_from_kernel(uint64_t kdev) {
   return makedev(static_cast<unsigned>(kdev >> 20), static_cast<unsigned>(kdev & 0xfffff));
@@ -16,4 +16,4 @@ inline uint64_t kernel_dev_from_user(uint64_t udev) {
   return (static_cast<uint64_t>(major(udev)) << 20) | minor(udev);
 }
 
-}  // namespace cmdgate::probe
+}  // namespace cmdgate
