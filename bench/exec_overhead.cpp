@@ -3,6 +3,7 @@
 // Conditions, interleaved in rounds so that drift of a noisy machine hits all of them alike:
 //   baseline  no agent
 //   allow     agent running; the target is decided in the kernel (no event, no round trip)
+//   audit     agent running; the target is allowed in the kernel with a record for the log
 //   evaluate  agent running; the target is parked, evaluated by the daemon and released
 //   deny      agent running; the target is killed by the kernel (its rule has nothing to tell)
 //   deny_told agent running; the target's rule has a message, so the daemon kills it after
@@ -244,7 +245,8 @@ int main(int argc, char** argv) {
   const std::string eval_target = dir + "/true-evaluate";
   const std::string deny_target = dir + "/true-deny";
   const std::string told_target = dir + "/true-deny-told";
-  for (const auto& t : {allow_target, eval_target, deny_target, told_target}) {
+  const std::string audit_target = dir + "/true-audit";
+  for (const auto& t : {allow_target, eval_target, deny_target, told_target, audit_target}) {
     std::filesystem::copy_file("/bin/true", t);
     ::chmod(t.c_str(), 0755);
   }
@@ -262,6 +264,10 @@ id = "bench-evaluate"
 action = "deny"
 path = "{}"
 args = "^--never-given$"
+[[rule]]
+id = "bench-audit"
+action = "audit"
+path = "{}"
 [[rule]]
 id = "bench-deny"
 action = "deny"
@@ -281,7 +287,8 @@ action = "ask"
 agent = "*"
 path = "{}"
 )",
-                                eval_target, deny_target, told_target, agent, agent_only));
+                                eval_target, audit_target, deny_target, told_target, agent,
+                                agent_only));
   g_child_stderr = ::open((dir + "/children.err").c_str(), O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0644);
   const std::string audit_rules = dir + "/audit.toml";
   write_file(audit_rules, "default_action = \"audit\"\n");
@@ -306,6 +313,7 @@ path = "{}"
       Daemon d(cmdgated, rules, dir);
       if (r % 2 == 0) {
         block("allow", allow_target);
+        block("audit", audit_target);
         block("evaluate", eval_target);
         block("deny", deny_target, true);
         block("deny_told", told_target, true);
@@ -315,6 +323,7 @@ path = "{}"
         block("deny_told", told_target, true);
         block("deny", deny_target, true);
         block("evaluate", eval_target);
+        block("audit", audit_target);
         block("allow", allow_target);
       }
     }
@@ -327,7 +336,9 @@ path = "{}"
     Daemon d(cmdgated, rules, dir);
     std::ofstream("/proc/sys/kernel/bpf_stats_enabled") << "1";
     for (const auto& [path, target] :
-         {std::pair<std::string, std::string>{"allow", allow_target}, {"evaluate", eval_target}}) {
+         {std::pair<std::string, std::string>{"allow", allow_target},
+          {"audit", audit_target},
+          {"evaluate", eval_target}}) {
       const auto before = bpf_stats();
       for (size_t i = 0; i < std::min<size_t>(execs, 5000); ++i) {
         spawn_wait(target.c_str(), nullptr);
@@ -382,7 +393,8 @@ path = "{}"
   const SampleStats base_spawn = summarize(samples["baseline/spawn"]);
   std::printf("%-16s %8s %10s %10s %10s %12s %9s\n", "condition", "n", "mean_us", "p50_us",
               "p99_us", "d_mean_us", "d_mean_%");
-  for (const char* cond : {"baseline", "allow", "evaluate", "deny", "deny_told", "labelled"}) {
+  for (const char* cond :
+       {"baseline", "allow", "audit", "evaluate", "deny", "deny_told", "labelled"}) {
     for (const char* method : {"fork", "spawn"}) {
       const std::string key = fmt::format("{}/{}", cond, method);
       const SampleStats s = summarize(samples[key]);
@@ -430,6 +442,21 @@ path = "{}"
                   static_cast<unsigned long long>(v.second), per);
       out["bpf"][path][name] = {{"calls", v.second}, {"ns_per_call", per}};
     }
+  }
+  // The issue's targets, as ratios of this run: the audit path against the allow path, and the
+  // fork hook against the allow path's exec hook.
+  auto per_call = [&](const std::string& path, const std::string& prog) {
+    const auto& v = bpf_costs[path][prog];
+    return v.second ? static_cast<double>(v.first) / static_cast<double>(v.second) : 0.0;
+  };
+  const double allow_exec = per_call("allow", "cg_exec");
+  if (allow_exec > 0) {
+    const double audit_ratio = per_call("audit", "cg_exec") / allow_exec;
+    const double fork_ratio = per_call("allow", "cg_fork") / allow_exec;
+    std::printf("  cg_exec audit / allow: x%.2f; cg_fork / cg_exec allow: x%.2f\n", audit_ratio,
+                fork_ratio);
+    out["bpf_ratios"] = {{"audit_over_allow_exec", audit_ratio},
+                         {"fork_over_allow_exec", fork_ratio}};
   }
   std::printf("\nstress: %llu execs in %.1f s from 2 parallel loops, audited; ring-buffer drops: %llu\n",
               static_cast<unsigned long long>(stress_execs), stress_seconds,
