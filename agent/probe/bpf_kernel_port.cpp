@@ -10,11 +10,13 @@
 
 #include "kernel/clock.h"
 #include "probe/counters.h"
+#include "probe/load_heap.h"
 #include "probe/lsm_support.h"
 
 namespace cmdgate::probe {
 
 Result<std::unique_ptr<BpfKernelPort>> BpfKernelPort::load(const KernelOptions& options) {
+  const LoadHeap heap;
   auto probe = BpfProbe::load(options.probe);
   if (!probe) {
     return probe.error();

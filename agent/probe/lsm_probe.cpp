@@ -1,14 +1,17 @@
 #include "probe/lsm_probe.h"
 
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdarg>
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <string_view>
 #include <type_traits>
 
@@ -59,6 +62,28 @@ class LibbpfLogCapture {
   libbpf_print_fn_t previous_;
 };
 
+// Whether this kernel loads BPF LSM programs at all, tried with a two-instruction program on the
+// bprm_check_security hook: where it refuses (a hypervisor's or lockdown's EPERM), the full object
+// is not opened, relocated and refused program by program.
+Status lsm_programs_load(const btf* vmlinux) {
+  const int hook = btf__find_by_name_kind(vmlinux, "bpf_lsm_bprm_check_security", BTF_KIND_FUNC);
+  if (hook < 0) {
+    return Error{"the kernel has no bprm_check_security LSM hook"};
+  }
+  const bpf_insn return_zero[] = {
+      {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .src_reg = 0, .off = 0, .imm = 0},
+      {.code = BPF_JMP | BPF_EXIT, .dst_reg = 0, .src_reg = 0, .off = 0, .imm = 0}};
+  LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_LSM_MAC,
+              .attach_btf_id = static_cast<__u32>(hook));
+  const int fd = bpf_prog_load(BPF_PROG_TYPE_LSM, "cg_lsm_probe", "GPL", return_zero,
+                               std::size(return_zero), &opts);
+  if (fd < 0) {
+    return libbpf_error("loading the LSM programs", fd);
+  }
+  ::close(fd);
+  return {};
+}
+
 // "lsm/task_kill" -> "task_kill"
 std::string hook_of(const bpf_program* prog) {
   std::string_view sec = bpf_program__section_name(prog);
@@ -101,9 +126,10 @@ Result<std::unique_ptr<LsmProbe>> LsmProbe::open_and_load(const BpfProbe& exec, 
       bpf_program__set_autoload(prog, false);
     }
   }
+  const Status loads = lsm_programs_load(vmlinux);
   btf__free(vmlinux);
-  if (!bpf_program__autoload(skel->progs.cg_bprm_check)) {
-    return Error{"the kernel has no bprm_check_security LSM hook"};
+  if (!loads) {
+    return loads.error();
   }
 
   if (auto s = share_maps(exec, skel->obj, skel->maps.bss); !s) {
