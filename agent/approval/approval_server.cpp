@@ -11,7 +11,6 @@
 #include <cstring>
 #include <filesystem>
 
-#include "approval/approver_check.h"
 #include "approval/messages.h"
 #include "approval/pam_backend.h"
 #include "common/accounts.h"
@@ -19,14 +18,6 @@
 
 namespace cmdgate {
 namespace {
-
-protocol::ServerMessage with_error(uint64_t request_id, const std::string& message, bool fatal) {
-  protocol::ServerMessage m;
-  m.set_request_id(request_id);
-  m.mutable_error()->set_message(message);
-  m.mutable_error()->set_fatal(fatal);
-  return m;
-}
 
 // Reads more than this per wakeup only on the next wakeup: a flooding client cannot starve
 // the others or the ring buffer.
@@ -37,7 +28,6 @@ constexpr size_t kReadBudget = 256u << 10;
 Result<std::unique_ptr<ApprovalServer>> ApprovalServer::start(ApprovalOptions options,
                                                               ApprovalDeps deps) {
   std::unique_ptr<ApprovalServer> s(new ApprovalServer(std::move(options), deps));
-  s->approver_gid_ = gid_of(s->options_.approver_group);
   if (!s->approver_gid_) {
     spdlog::warn("approver group '{}' does not exist: only root may approve",
                  s->options_.approver_group);
@@ -73,6 +63,14 @@ Result<std::unique_ptr<ApprovalServer>> ApprovalServer::start(ApprovalOptions op
   spdlog::info("approvals: authenticate = \"{}\"", to_string(s->options_.authenticate));
   return s;
 }
+
+ApprovalServer::ApprovalServer(ApprovalOptions options, ApprovalDeps deps)
+    : options_(std::move(options)),
+      d_(deps),
+      approver_gid_(gid_of(options_.approver_group)),
+      gate_({d_.proc, d_.kernel, d_.pipeline.pending()}, approver_gid_, options_.authenticate),
+      decisions_({options_.local_rules_file, options_.max_grant_minutes},
+                 {d_.pipeline, d_.policy, d_.clock, d_.proc}) {}
 
 ApprovalServer::~ApprovalServer() {
   if (listener_) {
@@ -145,7 +143,7 @@ void ApprovalServer::accept_clients() {
     auto s = std::make_unique<Session>();
     s->serial = ++serial_;
     s->peer = std::move(*peer);
-    s->approver = is_approver(s->peer, approver_gid_);
+    s->approver = gate_.is_approver(s->peer);
     const int raw = fd.get();
     s->fd = std::move(fd);
     if (!d_.loop.watch_events(raw, EPOLLIN, [this, raw](uint32_t ev) { on_events(raw, ev); })) {
@@ -228,6 +226,19 @@ void ApprovalServer::handle(Session& s, const protocol::ClientMessage& m) {
     fail(s, rid, "the first message must be hello", true);
     return;
   }
+  if (m.body_case() == protocol::ClientMessage::kDecide && s.held) {
+    fail(s, rid, "a decision on this connection is still waiting for authentication", false);
+    return;
+  }
+  const bool authenticated = s.authenticated_until && d_.clock.steady() < *s.authenticated_until;
+  const Admission admitted = gate_.admit({s.fd.get(), s.approver, authenticated}, m);
+  if (admitted.refusal) {
+    if (admitted.refused_decision) {
+      ++stats_.refused_decisions;
+    }
+    fail(s, rid, *admitted.refusal, false);
+    return;
+  }
   switch (m.body_case()) {
     case protocol::ClientMessage::kHello: {
       if (m.hello().protocol_version() != protocol::kProtocolVersion) {
@@ -248,10 +259,6 @@ void ApprovalServer::handle(Session& s, const protocol::ClientMessage& m) {
       return;
     }
     case protocol::ClientMessage::kSubscribe: {
-      if ((m.subscribe().approvals() || m.subscribe().events()) && !s.approver) {
-        fail(s, rid, "only root and members of the approver group may subscribe", false);
-        return;
-      }
       s.approvals = m.subscribe().approvals();
       s.events = m.subscribe().events();
       protocol::ServerMessage r;
@@ -260,17 +267,13 @@ void ApprovalServer::handle(Session& s, const protocol::ClientMessage& m) {
       return;
     }
     case protocol::ClientMessage::kListPending: {
-      if (!s.approver) {
-        fail(s, rid, "only root and members of the approver group may list requests", false);
-        return;
-      }
       protocol::ServerMessage r;
       *r.mutable_pending() = to_pending_list(d_.pipeline.pending().list());
       reply(s, rid, std::move(r));
       return;
     }
     case protocol::ClientMessage::kDecide:
-      handle_decide(s, rid, m.decide());
+      handle_decide(s, m, admitted);
       return;
     case protocol::ClientMessage::kAuthAnswer:
       handle_auth_answer(s, rid, m.auth_answer());
@@ -282,10 +285,6 @@ void ApprovalServer::handle(Session& s, const protocol::ClientMessage& m) {
       return;
     }
     case protocol::ClientMessage::kReload: {
-      if (!s.approver) {
-        fail(s, rid, "only root and members of the approver group may reload rules", false);
-        return;
-      }
       // The reload runs in the background; the answer goes to this connection if it is still
       // the same one when it completes.
       const int fd = s.fd.get();
@@ -314,136 +313,43 @@ void ApprovalServer::handle(Session& s, const protocol::ClientMessage& m) {
   }
 }
 
-void ApprovalServer::reply(Session& s, uint64_t request_id, protocol::ServerMessage m) {
-  m.set_request_id(request_id);
-  enqueue(s, m, false);
-}
-
-void ApprovalServer::fail(Session& s, uint64_t request_id, const std::string& message,
-                          bool fatal) {
-  const int fd = s.fd.get();
-  if (fatal) {
-    spdlog::debug("approval socket: closing client pid {}: {}", s.peer.pid, message);
-    s.closing = true;  // before queueing: the flush that sends the error then closes
-    ::shutdown(fd, SHUT_RD);
+void ApprovalServer::handle_decide(Session& s, const protocol::ClientMessage& m,
+                                   const Admission& admitted) {
+  const uint64_t rid = m.request_id();
+  const protocol::Decide& d = m.decide();
+  DecideRequest request{.id = d.id(),
+                        .verdict = d.verdict(),
+                        .scope = d.scope(),
+                        .minutes = d.minutes(),
+                        .approver = {s.peer.uid, s.peer.pid, s.peer.exe}};
+  if (s.digest && s.digest->first == d.id()) {
+    request.hashed = s.digest->second;
   }
-  enqueue(s, with_error(request_id, message, fatal), false);  // may drop the session
-}
-
-void ApprovalServer::enqueue(Session& s, const protocol::ServerMessage& m, bool droppable) {
-  std::string frame = protocol::encode_frame(m);
-  if (s.out_bytes + frame.size() > options_.max_queue_bytes) {
-    if (droppable) {
-      ++s.dropped;
-      ++stats_.events_dropped;
+  if (admitted.authenticate) {
+    // What can be checked before anyone types a password is checked first.
+    if (auto st = decisions_.check(request); !st) {
+      fail(s, rid, st.error().message, false);
       return;
     }
-    ++stats_.slow_disconnects;
-    drop(s.fd.get(), "too slow to read what it asked for");
+    authenticate(s, m, *admitted.approver);
     return;
   }
-  s.out_bytes += frame.size();
-  s.out.push_back(std::move(frame));
-  flush(s);
-}
-
-void ApprovalServer::flush(Session& s) {
-  const int fd = s.fd.get();
-  while (!s.out.empty()) {
-    const std::string& f = s.out.front();
-    const ssize_t n =
-        ::send(fd, f.data() + s.out_offset, f.size() - s.out_offset, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EINTR) {
-        d_.loop.modify(fd, EPOLLIN | EPOLLOUT);
-        return;
-      }
-      drop(fd, std::strerror(errno));
-      return;
-    }
-    s.out_offset += static_cast<size_t>(n);
-    if (s.out_offset == f.size()) {
-      s.out_bytes -= f.size();
-      s.out.pop_front();
-      s.out_offset = 0;
-    }
-  }
-  if (s.closing) {
-    drop(fd, "closed after an error");
+  DecideAnswer answer = decisions_.decide(request);
+  if (const Error* e = std::get_if<Error>(&answer)) {
+    fail(s, rid, e->message, false);
     return;
   }
-  d_.loop.modify(fd, EPOLLIN);
-}
-
-void ApprovalServer::drop(int fd, std::string_view why) {
-  auto it = sessions_.find(fd);
-  if (it == sessions_.end()) {
+  if (NeedsDigest* n = std::get_if<NeedsDigest>(&answer)) {
+    hash_for_permanent(s, m, std::move(n->file));
     return;
   }
-  spdlog::debug("approval socket: client pid {} gone: {}", it->second->peer.pid, why);
-  if (const auto& held = it->second->held; held && held->auth_id != 0) {
-    auth_->cancel(held->auth_id);
-  }
-  d_.loop.unwatch(fd);
-  sessions_.erase(it);
-}
-
-void ApprovalServer::broadcast(const protocol::ServerMessage& m, bool to_approvals,
-                               bool droppable) {
-  std::vector<int> fds;
-  for (const auto& [fd, s] : sessions_) {
-    if (s->greeted && !s->closing && (to_approvals ? s->approvals : s->events)) {
-      fds.push_back(fd);
-    }
-  }
-  for (int fd : fds) {
-    auto it = sessions_.find(fd);
-    if (it != sessions_.end()) {
-      enqueue(*it->second, m, droppable);
-    }
-  }
-}
-
-void ApprovalServer::on_parked(const PendingRequest& r) {
-  protocol::ServerMessage m;
-  *m.mutable_request() = to_request(r);
-  broadcast(m, true, false);
-}
-
-void ApprovalServer::on_closed(const PendingRequest& r, Outcome outcome, DecidedBy by,
-                               const ApproverInfo* approver) {
-  protocol::ServerMessage m;
-  auto* c = m.mutable_closed();
-  c->set_id(r.id);
-  c->set_outcome(std::string(to_string(outcome)));
-  c->set_decided_by(std::string(to_string(by)));
-  if (approver != nullptr) {
-    c->set_approver_uid(approver->uid);
-    c->set_approver_pid(approver->pid);
-  }
-  broadcast(m, true, false);
-}
-
-void ApprovalServer::on_decision(const DecisionRecord& record) {
-  bool anyone = false;
-  for (const auto& [fd, s] : sessions_) {
-    anyone = anyone || s->events;
-  }
-  if (!anyone) {
-    return;
-  }
-  protocol::ServerMessage m;
-  *m.mutable_event() = to_event(record);
-  broadcast(m, false, true);
-}
-
-bool ApprovalServer::approvers_listening() const {
-  for (const auto& [fd, s] : sessions_) {
-    if (s->approvals && !s->closing) {
-      return true;
-    }
-  }
-  return false;
+  Decided& decided = std::get<Decided>(answer);
+  s.digest.reset();
+  protocol::ServerMessage r;
+  r.mutable_decided()->set_id(decided.id);
+  r.mutable_decided()->set_outcome(std::string(to_string(decided.outcome)));
+  *r.mutable_decided()->mutable_request() = std::move(decided.request);
+  reply(s, rid, std::move(r));
 }
 
 }  // namespace cmdgate

@@ -3,9 +3,11 @@
 // decide parked requests, subscribe to them and to the live decision stream, read status and
 // trigger reloads. Every client has a bounded outgoing queue: a slow event subscriber loses
 // events (counted), a slow approver is disconnected (it resynchronises with ListPending); the
-// event loop never waits for a client. An approval that needs proof of a person holds its
-// connection's decision while a PAM conversation runs over it (auth_service.h), and a permanent
-// one while the file it pins is hashed (approval_digest.h); neither holds up the loop.
+// event loop never waits for a client. Every message passes the gate (approver_gate.h) once; a
+// decision is made by ApprovalDecisions (approval_decisions.h). An approval that needs proof of
+// a person holds its connection's decision while a PAM conversation runs over it
+// (auth_service.h), and a permanent one while the file it pins is hashed (approval_digest.h);
+// neither holds up the loop.
 
 #include <sys/types.h>
 
@@ -17,6 +19,8 @@
 #include <optional>
 #include <string>
 
+#include "approval/approval_decisions.h"
+#include "approval/approver_gate.h"
 #include "approval/auth_policy.h"
 #include "approval/auth_service.h"
 #include "approval/off_loop.h"
@@ -24,7 +28,6 @@
 #include "cmdgate.pb.h"
 #include "common/fd.h"
 #include "context/hash_service.h"
-#include "context/process_paths.h"
 #include "kernel/clock.h"
 #include "loop/event_loop.h"
 #include "pipeline/exec_pipeline.h"
@@ -94,12 +97,11 @@ class ApprovalServer final : public PipelineObserver {
   // A decision waiting for its approver to authenticate, or for the file a permanent approval
   // pins to be hashed: at most one per connection.
   struct Held {
-    uint64_t rid = 0;
-    protocol::Decide decide;
-    uint64_t auth_id = 0;       // the authentication it waits for; 0 while hashing
-    std::string user;           // who is being authenticated
-    uint64_t digest_token = 0;  // the hash it waits for
-    SteadyTime deadline;        // of the hash
+    protocol::ClientMessage message;  // the Decide, handled again once the wait is over
+    uint64_t auth_id = 0;             // the authentication it waits for; 0 while hashing
+    std::string user;                 // who is being authenticated
+    uint64_t digest_token = 0;        // the hash it waits for
+    SteadyTime deadline;              // of the hash
   };
 
   struct Session {
@@ -123,25 +125,24 @@ class ApprovalServer final : public PipelineObserver {
     std::optional<std::pair<uint64_t, rules::Sha256>> digest;
   };
 
-  ApprovalServer(ApprovalOptions options, ApprovalDeps deps)
-      : options_(std::move(options)), d_(deps) {}
+  ApprovalServer(ApprovalOptions options, ApprovalDeps deps);
   [[nodiscard]] Status listen();
   void accept_clients();
   void on_events(int fd, uint32_t events);
   void read_from(Session& s);
   void handle(Session& s, const protocol::ClientMessage& m);
-  void handle_decide(Session& s, uint64_t request_id, const protocol::Decide& d);
-  // approval_decide.cpp: authentication and hashing, each resuming handle_decide when done.
-  void authenticate(Session& s, uint64_t rid, const protocol::Decide& d, const Peer& approver);
+  void handle_decide(Session& s, const protocol::ClientMessage& m, const Admission& admitted);
+  // approval_waits.cpp: authentication and hashing, each handling the Decide again when done.
+  void authenticate(Session& s, const protocol::ClientMessage& m, const Peer& approver);
   void handle_auth_answer(Session& s, uint64_t rid, const protocol::AuthAnswer& a);
   void on_auth_prompt(uint64_t id, const std::vector<AuthItem>& items, bool answer);
   void on_auth_done(uint64_t id, const AuthVerdict& verdict);
-  void hash_for_permanent(Session& s, uint64_t rid, const protocol::Decide& d,
-                          const PendingRequest& p);
+  void hash_for_permanent(Session& s, const protocol::ClientMessage& m, DigestSource file);
   void on_digest(int fd, uint64_t serial, uint64_t token, const Result<rules::Sha256>& digest);
   [[nodiscard]] Session* holding(const std::function<bool(const Held&)>& pred);
   void arm_timer();
   void on_timer();
+  // approval_outgoing.cpp: what is sent to clients.
   void reply(Session& s, uint64_t request_id, protocol::ServerMessage m);
   void fail(Session& s, uint64_t request_id, const std::string& message, bool fatal);
   // Queues a frame; droppable frames are lost (and counted) when the client is too slow, others
@@ -154,11 +155,12 @@ class ApprovalServer final : public PipelineObserver {
   ApprovalOptions options_;
   ApprovalDeps d_;
   std::optional<uint32_t> approver_gid_;
+  ApproverGate gate_;
+  ApprovalDecisions decisions_;
   Fd listener_;
   std::map<int, std::unique_ptr<Session>> sessions_;
   uint64_t serial_ = 0;
   ApprovalStats stats_;
-  ProcessPaths paths_{d_.proc};
   std::unique_ptr<AuthService> auth_;
   std::unique_ptr<OffLoop> digests_;
   uint64_t next_digest_token_ = 1;

@@ -2,17 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include "pipeline_fakes.h"
 #include "probe/abi_check.h"
 #include "rules/parser.h"
 
 namespace cmdgate {
 namespace {
 
-class NoNames final : public rules::NameResolver {
- public:
-  std::optional<uint32_t> uid(const std::string&) const override { return std::nullopt; }
-  std::optional<uint32_t> gid(const std::string&) const override { return std::nullopt; }
-};
+using test::NoNames;
 
 std::shared_ptr<const rules::Policy> policy(const std::string& toml) {
   auto set = rules::parse_rules(toml, "t.toml", NoNames());

@@ -5,17 +5,14 @@
 #include <filesystem>
 #include <fstream>
 
+#include "pipeline_fakes.h"
 #include "rules/parser.h"
 #include "rules/policy.h"
 
 namespace cmdgate {
 namespace {
 
-class NoNames final : public rules::NameResolver {
- public:
-  std::optional<uint32_t> uid(const std::string&) const override { return std::nullopt; }
-  std::optional<uint32_t> gid(const std::string&) const override { return std::nullopt; }
-};
+using test::NoNames;
 
 TEST(LocalRules, AnAppendedApprovalLoadsAndMatchesExactlyThatCommand) {
   const std::string dir = ::testing::TempDir() + "local-rules";

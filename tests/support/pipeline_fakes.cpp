@@ -1,0 +1,116 @@
+#include "pipeline_fakes.h"
+
+#include "probe/abi_check.h"
+
+namespace cmdgate::test {
+namespace {
+
+class MemoryWriter final : public LineWriter {
+ public:
+  explicit MemoryWriter(std::vector<std::string>& lines) : lines_(lines) {}
+  void write(std::string_view line) override { lines_.emplace_back(line); }
+  void flush() override {}
+
+ private:
+  std::vector<std::string>& lines_;
+};
+
+template <typename Map>
+Result<std::string> lookup(const Map& map, uint32_t pid, std::string_view entry,
+                           const char* missing) {
+  auto it = map.find({pid, std::string(entry)});
+  if (it == map.end()) {
+    return Error{missing};
+  }
+  return it->second;
+}
+
+}  // namespace
+
+Result<std::string> FakeProcFs::read(uint32_t pid, std::string_view entry, size_t) const {
+  return lookup(files, pid, entry, "no such file");
+}
+
+Result<std::string> FakeProcFs::read_link(uint32_t pid, std::string_view entry) const {
+  return lookup(links, pid, entry, "no link");
+}
+
+std::optional<ParkedEntry> FakeParked::lookup(uint32_t tgid) const {
+  auto it = entries.find(tgid);
+  return it == entries.end() ? std::nullopt : std::optional(it->second);
+}
+
+bool FakeParked::erase(uint32_t tgid, uint64_t exec_id) {
+  auto it = entries.find(tgid);
+  if (it == entries.end() || it->second.exec_id != exec_id) {
+    return false;
+  }
+  entries.erase(it);
+  return true;
+}
+
+std::vector<ParkedEntry> FakeParked::list() const {
+  std::vector<ParkedEntry> out;
+  for (const auto& [tgid, entry] : entries) {
+    out.push_back(entry);
+  }
+  return out;
+}
+
+Result<ProcessHandle> FakeControl::pin(uint32_t tgid, uint64_t exec_id) {
+  auto e = parked_.lookup(tgid);
+  if (!e || e->exec_id != exec_id) {
+    return Error{"not parked"};
+  }
+  return ProcessHandle{tgid, exec_id, Fd()};
+}
+
+Status FakeControl::resume(ProcessHandle& p) {
+  parked_.erase(p.tgid, p.exec_id);
+  actions.push_back("resume " + std::to_string(p.tgid));
+  return {};
+}
+
+Status FakeControl::kill(ProcessHandle& p) {
+  parked_.erase(p.tgid, p.exec_id);
+  actions.push_back("kill " + std::to_string(p.tgid));
+  return {};
+}
+
+std::optional<rules::FileId> FakeFiles::identity(const std::string& path) const {
+  if (path == kTargetPath) {
+    return kTargetId;
+  }
+  return std::nullopt;
+}
+
+void ImmediateFiles::establish(const ExecEvent& e, uint32_t, const std::vector<rules::HeldTool>&,
+                               Done done) {
+  ExecFiles f;
+  f.argv = e.argv;
+  f.exe_sha256 = exe_sha256;
+  done(std::move(f));
+}
+
+PipelineOnFakes::PipelineOnFakes(const PolicyStore& store, PipelineOptions options)
+    : policies(store),
+      log(std::make_unique<MemoryWriter>(lines)),
+      pipeline(PipelineDeps{clock, proc, files, contexts, control, parked, learner, policies, log},
+               options) {}
+
+ExecEvent PipelineOnFakes::parked_exec(uint32_t tgid, std::vector<std::string> argv) {
+  ExecEvent e;
+  e.tgid = e.pid = tgid;
+  e.exec_id = next_exec_id++;
+  e.ktime_ns = clock.now;
+  e.file = kTargetId;
+  e.path = kTargetPath;
+  e.argv = std::move(argv);
+  e.verdict = rules::KernelVerdict::kEvaluate;
+  e.flags = CG_EXEC_PARKED;
+  e.generation = policies.current()->generation;
+  parked.entries[tgid] = {tgid, e.exec_id, clock.now, false};
+  return e;
+}
+
+}  // namespace cmdgate::test
