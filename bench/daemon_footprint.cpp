@@ -17,7 +17,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -27,50 +26,11 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "synthetic_rules.h"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// A fleet-like mix: mostly exact paths and hashes (allowlists), then globs, argv patterns and
-// ancestry rules.
-std::string rules_text(int n) {
-  std::mt19937 rng(7);
-  std::string out = "default_action = \"allow\"\n";
-  for (int i = 0; i < n; ++i) {
-    out += fmt::format("[[rule]]\nid = \"r{}\"\naction = \"{}\"\n", i,
-                       i % 7 == 0 ? "deny" : i % 11 == 0 ? "ask" : "audit");
-    switch (i % 10) {
-      case 0:
-      case 1:
-      case 2:
-      case 3:
-        out += fmt::format("path = \"/opt/fleet/bin/tool-{}\"\n", i);
-        break;
-      case 4:
-      case 5: {
-        std::string hex;
-        for (int b = 0; b < 32; ++b) {
-          hex += fmt::format("{:02x}", rng() & 0xff);
-        }
-        out += fmt::format("sha256 = \"{}\"\n", hex);
-        break;
-      }
-      case 6:
-        out += fmt::format("path = \"/srv/app-{}/**\"\n", i);
-        break;
-      case 7:
-        out += fmt::format("path = \"/usr/bin/tool{}\"\nargs = \"^--danger-{}(=.*)?$\"\n", i, i);
-        break;
-      case 8:
-        out += fmt::format("cmdline = \"deploy-{} .*--force\"\n", i);
-        break;
-      case 9:
-        out += fmt::format("ancestor = \"agent-{}\"\npath = \"/usr/bin/x{}\"\n", i, i);
-        break;
-    }
-  }
-  return out;
-}
 
 uint64_t rss_kib(pid_t pid) {
   std::ifstream f(fmt::format("/proc/{}/status", pid));
@@ -109,7 +69,7 @@ int main(int argc, char** argv) {
               "rss_ready", "rss_final");
   for (int n : sizes) {
     const std::string rules = fmt::format("{}/rules-{}.toml", dir, n);
-    std::ofstream(rules) << rules_text(n);
+    std::ofstream(rules) << cmdgate::bench::rules_text(n);
     const std::string sock = fmt::format("{}/notify-{}.sock", dir, n);
     const std::string log = fmt::format("{}/cmdgated-{}.log", dir, n);
     const int notify = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);

@@ -1,5 +1,7 @@
 #include "pipeline_fakes.h"
 
+#include <cstring>
+
 #include "probe/abi_check.h"
 
 namespace cmdgate::test {
@@ -92,9 +94,41 @@ void ImmediateFiles::establish(const ExecEvent& e, uint32_t, const std::vector<r
   done(std::move(f));
 }
 
-PipelineOnFakes::PipelineOnFakes(const PolicyStore& store, PipelineOptions options)
+std::vector<std::byte> exec_record_bytes(const RecordSpec& spec) {
+  cg_exec_record r{};
+  r.hdr.type = CG_RECORD_EXEC;
+  r.hdr.ktime_ns = spec.exec_id;
+  r.exec_id = spec.exec_id;
+  r.dev = (8u << 20) | 1u;  // kernel encoding of 8:1
+  r.ino = 42;
+  r.pid = r.tgid = spec.tgid;
+  r.uid = 1001;
+  r.flags = spec.flags;
+  r.verdict = spec.verdict;
+  r.policy_generation = spec.generation;
+  r.lineage_depth = 1;
+  r.lineage[0].tgid = 999;
+  std::strcpy(r.lineage[0].comm, "bash");
+  std::strcpy(r.comm, "target");
+  std::string data = spec.path + '\0';
+  r.path_len = static_cast<uint16_t>(data.size());
+  std::string args;
+  for (const auto& a : spec.argv) {
+    args += a + '\0';
+  }
+  r.args_len = static_cast<uint16_t>(args.size());
+  data += args;
+  r.hdr.size = static_cast<uint32_t>(sizeof(r) + data.size());
+  std::vector<std::byte> out(r.hdr.size);
+  std::memcpy(out.data(), &r, sizeof(r));
+  std::memcpy(out.data() + sizeof(r), data.data(), data.size());
+  return out;
+}
+
+PipelineOnFakes::PipelineOnFakes(const PolicyStore& store, PipelineOptions options,
+                                 std::unique_ptr<LineWriter> writer)
     : policies(store),
-      log(std::make_unique<MemoryWriter>(lines)),
+      log(writer != nullptr ? std::move(writer) : std::make_unique<MemoryWriter>(lines)),
       pipeline(PipelineDeps{clock, proc, files, contexts, control, parked, learner, policies, log},
                options) {}
 

@@ -86,12 +86,26 @@ class ImmediateFiles final : public FileFacts {
   std::optional<rules::Sha256> exe_sha256;
 };
 
+// An exec record laid out as exec.bpf.c writes it into the ring buffer.
+struct RecordSpec {
+  std::string path = "/usr/bin/target";
+  std::vector<std::string> argv;
+  uint32_t tgid = 1000;
+  uint64_t exec_id = 123;
+  uint32_t flags = 0;
+  uint8_t verdict = 3;  // CG_VERDICT_EVALUATE
+  uint32_t generation = 0;
+};
+[[nodiscard]] std::vector<std::byte> exec_record_bytes(const RecordSpec& spec);
+
 inline constexpr const char* kTargetPath = "/usr/bin/target";
 inline constexpr rules::FileId kTargetId{1, 100};
 
 // The pipeline with every seam above, judging by `policies`; its decision log kept in `lines`.
 struct PipelineOnFakes {
-  explicit PipelineOnFakes(const PolicyStore& policies, PipelineOptions options = {});
+  // writer: where the decision log goes; none keeps it in `lines`.
+  explicit PipelineOnFakes(const PolicyStore& policies, PipelineOptions options = {},
+                           std::unique_ptr<LineWriter> writer = nullptr);
 
   // The kernel's record of tgid executing kTargetPath with argv, parked for the daemon.
   ExecEvent parked_exec(uint32_t tgid, std::vector<std::string> argv);

@@ -7,41 +7,15 @@
 #include <random>
 #include <vector>
 
+#include "pipeline_fakes.h"
 #include "probe/abi_check.h"
 
 namespace cmdgate {
 namespace {
 
-// Builds a record exactly as exec.bpf.c lays it out.
 std::vector<std::byte> exec_record(const std::string& path, const std::vector<std::string>& argv,
                                    uint32_t flags = 0) {
-  cg_exec_record r{};
-  r.hdr.type = CG_RECORD_EXEC;
-  r.hdr.ktime_ns = 123;
-  r.exec_id = 123;
-  r.dev = (8u << 20) | 1u;  // kernel encoding of 8:1
-  r.ino = 42;
-  r.pid = r.tgid = 1000;
-  r.uid = 1001;
-  r.flags = flags;
-  r.verdict = CG_VERDICT_EVALUATE;
-  r.lineage_depth = 1;
-  r.lineage[0].tgid = 999;
-  std::strcpy(r.lineage[0].comm, "bash");
-  std::strcpy(r.comm, "target");
-  std::string data = path + '\0';
-  r.path_len = static_cast<uint16_t>(data.size());
-  std::string args;
-  for (const auto& a : argv) {
-    args += a + '\0';
-  }
-  r.args_len = static_cast<uint16_t>(args.size());
-  data += args;
-  r.hdr.size = static_cast<uint32_t>(sizeof(r) + data.size());
-  std::vector<std::byte> out(r.hdr.size);
-  std::memcpy(out.data(), &r, sizeof(r));
-  std::memcpy(out.data() + sizeof(r), data.data(), data.size());
-  return out;
+  return test::exec_record_bytes({.path = path, .argv = argv, .flags = flags});
 }
 
 TEST(RecordDecoder, DecodesAnExecRecord) {
