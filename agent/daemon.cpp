@@ -174,10 +174,12 @@ Status DaemonImpl::init() {
                                                std::chrono::steady_clock::now() - t0)};
     });
   }
+  const auto kernel_began = std::chrono::steady_clock::now();
   auto kernel = make_kernel(config_);
   if (!kernel) {
     return kernel.error();
   }
+  const auto kernel_took = std::chrono::steady_clock::now() - kernel_began;
   kernel_ = std::move(*kernel);
   kernel_->heartbeat(clock_.monotonic_ns());
   store_.continue_after(kernel_->adopted_generation());
@@ -283,6 +285,11 @@ Status DaemonImpl::init() {
   }
   spdlog::info("enforcing: {}; enforcement: {}", status_line(), kernel_->enforcement());
   notifier_.ready(status_line());
+  using std::chrono::duration_cast;
+  using std::chrono::milliseconds;
+  spdlog::info("started in {} ms, of which {} ms loading and verifying the BPF programs",
+               duration_cast<milliseconds>(std::chrono::steady_clock::now() - started_).count(),
+               duration_cast<milliseconds>(kernel_took).count());
   return {};
 }
 
