@@ -17,7 +17,8 @@ namespace {
 template <typename T, size_t N>
 std::function<std::string(const std::string&)> one_of(const cmdgate::Words<T, N>& words) {
   return [&words](const std::string& s) {
-    return words.parse(s) ? std::string() : "'" + s + "' is not one of " + words.list();
+    auto value = words.read(s);
+    return value ? std::string() : value.error().message;
   };
 }
 
@@ -38,9 +39,10 @@ int main(int argc, char** argv) {
   app.add_option("--ringbuf-size", ringbuf_bytes,
                  "Ring buffer bytes, a power of two (default 1 MiB)")
       ->check([](const std::string& s) {
-        return cmdgate::valid_ringbuf_size(std::strtoull(s.c_str(), nullptr, 10))
-                   ? std::string()
-                   : "expected a power of two from 4096 to 2^30";
+        auto bytes = cmdgate::parse_decimal(s);
+        auto size = bytes ? cmdgate::parse_ringbuf_size(*bytes)
+                          : cmdgate::Result<uint32_t>(bytes.error());
+        return size ? std::string() : size.error().message;
       });
   app.add_option("--delivery-failure", delivery_failure,
                  "An exec that needs the daemon when it cannot be told: kill (default) | hold")
@@ -67,8 +69,8 @@ int main(int argc, char** argv) {
                  "Approval socket (default /run/cmdgate/cmdgate.sock)");
   app.add_option("--socket-mode", socket_mode, "Approval socket mode, octal (default 0660)")
       ->check([](const std::string& s) {
-        return cmdgate::parse_socket_mode(s) ? std::string()
-                                             : "expected an octal mode such as 0660";
+        auto parsed = cmdgate::parse_socket_mode(s);
+        return parsed ? std::string() : parsed.error().message;
       });
   std::string metrics_listen;
   app.add_option("--metrics-listen", metrics_listen,
@@ -80,11 +82,7 @@ int main(int argc, char** argv) {
   app.add_option("--authenticate", authenticate,
                  "Who must authenticate (PAM service cmdgate) to approve: same-uid (default: an "
                  "approver of the requester's uid) | always | never (unsafe where agents run)")
-      ->check([](const std::string& v) {
-        return cmdgate::parse_authenticate_when(v)
-                   ? std::string()
-                   : "not one of " + cmdgate::authenticate_when_names();
-      });
+      ->check(one_of(cmdgate::kAuthenticateWords));
   std::string fleet_broker, fleet_state_dir, host_id, trusted_keys;
   std::vector<std::string> fleet_groups;
   app.add_option("--fleet-broker", fleet_broker,
@@ -142,7 +140,7 @@ int main(int argc, char** argv) {
   }
   if (app.count("--local-rules-file")) config.local_rules_file = local_rules_file;
   if (app.count("--authenticate")) {
-    config.authenticate = *cmdgate::parse_authenticate_when(authenticate);
+    config.authenticate = *cmdgate::kAuthenticateWords.parse(authenticate);
   }
   if (app.count("--metrics-listen")) config.metrics_listen = metrics_listen;
   if (app.count("--socket-mode")) config.socket_mode = *cmdgate::parse_socket_mode(socket_mode);
