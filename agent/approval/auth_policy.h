@@ -6,9 +6,9 @@
 // can (docs/approvals.md).
 
 #include <cstdint>
-#include <optional>
-#include <string>
 #include <string_view>
+
+#include "common/words.h"
 
 namespace cmdgate {
 
@@ -18,10 +18,14 @@ enum class AuthenticateWhen : uint8_t {
   kNever,    // none: any process of an approver's uid outside the tree may approve
 };
 
-[[nodiscard]] std::string_view to_string(AuthenticateWhen when);
-[[nodiscard]] std::optional<AuthenticateWhen> parse_authenticate_when(std::string_view name);
-// "'same-uid', 'always', 'never'", for error messages.
-[[nodiscard]] std::string authenticate_when_names();
+inline constexpr Words<AuthenticateWhen, 3> kAuthenticateWords{
+    {{{"same-uid", AuthenticateWhen::kSameUid},
+      {"always", AuthenticateWhen::kAlways},
+      {"never", AuthenticateWhen::kNever}}}};
+
+[[nodiscard]] inline std::string_view to_string(AuthenticateWhen when) {
+  return kAuthenticateWords.name(when);
+}
 
 // Whether an approval of a request of `requester_uid` by `approver_uid` needs authentication.
 // Denials never do: a denial makes nothing run, and a password in its way would only delay the

@@ -1,46 +1,24 @@
 #pragma once
 // The daemon's settings that are not free text, each read by one parser: the config file and the
 // command line go through the same one, so both accept the same values and mean the same by them.
+// Each parser returns the value or what it expected; the caller names the key or the flag.
+// (Durations: parse_duration, common/duration.h; authenticate: kAuthenticateWords,
+// approval/auth_policy.h; free text that must not be empty: nonempty_text, common/toml_reader.h.)
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 
+#include "common/result.h"
+#include "common/words.h"
 #include "kernel/enforcement.h"
 #include "probe/abi_check.h"
 #include "rules/model.h"
 
 namespace cmdgate {
 
-// A setting that takes one of a few words.
-template <typename T, size_t N>
-struct Words {
-  std::array<std::pair<std::string_view, T>, N> words;
-
-  [[nodiscard]] constexpr std::optional<T> parse(std::string_view text) const {
-    for (const auto& [word, value] : words) {
-      if (word == text) {
-        return value;
-      }
-    }
-    return std::nullopt;
-  }
-  // "'a', 'b'", for messages.
-  [[nodiscard]] std::string list() const {
-    std::string out;
-    for (const auto& [word, value] : words) {
-      out += (out.empty() ? "'" : ", '") + std::string(word) + "'";
-    }
-    return out;
-  }
-};
-
-inline constexpr Words<rules::Mode, 2> kModeWords{
-    {{{"enforce", rules::Mode::kEnforce}, {"monitor", rules::Mode::kMonitor}}}};
+using rules::kModeWords;  // the mode override takes the modes a rule takes
 inline constexpr Words<cg_delivery_failure, 2> kDeliveryFailureWords{
     {{{"kill", CG_FAIL_KILL}, {"hold", CG_FAIL_HOLD}}}};
 inline constexpr Words<rules::Action, 2> kOnShutdownWords{
@@ -60,8 +38,17 @@ inline constexpr Words<std::string_view, 5> kLogLevelWords{{{{"trace", "trace"},
                                                              {"error", "error"}}}};
 
 // The approval socket's mode: octal digits such as "0660", at most 0777.
-[[nodiscard]] std::optional<uint32_t> parse_socket_mode(std::string_view text);
+[[nodiscard]] Result<uint32_t> parse_socket_mode(std::string_view text);
 // The ring buffer's size in bytes: a power of two from 4 KiB to 1 GiB.
-[[nodiscard]] bool valid_ringbuf_size(uint64_t bytes);
+[[nodiscard]] Result<uint32_t> parse_ringbuf_size(int64_t bytes);
+// The largest rule bundle taken from the fleet broker: 1 KiB to 64 MiB.
+[[nodiscard]] Result<size_t> parse_max_bundle_size(int64_t bytes);
+// The fleet broker, mqtt[s]://host[:port], kept as written.
+[[nodiscard]] Result<std::string> parse_broker(std::string_view text);
+// A fleet group to follow, and this host's name in the fleet: names for MQTT topics.
+[[nodiscard]] Result<std::string> parse_group(std::string_view text);
+[[nodiscard]] Result<std::string> parse_host_id(std::string_view text);
+// An integer setting written as text (a flag's value): decimal digits only.
+[[nodiscard]] Result<int64_t> parse_decimal(std::string_view text);
 
 }  // namespace cmdgate

@@ -5,7 +5,7 @@
 #include <random>
 
 #include "fleet/broker_access.h"
-#include "rules/duration.h"
+#include "common/duration.h"
 
 namespace cmdgate::cli {
 
@@ -22,7 +22,7 @@ void add_broker_options(CLI::App* cmd, BrokerOptions& o) {
 }
 
 Result<std::unique_ptr<BrokerConnection>> BrokerConnection::open(const BrokerOptions& o) {
-  auto timeout = rules::parse_duration(o.timeout);
+  auto timeout = parse_duration(o.timeout);
   if (!timeout) {
     return Error::format("--timeout: {}", timeout.error().message);
   }

@@ -9,10 +9,10 @@
 
 #include "cli/broker_connection.h"
 #include "cli/commands.h"
+#include "common/duration.h"
 #include "fleet/bundle_codec.h"
 #include "fleet/fleet_report.h"
 #include "fleet/names.h"
-#include "rules/duration.h"
 
 namespace cmdgate::cli {
 namespace {
@@ -50,7 +50,7 @@ int run_status(const StatusOptions& o) {
     std::fprintf(stderr, "fleet status: %s\n", why.c_str());
     return 1;
   };
-  auto settle = rules::parse_duration(o.settle);
+  auto settle = parse_duration(o.settle);
   if (!settle) {
     return fail(fmt::format("--settle: {}", settle.error().message));
   }

@@ -172,6 +172,15 @@ std::string display_text(std::string_view bytes) {
   return out;
 }
 
+std::string quoted_value(std::string_view bytes) {
+  constexpr size_t kMaxQuoted = 64;  // enough to recognise a value, short enough for one line
+  size_t end = std::min(bytes.size(), kMaxQuoted);
+  while (end < bytes.size() && end > 0 && continuation(static_cast<unsigned char>(bytes[end]))) {
+    --end;
+  }
+  return "'" + display_text(bytes.substr(0, end)) + (end < bytes.size() ? "'..." : "'");
+}
+
 std::string display_word(std::string_view bytes) {
   if (bare_word(bytes)) {
     return std::string(bytes);

@@ -24,6 +24,10 @@ namespace cmdgate {
 // The escaped text, unquoted: for free text shown on a line of its own (descriptions, errors).
 [[nodiscard]] std::string display_text(std::string_view bytes);
 
+// A value named in an error message: its first 64 bytes (cut on a character boundary) rendered by
+// display_text, in single quotes, followed by "..." when cut: 'value' or 'long valu'...
+[[nodiscard]] std::string quoted_value(std::string_view bytes);
+
 // One word (an argument, a path) whose boundaries stay visible, written as a POSIX shell would
 // need it so that a copy pasted into bash or zsh is the same bytes:
 //   rm  /srv/data        bare when only [A-Za-z0-9@%+=:,./_-] (and not empty)

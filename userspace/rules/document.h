@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "common/result.h"
+#include "common/toml_reader.h"
 #include "rules/model.h"
 #include "rules/parser.h"
-#include "rules/toml_support.h"
 
 namespace cmdgate::rules {
 
@@ -49,9 +49,6 @@ struct Declarations {
   std::vector<AgentDecl> agents;  // in load order; bit = index
 };
 
-// Parses TOML syntax only; `origin` names the document in locations (also those of its nodes).
-Result<toml::table> parse_toml(std::string_view toml_text, std::string_view origin);
-
 // Adds the document's [lists] to d; a name declared twice is an error naming both places.
 Status read_lists(const toml::table& root, std::string_view origin, Declarations& d);
 // Adds the document's [[agent]] tables to d (after every document's lists are read).
@@ -59,8 +56,7 @@ Status read_agents(const toml::table& root, std::string_view origin, Declaration
 
 // The values a key's value stands for: the value itself or the elements of its array, where
 // each string "@name" is replaced by the elements of list `name`. Fails on an unknown list.
-Status expand_values(const Scope& scope, std::string_view key, const toml::node& value,
-                     const Declarations& d, std::vector<const toml::node*>& out);
+Result<std::vector<TomlValue>> expand_values(const TomlValue& value, const Declarations& d);
 
 // Validates one document's settings and rules; [lists] and [[agent]] were read before.
 Result<Document> parse_document(const toml::table& root, std::string_view origin,

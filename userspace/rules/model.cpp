@@ -4,23 +4,18 @@
 
 namespace cmdgate::rules {
 
-const std::string& told(const Rule& r) { return r.message ? *r.message : r.description; }
-
-const char* to_string(Action a) {
-  switch (a) {
-    case Action::kAllow:
-      return "allow";
-    case Action::kAudit:
-      return "audit";
-    case Action::kAsk:
-      return "ask";
-    case Action::kDeny:
-      return "deny";
-  }
-  return "?";
+const std::string& told(const Rule& r) {
+  return r.message ? *r.message : r.description;
 }
 
-const char* to_string(Mode m) { return m == Mode::kMonitor ? "monitor" : "enforce"; }
+// Names from the tables, whose words are string literals: NUL-terminated.
+const char* to_string(Action a) {
+  return kActionWords.name(a).data();
+}
+
+const char* to_string(Mode m) {
+  return kModeWords.name(m).data();
+}
 
 uint64_t agent_mask(const RuleSet& set, const std::vector<std::string>& names) {
   uint64_t mask = 0;

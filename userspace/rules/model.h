@@ -10,6 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "common/source_location.h"
+#include "common/words.h"
+
 namespace cmdgate::rules {
 
 // Ordered by strictness (combining two outcomes keeps the larger).
@@ -19,13 +22,20 @@ enum class Mode : uint8_t { kEnforce = 0, kMonitor = 1 };
 // Bits of Match::file_kinds.
 enum FileKind : uint8_t { kFileMemfd = 1u << 0, kFileDeleted = 1u << 1 };
 
-using Sha256 = std::array<uint8_t, 32>;
+// The words rules files write for them (the daemon's mode override takes the same).
+inline constexpr Words<Action, 4> kActionWords{{{{"allow", Action::kAllow},
+                                                 {"audit", Action::kAudit},
+                                                 {"deny", Action::kDeny},
+                                                 {"ask", Action::kAsk}}}};
+// What an unanswered ask turns into.
+inline constexpr Words<Action, 2> kTimeoutActionWords{
+    {{{"allow", Action::kAllow}, {"deny", Action::kDeny}}}};
+inline constexpr Words<Mode, 2> kModeWords{
+    {{{"enforce", Mode::kEnforce}, {"monitor", Mode::kMonitor}}}};
+inline constexpr Words<uint8_t, 2> kFileKindWords{
+    {{{"memfd", kFileMemfd}, {"deleted", kFileDeleted}}}};
 
-struct SourceLocation {
-  std::string file;
-  uint32_t line = 0;
-  uint32_t column = 0;
-};
+using Sha256 = std::array<uint8_t, 32>;
 
 // A parent/ancestor pattern: text starting with '/' is a glob over the executable's path,
 // anything else a glob over its command name (comm, at most 15 characters).

@@ -152,6 +152,10 @@ Result<RuleSet> parse_all(const std::vector<std::pair<std::string_view, std::str
   std::vector<toml::table> roots;
   roots.reserve(docs.size());
   for (const auto& [origin, text] : docs) {
+    if (text.size() > kMaxFileBytes) {
+      return Error::format("{}: file is {} bytes; at most {} (64 MiB) are allowed", origin,
+                           text.size(), kMaxFileBytes);
+    }
     auto root = parse_toml(text, origin);
     if (!root) {
       return root.error();

@@ -1,5 +1,5 @@
 // The flags and the config file read each setting through one parser: what one refuses, the
-// other refuses too.
+// other refuses too, with the same words.
 
 #include "config/setting_values.h"
 
@@ -11,24 +11,50 @@ namespace cmdgate {
 namespace {
 
 TEST(SettingValues, SocketModeIsOctalAndAtMost0777) {
-  EXPECT_EQ(parse_socket_mode("0660"), 0660u);
-  EXPECT_EQ(parse_socket_mode("600"), 0600u);
-  EXPECT_EQ(parse_socket_mode("0777"), 0777u);
+  EXPECT_EQ(*parse_socket_mode("0660"), 0660u);
+  EXPECT_EQ(*parse_socket_mode("600"), 0600u);
+  EXPECT_EQ(*parse_socket_mode("0777"), 0777u);
   for (const char* bad : {"", "0800", "066x", "01000", "77777", "-660", " 660", "0x1b6"}) {
-    EXPECT_FALSE(parse_socket_mode(bad)) << bad;
+    const auto flag = parse_socket_mode(bad);
+    ASSERT_FALSE(flag) << bad;
     auto c = parse_config(std::string("[approval]\nsocket_mode = \"") + bad + "\"\n", "t.toml");
-    EXPECT_FALSE(c.ok()) << bad;
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_TRUE(c.error().message.ends_with(": " + flag.error().message)) << c.error().message;
   }
+  EXPECT_EQ(parse_socket_mode("0800").error().message,
+            "expected an octal mode such as \"0660\" (at most 0777); got '0800'");
 }
 
 TEST(SettingValues, RingBufferSizeIsAPowerOfTwoInRange) {
-  EXPECT_TRUE(valid_ringbuf_size(4096));
-  EXPECT_TRUE(valid_ringbuf_size(1u << 20));
-  EXPECT_TRUE(valid_ringbuf_size(uint64_t{1} << 30));
-  for (uint64_t bad : {uint64_t{0}, uint64_t{2048}, uint64_t{4097}, uint64_t{3} << 20,
-                       uint64_t{1} << 31}) {
-    EXPECT_FALSE(valid_ringbuf_size(bad)) << bad;
+  EXPECT_EQ(*parse_ringbuf_size(4096), 4096u);
+  EXPECT_EQ(*parse_ringbuf_size(1 << 20), 1u << 20);
+  EXPECT_EQ(*parse_ringbuf_size(int64_t{1} << 30), 1u << 30);
+  for (int64_t bad : {int64_t{-4096}, int64_t{0}, int64_t{2048}, int64_t{4097}, int64_t{3} << 20,
+                      int64_t{1} << 31}) {
+    EXPECT_FALSE(parse_ringbuf_size(bad)) << bad;
   }
+}
+
+TEST(SettingValues, FlagsWriteIntegersInDecimal) {
+  EXPECT_EQ(*parse_decimal("4096"), 4096);
+  for (const char* bad : {"", "0x1000", "4k", " 4096", "4096 ", "99999999999999999999"}) {
+    EXPECT_FALSE(parse_decimal(bad)) << bad;
+  }
+}
+
+TEST(SettingValues, FleetNamesAndBrokerAreCheckedAsInTheConfigFile) {
+  EXPECT_EQ(*parse_broker("mqtts://broker.example:8883"), "mqtts://broker.example:8883");
+  EXPECT_FALSE(parse_broker("http://x"));
+  EXPECT_EQ(*parse_group("web"), "web");
+  EXPECT_FALSE(parse_group("a/#"));
+  EXPECT_FALSE(parse_host_id("web 17"));
+  EXPECT_EQ(*parse_max_bundle_size(1024), 1024u);
+  EXPECT_FALSE(parse_max_bundle_size(1023));
+
+  auto c = parse_config("[fleet]\nhost_id = \"web 17\"\n", "t.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().message,
+            "t.toml:2:11: key 'fleet.host_id': " + parse_host_id("web 17").error().message);
 }
 
 TEST(SettingValues, EachWordTableNamesWhatTheConfigFileAccepts) {
@@ -38,19 +64,22 @@ TEST(SettingValues, EachWordTableNamesWhatTheConfigFileAccepts) {
   EXPECT_EQ(kEnforcementWords.parse("lsm"), EnforcementMode::kLsm);
   EXPECT_EQ(kUnsafeParkWords.parse("park"), true);
   EXPECT_FALSE(kModeWords.parse("Monitor"));
-  EXPECT_EQ(kModeWords.list(), "'enforce', 'monitor'");
+  EXPECT_EQ(kModeWords.list(), "\"enforce\", \"monitor\"");
 
-  auto c = parse_config("mode = \"monitor\"\non_shutdown = \"allow\"\n[kernel]\n"
-                        "delivery_failure = \"hold\"\n",
-                        "t.toml");
+  auto c = parse_config(
+      "mode = \"monitor\"\non_shutdown = \"allow\"\n[kernel]\n"
+      "delivery_failure = \"hold\"\n",
+      "t.toml");
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_EQ(c->mode_override, rules::Mode::kMonitor);
   EXPECT_EQ(c->on_shutdown, rules::Action::kAllow);
   EXPECT_EQ(c->delivery_failure, CG_FAIL_HOLD);
   auto bad = parse_config("mode = \"audit\"\n", "t.toml");
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.error().message.find("t.toml:1:"), std::string::npos) << bad.error().message;
-  EXPECT_NE(bad.error().message.find("'enforce', 'monitor'"), std::string::npos);
+  EXPECT_EQ(bad.error().message,
+            "t.toml:1:8: key 'mode': " + kModeWords.read("audit").error().message);
+  EXPECT_EQ(kModeWords.read("audit").error().message,
+            "expected one of \"enforce\", \"monitor\"; got 'audit'");
 }
 
 }  // namespace

@@ -7,10 +7,10 @@ namespace {
 
 TEST(AuthPolicy, NamesRoundTrip) {
   for (auto w : {AuthenticateWhen::kSameUid, AuthenticateWhen::kAlways, AuthenticateWhen::kNever}) {
-    EXPECT_EQ(parse_authenticate_when(to_string(w)), w);
+    EXPECT_EQ(kAuthenticateWords.parse(to_string(w)), w);
   }
-  EXPECT_FALSE(parse_authenticate_when("same_uid"));
-  EXPECT_EQ(authenticate_when_names(), "'same-uid', 'always', 'never'");
+  EXPECT_FALSE(kAuthenticateWords.parse("same_uid"));
+  EXPECT_EQ(kAuthenticateWords.list(), "\"same-uid\", \"always\", \"never\"");
 }
 
 TEST(AuthPolicy, WhoMustAuthenticate) {

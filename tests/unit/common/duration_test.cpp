@@ -1,9 +1,9 @@
-#include "rules/duration.h"
+#include "common/duration.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-namespace cmdgate::rules {
+namespace cmdgate {
 namespace {
 
 using std::chrono::milliseconds;
@@ -60,4 +60,4 @@ TEST(Duration, MalformedIsRejected) {
 }
 
 }  // namespace
-}  // namespace cmdgate::rules
+}  // namespace cmdgate

@@ -1,8 +1,8 @@
-#include "rules/duration.h"
+#include "common/duration.h"
 
 #include <cstdint>
 
-namespace cmdgate::rules {
+namespace cmdgate {
 
 Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
   constexpr std::string_view kExpected =
@@ -40,4 +40,4 @@ Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
   return std::chrono::milliseconds(value * unit_ms);
 }
 
-}  // namespace cmdgate::rules
+}  // namespace cmdgate
