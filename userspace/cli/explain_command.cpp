@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "common/display_text.h"
 #include "common/regular_file.h"
+#include "common/source_location.h"
 #include "rules/agent_match.h"
 #include "rules/file_digest.h"
 #include "rules/kernel_model.h"
@@ -75,7 +76,7 @@ json rule_json(const rules::Rule* r) {
     return nullptr;
   }
   return {{"id", r->id},
-          {"where", fmt::format("{}:{}:{}", r->where.file, r->where.line, r->where.column)},
+          {"where", format_location(r->where)},
           {"description", r->description},
           {"message", rules::told(*r)},
           {"url", r->url.empty() ? json(nullptr) : json(r->url)}};
@@ -310,9 +311,8 @@ int run_explain(const ExplainOptions& o) {
     }
     if (j.decision.rule != nullptr) {
       const rules::Rule& r = *j.decision.rule;
-      std::printf("rule:     %s (%s:%u:%u)%s%s\n", r.id.c_str(), r.where.file.c_str(),
-                  r.where.line, r.where.column, r.description.empty() ? "" : " - ",
-                  r.description.c_str());
+      std::printf("rule:     %s (%s)%s%s\n", r.id.c_str(), format_location(r.where).c_str(),
+                  r.description.empty() ? "" : " - ", r.description.c_str());
       std::printf("  %s:%s\n",
                   j.decision.uncertain ? "because these conditions might hold"
                                        : "because every condition holds",

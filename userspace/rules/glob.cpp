@@ -2,6 +2,8 @@
 
 #include <re2/re2.h>
 
+#include "common/display_text.h"
+
 namespace cmdgate::rules {
 namespace {
 
@@ -26,7 +28,7 @@ Result<std::string> glob_to_regex(std::string_view glob) {
     const char c = glob[i];
     if (c == '\\') {
       if (i + 1 == glob.size()) {
-        return Error::format("glob '{}' ends with a lone backslash", glob);
+        return Error::format("glob {} ends with a lone backslash", quoted_value(glob));
       }
       re += RE2::QuoteMeta(std::string_view(&glob[++i], 1));
     } else if (c == '*') {
@@ -54,7 +56,7 @@ Result<std::string> glob_to_regex(std::string_view glob) {
         cls += k;
       }
       if (j >= glob.size()) {
-        return Error::format("glob '{}': '[' at offset {} is never closed", glob, i);
+        return Error::format("glob {}: '[' at offset {} is never closed", quoted_value(glob), i);
       }
       cls += ']';
       re += cls;
@@ -66,7 +68,7 @@ Result<std::string> glob_to_regex(std::string_view glob) {
   re += "$";
   RE2 check(re);
   if (!check.ok()) {
-    return Error::format("glob '{}': {}", glob, check.error());
+    return Error::format("glob {}: {}", quoted_value(glob), check.error());
   }
   return re;
 }

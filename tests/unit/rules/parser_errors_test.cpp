@@ -180,7 +180,7 @@ TEST(ParseErrors, BadGlobs) {
   EXPECT_EQ(parse_error(head + "path = \"/usr/[bin\""),
             "t.toml:4:8: rule 'a': key 'path': glob '/usr/[bin': '[' at offset 5 is never closed");
   EXPECT_EQ(parse_error(head + "path = ['/ok', '/usr/bin\\']"),
-            "t.toml:4:16: rule 'a': key 'path': glob '/usr/bin\\' ends with a lone backslash");
+            "t.toml:4:16: rule 'a': key 'path': glob '/usr/bin\\\\' ends with a lone backslash");
   EXPECT_EQ(parse_error(head + "cgroup = \"/system.slice/[x\""),
             "t.toml:4:10: rule 'a': key 'cgroup': glob '/system.slice/[x': '[' at offset 14 is "
             "never closed");
