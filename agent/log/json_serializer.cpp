@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
 #include <optional>
 
 #include "common/host_name.h"
@@ -66,16 +65,6 @@ std::string utc_of_monotonic(uint64_t monotonic_ns) {
 
 std::string utc_now() { return utc_text(std::chrono::system_clock::now()); }
 
-// The audit login uid and session of a process, as /proc shows them while it lives.
-std::optional<uint32_t> proc_number(uint32_t tgid, const char* entry) {
-  std::ifstream f(fmt::format("/proc/{}/{}", tgid, entry));
-  uint64_t v = 0;
-  if (!(f >> v) || v == 4294967295u) {  // (uid_t)-1 / (unsigned)-1: not set
-    return std::nullopt;
-  }
-  return static_cast<uint32_t>(v);
-}
-
 std::string utc_text(std::chrono::system_clock::time_point now) {
   const auto us =
       std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
@@ -105,11 +94,11 @@ std::string to_json_line(const DecisionRecord& r) {
   j["uid"] = e.uid;
   j["euid"] = e.euid;
   j["gid"] = e.gid;
-  if (auto v = proc_number(e.tgid, "loginuid")) {
-    j["loginuid"] = *v;
+  if (r.loginuid) {
+    j["loginuid"] = *r.loginuid;
   }
-  if (auto v = proc_number(e.tgid, "sessionid")) {
-    j["sessionid"] = *v;
+  if (r.sessionid) {
+    j["sessionid"] = *r.sessionid;
   }
   j["comm"] = e.comm;
   j["exe"] = e.path;

@@ -90,7 +90,10 @@ bool ExecPipeline::tell(uint32_t tgid, const std::string& line) {
   return d_.caller != nullptr && d_.caller->tell(tgid, line);
 }
 
-void ExecPipeline::emit(const DecisionRecord& rec) {
+void ExecPipeline::emit(DecisionRecord rec) {
+  // Through the pipeline's /proc, not the serializer's: the log line is a pure function of this.
+  rec.loginuid = audit_id(d_.proc, rec.event->tgid, "loginuid");
+  rec.sessionid = audit_id(d_.proc, rec.event->tgid, "sessionid");
   d_.log.record(rec);
   if (metrics_ != nullptr) {
     metrics_->observe(rec);

@@ -139,7 +139,7 @@ class ExecPipeline {
   void handle_parked(const ExecEvent& e, std::shared_ptr<const Snapshot> s);
   void decide_parked(const ExecEvent& e, const Snapshot& s, ProcessHandle process, EvalInput& in);
   void finish(PendingRequest& r, bool allow, DecidedBy by, const ApproverInfo* approver = nullptr);
-  void emit(const DecisionRecord& rec);
+  void emit(DecisionRecord rec);
   [[nodiscard]] bool ignores_sighup(uint32_t tgid) const;
   // One line to the process's stderr; whether it was delivered.
   bool tell(uint32_t tgid, const std::string& line);

@@ -120,6 +120,16 @@ TEST_F(PipelineTest, ProcessGoneBeforeTheVerdictIsLoggedNotSignalled) {
   EXPECT_EQ(f_->last_line()["outcome"], "gone");
 }
 
+// The audit login uid and session come from the process's /proc through the pipeline's seam;
+// an id never set ((uid_t)-1) is left out.
+TEST_F(PipelineTest, TheLogLineCarriesTheProcessAuditIdsWhenSet) {
+  f_->proc.files[{17, "loginuid"}] = "1000";
+  f_->proc.files[{17, "sessionid"}] = "4294967295";
+  f_->pipeline.on_exec(f_->parked_exec(17, {"target", "--ok"}));
+  EXPECT_EQ(f_->last_line()["loginuid"], 1000);
+  EXPECT_FALSE(f_->last_line().contains("sessionid"));
+}
+
 // Between taking SIGSTOP off its queue and stopping, a parked process shows as running: one look
 // is no escape, a second look a tick later is.
 TEST_F(PipelineTest, AParkedProcessSeenRunningOnTwoTicksInARowIsKilled) {
