@@ -16,16 +16,9 @@ namespace {
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::StartsWith;
-using testing::digest_of;
-using testing::FakeNames;
-using testing::ids;
-using testing::kNames;
-using testing::parse;
-using testing::parse_error;
-using testing::parse_ok;
+using namespace testing;  // parse_fixture.h
 
 // ---- Loading files and directories ----
 
