@@ -55,8 +55,8 @@ static __always_inline __u32 cg_copy_lineage(struct cg_exec_record* rec, struct 
 
 /* Fills the record and its variable part; returns the record's total size. committed: the new
  * image is in place, so argv can be read from its stack (before that, task->mm is the caller's).
- * Probe reads here: direct BTF loads multiply the verifier's states (start-up time), and this
- * path already pays for a ring-buffer write. */
+ * The current task's own fields are direct loads (task is a trusted BTF pointer: no helper call
+ * each); what is reached through bprm and the inode, passed in as integers, is probe-read. */
 static __always_inline __u32 cg_build_record(struct cg_exec_scratch* s, struct task_struct* task,
                                              struct linux_binprm* bprm, const struct cg_lookup* l,
                                              __u8 verdict, __u32 generation, __u64 now,
@@ -71,7 +71,7 @@ static __always_inline __u32 cg_build_record(struct cg_exec_scratch* s, struct t
   r->hdr.flags = 0;
   r->hdr.ktime_ns = now;
   r->exec_id = now;
-  r->start_boottime_ns = BPF_CORE_READ(task, start_boottime);
+  r->start_boottime_ns = task->start_boottime;
   r->cgroup_id = bpf_get_current_cgroup_id();
   r->dev = f->dev;
   r->ino = f->ino;
@@ -79,20 +79,22 @@ static __always_inline __u32 cg_build_record(struct cg_exec_scratch* s, struct t
   cg_inode_mtime(inode, &r->mtime_sec, &r->mtime_nsec);
   r->ctime_sec = f->ctime_sec;
   r->ctime_nsec = f->ctime_nsec;
-  r->pid = BPF_CORE_READ(task, pid);
-  r->tgid = BPF_CORE_READ(task, tgid);
-  r->ppid = BPF_CORE_READ(task, real_parent, tgid);
-  r->sid = BPF_CORE_READ(task, signal, pids[PIDTYPE_SID], numbers[0].nr);
-  r->uid = BPF_CORE_READ(task, real_cred, uid.val);
-  r->gid = BPF_CORE_READ(task, real_cred, gid.val);
-  r->euid = BPF_CORE_READ(task, real_cred, euid.val);
-  r->egid = BPF_CORE_READ(task, real_cred, egid.val);
+  r->pid = task->pid;
+  r->tgid = task->tgid;
+  r->ppid = task->real_parent->tgid;
+  struct pid* session = task->signal->pids[PIDTYPE_SID];
+  r->sid = session ? session->numbers[0].nr : 0;
+  const struct cred* cred = task->real_cred;
+  r->uid = cred->uid.val;
+  r->gid = cred->gid.val;
+  r->euid = cred->euid.val;
+  r->egid = cred->egid.val;
   r->policy_generation = generation;
   r->argc = BPF_CORE_READ(bprm, argc);
   r->verdict = verdict;
   r->_pad0 = 0;
-  BPF_CORE_READ_STR_INTO(&r->comm, task, comm);
-  if (BPF_CORE_READ(task, signal, tty))
+  __builtin_memcpy(r->comm, task->comm, sizeof(r->comm));
+  if (task->signal->tty)
     flags |= CG_EXEC_TTY;
   flags |= cg_copy_lineage(r, task);
   r->agents = agents;
