@@ -94,7 +94,9 @@ class DaemonImpl final : public Daemon {
  public:
   explicit DaemonImpl(const DaemonConfig& config)
       : config_(config),
-        store_(PolicySource{config.rule_paths, config.mode_override, std::nullopt}, names_, files_),
+        store_(PolicySource{config.rule_paths, config.mode_override, std::nullopt, std::nullopt},
+               names_, files_),
+        local_copy_(config.last_known_good),
         exe_paths_(proc_),
         contexts_(proc_, exe_paths_) {}
 
@@ -118,6 +120,7 @@ class DaemonImpl final : public Daemon {
   rules::SystemNameResolver names_;
   rules::SystemFileResolver files_;
   PolicyStore store_;
+  LocalLastKnownGood local_copy_;
   ExePathCache exe_paths_;
   ContextBuilder contexts_;
   ProcessPaths paths_{proc_};
@@ -156,7 +159,7 @@ Status DaemonImpl::init() {
     return loop.error();
   }
   loop_ = std::move(*loop);
-  auto writer = FileLineWriter::open(config_.audit_log);
+  auto writer = FileLineWriter::open(config_.audit_log, config_.audit_log_rotation);
   if (!writer) {
     return writer.error();
   }
@@ -185,6 +188,7 @@ Status DaemonImpl::init() {
   store_.continue_after(kernel_->adopted_generation());
 
   policy_ = std::make_unique<PolicyManager>(store_, *kernel_, *loop_);
+  policy_->keep_local_copy(&local_copy_);
   policy_->on_reload_begin([this] { notifier_.reloading(); });
   policy_->on_reload_end([this](const Status& s) {
     notifier_.ready(s ? status_line()
@@ -329,10 +333,13 @@ void DaemonImpl::on_signal() {
 
 std::string DaemonImpl::status_line() const {
   const Snapshot* s = store_.current();
-  return fmt::format("generation {}, {} rules, mode {}, {} parked", s->generation,
+  return fmt::format("generation {}, {} rules, mode {}, {} parked{}", s->generation,
                      s->policy->rule_set().rules.size(),
                      rules::to_string(s->policy->rule_set().mode),
-                     pipeline_ ? pipeline_->pending().size() : 0);
+                     pipeline_ ? pipeline_->pending().size() : 0,
+                     policy_->local_fallback().empty()
+                         ? ""
+                         : ", LAST-KNOWN-GOOD local rules (the rule files do not compile)");
 }
 
 protocol::Status DaemonImpl::status() const {
@@ -348,6 +355,7 @@ protocol::Status DaemonImpl::status() const {
   st.set_reloads(r.reloads);
   st.set_reload_failures(r.failures);
   st.set_last_reload_error(r.last_error);
+  st.set_local_rules_fallback(policy_->local_fallback());
   st.set_uptime_seconds(static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_)
           .count()));

@@ -11,6 +11,7 @@
 #include "approval/auth_policy.h"
 #include "fleet/fleet_config.h"
 #include "kernel/enforcement.h"
+#include "log/decision_log.h"
 #include "notify/notify_programs.h"
 #include "probe/abi_check.h"
 #include "rules/model.h"
@@ -21,6 +22,9 @@ struct DaemonConfig {
   std::vector<std::string> rule_paths;
   std::optional<rules::Mode> mode_override;
   std::string audit_log = "/var/log/cmdgate/decisions.jsonl";
+  LogRotation audit_log_rotation;
+  // The last-known-good copy of the local rule files (policy/local_last_known_good.h).
+  std::string last_known_good = "/var/lib/cmdgate/local-rules.json";
   std::string log_level = "info";
 
   uint32_t ringbuf_bytes = CG_DEFAULT_RINGBUF_BYTES;

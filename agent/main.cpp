@@ -5,6 +5,9 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <fmt/ranges.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <string>
 #include <utility>
@@ -12,6 +15,8 @@
 #include "config/config_file.h"
 #include "config/setting_flags.h"
 #include "daemon.h"
+#include "fleet/bundle_state.h"
+#include "fleet/names.h"
 #include "probe/pin_dir.h"
 
 namespace cmdgate {
@@ -22,6 +27,7 @@ struct Invocation {
   std::string config_path;
   bool uninstall = false;
   bool evaluation_only = false;
+  std::string reset_fleet_floor;  // a group
 };
 
 void add_invocation_flags(CLI::App& app, Invocation& invocation) {
@@ -30,6 +36,11 @@ void add_invocation_flags(CLI::App& app, Invocation& invocation) {
                "Stop enforcing for good: unpin the BPF programs that enforce between daemons, "
                "settle parked processes (on_shutdown) and remove the pinned state; refuses while "
                "a cmdgated runs");
+  app.add_option("--reset-fleet-floor", invocation.reset_fleet_floor,
+                 "Forget what the fleet group GROUP accepted (its rollback floor and saved "
+                 "bundles), so that the next start accepts any validly signed bundle for it; run "
+                 "with cmdgated stopped")
+      ->option_text("GROUP");
   app.add_flag("--evaluation-only", invocation.evaluation_only,
                "Compile and publish policies without BPF: nothing is enforced (testing)");
 }
@@ -63,6 +74,26 @@ int uninstall(const DaemonConfig& config) {
   return 0;
 }
 
+// Logged at warning level: it lowers what the host accepts, which only an operator on the host
+// may do.
+int reset_fleet_floor(const DaemonConfig& config, const std::string& group) {
+  if (auto s = fleet::check_name(group, "group"); !s) {
+    spdlog::critical("--reset-fleet-floor: {}", s.error().message);
+    return 2;
+  }
+  const fleet::BundleState state(config.fleet.state_dir, config.fleet.max_bundle_bytes);
+  auto removed = state.reset(group);
+  if (!removed) {
+    spdlog::critical("--reset-fleet-floor {}: {}", group, removed.error().message);
+    return 1;
+  }
+  spdlog::warn(
+      "fleet: group {}: rollback floor reset by uid {} (removed: {}); the next start accepts any "
+      "validly signed bundle for the group",
+      group, ::getuid(), removed->empty() ? "nothing, none was saved" : fmt::format("{}", fmt::join(*removed, ", ")));
+  return 0;
+}
+
 int run_daemon(const DaemonConfig& config) {
   if (config.rule_paths.empty()) {
     spdlog::critical("no rules: pass --rules PATH or set 'rules' in the config file");
@@ -89,6 +120,9 @@ int cmdgated(int argc, char** argv) {
   if (!config) {
     spdlog::critical("{}", config.error().message);
     return 2;
+  }
+  if (!invocation.reset_fleet_floor.empty()) {
+    return reset_fleet_floor(*config, invocation.reset_fleet_floor);
   }
   return invocation.uninstall ? uninstall(*config) : run_daemon(*config);
 }

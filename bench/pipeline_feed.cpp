@@ -45,7 +45,7 @@ void feed(benchmark::State& state, bool parked) {
   }
   snapshot->generation = store.next_generation();
   store.commit(std::move(*snapshot));
-  auto writer = FileLineWriter::open(dir + "/decisions.jsonl");
+  auto writer = FileLineWriter::open(dir + "/decisions.jsonl", LogRotation{});
   if (!writer) {
     state.SkipWithError(writer.error().message.c_str());
     return;

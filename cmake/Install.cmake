@@ -10,7 +10,6 @@
 #   /etc/cmdgate/cmdgate.toml                 daemon settings (conffile)
 #   /etc/cmdgate/rules.d/10-default.toml      the rules in force (conffile, a copy of default.toml)
 #   /usr/share/cmdgate/rules/*.toml           the shipped packs, to link or copy into rules.d
-#   /etc/logrotate.d/cmdgate                  decision log rotation (conffile)
 #   /etc/pam.d/cmdgate                        how approvers authenticate (conffile)
 #   /usr/share/doc/cmdgate/                   operations, rules and architecture docs
 
@@ -57,8 +56,6 @@ install(FILES ${CMAKE_SOURCE_DIR}/systemd/cmdgate.tmpfiles DESTINATION ${CMDGATE
         RENAME cmdgate.conf)
 install(FILES ${CMAKE_SOURCE_DIR}/rules/default.toml DESTINATION ${CMDGATE_CONFIG_DIR}/rules.d
         RENAME 10-default.toml)
-install(FILES ${CMAKE_SOURCE_DIR}/etc/logrotate.d/cmdgate
-        DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/logrotate.d)
 install(FILES ${CMAKE_SOURCE_DIR}/packaging/pam.d/cmdgate
         DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/pam.d)
 file(GLOB _cg_packs CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/rules/*.toml)
@@ -87,13 +84,12 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "systemd")
-set(CPACK_DEBIAN_PACKAGE_SUGGESTS "logrotate, bpftool")
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "bpftool")
 
 set(_cg_deb ${CMAKE_BINARY_DIR}/deb)
 file(WRITE ${_cg_deb}/conffiles
      "${CMDGATE_CONFIG_DIR}/cmdgate.toml\n"
      "${CMDGATE_CONFIG_DIR}/rules.d/10-default.toml\n"
-     "${CMAKE_INSTALL_FULL_SYSCONFDIR}/logrotate.d/cmdgate\n"
      "${CMAKE_INSTALL_FULL_SYSCONFDIR}/pam.d/cmdgate\n")
 foreach(script postinst prerm postrm)
   configure_file(${CMAKE_SOURCE_DIR}/packaging/deb/${script} ${_cg_deb}/${script} @ONLY)

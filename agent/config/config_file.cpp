@@ -157,6 +157,8 @@ constexpr Setting kFleet[] = {
      [](const TomlValue& v, DaemonConfig& c) {
        return store(v.integer(parse_max_bundle_size), c.fleet.max_bundle_bytes);
      }},
+    {"allow_plaintext", [](const TomlValue& v,
+                           DaemonConfig& c) { return store(v.boolean(), c.fleet.allow_plaintext); }},
 };
 
 constexpr Setting kTopLevel[] = {
@@ -165,6 +167,18 @@ constexpr Setting kTopLevel[] = {
                 DaemonConfig& c) { return store(v.word(kModeWords), c.mode_override); }},
     {"audit_log",
      [](const TomlValue& v, DaemonConfig& c) { return store(v.string(), c.audit_log); }},
+    {"audit_log_max_size",
+     [](const TomlValue& v, DaemonConfig& c) {
+       return store(v.integer(parse_audit_log_size), c.audit_log_rotation.max_bytes);
+     }},
+    {"audit_log_files",
+     [](const TomlValue& v, DaemonConfig& c) {
+       return store(v.integer(parse_audit_log_files), c.audit_log_rotation.max_files);
+     }},
+    {"last_known_good",
+     [](const TomlValue& v, DaemonConfig& c) {
+       return store(v.nonempty_string(), c.last_known_good);
+     }},
     {"log_level", [](const TomlValue& v,
                      DaemonConfig& c) { return store(v.word(kLogLevelWords), c.log_level); }},
     {"on_shutdown", [](const TomlValue& v,

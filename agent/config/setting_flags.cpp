@@ -100,6 +100,17 @@ void SettingFlags::add_daemon_flags() {
   add_list("--rules", "Rules file or directory (repeatable)", any_text, &DaemonConfig::rule_paths);
   add("--audit-log", "Decision log, JSON lines (default /var/log/cmdgate/decisions.jsonl)",
       any_text, &DaemonConfig::audit_log);
+  add("--audit-log-max-size",
+      "Bytes the decision log grows to before it is rotated (default 104857600: 100 MiB)",
+      decimal(parse_audit_log_size),
+      [](DaemonConfig& c) -> size_t& { return c.audit_log_rotation.max_bytes; });
+  add("--audit-log-files", "Rotated decision logs kept (default 10)",
+      decimal(parse_audit_log_files),
+      [](DaemonConfig& c) -> size_t& { return c.audit_log_rotation.max_files; });
+  add("--last-known-good",
+      "Copy of the local rule files last in force, enforced at start when they do not compile "
+      "(default /var/lib/cmdgate/local-rules.json)",
+      nonempty_text, &DaemonConfig::last_known_good);
   add("--mode", "Override the mode of every rule", one_of(kModeWords),
       &DaemonConfig::mode_override);
   add("--on-shutdown", "What parked processes get when the daemon stops: deny (default) | allow",
@@ -154,6 +165,9 @@ void SettingFlags::add_fleet_flags() {
       in_fleet(&FleetConfig::host_id));
   add("--fleet-state-dir", "Last-known-good bundles (default /var/lib/cmdgate/bundles)",
       nonempty_text, in_fleet(&FleetConfig::state_dir));
+  add("--fleet-allow-plaintext",
+      "true: accept mqtt:// (no TLS) to a broker that is not on this host (default false)",
+      one_of(kBooleanWords), in_fleet(&FleetConfig::allow_plaintext));
   add("--trusted-keys",
       "Directory of *.pub bundle signing keys (default /etc/cmdgate/trusted-keys)", nonempty_text,
       in_fleet(&FleetConfig::trusted_keys));

@@ -36,6 +36,20 @@ Result<uint32_t> parse_ringbuf_size(int64_t bytes) {
   return static_cast<uint32_t>(bytes);
 }
 
+Result<size_t> parse_audit_log_size(int64_t bytes) {
+  if (bytes < (int64_t{1} << 20) || bytes > (int64_t{64} << 30)) {
+    return Error::format("expected a number of bytes from 1 MiB to 64 GiB; got {}", bytes);
+  }
+  return static_cast<size_t>(bytes);
+}
+
+Result<size_t> parse_audit_log_files(int64_t count) {
+  if (count < 1 || count > 1000) {
+    return Error::format("expected a number of files from 1 to 1000; got {}", count);
+  }
+  return static_cast<size_t>(count);
+}
+
 Result<size_t> parse_max_bundle_size(int64_t bytes) {
   if (bytes < 1024 || bytes > (int64_t{64} << 20)) {
     return Error::format("expected a number of bytes from 1024 to 64 MiB; got {}", bytes);

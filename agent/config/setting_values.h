@@ -31,6 +31,8 @@ inline constexpr Words<EnforcementMode, 3> kEnforcementWords{
 inline constexpr Words<bool, 2> kUnsafeParkWords{{{{"deny", false}, {"park", true}}}};
 // when_no_approver: take the timeout action at once when nobody listens?
 inline constexpr Words<bool, 2> kWhenNoApproverWords{{{{"wait", false}, {"fallback", true}}}};
+// A yes/no setting given as a flag's value (the config file writes TOML true/false).
+inline constexpr Words<bool, 2> kBooleanWords{{{{"true", true}, {"false", false}}}};
 inline constexpr Words<std::string_view, 5> kLogLevelWords{{{{"trace", "trace"},
                                                              {"debug", "debug"},
                                                              {"info", "info"},
@@ -41,6 +43,10 @@ inline constexpr Words<std::string_view, 5> kLogLevelWords{{{{"trace", "trace"},
 [[nodiscard]] Result<uint32_t> parse_socket_mode(std::string_view text);
 // The ring buffer's size in bytes: a power of two from 4 KiB to 1 GiB.
 [[nodiscard]] Result<uint32_t> parse_ringbuf_size(int64_t bytes);
+// The decision log's size before it is rotated: 1 MiB to 64 GiB.
+[[nodiscard]] Result<size_t> parse_audit_log_size(int64_t bytes);
+// How many rotated decision logs are kept: 1 to 1000.
+[[nodiscard]] Result<size_t> parse_audit_log_files(int64_t count);
 // The largest rule bundle taken from the fleet broker: 1 KiB to 64 MiB.
 [[nodiscard]] Result<size_t> parse_max_bundle_size(int64_t bytes);
 // The fleet broker, mqtt[s]://host[:port], kept as written.

@@ -80,26 +80,50 @@ Result<std::unique_ptr<FleetAgent>> FleetAgent::create(const FleetConfig& config
   return a;
 }
 
+void FleetAgent::restore_group(const std::string& g, const TrustedKeys& keys) {
+  Restored r = state_.restore(g, keys);
+  GroupStatus& gs = group_status_[g];
+  for (const auto& problem : r.problems) {
+    spdlog::error("fleet: group {}: not using a saved file: {}", g, problem);
+    gs.saved_bundle_error = problem;
+  }
+  histories_[g] = std::move(r.history);
+  const GroupHistory& h = histories_[g];
+  if (!h.floor.unknown.empty()) {
+    spdlog::critical(
+        "fleet: group {}: the rollback floor is unknown ({}); every bundle for the group is "
+        "refused until an operator runs cmdgated --reset-fleet-floor {}",
+        g, h.floor.unknown, g);
+  } else if (!r.floor_recorded && h.floor.version != 0) {
+    // Saved by an agent without floor records, or the record was removed: what the saved
+    // bundles say is the floor from now on.
+    spdlog::warn("fleet: group {}: no rollback floor record; version {} from the saved bundles is "
+                 "the floor",
+                 g, h.floor.version);
+    if (auto s = state_.save_floor(g, h.floor); !s) {
+      spdlog::error("fleet: group {}: the rollback floor was not saved: {}", g, s.error().message);
+    }
+  }
+  gs.floor = h.floor.version;
+  if (const auto& v = h.in_force) {
+    spdlog::info("fleet: group {}: last-known-good bundle {} (key {}) restored from {}", g,
+                 describe(v->bundle), v->key_id, state_.bundle_path(g));
+    gs.version = v->bundle.version;
+    gs.key_id = v->key_id;
+  } else if (h.floor.version != 0) {
+    spdlog::error("fleet: group {}: no saved bundle in force; bundles below version {} (the "
+                  "rollback floor) stay refused",
+                  g, h.floor.version);
+  }
+}
+
 Status FleetAgent::start_policy() {
   auto keys = TrustedKeys::load_dir(config_.trusted_keys);
   if (!keys) {
     return keys.error().context("fleet");
   }
   for (const auto& g : config_.groups) {
-    auto h = state_.restore(g, *keys);
-    if (!h) {
-      spdlog::error("fleet: group {}: not using the saved bundle: {}", g, h.error().message);
-      group_status_[g].last_error = h.error().message;
-      group_status_[g].last_error_unix_ms = now_unix_ms();
-      continue;
-    }
-    histories_[g] = std::move(*h);
-    if (const auto& v = histories_[g].in_force) {
-      spdlog::info("fleet: group {}: last-known-good bundle {} (key {}) restored from {}", g,
-                   describe(v->bundle), v->key_id, state_.bundle_path(g));
-      group_status_[g].version = v->bundle.version;
-      group_status_[g].key_id = v->key_id;
-    }
+    restore_group(g, *keys);
   }
   PolicySource source = store_.source();
   source.pushed = pushed_rules(histories_);
@@ -111,14 +135,17 @@ Status FleetAgent::start_policy() {
   }
   spdlog::error(
       "fleet: the last-known-good bundles cannot be combined with the local rules: {}; "
-      "starting from the local rules alone",
+      "starting from the local rules alone; the rollback floor stays",
       s.error().message);
   for (auto& [g, h] : histories_) {
     if (h.in_force) {
-      group_status_[g].last_error = s.error().message;
-      group_status_[g].last_error_unix_ms = now_unix_ms();
-      group_status_[g].version = 0;
-      h.in_force.reset();  // the next delivery is judged afresh; the rollback floor stays
+      GroupStatus& gs = group_status_[g];
+      gs.saved_bundle_error = fmt::format("{} cannot be combined with the local rules: {}",
+                                          describe(h.in_force->bundle), s.error().message);
+      gs.version = 0;
+      gs.key_id.clear();
+      // The next delivery is judged against the floor, which still holds this version.
+      h.in_force.reset();
     }
   }
   PolicySource local = store_.source();
@@ -193,6 +220,11 @@ void FleetAgent::offer(const std::string& group, std::string_view bytes, bool re
     reject(group, what, succession.error().message);
     return;
   }
+  if (*succession == Succession::kRecovered) {
+    spdlog::warn("fleet: group {}: {} is the version of the rollback floor, whose saved copy was "
+                 "lost: applying it again",
+                 group, what);
+  }
   if (*succession == Succession::kUnchanged) {
     ++stats_.unchanged;
     spdlog::debug("fleet: group {}: {} is already in force", group, what);
@@ -220,11 +252,13 @@ void FleetAgent::finish_apply(const std::string& group, VerifiedBundle v, bool r
     reject(group, what, applied.error().message);
     return;
   }
-  if (auto s = state_.save(group, v); !s) {
+  record_applied(histories_[group], std::move(v));
+  const GroupHistory& h = histories_[group];
+  if (auto s = state_.save(group, *h.in_force, h.floor); !s) {
     spdlog::error("fleet: group {}: {} is in force but was not saved as last-known-good: {}", group,
                   what, s.error().message);
   }
-  const Bundle& b = v.bundle;
+  const Bundle& b = h.in_force->bundle;
   const size_t files = b.files.size();
   const std::string rollback = b.rollback
                                    ? fmt::format(", a rollback from version {} ({})",
@@ -232,11 +266,12 @@ void FleetAgent::finish_apply(const std::string& group, VerifiedBundle v, bool r
                                    : "";
   GroupStatus& gs = group_status_[group];
   gs.version = b.version;
-  gs.key_id = v.key_id;
+  gs.key_id = h.in_force->key_id;
+  gs.floor = h.floor.version;
   gs.applied_unix_ms = now_unix_ms();
   gs.last_error.clear();
   gs.last_error_unix_ms = 0;
-  record_applied(histories_[group], std::move(v));
+  gs.saved_bundle_error.clear();
   ++stats_.applied;
   spdlog::info("fleet: group {}: applied {}{}, {} file(s), {}, in {} ms", group, what, rollback,
                files, retained ? "from the retained message" : "as published",

@@ -41,8 +41,9 @@ class FleetAgent {
                                                                   PolicyManager& policy,
                                                                   PolicyStore& store);
 
-  // Restores the last-known-good bundles and starts the policy manager with them. If they
-  // cannot be combined with the local rules, starts from the local rules alone (logged).
+  // Restores the rollback floors and the last-known-good bundles and starts the policy manager
+  // with them. If they cannot be combined with the local rules, starts from the local rules alone
+  // (logged, and in the status); the floors stay, so nothing older becomes acceptable.
   [[nodiscard]] Status start_policy();
   // Connects, and from then on reconnects with backoff whenever the broker goes away.
   void connect();
@@ -58,6 +59,7 @@ class FleetAgent {
  private:
   FleetAgent(const FleetConfig& config, EventLoop& loop, PolicyManager& policy, PolicyStore& store);
 
+  void restore_group(const std::string& group, const TrustedKeys& keys);
   void on_connected();
   void on_message(const MqttMessage& message);
   // retained: delivered because we subscribed (the broker's retained copy), not as published.

@@ -28,10 +28,11 @@ struct FleetConfig {
   std::chrono::milliseconds reconnect_min{250};
   std::chrono::milliseconds reconnect_max{std::chrono::seconds(30)};
   size_t max_bundle_bytes = kDefaultMaxBundleBytes;
+  bool allow_plaintext = false;  // mqtt:// to a broker not on loopback
 
   [[nodiscard]] bool enabled() const { return !broker.empty(); }
   [[nodiscard]] BrokerAccess access() const {
-    return {broker, ca_file, cert_file, key_file, username, password_file};
+    return {broker, ca_file, cert_file, key_file, username, password_file, allow_plaintext};
   }
 };
 

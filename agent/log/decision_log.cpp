@@ -1,6 +1,6 @@
 #include "log/decision_log.h"
 
-#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
@@ -9,14 +9,16 @@
 
 namespace cmdgate {
 
-Result<std::unique_ptr<FileLineWriter>> FileLineWriter::open(const std::string& path) {
+Result<std::unique_ptr<FileLineWriter>> FileLineWriter::open(const std::string& path,
+                                                             LogRotation rotation) {
   std::error_code ec;
   const auto dir = std::filesystem::path(path).parent_path();
   if (!dir.empty()) {
     std::filesystem::create_directories(dir, ec);
   }
   try {
-    auto sink = std::make_shared<spdlog::sinks::basic_file_sink_st>(path, false);
+    auto sink = std::make_shared<spdlog::sinks::rotating_file_sink_st>(path, rotation.max_bytes,
+                                                                       rotation.max_files);
     auto w = std::unique_ptr<FileLineWriter>(new FileLineWriter());
     w->logger_ = std::make_shared<spdlog::logger>("decisions", std::move(sink));
     w->logger_->set_pattern("%v");

@@ -21,10 +21,18 @@ class LineWriter {
   virtual void flush() = 0;
 };
 
-// Appends to a file through spdlog (one line per record, nothing added to it).
+// When the file would grow past max_bytes it becomes <name>.1<ext> (decisions.1.jsonl), the
+// older copies move up one number, and the one numbered max_files is deleted.
+struct LogRotation {
+  size_t max_bytes = 100u << 20;
+  size_t max_files = 10;
+};
+
+// Appends to a file through spdlog's rotating sink (one line per record, nothing added to it).
 class FileLineWriter final : public LineWriter {
  public:
-  [[nodiscard]] static Result<std::unique_ptr<FileLineWriter>> open(const std::string& path);
+  [[nodiscard]] static Result<std::unique_ptr<FileLineWriter>> open(const std::string& path,
+                                                                    LogRotation rotation);
   void write(std::string_view line) override;
   void flush() override;
 

@@ -36,12 +36,29 @@ std::string list_actions(const std::vector<rules::Action>& actions) {
   return out;
 }
 
+Result<std::vector<rules::RulesText>> local_layer(const PolicySource& source,
+                                                  std::vector<rules::RulesText>* read) {
+  if (source.local_copy) {
+    return *source.local_copy;
+  }
+  auto files = rules::read_rules_files(source.rule_paths);
+  if (files && read != nullptr) {
+    *read = *files;
+  }
+  return files;
+}
+
 }  // namespace
 
 Result<rules::RuleSet> load_policy_rules(const PolicySource& source,
-                                         const rules::NameResolver& names) {
+                                         const rules::NameResolver& names,
+                                         std::vector<rules::RulesText>* read) {
   if (!source.pushed) {
-    return rules::load_rules(source.rule_paths, names);
+    auto local = local_layer(source, read);
+    if (!local) {
+      return local.error();
+    }
+    return rules::parse_rules_texts(*local, names);
   }
   const PushedRules& pushed = *source.pushed;
   auto bundle_only = rules::parse_rules_texts(pushed.documents, names);
@@ -52,7 +69,7 @@ Result<rules::RuleSet> load_policy_rules(const PolicySource& source,
     return bundle_only;
   }
 
-  auto local = rules::read_rules_files(source.rule_paths);
+  auto local = local_layer(source, read);
   if (!local) {
     return local.error();
   }

@@ -16,7 +16,10 @@
 
 namespace cmdgate {
 
-[[nodiscard]] Result<rules::RuleSet> load_policy_rules(const PolicySource& source,
-                                                       const rules::NameResolver& names);
+// Without pushed rules or with a bundle admitting them, the local layer is the source's
+// local_copy if it has one, else rule_paths read now; `read` (if given) receives the files read.
+[[nodiscard]] Result<rules::RuleSet> load_policy_rules(
+    const PolicySource& source, const rules::NameResolver& names,
+    std::vector<rules::RulesText>* read = nullptr);
 
 }  // namespace cmdgate

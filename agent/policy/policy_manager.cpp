@@ -20,7 +20,35 @@ Status PolicyManager::start() {
   return start(std::move(first), since(t0));
 }
 
+Result<Snapshot> PolicyManager::build_from_copy(const Error& failed) {
+  if (local_copy_ == nullptr || store_.source().local_copy) {
+    return failed;
+  }
+  auto copy = local_copy_->load();
+  if (!copy) {
+    return Error::format("{}; no last-known-good copy of the local rules to start from: {}",
+                         failed.message, copy.error().message);
+  }
+  PolicySource source = store_.source();
+  source.local_copy = std::move(copy->files);
+  auto built = store_.build(source, rules::MatchEngine::kRe2);
+  if (!built) {
+    return Error::format("{}; the last-known-good copy {} does not build either: {}",
+                         failed.message, local_copy_->path(), built.error().message);
+  }
+  local_fallback_ = fmt::format(
+      "the policy does not build from the local rule files ({}); enforcing their last-known-good "
+      "copy {} (saved at {} ms since the epoch) until a reload from the files succeeds",
+      failed.message, local_copy_->path(), copy->saved_unix_ms);
+  spdlog::critical("{}", local_fallback_);
+  store_.set_source(std::move(source));
+  return built;
+}
+
 Status PolicyManager::start(Result<Snapshot> first, std::chrono::milliseconds took) {
+  if (!first) {
+    first = build_from_copy(first.error());
+  }
   if (!first) {
     return first.error();
   }
@@ -62,6 +90,12 @@ Status PolicyManager::publish(Snapshot s, const PolicySource& source) {
   s.generation = store_.next_generation();
   if (auto st = kernel_.publish(s.kernel, s.generation); !st) {
     return st;
+  }
+  if (local_copy_ != nullptr && s.local_files) {
+    if (auto st = local_copy_->save(*s.local_files); !st) {
+      spdlog::error("the last-known-good copy of the local rules was not saved: {}",
+                    st.error().message);
+    }
   }
   const auto& rs = s.policy->rule_set();
   spdlog::info(
@@ -133,16 +167,21 @@ void PolicyManager::start_reload() {
     begin_();
   }
   // The worker builds from its own copy of the source: the store's may be replaced meanwhile.
-  const bool candidate = candidate_.has_value();
-  auto source =
-      std::make_shared<const PolicySource>(candidate ? std::move(*candidate_) : store_.source());
+  // A reload reads the rule files again, also while the last-known-good copy stands in for them.
+  const bool from_files = !candidate_ && store_.source().local_copy;
+  PolicySource next = candidate_ ? std::move(*candidate_) : store_.source();
+  if (from_files) {
+    next.local_copy.reset();
+  }
+  const bool adopt = candidate_.has_value() || from_files;
+  auto source = std::make_shared<const PolicySource>(std::move(next));
   candidate_.reset();
-  compiler_->submit([this, source, candidate]() -> std::function<void()> {
+  compiler_->submit([this, source, adopt]() -> std::function<void()> {
     const auto t0 = Clock::now();
     auto built = store_.build(*source, rules::MatchEngine::kRe2);
     const auto took = since(t0);
-    return [this, took, built = std::move(built), source, candidate]() mutable {
-      finish_reload(std::move(built), took, candidate ? source : nullptr);
+    return [this, took, built = std::move(built), source, adopt]() mutable {
+      finish_reload(std::move(built), took, adopt ? source : nullptr);
     };
   });
 }
@@ -154,6 +193,11 @@ void PolicyManager::finish_reload(Result<Snapshot> built, std::chrono::milliseco
   Status s = built ? publish(std::move(*built), source) : Status(built.error());
   if (s && adopt) {
     store_.set_source(*adopt);
+  }
+  if (s && !store_.source().local_copy && !local_fallback_.empty()) {
+    spdlog::warn("the local rule files compile again: their last-known-good copy is no longer "
+                 "in force");
+    local_fallback_.clear();
   }
   if (!s) {
     ++stats_.failures;

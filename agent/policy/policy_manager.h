@@ -15,6 +15,7 @@
 
 #include "kernel/kernel_port.h"
 #include "loop/event_loop.h"
+#include "policy/local_last_known_good.h"
 #include "policy/path_watch.h"
 #include "policy/policy_compiler.h"
 #include "policy/policy_store.h"
@@ -37,7 +38,13 @@ class PolicyManager {
   PolicyManager(PolicyStore& store, KernelPort& kernel, EventLoop& loop)
       : store_(store), kernel_(kernel), loop_(loop) {}
 
-  // Loads, publishes and watches the first policy (synchronously). Fatal to the daemon on error.
+  // Where the last-known-good copy of the local rule files is kept: saved after every build that
+  // read them and went into force, enforced at start when they do not compile. Set before start.
+  void keep_local_copy(LocalLastKnownGood* copy) { local_copy_ = copy; }
+  // Loads, publishes and watches the first policy (synchronously). When it does not build and a
+  // last-known-good copy exists, starts from the copy instead (logged at critical level, and
+  // local_fallback() says why until a reload from the files succeeds). Fatal to the daemon when
+  // neither builds.
   [[nodiscard]] Status start();
   // The same with the first policy already built from the store's source, e.g. on another
   // thread while the BPF objects loaded; `took` is how long that build took.
@@ -56,6 +63,8 @@ class PolicyManager {
   void on_reload_end(Done d) { end_ = std::move(d); }
 
   [[nodiscard]] const ReloadStats& stats() const { return stats_; }
+  // Non-empty while the last-known-good copy stands in for the local rule files: why.
+  [[nodiscard]] const std::string& local_fallback() const { return local_fallback_; }
   [[nodiscard]] const PolicyStore& store() const { return store_; }
   [[nodiscard]] bool busy() const { return running_; }
 
@@ -68,6 +77,8 @@ class PolicyManager {
   void finish_reload(Result<Snapshot> built, std::chrono::milliseconds took,
                      std::shared_ptr<const PolicySource> adopt);
   [[nodiscard]] Status publish(Snapshot s, const PolicySource& source);
+  // The first policy from the last-known-good copy, after `failed` (the files' error).
+  [[nodiscard]] Result<Snapshot> build_from_copy(const Error& failed);
   void upgrade_in_background(uint32_t generation);
   void rewatch();
   [[nodiscard]] bool resolutions_changed() const;
@@ -85,6 +96,8 @@ class PolicyManager {
   std::vector<Done> waiting_;  // callers of the reload in flight
   std::vector<Done> queued_;   // callers of the next one
   ReloadStats stats_;
+  LocalLastKnownGood* local_copy_ = nullptr;
+  std::string local_fallback_;
   Hook begin_;
   Done end_;
 };

@@ -15,7 +15,8 @@ constexpr bool kTellDenials = true;
 }  // namespace
 
 Result<Snapshot> PolicyStore::build(const PolicySource& source, rules::MatchEngine engine) const {
-  auto set = load_policy_rules(source, names_);
+  std::vector<rules::RulesText> read;
+  auto set = load_policy_rules(source, names_, &read);
   if (!set) {
     return set.error();
   }
@@ -37,6 +38,9 @@ Result<Snapshot> PolicyStore::build(const PolicySource& source, rules::MatchEngi
   s.kernel = s.verdicts->policy();
   s.held_tools = rules::held_tools(*s.policy);
   s.final_engine = engine != rules::MatchEngine::kRe2;
+  if (!read.empty()) {
+    s.local_files = std::make_shared<const std::vector<rules::RulesText>>(std::move(read));
+  }
   return s;
 }
 

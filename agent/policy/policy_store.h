@@ -32,6 +32,9 @@ struct Snapshot {
   rules::KernelPolicy kernel;
   std::vector<rules::HeldTool> held_tools;  // whose copies an agent's processes cannot run freely
   bool final_engine = false;  // compiled with the engine meant for steady state
+  // The local rule files as read for this snapshot, for the last-known-good copy; none when they
+  // were not read (a bundle that does not admit them, or the copy itself in force).
+  std::shared_ptr<const std::vector<rules::RulesText>> local_files;
 };
 
 // Rules pushed by the fleet (agent/fleet/): the files of every bundle in force, combined with the
@@ -47,6 +50,9 @@ struct PolicySource {
   std::vector<std::string> rule_paths;
   std::optional<rules::Mode> mode_override;  // replaces the mode of the rule set and every rule
   std::optional<PushedRules> pushed;         // none: the local rule files alone
+  // The last-known-good copy of the local rule files, used instead of reading rule_paths: only
+  // when the files themselves did not compile at start (policy/local_last_known_good.h).
+  std::optional<std::vector<rules::RulesText>> local_copy;
 };
 
 class PolicyStore {

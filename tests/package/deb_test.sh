@@ -46,7 +46,7 @@ for lib in libbpf1 libre2-9 libhyperscan5 libsystemd0 libsodium23 libpam0g; do
 done
 dpkg-deb --ctrl-tarfile "$deb" | tar -x -C "$work" ./conffiles ./postinst ./prerm ./postrm
 diff <(sort "$work/conffiles") <(printf '%s\n' /etc/cmdgate/cmdgate.toml \
-  /etc/cmdgate/rules.d/10-default.toml /etc/logrotate.d/cmdgate /etc/pam.d/cmdgate | sort) ||
+  /etc/cmdgate/rules.d/10-default.toml /etc/pam.d/cmdgate | sort) ||
   fail "conffiles differ"
 
 if dpkg-query -W cmdgate >/dev/null 2>&1; then
@@ -60,7 +60,7 @@ dpkg -i "$deb" >/dev/null
 installed=$(dpkg -L cmdgate)
 must_exist /usr/sbin/cmdgated /usr/bin/cmdgate /lib/systemd/system/cmdgated.service \
   /usr/lib/sysusers.d/cmdgate.conf /usr/lib/tmpfiles.d/cmdgate.conf /etc/cmdgate/cmdgate.toml \
-  /etc/cmdgate/rules.d/10-default.toml /etc/logrotate.d/cmdgate /etc/pam.d/cmdgate \
+  /etc/cmdgate/rules.d/10-default.toml /etc/pam.d/cmdgate \
   /usr/share/cmdgate/rules/default.toml /usr/share/cmdgate/rules/ai-agents.toml \
   /usr/share/cmdgate/rules/servers.toml /usr/share/doc/cmdgate/operations.md
 getent group cmdgate >/dev/null || fail "the cmdgate group was not created"

@@ -98,6 +98,8 @@ class FleetHost {
   ~FleetHost();
 
   bool start();  // (re)starts the daemon with the same directories
+  // The local rules file of the next start().
+  void set_local_rules(std::string toml) { options_.local_rules = std::move(toml); }
   int stop();
   void kill9();
   Agent* agent() { return agent_.get(); }

@@ -230,6 +230,13 @@ std::unique_ptr<Agent> Agent::start(const Options& options) {
                         a->socket_path()}) {
     argv.push_back(s);
   }
+  // Its own last-known-good copy, unless the test keeps one across starts (a daemon of another
+  // version may not know the setting).
+  if (options.binary.empty() &&
+      std::find(options.args.begin(), options.args.end(), "--last-known-good") ==
+          options.args.end()) {
+    argv.insert(argv.end(), {"--last-known-good", a->dir_.file("local-rules.json")});
+  }
   argv.insert(argv.end(), options.args.begin(), options.args.end());
 
   a->pid_ = ::fork();

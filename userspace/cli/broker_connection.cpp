@@ -19,6 +19,8 @@ void add_broker_options(CLI::App* cmd, BrokerOptions& o) {
   cmd->add_option("--password-file", o.password_file,
                   "File whose first line is the MQTT password (mode 0600)");
   cmd->add_option("--timeout", o.timeout, "Give up after this long (default 10s)");
+  cmd->add_flag("--allow-plaintext", o.allow_plaintext,
+                "Allow mqtt:// (no TLS) to a broker that is not on this host");
 }
 
 Result<std::unique_ptr<BrokerConnection>> BrokerConnection::open(const BrokerOptions& o) {
@@ -27,7 +29,8 @@ Result<std::unique_ptr<BrokerConnection>> BrokerConnection::open(const BrokerOpt
     return Error::format("--timeout: {}", timeout.error().message);
   }
   auto options = fleet::mqtt_options(
-      {o.url, o.ca_file, o.cert_file, o.key_file, o.username, o.password_file},
+      {o.url, o.ca_file, o.cert_file, o.key_file, o.username, o.password_file,
+       o.allow_plaintext},
       fleet::Spelling::kFlags,
       fmt::format("cmdgate-cli-{}-{:08x}", ::getpid(), std::random_device()()));
   if (!options) {

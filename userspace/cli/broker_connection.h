@@ -22,6 +22,7 @@ struct BrokerOptions {
   std::string username;
   std::string password_file;
   std::string timeout = "10s";
+  bool allow_plaintext = false;
 };
 
 void add_broker_options(CLI::App* cmd, BrokerOptions& options);

@@ -167,6 +167,10 @@ int run_status(const Common& c) {
     std::printf("           last reload error: %s\n",
                 red(display_text(s.last_reload_error())).c_str());
   }
+  if (!s.local_rules_fallback().empty()) {
+    std::printf("           LAST-KNOWN-GOOD LOCAL RULES IN FORCE: %s\n",
+                red(display_text(s.local_rules_fallback())).c_str());
+  }
   std::printf("parked:    %u   clients: %u   up: %s\n", s.parked(), s.clients(),
               duration_text(static_cast<int64_t>(s.uptime_seconds()) * 1000).c_str());
   std::string counters;

@@ -134,6 +134,8 @@ int run_status(const StatusOptions& o) {
                       {"rules", r.rules},
                       {"rejected", r.rejected},
                       {"last_error", r.last_error},
+                      {"floor", r.floor},
+                      {"saved_bundle_error", r.saved_bundle_error},
                       {"timestamp_unix_ms", r.timestamp_unix_ms}});
     }
     json out = {{"groups", std::move(groups)},
@@ -163,6 +165,10 @@ int run_status(const StatusOptions& o) {
                   version.c_str(), r.online ? "online" : "OFFLINE",
                   static_cast<unsigned long long>(r.rules), age(r.timestamp_unix_ms).c_str(),
                   r.last_error.empty() ? "-" : r.last_error.c_str());
+      if (!r.saved_bundle_error.empty()) {
+        std::printf("%-24s %-16s saved bundle not used: %s\n", "", "",
+                    r.saved_bundle_error.c_str());
+      }
     }
     if (report.groups.empty()) {
       std::puts("no hosts and no bundles on this broker");

@@ -171,6 +171,7 @@ json to_json(const protocol::Status& s) {
             {"reloads", s.reloads()},
             {"reload_failures", s.reload_failures()},
             {"last_reload_error", json_text(s.last_reload_error())},
+            {"local_rules_fallback", json_text(s.local_rules_fallback())},
             {"uptime_seconds", s.uptime_seconds()},
             {"clients", s.clients()},
             {"counters", counters}};

@@ -80,6 +80,13 @@ Result<std::chrono::milliseconds> TomlValue::duration() const {
   return parsed("a duration string such as \"30s\"", parse_duration);
 }
 
+Result<bool> TomlValue::boolean() const {
+  if (const auto* b = node_->as_boolean()) {
+    return b->get();
+  }
+  return wrong_type("true or false");
+}
+
 Result<const toml::table*> TomlValue::table() const {
   if (const auto* t = node_->as_table()) {
     return t;

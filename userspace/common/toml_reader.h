@@ -74,6 +74,7 @@ class TomlValue {
   // One string, or a non-empty array of strings.
   [[nodiscard]] Result<std::vector<std::string>> strings() const;
   [[nodiscard]] Result<std::chrono::milliseconds> duration() const;
+  [[nodiscard]] Result<bool> boolean() const;
   [[nodiscard]] Result<const toml::table*> table() const;
 
   template <typename T, size_t N>

@@ -1,5 +1,6 @@
 #include "fleet/broker_access.h"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
 
 #include "fleet/broker_url.h"
@@ -23,6 +24,18 @@ std::string named(std::string_view setting, Spelling spelling) {
 
 }  // namespace
 
+bool is_loopback_host(const std::string& host) {
+  if (host == "localhost") {
+    return true;
+  }
+  in_addr v4{};
+  if (::inet_pton(AF_INET, host.c_str(), &v4) == 1) {
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  }
+  in6_addr v6{};
+  return ::inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
 Status check_broker_access(const BrokerAccess& a, Spelling spelling) {
   auto url = parse_broker_url(a.url);
   if (!url) {
@@ -38,6 +51,13 @@ Status check_broker_access(const BrokerAccess& a, Spelling spelling) {
   }
   if (!a.password_file.empty() && a.username.empty()) {
     return Error::format("{} needs a {}", n("password_file"), n("username"));
+  }
+  if (!url->tls && !a.allow_plaintext && !is_loopback_host(url->host)) {
+    return Error::format(
+        "{}: plaintext MQTT to a broker that is not on this host: anyone on the path could read, "
+        "replay or withhold bundles; use mqtts:// (TLS, the broker's certificate verified) or "
+        "set {}",
+        a.url, spelling == Spelling::kConfig ? "allow_plaintext = true" : "--allow-plaintext");
   }
   return {};
 }

@@ -26,7 +26,8 @@ FleetReport build_report(const std::vector<HostStatus>& hosts,
         continue;
       }
       report.rows.push_back({h.host, gs.group, h.online, gs.version, gs.key_id, h.rules,
-                             gs.rejected, gs.last_error, h.timestamp_unix_ms, false});
+                             gs.rejected, gs.last_error, h.timestamp_unix_ms, false, gs.floor,
+                             gs.saved_bundle_error});
     }
   }
   for (const auto& r : report.rows) {

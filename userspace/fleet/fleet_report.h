@@ -23,6 +23,8 @@ struct HostRow {
   std::string last_error;
   uint64_t timestamp_unix_ms = 0;
   bool behind = false;  // not on the group's newest version
+  uint64_t floor = 0;   // the host's rollback floor for the group
+  std::string saved_bundle_error;  // why its saved bundle was not used at start
 };
 
 struct GroupSummary {

@@ -15,6 +15,9 @@ struct GroupStatus {
   std::string group;
   uint64_t version = 0;  // applied; 0: none yet
   std::string key_id;    // signer of the applied bundle
+  uint64_t floor = 0;    // the rollback floor: no bundle below it is accepted (fleet/floor.h)
+  // Why a saved bundle (or the floor record) was not used at start; empty once a bundle applies.
+  std::string saved_bundle_error;
   uint64_t applied_unix_ms = 0;
   uint64_t rejected = 0;   // bundles refused since the agent started
   std::string last_error;  // why the last refused bundle was refused; empty after a success

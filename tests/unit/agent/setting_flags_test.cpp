@@ -43,7 +43,8 @@ TEST(SettingFlags, SetWhatTheConfigFileSets) {
                            "web",      "--fleet-group",
                            "all",      "--host-id",
                            "h1",       "--fleet-state-dir",
-                           "/s"});
+                           "/s",       "--fleet-allow-plaintext",
+                           "true"});
   ASSERT_TRUE(flags) << flags.error().message;
   auto file = parse_config(R"(
 rules = ["/r1", "/r2"]
@@ -62,6 +63,7 @@ broker = "mqtt://b"
 groups = ["web", "all"]
 host_id = "h1"
 state_dir = "/s"
+allow_plaintext = true
 )",
                            "c.toml");
   ASSERT_TRUE(file) << file.error().message;
@@ -78,6 +80,8 @@ state_dir = "/s"
   EXPECT_EQ(flags->fleet.groups, file->fleet.groups);
   EXPECT_EQ(flags->fleet.host_id, file->fleet.host_id);
   EXPECT_EQ(flags->fleet.state_dir, file->fleet.state_dir);
+  EXPECT_TRUE(flags->fleet.allow_plaintext);
+  EXPECT_EQ(flags->fleet.allow_plaintext, file->fleet.allow_plaintext);
 }
 
 TEST(SettingFlags, RefuseWhatTheConfigFileRefusesInTheSameWords) {

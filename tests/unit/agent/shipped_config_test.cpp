@@ -49,7 +49,7 @@ TEST(ShippedConfig, CommentedSettingsAreTheDefaults) {
     text += line + "\n";
   }
   EXPECT_EQ(keys, (std::set<std::string>{
-                      "mode", "audit_log", "log_level", "on_shutdown", "kernel.ringbuf_size",
+                      "mode", "audit_log", "audit_log_max_size", "audit_log_files", "last_known_good", "log_level", "on_shutdown", "kernel.ringbuf_size",
                       "kernel.delivery_failure", "kernel.daemon_stale_after", "kernel.pin_dir",
                       "approval.socket", "approval.approver_group", "approval.socket_mode",
                       "approval.when_no_approver", "approval.local_rules_file",
@@ -59,6 +59,9 @@ TEST(ShippedConfig, CommentedSettingsAreTheDefaults) {
   ASSERT_TRUE(c.ok()) << c.error().message;
   const DaemonConfig d;
   EXPECT_EQ(c->audit_log, d.audit_log);
+  EXPECT_EQ(c->last_known_good, d.last_known_good);
+  EXPECT_EQ(c->audit_log_rotation.max_bytes, d.audit_log_rotation.max_bytes);
+  EXPECT_EQ(c->audit_log_rotation.max_files, d.audit_log_rotation.max_files);
   EXPECT_EQ(c->log_level, d.log_level);
   EXPECT_EQ(c->on_shutdown, d.on_shutdown);
   EXPECT_EQ(c->ringbuf_bytes, d.ringbuf_bytes);

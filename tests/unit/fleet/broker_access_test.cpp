@@ -16,7 +16,7 @@ namespace cmdgate::fleet {
 namespace {
 
 TEST(BrokerAccess, EachMisfitIsNamedAsTheConfigFileOrTheFlagsSpellIt) {
-  BrokerAccess a{"mqtt://broker.example", "/ca.pem", "", "", "", ""};
+  BrokerAccess a{"mqtt://broker.example", "/ca.pem", "", "", "", "", false};
   auto config = check_broker_access(a, Spelling::kConfig);
   ASSERT_FALSE(config.ok());
   EXPECT_EQ(config.error().message, "ca_file, cert_file and key_file need an mqtts:// broker");
@@ -25,16 +25,43 @@ TEST(BrokerAccess, EachMisfitIsNamedAsTheConfigFileOrTheFlagsSpellIt) {
   EXPECT_EQ(flags.error().message,
             "--ca-file, --cert-file and --key-file need an mqtts:// broker");
 
-  a = {"mqtts://broker.example", "", "/cert.pem", "", "", ""};
+  a = {"mqtts://broker.example", "", "/cert.pem", "", "", "", false};
   EXPECT_EQ(check_broker_access(a, Spelling::kFlags).error().message,
             "--cert-file and --key-file go together");
-  a = {"mqtts://broker.example", "", "", "", "", "/pw"};
+  a = {"mqtts://broker.example", "", "", "", "", "/pw", false};
   EXPECT_EQ(check_broker_access(a, Spelling::kFlags).error().message,
             "--password-file needs a --username");
-  a = {"http://broker.example", "", "", "", "", ""};
+  a = {"http://broker.example", "", "", "", "", "", false};
   EXPECT_FALSE(check_broker_access(a, Spelling::kConfig).ok());
-  a = {"mqtts://broker.example:8883", "/ca.pem", "/c.pem", "/k.pem", "u", "/pw"};
+  a = {"mqtts://broker.example:8883", "/ca.pem", "/c.pem", "/k.pem", "u", "/pw", false};
   EXPECT_TRUE(check_broker_access(a, Spelling::kConfig).ok());
+}
+
+// Plaintext to a remote broker lets anyone on the path replay an older signed bundle to a host
+// that lost its state, or withhold new ones: it needs saying so.
+TEST(BrokerAccess, PlaintextToARemoteBrokerIsRefusedUnlessAllowed) {
+  BrokerAccess remote{"mqtt://broker.example:1883", "", "", "", "", "", false};
+  auto config = check_broker_access(remote, Spelling::kConfig);
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message,
+            "mqtt://broker.example:1883: plaintext MQTT to a broker that is not on this host: "
+            "anyone on the path could read, replay or withhold bundles; use mqtts:// (TLS, the "
+            "broker's certificate verified) or set allow_plaintext = true");
+  auto flags = check_broker_access(remote, Spelling::kFlags);
+  ASSERT_FALSE(flags.ok());
+  EXPECT_NE(flags.error().message.find("or set --allow-plaintext"), std::string::npos);
+  for (const char* url : {"mqtt://10.0.0.1", "mqtt://[2001:db8::1]:1883", "mqtt://128.0.0.1",
+                          "mqtt://localhost.example"}) {
+    EXPECT_FALSE(check_broker_access({url, "", "", "", "", "", false}, Spelling::kConfig).ok())
+        << url;
+  }
+  remote.allow_plaintext = true;
+  EXPECT_TRUE(check_broker_access(remote, Spelling::kConfig).ok());
+  for (const char* url : {"mqtt://127.0.0.1:1883", "mqtt://127.8.9.10", "mqtt://localhost",
+                          "mqtt://[::1]:1883", "mqtts://broker.example"}) {
+    EXPECT_TRUE(check_broker_access({url, "", "", "", "", "", false}, Spelling::kConfig).ok())
+        << url;
+  }
 }
 
 TEST(BrokerAccess, ThePasswordIsTheFirstLineWithoutItsLineEnding) {

@@ -71,7 +71,7 @@ TEST_F(SuccessionTest, AcceptedRollbackAbandonsEverythingCreatedBeforeIt) {
   const VerifiedBundle rb = v(3, 1000, RollbackMarker{9, "undo 4..9"});
   ASSERT_EQ(*judge_succession(h_, rb), Succession::kRollback);
   record_applied(h_, rb);
-  EXPECT_EQ(h_.created_floor_unix_ms, 1000u);
+  EXPECT_EQ(h_.floor.created_floor_unix_ms, 1000u);
 
   auto replayed = judge_succession(h_, v(7, 700));
   ASSERT_FALSE(replayed);
@@ -85,6 +85,58 @@ TEST_F(SuccessionTest, AcceptedRollbackAbandonsEverythingCreatedBeforeIt) {
   // The rollback itself cannot be replayed once something newer is in force.
   EXPECT_FALSE(judge_succession(h_, rb));
   EXPECT_FALSE(judge_succession(h_, v(8, 800)));
+}
+
+// With nothing in force (the saved bundle could not be restored or combined at start), the floor
+// alone refuses what the bundle in force would have refused.
+TEST_F(SuccessionTest, TheFloorRefusesOlderVersionsWhenNothingIsInForce) {
+  record_applied(h_, v(5, 100));
+  EXPECT_EQ(h_.floor.version, 5u);
+  EXPECT_EQ(h_.floor.key_id, key_.id());
+  h_.in_force.reset();
+  auto old = judge_succession(h_, v(4, 200));
+  ASSERT_FALSE(old);
+  EXPECT_EQ(old.error().message,
+            "version 4 is older than version 5, the highest accepted (the rollback floor; not in "
+            "force): rollback refused (going back needs a bundle signed with an explicit rollback "
+            "marker)");
+  // The very version of the floor comes back (a redelivery of what was lost); another bundle
+  // under its number does not.
+  EXPECT_EQ(*judge_succession(h_, v(5, 100)), Succession::kRecovered);
+  auto reused = judge_succession(h_, v(5, 100, {}, "other content"));
+  ASSERT_FALSE(reused);
+  EXPECT_NE(reused.error().message.find("version 5 is already accepted (the rollback floor) with "
+                                        "different content"),
+            std::string::npos);
+  EXPECT_FALSE(judge_succession(h_, v(3, 300, RollbackMarker{4, "short"})));
+  EXPECT_EQ(*judge_succession(h_, v(3, 300, RollbackMarker{5, "x"})), Succession::kRollback);
+  EXPECT_EQ(*judge_succession(h_, v(6, 50)), Succession::kNewer);
+}
+
+TEST_F(SuccessionTest, AnUnknownFloorRefusesEveryBundle) {
+  h_.floor.unknown = "/s/web.floor: unreadable";
+  for (const auto& b : {v(1, 100), v(99, 100), v(1, 100, RollbackMarker{99, "x"})}) {
+    auto r = judge_succession(h_, b);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().message,
+              "the rollback floor of group 'web' is unknown (/s/web.floor: unreadable): every "
+              "bundle is refused until an operator runs cmdgated --reset-fleet-floor web");
+  }
+}
+
+TEST(FloorRecord, EncodesAndDecodesAndRefusesWhatItCannotRead) {
+  Floor f{7, "0123456789abcdef", payload_sha256("payload"), 1234, ""};
+  auto back = decode_floor(encode_floor(f), "web.floor");
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(*back, f);
+  for (const char* bad : {"", "{", "[]", "{\"version\": 7}",
+                          "{\"version\": 0, \"key_id\": \"\", \"payload_sha256\": \"\", "
+                          "\"created_floor_unix_ms\": 0}"}) {
+    auto r = decode_floor(bad, "web.floor");
+    ASSERT_FALSE(r) << bad;
+    EXPECT_TRUE(r.error().message.starts_with("web.floor: unreadable rollback floor record: "))
+        << r.error().message;
+  }
 }
 
 }  // namespace

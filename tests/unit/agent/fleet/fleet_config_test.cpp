@@ -69,6 +69,13 @@ TEST(FleetConfigFile, ValuesAreCheckedWhereTheyAreWritten) {
 TEST(FleetConfigFile, SettingsThatDoNotFitTogetherAreRefused) {
   FleetConfig f;
   f.broker = "mqtt://b";
+  f.groups = {"web"};
+  EXPECT_NE(validate(f).error().message.find(
+                "plaintext MQTT to a broker that is not on this host"),
+            std::string::npos);
+  f.allow_plaintext = true;
+  EXPECT_TRUE(validate(f));
+  f.groups.clear();
   EXPECT_EQ(validate(f).error().message, "fleet: a broker is set but no groups: set fleet.groups");
   f.groups = {"web", "web"};
   EXPECT_EQ(validate(f).error().message, "fleet: group 'web' is listed twice");
