@@ -7,9 +7,11 @@
 #include <string_view>
 
 #include "cli/commands.h"
+#include "common/version.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"cmdgate: check and explain rules, approve parked commands"};
+  app.set_version_flag("--version", std::string("cmdgate ") + cmdgate::kVersion);
   app.require_subcommand(1);
   std::map<std::string, cmdgate::cli::Runner> runners;
   runners["check"] = cmdgate::cli::add_check(app);
