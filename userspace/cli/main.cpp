@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   runners["bundle"] = cmdgate::cli::add_bundle(app);
   runners["push"] = cmdgate::cli::add_push(app);
   runners["fleet"] = cmdgate::cli::add_fleet(app);
+  runners["replay"] = cmdgate::cli::add_replay(app);
+  runners["suggest"] = cmdgate::cli::add_suggest(app);
   // Arguments after "--" belong to the command being explained, never to cmdgate.
   int own = argc;
   std::vector<std::string> trailing;
