@@ -52,6 +52,19 @@ std::string rule_id(const std::string& exe, uint32_t uid, std::set<std::string>&
   return id;
 }
 
+// A `path` value naming exactly this path: glob metacharacters escaped (rules/glob.h), so the
+// parser takes it as an exact path, not a glob.
+std::string exact_path(const std::string& path) {
+  std::string out;
+  for (char c : path) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') {
+      out += '\\';
+    }
+    out += c;
+  }
+  return out;
+}
+
 // Why a would_* exec cannot be allowed by a rule on its path and user; "" when it can.
 std::string not_nameable(const LoggedExec& e) {
   if (e.script || e.loaded || e.copy_of) {
@@ -141,7 +154,7 @@ int run_suggest(const SuggestOptions& o) {
     toml::table rule{{"id", rule_id(exe, uid, taken)},
                      {"action", "allow"},
                      {"priority", priority},
-                     {"path", exe},
+                     {"path", exact_path(exe)},
                      {"user", int64_t{uid}},
                      {"description", fmt::format("suggested from {} observed exec(s)", g.execs)}};
     toml::table doc{{"rule", toml::array{std::move(rule)}}};

@@ -11,13 +11,13 @@
 namespace cmdgate {
 namespace {
 
-struct Run {
+struct CliRun {
   std::string out;
   int status = -1;
 };
 
-Run run(const std::string& command) {
-  Run r;
+CliRun run(const std::string& command) {
+  CliRun r;
   FILE* p = ::popen((command + " 2>&1").c_str(), "r");
   if (p == nullptr) {
     return r;
@@ -32,14 +32,14 @@ Run run(const std::string& command) {
 }
 
 TEST(Version, TheCliPrintsTheProjectVersion) {
-  const Run r = run(std::string(CMDGATE_CLI_PATH) + " --version");
+  const CliRun r = run(std::string(CMDGATE_CLI_PATH) + " --version");
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_EQ(r.out, std::string("cmdgate ") + CMDGATE_PROJECT_VERSION + "\n");
   EXPECT_STREQ(kVersion, CMDGATE_PROJECT_VERSION);
 }
 
 TEST(Version, TheDaemonPrintsTheProjectVersionWithoutStarting) {
-  const Run r = run(std::string(CMDGATED_PATH) + " --version");
+  const CliRun r = run(std::string(CMDGATED_PATH) + " --version");
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_EQ(r.out, std::string("cmdgated ") + CMDGATE_PROJECT_VERSION + "\n");
 }
