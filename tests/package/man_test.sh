@@ -16,7 +16,8 @@ for page in cmdgate.1 cmdgate-rules.5 cmdgated.8; do
                grep -v -e "^warning: file '<standard input>', around line" \
                        -e 'table wider than line width')
   sections=$(grep -E '^[A-Z][A-Z ]+$' <<<"$out" | head -2 | tr '\n' ' ')
-  name_line=$(awk '/^NAME$/ {getline; print; exit}' <<<"$out")
+  # man justifies a wrapped line: spaces squeezed.
+  name_line=$(awk '/^NAME$/ {getline; print; exit}' <<<"$out" | tr -s ' ')
   if [[ $sections != "NAME DESCRIPTION " ]]; then
     echo "FAIL $page: first sections are '$sections', expected NAME and DESCRIPTION" >&2
     status=1
