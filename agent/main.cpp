@@ -12,6 +12,7 @@
 #include <string>
 #include <utility>
 
+#include "common/version.h"
 #include "config/config_file.h"
 #include "config/setting_flags.h"
 #include "daemon.h"
@@ -111,6 +112,7 @@ int run_daemon(const DaemonConfig& config) {
 int cmdgated(int argc, char** argv) {
   CLI::App app{"cmdgated: decides, for every execve, whether the program may run"};
   Invocation invocation;
+  app.set_version_flag("--version", std::string("cmdgated ") + kVersion);
   add_invocation_flags(app, invocation);
   SettingFlags flags(app);
   CLI11_PARSE(app, argc, argv);

@@ -11,7 +11,8 @@
 #   /etc/cmdgate/rules.d/10-default.toml      the rules in force (conffile, a copy of default.toml)
 #   /usr/share/cmdgate/rules/*.toml           the shipped packs, to link or copy into rules.d
 #   /etc/pam.d/cmdgate                        how approvers authenticate (conffile)
-#   /usr/share/doc/cmdgate/                   operations, rules and architecture docs
+#   /usr/share/doc/cmdgate/                   README, every doc in docs/, copyright
+#   /usr/share/man/man{1,5,8}/                cmdgate(1), cmdgate-rules(5), cmdgated(8)
 
 find_package(PkgConfig REQUIRED)
 pkg_get_variable(_cg_unitdir systemd systemdsystemunitdir)
@@ -60,9 +61,12 @@ install(FILES ${CMAKE_SOURCE_DIR}/packaging/pam.d/cmdgate
         DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/pam.d)
 file(GLOB _cg_packs CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/rules/*.toml)
 install(FILES ${_cg_packs} DESTINATION ${CMDGATE_PACK_DIR})
-install(FILES ${CMAKE_SOURCE_DIR}/docs/operations.md ${CMAKE_SOURCE_DIR}/docs/rules.md
-              ${CMAKE_SOURCE_DIR}/docs/architecture.md
-        DESTINATION ${CMAKE_INSTALL_DOCDIR})
+# Every doc: they link to each other, and the config template and the unit name them.
+file(GLOB _cg_docs CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/docs/*.md)
+install(FILES ${_cg_docs} DESTINATION ${CMAKE_INSTALL_DOCDIR})
+# Debian's place for the licence terms (DEP-5); the full texts are in /usr/share/common-licenses.
+install(FILES ${CMAKE_SOURCE_DIR}/packaging/deb/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR})
+include(${CMAKE_CURRENT_LIST_DIR}/Manpages.cmake)
 
 # --- Debian package ---------------------------------------------------------------------------
 set(CPACK_GENERATOR DEB)
@@ -74,6 +78,7 @@ set(CPACK_PACKAGE_DESCRIPTION
 program at sched_process_exec kills denied programs before their first instruction and parks\n\
 the ones that need a decision or an approval; the cmdgated daemon evaluates TOML rules on\n\
 path, content hash, arguments, user, ancestry, tty and cgroup, and logs every decision.")
+set(CPACK_RESOURCE_FILE_LICENSE ${CMAKE_SOURCE_DIR}/LICENSE)
 set(CPACK_PACKAGE_CONTACT "cmdgate maintainers <maintainers@cmdgate.invalid>")
 set(CPACK_PACKAGING_INSTALL_PREFIX ${CMAKE_INSTALL_PREFIX})
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)

@@ -235,6 +235,19 @@ Result<DaemonConfig> parse_config(std::string_view text, std::string_view origin
   return c;
 }
 
+std::vector<std::string> setting_keys() {
+  std::vector<std::string> keys;
+  for (const Setting& s : kTopLevel) {
+    if (s.read != nullptr) {
+      keys.emplace_back(s.key);
+    }
+    for (const Setting& inner : s.table) {
+      keys.push_back(fmt::format("{}.{}", s.key, inner.key));
+    }
+  }
+  return keys;
+}
+
 Result<DaemonConfig> load_config(const std::string& path, DaemonConfig base) {
   auto text = read_regular_file(path, kMaxConfigBytes);
   if (!text) {

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 #include "daemon_config.h"
@@ -14,5 +15,9 @@ namespace cmdgate {
 [[nodiscard]] Result<DaemonConfig> parse_config(std::string_view toml_text, std::string_view origin,
                                                 DaemonConfig base = {});
 [[nodiscard]] Result<DaemonConfig> load_config(const std::string& path, DaemonConfig base = {});
+
+// Every setting the file can hold, as "key" or "section.key", in the reader's own order: what the
+// shipped template (etc/cmdgate.toml) must list.
+[[nodiscard]] std::vector<std::string> setting_keys();
 
 }  // namespace cmdgate

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "common/host_name.h"
+#include "common/json_bytes.h"
 #include "pipeline/observer.h"
 #include "probe/abi_check.h"
 #include "rules/file_digest.h"
@@ -100,8 +101,8 @@ std::string to_json_line(const DecisionRecord& r) {
   if (r.sessionid) {
     j["sessionid"] = *r.sessionid;
   }
-  j["comm"] = e.comm;
-  j["exe"] = e.path;
+  put_bytes(j, "comm", e.comm);
+  put_bytes(j, "exe", e.path);
   if (r.input != nullptr && r.input->files.exe_sha256) {
     j["sha256"] = rules::to_hex(*r.input->files.exe_sha256);
   }
@@ -112,9 +113,9 @@ std::string to_json_line(const DecisionRecord& r) {
     j["copy_of"] = r.input->files.copy_of->path;
   }
   if (r.input != nullptr) {
-    j["argv"] = json(std::vector<std::string_view>(r.input->argv.begin(), r.input->argv.end()));
+    put_bytes_list(j, "argv", r.input->argv);
   } else {
-    j["argv"] = e.argv;
+    put_bytes_list(j, "argv", e.argv);
   }
   if (e.has(CG_EXEC_SCRIPT)) {
     j["script"] = {{"filename", e.filename}, {"interpreter", e.interp}};
@@ -133,10 +134,11 @@ std::string to_json_line(const DecisionRecord& r) {
   }
   json lineage = json::array();
   for (size_t i = 0; i < e.lineage.size(); ++i) {
-    json a = {{"tgid", e.lineage[i].tgid}, {"comm", e.lineage[i].comm}};
+    json a = {{"tgid", e.lineage[i].tgid}};
+    put_bytes(a, "comm", e.lineage[i].comm);
     if (r.input != nullptr && i < r.input->lineage_paths.size() &&
         !r.input->lineage_paths[i].empty()) {
-      a["exe"] = r.input->lineage_paths[i];
+      put_bytes(a, "exe", r.input->lineage_paths[i]);
     }
     lineage.push_back(std::move(a));
   }

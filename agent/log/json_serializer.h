@@ -1,6 +1,8 @@
 #pragma once
 // DecisionRecord -> one JSON line. Attacker-controlled bytes (argv, paths) are escaped, and
-// invalid UTF-8 is replaced, never passed through.
+// invalid UTF-8 is never passed through: the exe, argv, comm and ancestors' exe and comm are
+// written as common/json_bytes.h says (exact bytes in NAME_base64 when not UTF-8), so that
+// `cmdgate replay` judges the bytes that ran; other fields replace invalid UTF-8.
 
 #include <string>
 

@@ -2,6 +2,7 @@
 
 #include "policy/combined_rules.h"
 #include "rules/compiled_policy.h"
+#include "rules/mode_override.h"
 
 namespace cmdgate {
 namespace {
@@ -21,10 +22,7 @@ Result<Snapshot> PolicyStore::build(const PolicySource& source, rules::MatchEngi
     return set.error();
   }
   if (source.mode_override) {
-    set->mode = *source.mode_override;
-    for (auto& r : set->rules) {
-      r.mode = *source.mode_override;
-    }
+    rules::override_mode(*set, *source.mode_override);
   }
   auto policy = rules::compile_policy(std::move(*set), files_, rules::CompileOptions{engine});
   if (!policy) {

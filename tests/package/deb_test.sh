@@ -2,8 +2,9 @@
 # tests/package/deb_test.sh [BUILD_DIR]: the Debian package on this machine, end to end (root).
 #
 #   1. builds the .deb (cpack) from BUILD_DIR, configured for prefix /usr
-#   2. dpkg -i: files in FHS places, conffiles, the approver group, the directories, a unit that
-#      systemd-analyze verify accepts with the installed paths
+#   2. dpkg -i: files in FHS places, conffiles, the licence, man pages and docs, --version, the
+#      approver group, the directories, a unit that systemd-analyze verify accepts with the
+#      installed paths
 #   3. runs /usr/sbin/cmdgated --config /etc/cmdgate/cmdgate.toml from the installed files and
 #      checks it enforces default.toml: a memfd exec is killed, a normal exec runs, both logged
 #   4. dpkg -r (conffiles stay, the rest goes), dpkg -P (nothing is left)
@@ -35,7 +36,7 @@ trap cleanup EXIT
 
 step "package"
 cmake -S . -B "$build" -DCMAKE_INSTALL_PREFIX=/usr >/dev/null
-ninja -C "$build" cmdgated cmdgate >/dev/null
+ninja -C "$build" cmdgated cmdgate man_pages >/dev/null
 rm -f "$build"/cmdgate_*.deb
 (cd "$build" && cpack -G DEB >/dev/null)
 deb=$(ls "$build"/cmdgate_*.deb)
@@ -63,6 +64,20 @@ must_exist /usr/sbin/cmdgated /usr/bin/cmdgate /lib/systemd/system/cmdgated.serv
   /etc/cmdgate/rules.d/10-default.toml /etc/pam.d/cmdgate \
   /usr/share/cmdgate/rules/default.toml /usr/share/cmdgate/rules/ai-agents.toml \
   /usr/share/cmdgate/rules/servers.toml /usr/share/doc/cmdgate/operations.md
+# The licence terms, the man pages, every doc, and every doc an installed file names.
+must_exist /usr/share/doc/cmdgate/copyright /usr/share/man/man1/cmdgate.1 \
+  /usr/share/man/man5/cmdgate-rules.5 /usr/share/man/man8/cmdgated.8
+for doc in docs/*.md; do must_exist "/usr/share/doc/cmdgate/${doc#docs/}"; done
+for ref in $(grep -rhoE '/usr/share/doc/cmdgate/[A-Za-z0-9._-]+' /etc/cmdgate \
+               /lib/systemd/system/cmdgated.service | sort -u); do
+  must_exist "$ref"
+done
+for page in cmdgate cmdgate-rules cmdgated; do
+  man -w "$page" >/dev/null 2>&1 || fail "man $page does not find the installed page"
+done
+version=$(sed -nE 's/^project\(cmdgate VERSION ([0-9.]+).*/\1/p' CMakeLists.txt)
+[ "$(cmdgate --version)" = "cmdgate $version" ] || fail "cmdgate --version: $(cmdgate --version)"
+[ "$(cmdgated --version)" = "cmdgated $version" ] || fail "cmdgated --version: $(cmdgated --version)"
 getent group cmdgate >/dev/null || fail "the cmdgate group was not created"
 for d in /var/log/cmdgate /var/lib/cmdgate; do
   [ "$(stat -c '%a %U %G' "$d")" = "750 root cmdgate" ] || fail "$d: $(stat -c '%a %U %G' "$d")"

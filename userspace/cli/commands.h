@@ -23,5 +23,8 @@ Runner add_explain(CLI::App& app, std::vector<std::string> command);
 Runner add_bundle(CLI::App& app);
 Runner add_push(CLI::App& app);
 Runner add_fleet(CLI::App& app);
+// Decision logs (docs/cli.md): replay --rules --from, suggest --from [--rules].
+Runner add_replay(CLI::App& app);
+Runner add_suggest(CLI::App& app);
 
 }  // namespace cmdgate::cli

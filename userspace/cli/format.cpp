@@ -1,53 +1,18 @@
 #include "cli/format.h"
 
 #include <fmt/format.h>
-#include <sodium.h>
 
 #include <algorithm>
 #include <chrono>
 
 #include "common/display_text.h"
+#include "common/json_bytes.h"
 
 namespace cmdgate::cli {
 namespace {
 
 using nlohmann::json;
 using Strings = google::protobuf::RepeatedPtrField<std::string>;
-
-std::string base64(std::string_view bytes) {
-  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                    bytes.size(), sodium_base64_VARIANT_ORIGINAL);
-  out.resize(out.size() - 1);  // the terminating NUL
-  return out;
-}
-
-// A bytes field under `key`: its text when UTF-8; otherwise the display_text form, which is
-// readable but not the bytes, and the bytes themselves in `key`_base64.
-void put_bytes(json& j, const std::string& key, std::string_view bytes) {
-  j[key] = json_text(bytes);
-  if (!is_utf8(bytes)) {
-    j[key + "_base64"] = base64(bytes);
-  }
-}
-
-// The same for a list: `key`_base64 holds every element when any one is not UTF-8.
-void put_bytes_list(json& j, const std::string& key, const Strings& list) {
-  json texts = json::array();
-  bool exact = true;
-  for (const std::string& s : list) {
-    texts.push_back(json_text(s));
-    exact = exact && is_utf8(s);
-  }
-  j[key] = std::move(texts);
-  if (!exact) {
-    json raw = json::array();
-    for (const std::string& s : list) {
-      raw.push_back(base64(s));
-    }
-    j[key + "_base64"] = std::move(raw);
-  }
-}
 
 std::string hex(std::string_view bytes) {
   std::string out;
@@ -70,10 +35,6 @@ std::string command_text(const Strings& argv, uint32_t argc, uint64_t omitted_by
 }
 
 }  // namespace
-
-json json_text(std::string_view bytes) {
-  return is_utf8(bytes) ? std::string(bytes) : display_text(bytes);
-}
 
 int64_t now_unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(

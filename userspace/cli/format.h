@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "cmdgate.pb.h"
+#include "common/json_bytes.h"
 
 namespace cmdgate::cli {
 
@@ -16,8 +17,6 @@ namespace cmdgate::cli {
 [[nodiscard]] nlohmann::json to_json(const protocol::DecisionEvent& e);
 [[nodiscard]] nlohmann::json to_json(const protocol::Status& s);
 [[nodiscard]] nlohmann::json to_json(const protocol::RequestClosed& c);
-// Free text in a JSON string: itself when UTF-8, else its display_text form.
-[[nodiscard]] nlohmann::json json_text(std::string_view bytes);
 
 // argv as display_words, with the cut the daemon made, if any, spelt out after it; the exe
 // when argv is empty.

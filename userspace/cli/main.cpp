@@ -7,15 +7,19 @@
 #include <string_view>
 
 #include "cli/commands.h"
+#include "common/version.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"cmdgate: check and explain rules, approve parked commands"};
+  app.set_version_flag("--version", std::string("cmdgate ") + cmdgate::kVersion);
   app.require_subcommand(1);
   std::map<std::string, cmdgate::cli::Runner> runners;
   runners["check"] = cmdgate::cli::add_check(app);
   runners["bundle"] = cmdgate::cli::add_bundle(app);
   runners["push"] = cmdgate::cli::add_push(app);
   runners["fleet"] = cmdgate::cli::add_fleet(app);
+  runners["replay"] = cmdgate::cli::add_replay(app);
+  runners["suggest"] = cmdgate::cli::add_suggest(app);
   // Arguments after "--" belong to the command being explained, never to cmdgate.
   int own = argc;
   std::vector<std::string> trailing;
