@@ -10,6 +10,7 @@
 #   /etc/cmdgate/cmdgate.toml                 daemon settings (conffile)
 #   /etc/cmdgate/rules.d/10-default.toml      the rules in force (conffile, a copy of default.toml)
 #   /usr/share/cmdgate/rules/*.toml           the shipped packs, to link or copy into rules.d
+#   /usr/share/cmdgate/monitoring/            Grafana dashboard and Prometheus alert rules
 #   /etc/logrotate.d/cmdgate                  decision log rotation (conffile)
 #   /etc/pam.d/cmdgate                        how approvers authenticate (conffile)
 #   /usr/share/doc/cmdgate/                   operations, rules and architecture docs
@@ -63,6 +64,9 @@ install(FILES ${CMAKE_SOURCE_DIR}/packaging/pam.d/cmdgate
         DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/pam.d)
 file(GLOB _cg_packs CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/rules/*.toml)
 install(FILES ${_cg_packs} DESTINATION ${CMDGATE_PACK_DIR})
+install(FILES ${CMAKE_SOURCE_DIR}/packaging/monitoring/cmdgate-dashboard.json
+              ${CMAKE_SOURCE_DIR}/packaging/monitoring/cmdgate-alerts.yml
+        DESTINATION ${CMAKE_INSTALL_FULL_DATADIR}/cmdgate/monitoring)
 install(FILES ${CMAKE_SOURCE_DIR}/docs/operations.md ${CMAKE_SOURCE_DIR}/docs/rules.md
               ${CMAKE_SOURCE_DIR}/docs/architecture.md
         DESTINATION ${CMAKE_INSTALL_DOCDIR})

@@ -62,7 +62,9 @@ must_exist /usr/sbin/cmdgated /usr/bin/cmdgate /lib/systemd/system/cmdgated.serv
   /usr/lib/sysusers.d/cmdgate.conf /usr/lib/tmpfiles.d/cmdgate.conf /etc/cmdgate/cmdgate.toml \
   /etc/cmdgate/rules.d/10-default.toml /etc/logrotate.d/cmdgate /etc/pam.d/cmdgate \
   /usr/share/cmdgate/rules/default.toml /usr/share/cmdgate/rules/ai-agents.toml \
-  /usr/share/cmdgate/rules/servers.toml /usr/share/doc/cmdgate/operations.md
+  /usr/share/cmdgate/rules/servers.toml /usr/share/doc/cmdgate/operations.md \
+  /usr/share/cmdgate/monitoring/cmdgate-dashboard.json \
+  /usr/share/cmdgate/monitoring/cmdgate-alerts.yml
 getent group cmdgate >/dev/null || fail "the cmdgate group was not created"
 for d in /var/log/cmdgate /var/lib/cmdgate; do
   [ "$(stat -c '%a %U %G' "$d")" = "750 root cmdgate" ] || fail "$d: $(stat -c '%a %U %G' "$d")"
