@@ -31,6 +31,9 @@ inline constexpr Words<EnforcementMode, 3> kEnforcementWords{
 inline constexpr Words<bool, 2> kUnsafeParkWords{{{{"deny", false}, {"park", true}}}};
 // when_no_approver: take the timeout action at once when nobody listens?
 inline constexpr Words<bool, 2> kWhenNoApproverWords{{{{"wait", false}, {"fallback", true}}}};
+// [metrics] exposure: may the metrics listener bind an address other than loopback?
+inline constexpr Words<bool, 2> kMetricsExposureWords{
+    {{{"loopback", false}, {"network", true}}}};
 inline constexpr Words<std::string_view, 5> kLogLevelWords{{{{"trace", "trace"},
                                                              {"debug", "debug"},
                                                              {"info", "info"},

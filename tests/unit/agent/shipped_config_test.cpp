@@ -54,7 +54,8 @@ TEST(ShippedConfig, CommentedSettingsAreTheDefaults) {
                       "approval.socket", "approval.approver_group", "approval.socket_mode",
                       "approval.when_no_approver", "approval.local_rules_file",
                       "approval.unsafe_park", "approval.notify", "approval.notify_timeout",
-                      "approval.authenticate", "metrics.listen"}));
+                      "approval.authenticate", "metrics.listen",
+                      "metrics.exposure"}));
   auto c = parse_config(text, "etc/cmdgate.toml (uncommented)");
   ASSERT_TRUE(c.ok()) << c.error().message;
   const DaemonConfig d;
@@ -72,6 +73,7 @@ TEST(ShippedConfig, CommentedSettingsAreTheDefaults) {
   EXPECT_EQ(c->local_rules_file, d.local_rules_file);
   EXPECT_EQ(c->authenticate, d.authenticate);
   EXPECT_EQ(c->metrics_listen, d.metrics_listen);
+  EXPECT_EQ(c->metrics_beyond_loopback, d.metrics_beyond_loopback);
 }
 
 }  // namespace
