@@ -261,9 +261,15 @@ Status DaemonImpl::init() {
   pipeline_->set_observer(&observers_);
   pipeline_->set_metrics(&metrics_);
   if (!config_.metrics_listen.empty()) {
-    auto exporter = HttpExporter::start(config_.metrics_listen);
+    auto exporter =
+        HttpExporter::start(config_.metrics_listen, config_.metrics_beyond_loopback);
     if (!exporter) {
       return exporter.error();
+    }
+    if (config_.metrics_beyond_loopback) {
+      spdlog::warn("metrics: serving {} without authentication: anyone who can reach it reads "
+                   "rule ids, decision counts and the daemon's state",
+                   config_.metrics_listen);
     }
     exporter_ = std::move(*exporter);
     export_metrics();
@@ -401,17 +407,16 @@ void DaemonImpl::export_metrics() {
   MetricsView view;
   view.decisions = &metrics_;
   for (const auto& [name, value] : st.counters()) {
-    // status() names kernel counters kernel_<name>; all of these only ever grow.
-    view.values.emplace_back(name.ends_with("_total") ? name : name + "_total", value);
+    view.counters.emplace_back(name, value);
   }
-  std::sort(view.values.begin(), view.values.end());
-  view.values.emplace_back("parked", st.parked());
-  view.values.emplace_back("policy_generation", st.generation());
-  view.values.emplace_back("rules", st.rules());
-  view.values.emplace_back("reloads_total", st.reloads());
-  view.values.emplace_back("reload_failures_total", st.reload_failures());
-  view.values.emplace_back("approval_clients", st.clients());
-  view.values.emplace_back("uptime_seconds", st.uptime_seconds());
+  std::sort(view.counters.begin(), view.counters.end());
+  view.fields = {{"parked", st.parked()},
+                 {"generation", st.generation()},
+                 {"rules", st.rules()},
+                 {"reloads", st.reloads()},
+                 {"reload_failures", st.reload_failures()},
+                 {"clients", st.clients()},
+                 {"uptime_seconds", st.uptime_seconds()}};
   exporter_->update(render_prometheus(view));
 }
 

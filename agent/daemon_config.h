@@ -47,8 +47,10 @@ struct DaemonConfig {
   // Who must prove to be a person (PAM) to approve: docs/approvals.md.
   AuthenticateWhen authenticate = AuthenticateWhen::kSameUid;
 
-  // Prometheus text on this loopback host:port ("" = off).
+  // Prometheus text on this host:port ("" = off); a loopback address unless
+  // metrics_beyond_loopback ([metrics] exposure = "network").
   std::string metrics_listen;
+  bool metrics_beyond_loopback = false;
 
   // No BPF: policies are compiled, published and reported, nothing is enforced (fleet tests).
   bool evaluation_only = false;

@@ -10,6 +10,7 @@
 #   /etc/cmdgate/cmdgate.toml                 daemon settings (conffile)
 #   /etc/cmdgate/rules.d/10-default.toml      the rules in force (conffile, a copy of default.toml)
 #   /usr/share/cmdgate/rules/*.toml           the shipped packs, to link or copy into rules.d
+#   /usr/share/cmdgate/monitoring/            Grafana dashboard and Prometheus alert rules
 #   /etc/pam.d/cmdgate                        how approvers authenticate (conffile)
 #   /usr/share/doc/cmdgate/                   README, every doc in docs/, copyright
 #   /usr/share/man/man{1,5,8}/                cmdgate(1), cmdgate-rules(5), cmdgated(8)
@@ -67,6 +68,9 @@ install(FILES ${_cg_docs} DESTINATION ${CMAKE_INSTALL_DOCDIR})
 # Debian's place for the licence terms (DEP-5); the full texts are in /usr/share/common-licenses.
 install(FILES ${CMAKE_SOURCE_DIR}/packaging/deb/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR})
 include(${CMAKE_CURRENT_LIST_DIR}/Manpages.cmake)
+install(FILES ${CMAKE_SOURCE_DIR}/packaging/monitoring/cmdgate-dashboard.json
+              ${CMAKE_SOURCE_DIR}/packaging/monitoring/cmdgate-alerts.yml
+        DESTINATION ${CMAKE_INSTALL_FULL_DATADIR}/cmdgate/monitoring)
 
 # --- Debian package ---------------------------------------------------------------------------
 set(CPACK_GENERATOR DEB)

@@ -115,6 +115,10 @@ constexpr Setting kApproval[] = {
 constexpr Setting kMetrics[] = {
     {"listen",
      [](const TomlValue& v, DaemonConfig& c) { return store(v.string(), c.metrics_listen); }},
+    {"exposure",
+     [](const TomlValue& v, DaemonConfig& c) {
+       return store(v.word(kMetricsExposureWords), c.metrics_beyond_loopback);
+     }},
 };
 
 // Names, paths and durations are read where they are written; fleet::validate checks how they

@@ -117,8 +117,11 @@ void SettingFlags::add_daemon_flags() {
       one_of(kOnShutdownWords), &DaemonConfig::on_shutdown);
   add("--log-level", "trace | debug | info (default) | warn | error", one_of(kLogLevelWords),
       &DaemonConfig::log_level);
-  add("--metrics-listen", "Serve Prometheus metrics on this loopback host:port (default: off)",
-      any_text, &DaemonConfig::metrics_listen);
+  add("--metrics-listen", "Serve Prometheus metrics on this host:port (default: off)", any_text,
+      &DaemonConfig::metrics_listen);
+  add("--metrics-exposure",
+      "Addresses --metrics-listen may bind: loopback (default) | network (no authentication)",
+      one_of(kMetricsExposureWords), &DaemonConfig::metrics_beyond_loopback);
 }
 
 void SettingFlags::add_kernel_flags() {

@@ -33,6 +33,9 @@ inline constexpr Words<bool, 2> kUnsafeParkWords{{{{"deny", false}, {"park", tru
 inline constexpr Words<bool, 2> kWhenNoApproverWords{{{{"wait", false}, {"fallback", true}}}};
 // A yes/no setting given as a flag's value (the config file writes TOML true/false).
 inline constexpr Words<bool, 2> kBooleanWords{{{{"true", true}, {"false", false}}}};
+// [metrics] exposure: may the metrics listener bind an address other than loopback?
+inline constexpr Words<bool, 2> kMetricsExposureWords{
+    {{{"loopback", false}, {"network", true}}}};
 inline constexpr Words<std::string_view, 5> kLogLevelWords{{{{"trace", "trace"},
                                                              {"debug", "debug"},
                                                              {"info", "info"},

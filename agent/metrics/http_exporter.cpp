@@ -26,7 +26,8 @@ MHD_Result answer(void* self, MHD_Connection* c, const char* url, const char* me
 
 }  // namespace
 
-Result<std::unique_ptr<HttpExporter>> HttpExporter::start(const std::string& listen) {
+Result<std::unique_ptr<HttpExporter>> HttpExporter::start(const std::string& listen,
+                                                          bool beyond_loopback) {
   const size_t colon = listen.rfind(':');
   if (colon == std::string::npos) {
     return Error::format("metrics listen address '{}' needs host:port", listen);
@@ -37,24 +38,33 @@ Result<std::unique_ptr<HttpExporter>> HttpExporter::start(const std::string& lis
     return Error::format("metrics listen address '{}' has no valid port", listen);
   }
   sockaddr_storage addr{};
+  bool parsed = false;
   bool loopback = false;
   unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
     auto* a6 = reinterpret_cast<sockaddr_in6*>(&addr);
     a6->sin6_family = AF_INET6;
     a6->sin6_port = htons(static_cast<uint16_t>(port));
-    loopback = inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), &a6->sin6_addr) == 1 &&
-               IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr);
+    parsed = inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), &a6->sin6_addr) == 1;
+    loopback = parsed && IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr);
     flags |= MHD_USE_IPv6;
   } else {
     auto* a4 = reinterpret_cast<sockaddr_in*>(&addr);
     a4->sin_family = AF_INET;
     a4->sin_port = htons(static_cast<uint16_t>(port));
-    loopback = inet_pton(AF_INET, host.c_str(), &a4->sin_addr) == 1 &&
-               (ntohl(a4->sin_addr.s_addr) >> 24) == 127;
+    parsed = inet_pton(AF_INET, host.c_str(), &a4->sin_addr) == 1;
+    loopback = parsed && (ntohl(a4->sin_addr.s_addr) >> 24) == 127;
   }
-  if (!loopback) {
-    return Error::format("metrics listen address '{}' is not a loopback address", listen);
+  if (!parsed) {
+    return Error::format("metrics listen address '{}' needs a numeric IPv4 address or an IPv6 "
+                         "address in brackets",
+                         listen);
+  }
+  if (!loopback && !beyond_loopback) {
+    return Error::format(
+        "metrics listen address '{}' is not a loopback address (set [metrics] exposure = "
+        "\"network\" to allow it)",
+        listen);
   }
   std::unique_ptr<HttpExporter> e(new HttpExporter());
   e->update("");

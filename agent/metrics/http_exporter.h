@@ -1,5 +1,6 @@
 #pragma once
-// Serves the latest rendered metrics on a loopback address (GET /metrics), opt-in. libmicrohttpd
+// Serves the latest rendered metrics (GET /metrics), opt-in: on a loopback address unless the
+// operator allows others ([metrics] exposure = "network"; there is no authentication). libmicrohttpd
 // answers on its own thread and reads the text through a lock-free cell that the event loop
 // refreshes; it never touches daemon state.
 
@@ -15,8 +16,10 @@ namespace cmdgate {
 
 class HttpExporter {
  public:
-  // listen: "127.0.0.1:9469" or "[::1]:9469"; anything but a loopback address is refused.
-  [[nodiscard]] static Result<std::unique_ptr<HttpExporter>> start(const std::string& listen);
+  // listen: "127.0.0.1:9469" or "[::1]:9469"; with beyond_loopback any address ("0.0.0.0:9469",
+  // "[::]:9469", "10.0.0.5:9469"), else anything but a loopback address is refused.
+  [[nodiscard]] static Result<std::unique_ptr<HttpExporter>> start(const std::string& listen,
+                                                                   bool beyond_loopback);
   ~HttpExporter();
   HttpExporter(const HttpExporter&) = delete;
   HttpExporter& operator=(const HttpExporter&) = delete;

@@ -1,5 +1,6 @@
 #pragma once
-// The Prometheus text exposition format (version 0.0.4) for cmdgated's metrics.
+// The Prometheus text exposition format (version 0.0.4) for cmdgated's metrics: every family of
+// metric_families.h with its HELP and TYPE, in that table's order.
 
 #include <cstdint>
 #include <string>
@@ -12,9 +13,11 @@ namespace cmdgate {
 
 struct MetricsView {
   const DecisionMetrics* decisions = nullptr;
-  // name -> value; names ending in "_total" are counters, the rest gauges. Names are already
-  // valid Prometheus names ([a-zA-Z_:][a-zA-Z0-9_:]*).
-  std::vector<std::pair<std::string, uint64_t>> values;
+  // What `cmdgate status` shows, by name: Status.counters, and the Status fields of
+  // StatusSource::kFields. A value without a series (metric_series()) is still rendered, in
+  // kUnmappedFamily under its status name.
+  std::vector<std::pair<std::string, uint64_t>> counters;
+  std::vector<std::pair<std::string, uint64_t>> fields;
 };
 
 [[nodiscard]] std::string render_prometheus(const MetricsView& view);

@@ -63,7 +63,9 @@ must_exist /usr/sbin/cmdgated /usr/bin/cmdgate /lib/systemd/system/cmdgated.serv
   /usr/lib/sysusers.d/cmdgate.conf /usr/lib/tmpfiles.d/cmdgate.conf /etc/cmdgate/cmdgate.toml \
   /etc/cmdgate/rules.d/10-default.toml /etc/pam.d/cmdgate \
   /usr/share/cmdgate/rules/default.toml /usr/share/cmdgate/rules/ai-agents.toml \
-  /usr/share/cmdgate/rules/servers.toml /usr/share/doc/cmdgate/operations.md
+  /usr/share/cmdgate/rules/servers.toml /usr/share/doc/cmdgate/operations.md \
+  /usr/share/cmdgate/monitoring/cmdgate-dashboard.json \
+  /usr/share/cmdgate/monitoring/cmdgate-alerts.yml
 # The licence terms, the man pages, every doc, and every doc an installed file names.
 must_exist /usr/share/doc/cmdgate/copyright /usr/share/man/man1/cmdgate.1 \
   /usr/share/man/man5/cmdgate-rules.5 /usr/share/man/man8/cmdgated.8

@@ -37,8 +37,18 @@ struct ExplainOptions {
   std::vector<std::string> agents;     // runs under these declared agents ("*": all)
   std::optional<bool> tty;
   std::optional<std::string> cgroup;
+  std::optional<std::string> expect;  // an action word (rules::kActionWords)
   bool json = false;
 };
+
+// The exit status when the verdict is not --expect's.
+constexpr int kUnexpected = 5;
+
+// Whether the command gets the expected action. A verdict that is not known (part of the
+// command cannot be read) is never what anyone expected: it is held, whatever the rules say.
+bool as_expected(const rules::LineVerdict& v, rules::Action expected) {
+  return !v.unknown() && v.decision.action == expected;
+}
 
 // A /proc file of this process or an ancestor; empty when it cannot be read.
 std::string read_text(const std::string& path) {
@@ -262,6 +272,19 @@ int run_explain(const ExplainOptions& o) {
       v.unknown() ? "held: not every program it would run can be told from the line (fail closed)"
       : v.held()  ? fmt::format("held: {}", outcome(v.decision))
                   : fmt::format("not held: {}", outcome(v.decision));
+  const std::optional<rules::Action> expected =
+      o.expect ? rules::kActionWords.parse(*o.expect) : std::nullopt;
+  const bool expected_ok = !expected || as_expected(v, *expected);
+  const int status = expected_ok ? 0 : kUnexpected;
+  if (!expected_ok) {
+    std::fprintf(stderr, "cmdgate explain: expected %s, got %s\n", o.expect->c_str(),
+                 v.unknown() ? "an unknown outcome (held: fail closed)"
+                             : fmt::format("{} ({})", rules::to_string(v.decision.action),
+                                           v.decision.rule != nullptr
+                                               ? "rule '" + v.decision.rule->id + "'"
+                                               : std::string("default_action"))
+                                   .c_str());
+  }
 
   if (o.json) {
     json execs = json::array();
@@ -290,8 +313,12 @@ int run_explain(const ExplainOptions& o) {
                 {"notes", v.trace.notes},    {"rule", rule_json(v.decision.rule)},
                 {"action", rules::to_string(v.decision.action)},
                 {"outcome", outcome(v.decision)}};
+    if (o.expect) {
+      out["expected"] = *o.expect;
+      out["as_expected"] = expected_ok;
+    }
     std::puts(out.dump(-1, ' ', false, json::error_handler_t::replace).c_str());
-    return 0;
+    return status;
   }
   for (size_t i = 0; i < v.judged.size(); ++i) {
     const rules::TracedExec& t = v.trace.execs[i];
@@ -343,7 +370,7 @@ int run_explain(const ExplainOptions& o) {
                     ? fmt::format(" (exec {})", v.deciding + 1).c_str()
                     : "");
   }
-  return 0;
+  return status;
 }
 
 }  // namespace
@@ -360,6 +387,12 @@ Runner add_explain(CLI::App& app, std::vector<std::string> command) {
                   "Run as a process labelled with this declared agent (repeatable; * for all)");
   cmd->add_option("--tty", o->tty, "Has a controlling terminal (default: as this shell)");
   cmd->add_option("--cgroup", o->cgroup, "cgroup v2 path (default: this shell's)");
+  cmd->add_option("--expect", o->expect,
+                  "Exit with status 5 unless the rules give the command this action")
+      ->check([](const std::string& word) {
+        auto action = rules::kActionWords.read(word);
+        return action ? std::string() : action.error().message;
+      });
   cmd->add_flag("--json", o->json, "Machine-readable output");
   cmd->footer("Usage: cmdgate explain --rules PATH [OPTIONS] -- COMMAND [ARGS...]");
   o->command = std::move(command);

@@ -46,17 +46,22 @@ Result<int32_t> priority(int64_t value) {
   return static_cast<int32_t>(value);
 }
 
+// Reads on past an error to the next top-level key, the next rule and the next key of a rule,
+// where the rest does not depend on what failed. A rule with an error is left out of the
+// document, and the checks that need all of a rule's keys (a required key, timeout without ask)
+// are skipped for it: they would only repeat the error.
 class DocumentParser {
  public:
-  DocumentParser(std::string_view origin, const NameResolver& names, const Declarations& declared)
-      : origin_(origin), names_(names), declared_(declared) {}
+  DocumentParser(std::string_view origin, const NameResolver& names, const Declarations& declared,
+                 ErrorList& errors)
+      : origin_(origin), names_(names), declared_(declared), errors_(errors) {}
 
-  Result<Document> run(const toml::table& root);
+  Document run(const toml::table& root);
 
  private:
   Status top_level_key(const TomlReader& reader, const toml::key& key, const toml::node& value);
   Status rules(const TomlValue& value);
-  Status rule(const toml::node& node, size_t number);
+  void rule(const toml::node& node, size_t number);
   Status rule_key(const TomlReader& reader, const toml::key& key, const toml::node& node,
                   RuleState& state) const;
 
@@ -72,15 +77,14 @@ class DocumentParser {
   std::string_view origin_;
   const NameResolver& names_;
   const Declarations& declared_;
+  ErrorList& errors_;
   Document doc_;
 };
 
-Result<Document> DocumentParser::run(const toml::table& root) {
+Document DocumentParser::run(const toml::table& root) {
   const TomlReader reader(origin_);
   for (const auto& [key, value] : in_file_order(root)) {
-    if (auto ok = top_level_key(reader, *key, *value); !ok) {
-      return ok.error();
-    }
+    errors_.failed(top_level_key(reader, *key, *value));
   }
   return std::move(doc_);
 }
@@ -122,19 +126,18 @@ Status DocumentParser::rules(const TomlValue& value) {
   doc_.id_where.reserve(array->size());
   size_t number = 0;
   for (const toml::node& node : *array) {
-    if (auto ok = rule(node, ++number); !ok) {
-      return ok;
-    }
+    rule(node, ++number);
   }
   return {};
 }
 
-Status DocumentParser::rule(const toml::node& node, size_t number) {
+void DocumentParser::rule(const toml::node& node, size_t number) {
   TomlReader reader(origin_, fmt::format("rule #{}: ", number));
   const auto* table = node.as_table();
   if (table == nullptr) {
-    return reader.at(node.source(),
-                     fmt::format("expected a table ([[rule]]), got {}", type_name(node.type())));
+    errors_.add(reader.at(
+        node.source(), fmt::format("expected a table ([[rule]]), got {}", type_name(node.type()))));
+    return;
   }
   RuleState state;
   Rule& r = state.rule;
@@ -142,40 +145,46 @@ Status DocumentParser::rule(const toml::node& node, size_t number) {
 
   const toml::node* id_node = table->get("id");
   if (id_node == nullptr) {
-    return reader.at(table->source(), "missing required key 'id'");
+    errors_.add(reader.at(table->source(), "missing required key 'id'"));
+    return;
   }
   const TomlValue id = reader.value("id", *id_node);
   auto id_text = id.string();
   if (!id_text) {
-    return id_text.error();
+    errors_.add(id_text.error());
+    return;
   }
   if (!valid_id(*id_text)) {
-    return id.error(
+    errors_.add(id.error(
         fmt::format("{} is not a valid rule id (1 to 128 characters from A-Z a-z 0-9 "
                     ". _ : -, starting with a letter or digit)",
-                    quoted_value(*id_text)));
+                    quoted_value(*id_text))));
+    return;
   }
   r.id = *id_text;
   reader.set_context(fmt::format("rule '{}': ", r.id));
 
+  bool failed = false;
   for (const auto& [key, value] : in_file_order(*table)) {
-    if (auto ok = rule_key(reader, *key, *value, state); !ok) {
-      return ok;
-    }
+    failed |= errors_.failed(rule_key(reader, *key, *value, state));
+  }
+  if (failed) {
+    return;
   }
   if (!state.has_action) {
-    return reader.at(table->source(), "missing required key 'action'");
+    errors_.add(reader.at(table->source(), "missing required key 'action'"));
+    return;
   }
   if (r.action != Action::kAsk && (state.timeout != nullptr || state.timeout_action != nullptr)) {
     const TomlValue misplaced = state.timeout != nullptr
                                     ? reader.value("timeout", *state.timeout)
                                     : reader.value("timeout_action", *state.timeout_action);
-    return misplaced.error(fmt::format(
-        "only valid when action = \"ask\" (this rule's action is \"{}\")", to_string(r.action)));
+    errors_.add(misplaced.error(fmt::format(
+        "only valid when action = \"ask\" (this rule's action is \"{}\")", to_string(r.action))));
+    return;
   }
   doc_.id_where.push_back(id.where());
   doc_.rules.push_back(std::move(r));
-  return {};
 }
 
 Status DocumentParser::rule_key(const TomlReader& reader, const toml::key& key,
@@ -280,9 +289,10 @@ Status DocumentParser::rule_key(const TomlReader& reader, const toml::key& key,
 
 }  // namespace
 
-Result<Document> parse_document(const toml::table& root, std::string_view origin,
-                                const NameResolver& names, const Declarations& declared) {
-  return DocumentParser(origin, names, declared).run(root);
+Document parse_document(const toml::table& root, std::string_view origin,
+                        const NameResolver& names, const Declarations& declared,
+                        ErrorList& errors) {
+  return DocumentParser(origin, names, declared, errors).run(root);
 }
 
 }  // namespace cmdgate::rules

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/error_list.h"
 #include "common/result.h"
 #include "common/toml_reader.h"
 #include "rules/model.h"
@@ -58,8 +59,10 @@ Status read_agents(const toml::table& root, std::string_view origin, Declaration
 // each string "@name" is replaced by the elements of list `name`. Fails on an unknown list.
 Result<std::vector<TomlValue>> expand_values(const TomlValue& value, const Declarations& d);
 
-// Validates one document's settings and rules; [lists] and [[agent]] were read before.
-Result<Document> parse_document(const toml::table& root, std::string_view origin,
-                                const NameResolver& names, const Declarations& d);
+// Validates one document's settings and rules; [lists] and [[agent]] were read before. Each
+// error goes to `errors`, and reading goes on with the next top-level key, rule or rule key; a
+// rule with an error is not in the result.
+Document parse_document(const toml::table& root, std::string_view origin,
+                        const NameResolver& names, const Declarations& d, ErrorList& errors);
 
 }  // namespace cmdgate::rules

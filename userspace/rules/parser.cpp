@@ -9,44 +9,41 @@
 #include <utility>
 
 #include "common/errno_error.h"
+#include "common/error_list.h"
 #include "common/regular_file.h"
 #include "rules/document.h"
 
 namespace cmdgate::rules {
 namespace {
 
-// Merges parsed files in load order into one RuleSet.
+// Merges parsed files in load order into one RuleSet. Each conflict goes to `errors` and merging
+// goes on with the next setting or rule.
 class RuleSetBuilder {
  public:
-  Status add(Document doc, std::string source) {
-    if (auto ok = merge(mode_, std::move(doc.mode), "mode"); !ok) {
-      return ok;
-    }
-    if (auto ok = merge(default_action_, std::move(doc.default_action), "default_action"); !ok) {
-      return ok;
-    }
-    if (auto ok = merge(ask_timeout_, std::move(doc.ask_timeout), "ask_timeout"); !ok) {
-      return ok;
-    }
-    if (auto ok = merge(timeout_action_, std::move(doc.timeout_action), "timeout_action"); !ok) {
-      return ok;
-    }
+  explicit RuleSetBuilder(ErrorList& errors) : errors_(errors) {}
+
+  void add(Document doc, std::string source) {
+    merge(mode_, std::move(doc.mode), "mode");
+    merge(default_action_, std::move(doc.default_action), "default_action");
+    merge(ask_timeout_, std::move(doc.ask_timeout), "ask_timeout");
+    merge(timeout_action_, std::move(doc.timeout_action), "timeout_action");
+    sources_.push_back(source);
     if (rules_.size() + doc.rules.size() > kMaxRules) {
-      return Error::format("{}: too many rules: {} loaded so far plus {} in this file; at most {}",
-                           source, rules_.size(), doc.rules.size(), kMaxRules);
+      errors_.add(Error::format("{}: too many rules: {} loaded so far plus {} in this file; at most {}",
+                                source, rules_.size(), doc.rules.size(), kMaxRules));
+      return;
     }
     for (size_t i = 0; i < doc.rules.size(); ++i) {
       Rule& rule = doc.rules[i];
       const SourceLocation& where = doc.id_where[i];
       const auto [first, inserted] = ids_.try_emplace(rule.id, where);
       if (!inserted) {
-        return Error::format("{}: rule '{}': key 'id': duplicate rule id (first defined at {})",
-                             format_location(where), rule.id, format_location(first->second));
+        errors_.add(Error::format("{}: rule '{}': key 'id': duplicate rule id (first defined at {})",
+                                  format_location(where), rule.id, format_location(first->second)));
+        continue;
       }
       rules_.push_back(std::move(rule));
     }
-    sources_.push_back(std::move(source));
-    return {};
   }
 
   RuleSet finish() && {
@@ -73,23 +70,23 @@ class RuleSetBuilder {
 
  private:
   template <typename T>
-  static Status merge(std::optional<Located<T>>& have, std::optional<Located<T>>&& next,
-                      std::string_view key) {
+  void merge(std::optional<Located<T>>& have, std::optional<Located<T>>&& next,
+             std::string_view key) {
     if (!next) {
-      return {};
+      return;
     }
     if (!have) {
       have = std::move(next);
-      return {};
+      return;
     }
     if (have->value != next->value) {
-      return Error::format("{}: key '{}': \"{}\" conflicts with \"{}\" set at {}",
-                           format_location(next->where), key, next->text, have->text,
-                           format_location(have->where));
+      errors_.add(Error::format("{}: key '{}': \"{}\" conflicts with \"{}\" set at {}",
+                                format_location(next->where), key, next->text, have->text,
+                                format_location(have->where)));
     }
-    return {};
   }
 
+  ErrorList& errors_;
   std::optional<Located<Mode>> mode_;
   std::optional<Located<Action>> default_action_;
   std::optional<Located<std::chrono::milliseconds>> ask_timeout_;
@@ -147,52 +144,72 @@ Result<std::vector<std::string>> expand(const std::vector<std::string>& paths) {
 }
 
 // Every document's declarations first, then every document's rules, merged in load order.
-Result<RuleSet> parse_all(const std::vector<std::pair<std::string_view, std::string_view>>& docs,
-                          const NameResolver& names) {
+// Within a phase every error is collected (per file for syntax and declarations; per key and
+// rule for settings and rules); a phase with errors ends the run, since what follows it would
+// read declarations that are missing and report errors that are only echoes.
+RulesCheck parse_all(const std::vector<std::pair<std::string_view, std::string_view>>& docs,
+                     const NameResolver& names) {
+  RulesCheck out;
+  ErrorList errors(kMaxReportedErrors);
+  const auto finish = [&] {
+    out.errors = errors.kept();
+    out.unreported = errors.unreported();
+    return std::move(out);
+  };
   std::vector<toml::table> roots;
   roots.reserve(docs.size());
   for (const auto& [origin, text] : docs) {
     if (text.size() > kMaxFileBytes) {
-      return Error::format("{}: file is {} bytes; at most {} (64 MiB) are allowed", origin,
-                           text.size(), kMaxFileBytes);
+      errors.add(Error::format("{}: file is {} bytes; at most {} (64 MiB) are allowed", origin,
+                               text.size(), kMaxFileBytes));
+      continue;
     }
     auto root = parse_toml(text, origin);
     if (!root) {
-      return root.error();
+      errors.add(root.error());
+      continue;
     }
     roots.push_back(std::move(*root));
   }
+  if (!errors.empty()) {
+    return finish();
+  }
   Declarations declared;
   for (size_t i = 0; i < docs.size(); ++i) {
-    if (auto s = read_lists(roots[i], docs[i].first, declared); !s) {
-      return s.error();
-    }
+    errors.failed(read_lists(roots[i], docs[i].first, declared));
+  }
+  if (!errors.empty()) {
+    return finish();
   }
   for (size_t i = 0; i < docs.size(); ++i) {
-    if (auto s = read_agents(roots[i], docs[i].first, declared); !s) {
-      return s.error();
-    }
+    errors.failed(read_agents(roots[i], docs[i].first, declared));
   }
-  RuleSetBuilder builder;
+  if (!errors.empty()) {
+    return finish();
+  }
+  RuleSetBuilder builder(errors);
   for (size_t i = 0; i < docs.size(); ++i) {
-    auto doc = parse_document(roots[i], docs[i].first, names, declared);
-    if (!doc) {
-      return doc.error();
-    }
-    if (auto ok = builder.add(std::move(*doc), std::string(docs[i].first)); !ok) {
-      return ok.error();
-    }
+    builder.add(parse_document(roots[i], docs[i].first, names, declared, errors),
+                std::string(docs[i].first));
   }
-  RuleSet set = std::move(builder).finish();
-  set.agents = std::move(declared.agents);
-  return set;
+  out.set = std::move(builder).finish();
+  out.set.agents = std::move(declared.agents);
+  return finish();
+}
+
+// The first error, as the loaders report it.
+Result<RuleSet> first_error(RulesCheck&& check) {
+  if (!check.errors.empty()) {
+    return check.errors.front();
+  }
+  return std::move(check.set);
 }
 
 }  // namespace
 
 Result<RuleSet> parse_rules(std::string_view toml_text, std::string_view origin,
                             const NameResolver& names) {
-  return parse_all({{origin, toml_text}}, names);
+  return first_error(parse_all({{origin, toml_text}}, names));
 }
 
 Result<RuleSet> load_rules(const std::vector<std::string>& paths, const NameResolver& names) {
@@ -219,13 +236,17 @@ Result<std::vector<RulesText>> read_rules_files(const std::vector<std::string>& 
   return out;
 }
 
-Result<RuleSet> parse_rules_texts(const std::vector<RulesText>& texts, const NameResolver& names) {
+RulesCheck check_rules_texts(const std::vector<RulesText>& texts, const NameResolver& names) {
   std::vector<std::pair<std::string_view, std::string_view>> docs;
   docs.reserve(texts.size());
   for (const RulesText& t : texts) {
     docs.emplace_back(t.origin, t.text);
   }
   return parse_all(docs, names);
+}
+
+Result<RuleSet> parse_rules_texts(const std::vector<RulesText>& texts, const NameResolver& names) {
+  return first_error(check_rules_texts(texts, names));
 }
 
 }  // namespace cmdgate::rules

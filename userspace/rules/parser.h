@@ -2,7 +2,8 @@
 // Rules files (TOML) to a validated RuleSet. Schema, loading order and semantics: docs/rules.md.
 //
 // Every error is returned as an Error whose message starts with "<file>:<line>:<column>: " and
-// names the offending key; nothing throws. The first error found is reported.
+// names the offending key; nothing throws. The loaders report the first error found;
+// check_rules_texts reports all of them (up to kMaxReportedErrors).
 
 #include <cstddef>
 #include <cstdint>
@@ -21,6 +22,7 @@ inline constexpr size_t kMaxRules = 1'000'000;              // in total, over al
 inline constexpr size_t kMaxFileBytes = 64u * 1024 * 1024;  // per file (and per parse_rules text)
 inline constexpr size_t kMaxListElements = 10'000;          // per match key
 inline constexpr size_t kMaxRegexBytes = 4096;              // per args/cmdline pattern
+inline constexpr size_t kMaxReportedErrors = 50;            // by check_rules_texts; more are counted
 
 // Seam for user/group name lookup so tests need no real accounts.
 class NameResolver {
@@ -57,6 +59,18 @@ struct RulesText {
 };
 // The files load_rules would load for `paths`, in the same order, read with the same checks.
 Result<std::vector<RulesText>> read_rules_files(const std::vector<std::string>& paths);
+// What check_rules_texts finds. With errors, `set` is not a policy: it holds only the rules read
+// without error (none when a file's syntax or a declaration was wrong), for lint.
+struct RulesCheck {
+  RuleSet set;
+  std::vector<Error> errors;  // in the order parse_rules_texts meets them: errors.front() is its
+  size_t unreported = 0;      // errors found beyond kMaxReportedErrors
+};
+// parse_rules_texts reading on past errors, for a linter. Syntax and declaration errors are
+// collected per file, setting and rule errors per key and per rule; later stages are not run
+// once a stage has failed (docs/rules.md, "Errors").
+RulesCheck check_rules_texts(const std::vector<RulesText>& texts, const NameResolver& names);
+
 // load_rules over documents already in memory, merged by the same rules. An empty list is valid
 // and yields a RuleSet with no rules and default settings.
 Result<RuleSet> parse_rules_texts(const std::vector<RulesText>& texts, const NameResolver& names);

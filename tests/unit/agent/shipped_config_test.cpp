@@ -90,6 +90,7 @@ TEST(ShippedConfig, CommentedSettingsAreTheDefaults) {
   EXPECT_EQ(c->fleet.reconnect_min, d.fleet.reconnect_min);
   EXPECT_EQ(c->fleet.reconnect_max, d.fleet.reconnect_max);
   EXPECT_EQ(c->fleet.max_bundle_bytes, d.fleet.max_bundle_bytes);
+  EXPECT_EQ(c->metrics_beyond_loopback, d.metrics_beyond_loopback);
 }
 
 }  // namespace
