@@ -91,7 +91,8 @@ int reset_fleet_floor(const DaemonConfig& config, const std::string& group) {
   spdlog::warn(
       "fleet: group {}: rollback floor reset by uid {} (removed: {}); the next start accepts any "
       "validly signed bundle for the group",
-      group, ::getuid(), removed->empty() ? "nothing, none was saved" : fmt::format("{}", fmt::join(*removed, ", ")));
+      group, ::getuid(),
+      removed->empty() ? "nothing, none was saved" : fmt::format("{}", fmt::join(*removed, ", ")));
   return 0;
 }
 

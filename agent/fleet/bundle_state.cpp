@@ -119,13 +119,25 @@ Restored BundleState::restore(const std::string& group, const TrustedKeys& keys)
       floor.unknown = e.message;
     }
   };
-  if (auto rollback = load(rollback_path(group), group, keys); !rollback) {
-    unreadable(rollback.error());
-  } else if (*rollback) {
-    floor = higher_floor(floor, floor_of(**rollback));
+  std::optional<VerifiedBundle> rollback;
+  if (auto loaded = load(rollback_path(group), group, keys); !loaded) {
+    unreadable(loaded.error());
+  } else if (*loaded) {
+    rollback = std::move(*loaded);
+    floor = higher_floor(floor, floor_of(*rollback));
   }
-  if (auto in_force = load(bundle_path(group), group, keys); !in_force) {
+  auto in_force = load(bundle_path(group), group, keys);
+  if (!in_force) {
     unreadable(in_force.error());
+  } else if (*in_force && rollback &&
+             (*in_force)->bundle.created_unix_ms < rollback->bundle.created_unix_ms) {
+    // A rollback's save stopped after <group>.rollback: the bundle left behind belongs to the
+    // sequence it abandoned, and the rollback bundle is what was accepted last.
+    r.problems.push_back(fmt::format(
+        "{}: {} was created before the last accepted rollback {} ({}): using the rollback",
+        bundle_path(group), describe((*in_force)->bundle), describe(rollback->bundle),
+        rollback_path(group)));
+    r.history.in_force = std::move(rollback);
   } else if (*in_force) {
     floor = higher_floor(floor, floor_of(**in_force));
     r.history.in_force = std::move(*in_force);

@@ -85,7 +85,8 @@ void FleetAgent::restore_group(const std::string& g, const TrustedKeys& keys) {
   GroupStatus& gs = group_status_[g];
   for (const auto& problem : r.problems) {
     spdlog::error("fleet: group {}: not using a saved file: {}", g, problem);
-    gs.saved_bundle_error = problem;
+    gs.saved_bundle_error +=
+        fmt::format("{}{}", gs.saved_bundle_error.empty() ? "" : "; ", problem);
   }
   histories_[g] = std::move(r.history);
   const GroupHistory& h = histories_[g];

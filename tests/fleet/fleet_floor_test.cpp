@@ -108,11 +108,12 @@ TEST_F(FleetFloor, ALocalRuleThatNoLongerCombinesDoesNotResetTheFloor) {
   ASSERT_TRUE(a->wait_log("applied web@2", 10s)) << a->log_text();
   a->stop();
 
-  a->set_local_rules("[[rule]]\nid = \"local-allow\"\naction = \"allow\"\npath = \"/usr/bin/nc\"\n");
+  a->set_local_rules(
+      "[[rule]]\nid = \"local-allow\"\naction = \"allow\"\npath = \"/usr/bin/nc\"\n");
   ASSERT_EQ(push(*broker_, "web", v1).code, 0);
   ASSERT_TRUE(a->start());
-  ASSERT_TRUE(a->wait_log("the last-known-good bundles cannot be combined with the local rules",
-                          10s))
+  ASSERT_TRUE(
+      a->wait_log("the last-known-good bundles cannot be combined with the local rules", 10s))
       << a->log_text();
   ASSERT_TRUE(a->wait_log("version 1 is older than version 2, the highest accepted", 10s))
       << a->log_text();

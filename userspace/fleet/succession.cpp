@@ -46,10 +46,10 @@ Result<Succession> judge_succession(const GroupHistory& history, const VerifiedB
         b.version, where);
   }
   if (b.rollback->from_version < highest) {
-    return Error::format("rollback marker undoes versions up to {}, but {}", b.rollback->from_version,
-                         in_force ? fmt::format("version {} is in force", highest)
-                                  : fmt::format("version {} was accepted (the rollback floor)",
-                                                highest));
+    return Error::format(
+        "rollback marker undoes versions up to {}, but {}", b.rollback->from_version,
+        in_force ? fmt::format("version {} is in force", highest)
+                 : fmt::format("version {} was accepted (the rollback floor)", highest));
   }
   return Succession::kRollback;
 }

@@ -46,7 +46,8 @@ TEST(ConfigFile, ErrorsNameThePlace) {
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.error().message,
             "c.toml:2:1: unknown top-level key 'verbose' (valid keys: rules, mode, audit_log, "
-            "log_level, on_shutdown, kernel, approval, metrics, fleet)");
+            "audit_log_max_size, audit_log_files, last_known_good, log_level, on_shutdown, "
+            "kernel, approval, metrics, fleet)");
 
   auto nested = parse_config("[kernel]\nringbuf = 4096\n", "c.toml");
   ASSERT_FALSE(nested.ok());

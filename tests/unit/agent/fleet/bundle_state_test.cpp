@@ -165,6 +165,27 @@ TEST_F(BundleStateTest, AnUnreadableFloorRecordIsUnknownUntilReset) {
   EXPECT_FALSE(after.history.in_force);
 }
 
+// A rollback (to 2, from 5) whose save stopped after the floor and the rollback were written:
+// the bundle file still holds 5, which the rollback abandoned. The rollback is what comes back,
+// and the floor is not raised to 5 by the stale file.
+TEST_F(BundleStateTest, ARollbackSaveCutShortRestoresTheRollbackNotTheAbandonedBundle) {
+  BundleState state(root_, kDefaultMaxBundleBytes);
+  GroupHistory saved;
+  ASSERT_TRUE(accept(state, saved, bundle(5, 500)));
+  const std::string stale = slurp(state.bundle_path("web"));
+  ASSERT_TRUE(accept(state, saved, bundle(2, 900, RollbackMarker{5, "undo"})));
+  overwrite(state.bundle_path("web"), stale);  // as if the last rename never happened
+  const Restored r = state.restore("web", keys_);
+  ASSERT_TRUE(r.history.in_force);
+  EXPECT_EQ(r.history.in_force->bundle.version, 2u);
+  EXPECT_EQ(r.history.floor, saved.floor);
+  ASSERT_EQ(r.problems.size(), 1u);
+  EXPECT_NE(r.problems[0].find("was created before the last accepted rollback"),
+            std::string::npos);
+  EXPECT_EQ(*judge_succession(r.history, bundle(3, 1000)), Succession::kNewer);
+  EXPECT_FALSE(judge_succession(r.history, bundle(6, 600)));
+}
+
 // A save killed at any point (SIGKILL: no destructor, no flush) leaves the floor record as it was
 // before that save or as that save made it: never lost, never lower, never unreadable. A child
 // saves versions 1, 2, 3, ... telling the parent each one it finished; the parent kills it at a
