@@ -85,7 +85,7 @@ Result<rules::Sha256> read_digest(const DigestSource& s, const HashSettings& lim
   if (d.outcome != HashOutcome::kOk) {
     return Error{d.message};
   }
-  return d.digest;
+  return d.digest.sha256;
 }
 
 }  // namespace cmdgate

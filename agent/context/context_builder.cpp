@@ -34,9 +34,33 @@ std::string join(const std::vector<std::string_view>& argv) {
   return out;
 }
 
+// trust = "package": whether dpkg vouches for the file at c.path with content `md5`. Anything
+// that keeps the answer from being established leaves it unknown, never "not a package's".
+void fill_trust(rules::ExecContext& c, const std::optional<trust::Md5>& md5,
+                const trust::DpkgDatabase* packages, std::vector<std::string>& gaps) {
+  c.trust = 0;
+  if ((c.unknown & rules::kUnknownFile) != 0) {
+    return;  // reads as unknown already
+  }
+  const char* why = packages == nullptr ? "dpkg's database could not be read"
+                    : !md5              ? "the file's content could not be read"
+                    : (c.unknown & rules::kUnknownPath) != 0 ? "the file's path is unknown"
+                                                             : nullptr;
+  if (why != nullptr) {
+    c.unknown |= rules::kUnknownTrust;
+    gaps.push_back(fmt::format("package trust of {} unknown: {}", c.path, why));
+    return;
+  }
+  if (packages->judge(c.path, *md5) == trust::PackageStanding::kTrusted) {
+    c.trust |= rules::kTrustPackage;
+  }
+}
+
 }  // namespace
 
-void ContextBuilder::build(const ExecEvent& e, uint32_t needs, ExecFiles files, EvalInput& in) {
+void ContextBuilder::build(const ExecEvent& e, uint32_t needs, ExecFiles files, EvalInput& in,
+                           const trust::DpkgDatabase* packages) {
+  const bool check_trust = (needs & rules::kNeedTrust) != 0;
   exe_paths_.remember(e.file, e.path);
   in.files = std::move(files);
   const ExecFiles& f = in.files;
@@ -79,6 +103,9 @@ void ContextBuilder::build(const ExecEvent& e, uint32_t needs, ExecFiles files, 
   c.unknown = shared | (f.exe_unknown & rules::kUnknownPath) |
               ((needs & rules::kNeedSha256) && !c.sha256 ? (f.exe_unknown & ~rules::kUnknownPath)
                                                           : 0u);
+  if (check_trust) {
+    fill_trust(c, f.exe_md5, packages, in.gaps);
+  }
 
   // A script's kind is never considered: the kernel judged the interpreter's.
   for (const FileFact& s : f.scripts) {
@@ -88,6 +115,9 @@ void ContextBuilder::build(const ExecEvent& e, uint32_t needs, ExecFiles files, 
     sc.sha256 = s.sha256 ? &*s.sha256 : nullptr;
     sc.file_kinds = 0;
     sc.unknown = shared | s.unknown;
+    if (check_trust) {
+      fill_trust(sc, s.md5, packages, in.gaps);
+    }
     in.scripts.push_back(sc);
   }
   if (f.loaded) {
@@ -101,6 +131,9 @@ void ContextBuilder::build(const ExecEvent& e, uint32_t needs, ExecFiles files, 
     lc.argv = in.loaded_argv;
     lc.cmdline = in.loaded_cmdline;
     lc.unknown = shared | f.loaded->unknown;
+    if (check_trust) {
+      fill_trust(lc, f.loaded->md5, packages, in.gaps);
+    }
     in.loaded = lc;
   }
   if (f.copy_of) {

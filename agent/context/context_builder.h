@@ -9,6 +9,7 @@
 #include "kernel/proc_fs.h"
 #include "pipeline/records.h"
 #include "rules/policy.h"
+#include "trust/dpkg_database.h"
 
 namespace cmdgate {
 
@@ -16,8 +17,11 @@ class ContextBuilder {
  public:
   ContextBuilder(const ProcFs& proc, ExePathCache& exe_paths) : proc_(proc), exe_paths_(exe_paths) {}
 
-  // needs: rules::Need bits of the policy that will evaluate the result.
-  void build(const ExecEvent& e, uint32_t needs, ExecFiles files, EvalInput& in);
+  // needs: rules::Need bits of the policy that will evaluate the result; packages: its
+  // generation's dpkg database (Snapshot::packages), null when it could not be read, which
+  // leaves trust unknown.
+  void build(const ExecEvent& e, uint32_t needs, ExecFiles files, EvalInput& in,
+             const trust::DpkgDatabase* packages = nullptr);
 
   // The path of an executable by identity (for showing ancestors); empty when unknown.
   [[nodiscard]] std::string exe_path(const rules::FileId& id, uint32_t tgid) {

@@ -2,7 +2,7 @@
 
 namespace cmdgate {
 
-std::optional<rules::Sha256> DigestCache::find(const FileStamp& stamp) {
+std::optional<FileDigests> DigestCache::find(const FileStamp& stamp) {
   auto it = index_.find(stamp);
   if (it == index_.end()) {
     return std::nullopt;
@@ -11,7 +11,7 @@ std::optional<rules::Sha256> DigestCache::find(const FileStamp& stamp) {
   return it->second->second;
 }
 
-void DigestCache::insert(const FileStamp& stamp, const rules::Sha256& digest) {
+void DigestCache::insert(const FileStamp& stamp, const FileDigests& digest) {
   if (capacity_ == 0) {
     return;
   }

@@ -1,5 +1,5 @@
 #pragma once
-// SHA-256 digests by FileStamp, least recently used out first. A stamp changes whenever the
+// A file's digests by FileStamp, least recently used out first. A stamp changes whenever the
 // content can have changed, so a hit never needs to touch the file.
 
 #include <cstddef>
@@ -9,7 +9,7 @@
 #include <utility>
 
 #include "context/file_stamp.h"
-#include "rules/model.h"
+#include "context/hash_result.h"
 
 namespace cmdgate {
 
@@ -18,13 +18,13 @@ class DigestCache {
   explicit DigestCache(size_t capacity) : capacity_(capacity) {}
 
   // Marks the entry as recently used.
-  [[nodiscard]] std::optional<rules::Sha256> find(const FileStamp& stamp);
-  void insert(const FileStamp& stamp, const rules::Sha256& digest);
+  [[nodiscard]] std::optional<FileDigests> find(const FileStamp& stamp);
+  void insert(const FileStamp& stamp, const FileDigests& digest);
 
   [[nodiscard]] size_t size() const { return lru_.size(); }
 
  private:
-  using Lru = std::list<std::pair<FileStamp, rules::Sha256>>;
+  using Lru = std::list<std::pair<FileStamp, FileDigests>>;
   size_t capacity_;
   Lru lru_;
   std::unordered_map<FileStamp, Lru::iterator, FileStampHash> index_;

@@ -13,6 +13,7 @@
 #include "pipeline/records.h"
 #include "rules/exec_context.h"
 #include "rules/held_tools.h"
+#include "trust/md5.h"
 
 namespace cmdgate {
 
@@ -22,6 +23,7 @@ struct FileFact {
   std::string path;  // where it is, as the process sees it
   std::optional<rules::Sha256> sha256;
   uint32_t unknown = 0;  // rules::Unknown bits
+  std::optional<trust::Md5> md5;  // with sha256: both come from one read
 };
 
 struct ExecFiles {
@@ -30,6 +32,7 @@ struct ExecFiles {
   std::vector<std::string> argv;
   bool argv_cut = false;
   std::optional<rules::Sha256> exe_sha256;
+  std::optional<trust::Md5> exe_md5;
   uint32_t exe_unknown = 0;
   // The executed file's path in full, when the kernel's walk was cut (too deep).
   std::optional<std::string> exe_path;

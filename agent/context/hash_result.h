@@ -8,8 +8,17 @@
 #include <string_view>
 
 #include "rules/model.h"
+#include "trust/md5.h"
 
 namespace cmdgate {
+
+// What one read of a file gives: its SHA-256 (rules' sha256) and its MD5 (the digest dpkg
+// records, for trust = "package").
+struct FileDigests {
+  rules::Sha256 sha256{};
+  trust::Md5 md5{};
+  friend bool operator==(const FileDigests&, const FileDigests&) = default;
+};
 
 enum class HashOutcome : uint8_t { kOk, kTooLarge, kTimedOut, kUnreadable, kBusy };
 [[nodiscard]] std::string_view to_string(HashOutcome outcome);
@@ -17,7 +26,7 @@ enum class HashOutcome : uint8_t { kOk, kTooLarge, kTimedOut, kUnreadable, kBusy
 struct HashResult {
   uint64_t token = 0;
   HashOutcome outcome = HashOutcome::kOk;
-  rules::Sha256 digest{};  // kOk only
+  FileDigests digest{};    // kOk only
   std::string message;     // for the decision log ("sha256 unknown: ..."); empty for kOk
 
   [[nodiscard]] bool ok() const { return outcome == HashOutcome::kOk; }

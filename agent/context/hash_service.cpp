@@ -68,7 +68,7 @@ HashService::~HashService() {
   }
 }
 
-std::optional<rules::Sha256> HashService::cached(const FileStamp& stamp) {
+std::optional<FileDigests> HashService::cached(const FileStamp& stamp) {
   auto digest = cache_.find(stamp);
   if (digest) {
     ++counters_.cache_hits;
@@ -267,7 +267,7 @@ void HashService::dispose(Fd file, uint64_t dev) {
   shared_->wake.notify_one();
 }
 
-void HashService::answer(uint64_t job, HashOutcome outcome, const rules::Sha256& digest,
+void HashService::answer(uint64_t job, HashOutcome outcome, const FileDigests& digest,
                          const std::string& message) {
   auto it = jobs_.find(job);
   count(outcome, it->second.tokens.size());

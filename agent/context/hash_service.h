@@ -1,5 +1,6 @@
 #pragma once
-// SHA-256 of executed files off the event loop, bounded in size and time, cached by FileStamp.
+// SHA-256 and MD5 of executed files off the event loop, bounded in size and time, cached by
+// FileStamp.
 //
 // The loop submits an fd of the exact file and carries on; worker threads read it and the result
 // comes back on the loop through an eventfd (completion_fd, then drain). A hash the service
@@ -83,7 +84,7 @@ class HashService {
   HashService& operator=(const HashService&) = delete;
 
   // A digest without reading, when the stamp is cached.
-  [[nodiscard]] std::optional<rules::Sha256> cached(const FileStamp& stamp);
+  [[nodiscard]] std::optional<FileDigests> cached(const FileStamp& stamp);
 
   // Hashes `file`, whose fstat gave `stamp`. Answers at once when it can without reading (cache
   // hit, too large, busy, stuck filesystem); otherwise returns nullopt and `token` comes back
@@ -114,7 +115,7 @@ class HashService {
   [[nodiscard]] Status ensure_workers();
   void dispose(Fd file, uint64_t dev);
   // Every token of the job, into ready_; the job is then forgotten.
-  void answer(uint64_t job, HashOutcome outcome, const rules::Sha256& digest,
+  void answer(uint64_t job, HashOutcome outcome, const FileDigests& digest,
               const std::string& message);
   [[nodiscard]] HashResult refuse(uint64_t token, HashOutcome outcome, std::string message);
   void count(HashOutcome outcome, uint64_t tokens);

@@ -105,6 +105,7 @@ HashDone hash_bounded(int fd, const FileStamp& stamp, const HashSettings& settin
                       SteadyTime deadline, std::vector<unsigned char>& buffer) {
   crypto_hash_sha256_state state;
   crypto_hash_sha256_init(&state);
+  trust::Md5Hasher md5;
   uint64_t total = 0;
   // Pipes and FIFOs have no offsets and are read as they flow. No exec gives one, but a pipe is
   // how a read that never returns is reproduced without a FUSE mount.
@@ -134,6 +135,7 @@ HashDone hash_bounded(int fd, const FileStamp& stamp, const HashSettings& settin
       return failed(HashOutcome::kTooLarge, hash_text::grew_past_cap(settings.max_bytes));
     }
     crypto_hash_sha256_update(&state, buffer.data(), static_cast<unsigned long long>(n));
+    md5.update(buffer.data(), static_cast<size_t>(n));
   }
   struct stat after {};
   if (::fstat(fd, &after) != 0) {
@@ -144,7 +146,8 @@ HashDone hash_bounded(int fd, const FileStamp& stamp, const HashSettings& settin
     return failed(HashOutcome::kUnreadable, hash_text::changed());
   }
   HashDone done;
-  crypto_hash_sha256_final(&state, done.digest.data());
+  crypto_hash_sha256_final(&state, done.digest.sha256.data());
+  done.digest.md5 = md5.finish();
   return done;
 }
 

@@ -29,7 +29,7 @@ struct HashDone {
   uint64_t job = 0;
   FileStamp stamp;  // the digest may be cached under it even when the answer went out late
   HashOutcome outcome = HashOutcome::kOk;
-  rules::Sha256 digest{};
+  FileDigests digest{};
   std::string message;
 };
 
@@ -69,8 +69,9 @@ struct HashShared {
 // Runs until the service stops, or until it returns from a job it was given up on.
 void run_hash_worker(const std::shared_ptr<HashShared>& shared, uint64_t worker_id);
 
-// SHA-256 of fd, stopping past max_bytes or at deadline (between chunks). Ok only when the
-// file's stamp after the read is still `stamp`: anything else may be a mix of two contents.
+// SHA-256 and MD5 of fd, in one read, stopping past max_bytes or at deadline (between chunks). Ok
+// only when the file's stamp after the read is still `stamp`: anything else may be a mix of two
+// contents.
 [[nodiscard]] HashDone hash_bounded(int fd, const FileStamp& stamp, const HashSettings& settings,
                                     SteadyTime deadline, std::vector<unsigned char>& buffer);
 

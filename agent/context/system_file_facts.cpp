@@ -70,7 +70,8 @@ void SystemFileFacts::establish(const ExecEvent& e, uint32_t needs,
   if (e.has(CG_EXEC_PATH_TRUNCATED)) {
     full_exe_path(e, r.files);
   }
-  const bool hash = (needs & rules::kNeedSha256) != 0;
+  // The MD5 that trust = "package" compares comes from the same read as the SHA-256.
+  const bool hash = (needs & (rules::kNeedSha256 | rules::kNeedTrust)) != 0;
   std::optional<FileStamp> exe_stamp;
   if (hash) {
     exe_stamp = exe(e, id, r);
@@ -183,7 +184,8 @@ void SystemFileFacts::compare_with_held_tools(const ExecEvent& e, bool exe_hashe
                                               uint64_t id, Request& r) {
   const auto unknown = [&](const std::string& why) {
     r.same_size.clear();
-    r.files.copy_of = FileFact{{}, {}, std::nullopt, rules::kUnknownFile | kUnknownSha256};
+    r.files.copy_of =
+        FileFact{{}, {}, std::nullopt, rules::kUnknownFile | kUnknownSha256, std::nullopt};
     r.files.gaps.push_back("copy of a held tool unknown: " + why);
   };
   // exe() is already hashing the executed file when the policy hashes every exec.
@@ -237,7 +239,7 @@ void SystemFileFacts::settle_copy(Request& r) {
   bool all_known = exe.has_value();
   for (const SameSize& c : r.same_size) {
     if (exe && c.sha256 == *exe) {
-      r.files.copy_of = FileFact{c.tool.id, c.tool.path, *exe, 0};
+      r.files.copy_of = FileFact{c.tool.id, c.tool.path, *exe, 0, std::nullopt};
       return;
     }
     all_known = all_known && !c.unknown && c.sha256;
@@ -246,13 +248,15 @@ void SystemFileFacts::settle_copy(Request& r) {
     r.files.content_compared = true;
     return;
   }
-  r.files.copy_of = FileFact{{}, {}, std::nullopt, rules::kUnknownFile | kUnknownSha256};
+  r.files.copy_of =
+      FileFact{{}, {}, std::nullopt, rules::kUnknownFile | kUnknownSha256, std::nullopt};
   r.files.gaps.push_back("copy of a held tool unknown: a digest could not be computed");
 }
 
 void SystemFileFacts::script_chain(const ExecEvent& e, bool hash, uint64_t id, Request& r) {
   auto unknown_link = [&](std::string why) {
-    r.files.scripts.push_back(FileFact{{}, {}, std::nullopt, kUnknownFile | kUnknownSha256});
+    r.files.scripts.push_back(
+        FileFact{{}, {}, std::nullopt, kUnknownFile | kUnknownSha256, std::nullopt});
     r.files.gaps.push_back("script unknown: " + why);
   };
   if (e.has(CG_EXEC_FILENAME_TRUNCATED)) {
@@ -285,7 +289,7 @@ void SystemFileFacts::script_chain(const ExecEvent& e, bool hash, uint64_t id, R
       }
     }
     // Placed before its hash is asked for: a cached digest is applied at once.
-    r.files.scripts.push_back(FileFact{file->id, file->path, std::nullopt, 0});
+    r.files.scripts.push_back(FileFact{file->id, file->path, std::nullopt, 0, std::nullopt});
     if (hash) {
       want_hash(std::move(file->fd), id, kFirstScriptSlot + static_cast<uint32_t>(depth), r);
     }
@@ -307,7 +311,8 @@ void SystemFileFacts::loaded_program(const ExecEvent& e, bool hash, uint64_t id,
   std::vector<std::string_view> argv(r.files.argv.begin(), r.files.argv.end());
   const LoaderCall call = parse_loader_call(argv);
   auto unknown = [&](std::string name, std::string why) {
-    r.files.loaded = FileFact{{}, std::move(name), std::nullopt, kUnknownFile | kUnknownSha256};
+    r.files.loaded =
+        FileFact{{}, std::move(name), std::nullopt, kUnknownFile | kUnknownSha256, std::nullopt};
     r.files.loaded_argv = call.argv;
     r.files.gaps.push_back("loaded program unknown: " + why);
   };
@@ -340,7 +345,7 @@ void SystemFileFacts::loaded_program(const ExecEvent& e, bool hash, uint64_t id,
     return;
   }
   ProcessFile& f = std::get<ProcessFile>(res);
-  r.files.loaded = FileFact{f.id, f.path, std::nullopt, 0};
+  r.files.loaded = FileFact{f.id, f.path, std::nullopt, 0, std::nullopt};
   r.files.loaded_argv = call.argv;
   if (hash) {
     want_hash(std::move(f.fd), id, kLoadedSlot, r);
@@ -365,27 +370,32 @@ void SystemFileFacts::apply(Request& r, uint32_t slot, const HashResult& result)
   if (slot >= kFirstHeldToolSlot) {
     if (slot - kFirstHeldToolSlot < r.same_size.size()) {
       SameSize& c = r.same_size[slot - kFirstHeldToolSlot];
-      c.sha256 = result.ok() ? std::optional(result.digest) : std::nullopt;
+      c.sha256 = result.ok() ? std::optional(result.digest.sha256) : std::nullopt;
       c.unknown = !result.ok();
     }
     return;
   }
   std::optional<rules::Sha256>* sha = nullptr;
+  std::optional<trust::Md5>* md5 = nullptr;
   uint32_t* unknown = nullptr;
   if (slot == kExeSlot) {
     sha = &f.exe_sha256;
+    md5 = &f.exe_md5;
     unknown = &f.exe_unknown;
   } else if (slot == kLoadedSlot && f.loaded) {
     sha = &f.loaded->sha256;
+    md5 = &f.loaded->md5;
     unknown = &f.loaded->unknown;
   } else if (slot >= kFirstScriptSlot && slot - kFirstScriptSlot < f.scripts.size()) {
     sha = &f.scripts[slot - kFirstScriptSlot].sha256;
+    md5 = &f.scripts[slot - kFirstScriptSlot].md5;
     unknown = &f.scripts[slot - kFirstScriptSlot].unknown;
   } else {
     return;
   }
   if (result.ok()) {
-    *sha = result.digest;
+    *sha = result.digest.sha256;
+    *md5 = result.digest.md5;
   } else {
     *unknown |= kUnknownSha256;
     f.gaps.push_back(result.message);

@@ -159,7 +159,7 @@ void ExecPipeline::judge(const ExecEvent& e, std::shared_ptr<const Snapshot> s, 
   d_.files.establish(*event, needs, held_tools,
                      [this, event, s = std::move(s), needs, then = std::move(then)](ExecFiles f) {
                        EvalInput in;
-                       d_.contexts.build(*event, needs, std::move(f), in);
+                       d_.contexts.build(*event, needs, std::move(f), in, s->packages.get());
                        then(*event, *s, in);
                      });
 }
@@ -365,7 +365,11 @@ void ExecPipeline::maybe_learn(const ExecEvent& e, const EvalInput& in, const Sn
       e.has(CG_EXEC_MEMFD) || e.has(CG_EXEC_DELETED) || !s.verdicts) {
     return;
   }
-  rules::InodeVerdict v = s.verdicts->learned(e.file, in.exe_sha256());
+  // Trust, like the hash, holds for the identity while its ctime stays: a write to the file
+  // changes the ctime, and the kernel then asks again.
+  const bool trust_known = (in.exe.unknown & (rules::kUnknownFile | rules::kUnknownTrust)) == 0;
+  rules::InodeVerdict v = s.verdicts->learned(
+      e.file, in.exe_sha256(), trust_known ? std::optional(in.exe.trust) : std::nullopt);
   if (!s.held_tools.empty() && !in.files.content_compared &&
       !rules::is_held_tool(s.held_tools, e.file)) {
     // Not compared with the held tools (an unlabelled exec), or a copy of one: a labelled

@@ -71,7 +71,7 @@ Status PolicyManager::start(Result<Snapshot> first, std::chrono::milliseconds to
     rewatch();
     if (auto s = loop_.watch(watch_->fd(), [this] {
           if (watch_->consume()) {
-            reload_soon("a rule file or a file named by a rule changed");
+            reload_soon("a rule file, a file named by a rule, or dpkg's database changed");
           }
         });
         !s) {
@@ -103,6 +103,15 @@ Status PolicyManager::publish(Snapshot s, const PolicySource& source) {
       s.generation, rs.rules.size(), rs.sources.size(), rules::to_string(rs.mode),
       stats_.last_compile.count(),
       source.pushed ? fmt::format(", fleet bundles {}", source.pushed->label) : "");
+  if (s.packages) {
+    spdlog::info("trust = \"package\": {} files of {} packages", s.packages->file_count(),
+                 s.packages->package_count());
+  } else if (!s.packages_error.empty()) {
+    spdlog::warn(
+        "trust = \"package\" is unknown for every file (the strictest rule that may "
+        "match decides): the dpkg database cannot be read: {}",
+        s.packages_error);
+  }
   store_.commit(std::move(s));
   ++stats_.reloads;
   stats_.last_error.clear();
@@ -247,6 +256,11 @@ void PolicyManager::rewatch() {
         files.push_back(rp.canonical);
       }
     }
+  }
+  // A package installed, upgraded or removed changes what trust = "package" vouches for: a new
+  // generation reads the database again, and the kernel forgets what it learned under the old.
+  if (s->policy->needs() & rules::kNeedTrust) {
+    files.emplace_back(trust::kDpkgStatusFile);
   }
   watch_->watch(store_.rule_paths(), files);
 }

@@ -35,6 +35,14 @@ Result<Snapshot> PolicyStore::build(const PolicySource& source, rules::MatchEngi
       *s.verdicts_policy, rules::file_starts_with_shebang, kTellDenials);
   s.kernel = s.verdicts->policy();
   s.held_tools = rules::held_tools(*s.policy);
+  if (s.policy->needs() & rules::kNeedTrust) {
+    auto packages = trust::DpkgDatabase::load(std::string(trust::kDpkgAdminDir));
+    if (packages) {
+      s.packages = std::make_shared<const trust::DpkgDatabase>(std::move(*packages));
+    } else {
+      s.packages_error = packages.error().message;
+    }
+  }
   s.final_engine = engine != rules::MatchEngine::kRe2;
   if (!read.empty()) {
     s.local_files = std::make_shared<const std::vector<rules::RulesText>>(std::move(read));

@@ -19,6 +19,7 @@
 #include "rules/parser.h"
 #include "rules/pattern_matcher.h"
 #include "rules/policy.h"
+#include "trust/dpkg_database.h"
 
 namespace cmdgate {
 
@@ -31,6 +32,12 @@ struct Snapshot {
   std::shared_ptr<const rules::KernelVerdicts> verdicts;
   rules::KernelPolicy kernel;
   std::vector<rules::HeldTool> held_tools;  // whose copies an agent's processes cannot run freely
+  // What trust = "package" reads, loaded with the policy when a rule uses it (Policy::needs):
+  // each generation judges by the database as it was when that generation was built. Null when
+  // no rule needs it, or when it could not be read (packages_error says why): then whether a
+  // file is a package's is unknown for every exec.
+  std::shared_ptr<const trust::DpkgDatabase> packages;
+  std::string packages_error;
   bool final_engine = false;  // compiled with the engine meant for steady state
   // The local rule files as read for this snapshot, for the last-known-good copy; none when they
   // were not read (a bundle that does not admit them, or the copy itself in force).

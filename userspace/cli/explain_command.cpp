@@ -130,6 +130,9 @@ std::string predicates(const rules::Rule& r) {
     out += fmt::format("\n    file = [{}{}]", (m.file_kinds & rules::kFileMemfd) ? "memfd " : "",
                        (m.file_kinds & rules::kFileDeleted) ? "deleted" : "");
   }
+  if (m.trust & rules::kTrustPackage) {
+    out += fmt::format("\n    trust = \"{}\"", rules::kTrustWords.name(rules::kTrustPackage));
+  }
   return out.empty() ? "\n    (no conditions: matches every exec)" : out;
 }
 

@@ -18,7 +18,7 @@ constexpr std::string_view kTopLevelKeys =
     "mode, default_action, ask_timeout, timeout_action, lists, agent, rule";
 constexpr std::string_view kRuleKeys =
     "id, description, message, url, action, mode, priority, timeout, timeout_action, path, "
-    "sha256, args, cmdline, user, group, parent, ancestor, tty, cgroup, file, agent";
+    "sha256, args, cmdline, user, group, parent, ancestor, tty, cgroup, file, agent, trust";
 
 bool valid_id(std::string_view id) {
   const auto alnum = [](char c) {

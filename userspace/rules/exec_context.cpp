@@ -8,7 +8,7 @@ namespace cmdgate::rules {
 const char* to_string(Unknown u) {
   // Indexed by bit position, in the order of the enum.
   static constexpr std::array<const char*, kUnknownBitCount> kNames = {
-      "file", "sha256", "argv", "groups", "cgroup", "lineage", "path", "agent"};
+      "file", "sha256", "argv", "groups", "cgroup", "lineage", "path", "agent", "trust"};
   const uint32_t bits = static_cast<uint32_t>(u);
   if (!std::has_single_bit(bits) || (bits & kUnknownAll) == 0) {
     return "?";

@@ -35,20 +35,23 @@ struct AncestorView {
 // that reads an unknown fact might hold: Policy::evaluate() then decides by the strictest outcome
 // still possible (see there), so a missing fact never skips a deny or ask rule.
 enum Unknown : uint32_t {
-  kUnknownFile = 1u << 0,     // identity, path and kinds of the executed file (and so its sha256)
-  kUnknownSha256 = 1u << 1,   // the file's content hash (unreadable, too large, timed out)
-  kUnknownArgv = 1u << 2,     // argv and cmdline are incomplete: what is there may be cut
-  kUnknownGroups = 1u << 3,   // supplementary groups beyond those listed; the real gid is known
+  kUnknownFile = 1u << 0,    // identity, path and kinds of the executed file (and so its sha256)
+  kUnknownSha256 = 1u << 1,  // the file's content hash (unreadable, too large, timed out)
+  kUnknownArgv = 1u << 2,    // argv and cmdline are incomplete: what is there may be cut
+  kUnknownGroups = 1u << 3,  // supplementary groups beyond those listed; the real gid is known
   kUnknownCgroup = 1u << 4,
   kUnknownLineage = 1u << 5,  // recorded ancestors are real, but more may exist
   kUnknownPath = 1u << 6,     // the executed file's path (too deep to walk); its identity is known
   kUnknownAgent = 1u << 7,    // the agent label: bits beyond those in `agents` may apply
+  // Whether the file is an installed package's, as recorded (its content could not be read, or
+  // the package database could not be)
+  kUnknownTrust = 1u << 8,
 };
-inline constexpr uint32_t kUnknownBitCount = 8;
+inline constexpr uint32_t kUnknownBitCount = 9;
 inline constexpr uint32_t kUnknownAll = (1u << kUnknownBitCount) - 1;
 
 // The name of one bit for logs ("file", "sha256", "argv", "groups", "cgroup", "lineage",
-// "path", "agent"); "?" for anything that is not exactly one Unknown bit.
+// "path", "agent", "trust"); "?" for anything that is not exactly one Unknown bit.
 [[nodiscard]] const char* to_string(Unknown u);
 
 struct ExecContext {
@@ -56,6 +59,7 @@ struct ExecContext {
   FileId file;
   const Sha256* sha256 = nullptr;  // null when not needed (Policy::needs) or not established
   uint8_t file_kinds = 0;          // FileKind bits
+  uint8_t trust = 0;  // Trust bits that vouch for the file (when Policy::needs says so)
   std::span<const std::string_view> argv;
   std::string_view cmdline;        // argv joined by single spaces
   uint32_t uid = 0;

@@ -38,6 +38,7 @@ struct Facts {
   PathKnowledge path = PathKnowledge::kUnknown;
   const Region* region = nullptr;  // when kInRegion: the longest registered entry covering it
   std::optional<uint8_t> kinds;    // known FileKind bits
+  std::optional<uint8_t> trust;    // known Trust bits (the daemon's; never the kernel's)
   // The process carries an agent label or its label is unknown: `agent` rules may match. Else
   // it is known to carry none, and none can.
   bool labelled = false;
@@ -246,6 +247,9 @@ class Analyzer {
     }
     if (t != Tri::kNo && m.file_kinds != 0) {
       t = tri_and(t, f.kinds ? known((*f.kinds & m.file_kinds) != 0) : Tri::kMaybe);
+    }
+    if (t != Tri::kNo && m.trust != 0) {
+      t = tri_and(t, f.trust ? known((*f.trust & m.trust) != 0) : Tri::kMaybe);
     }
     if (t != Tri::kNo && m.has_agent_predicate()) {
       t = tri_and(t, f.labelled ? Tri::kMaybe : Tri::kNo);
@@ -503,11 +507,13 @@ KernelPolicy KernelVerdicts::policy() const {
   return kp;
 }
 
-InodeVerdict KernelVerdicts::learned(const FileId& file, const Sha256* sha256) const {
+InodeVerdict KernelVerdicts::learned(const FileId& file, const Sha256* sha256,
+                                     std::optional<uint8_t> trust) const {
   Facts f;
   f.identity = Identity::kKnown;
   f.file = file;
   f.sha256 = sha256;
+  f.trust = trust;
   f.kinds = 0;
   InodeVerdict v = analyzer_->inode_verdict(f);
   if (v.verdict == KernelVerdict::kEvaluate) {

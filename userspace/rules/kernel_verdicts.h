@@ -46,11 +46,12 @@ class KernelVerdicts {
 
   [[nodiscard]] KernelPolicy policy() const;
 
-  // The verdicts for one file the daemon has evaluated and whose hash it may know, for processes
-  // with and without an agent label; kEvaluate where the kernel cannot take it alone. The
-  // labelled verdict assumes the file is no copy of a held tool (held_tools.h): the daemon
-  // must not learn it unless it compared the file's content.
-  [[nodiscard]] InodeVerdict learned(const FileId& file, const Sha256* sha256) const;
+  // The verdicts for one file the daemon has evaluated and whose hash and Trust bits it may
+  // know, for processes with and without an agent label; kEvaluate where the kernel cannot take
+  // it alone. The labelled verdict assumes the file is no copy of a held tool (held_tools.h): the
+  // daemon must not learn it unless it compared the file's content.
+  [[nodiscard]] InodeVerdict learned(const FileId& file, const Sha256* sha256,
+                                     std::optional<uint8_t> trust = std::nullopt) const;
 
  private:
   std::unique_ptr<Analyzer> analyzer_;

@@ -32,6 +32,10 @@ Decision evaluate(const Policy& policy, const ExecHost& host, const CallerFacts&
     f.sha256 = host.sha256(f.path);
     unknown |= f.sha256 ? 0u : kUnknownSha256;
   }
+  // Only the daemon verifies files against the package database.
+  if (policy.needs() & kNeedTrust) {
+    unknown |= kUnknownTrust;
+  }
   f.argv.assign(t.argv.begin(), t.argv.end());
   for (size_t i = 0; i < t.argv.size(); ++i) {
     f.cmdline += (i ? " " : "") + t.argv[i];

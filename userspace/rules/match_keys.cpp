@@ -211,6 +211,15 @@ Status parse_file_kind(const Element& e, Match& m) {
   return {};
 }
 
+Status parse_trust(const Element& e, Match& m) {
+  auto source = e.value.word(kTrustWords);
+  if (!source) {
+    return source.error();
+  }
+  m.trust |= *source;
+  return {};
+}
+
 // "*": every declared agent, in any loaded file.
 Status parse_agent(const Element& e, Match& m) {
   auto text = e.value.nonempty_string("an agent name string, or \"*\" for any declared agent");
@@ -255,7 +264,7 @@ constexpr MatchKey kMatchKeys[] = {
     {"path", parse_path},       {"sha256", parse_sha256},     {"args", parse_args},
     {"cmdline", parse_cmdline}, {"user", parse_user},         {"group", parse_group},
     {"parent", parse_parent},   {"ancestor", parse_ancestor}, {"cgroup", parse_cgroup},
-    {"file", parse_file_kind},  {"agent", parse_agent},
+    {"file", parse_file_kind},  {"agent", parse_agent},       {"trust", parse_trust},
 };
 
 const MatchKey* find_match_key(std::string_view key) {

@@ -35,6 +35,11 @@ inline constexpr Words<Mode, 2> kModeWords{
 inline constexpr Words<uint8_t, 2> kFileKindWords{
     {{{"memfd", kFileMemfd}, {"deleted", kFileDeleted}}}};
 
+// Bits of Match::trust and ExecContext::trust: where a file's content is vouched for.
+// kTrustPackage: a file an installed dpkg package owns, with the content dpkg recorded for it.
+enum Trust : uint8_t { kTrustPackage = 1u << 0 };
+inline constexpr Words<uint8_t, 1> kTrustWords{{{{"package", kTrustPackage}}}};
+
 using Sha256 = std::array<uint8_t, 32>;
 
 // A parent/ancestor pattern: text starting with '/' is a glob over the executable's path,
@@ -76,10 +81,12 @@ struct Match {
   std::optional<bool> tty;              // has a controlling terminal
   std::vector<std::string> cgroup_globs;// cgroup v2 path, e.g. "/system.slice/nginx.service"
   uint8_t file_kinds = 0;               // FileKind bits; 0: any file
+  uint8_t trust = 0;                    // Trust bits, any of which vouches for the file; 0: any
   std::vector<std::string> agents;      // declared agent names: the process carries one's label
 
   bool has_file_predicate() const {
-    return !paths.empty() || !path_globs.empty() || !sha256.empty() || file_kinds != 0;
+    return !paths.empty() || !path_globs.empty() || !sha256.empty() || file_kinds != 0 ||
+           trust != 0;
   }
   bool has_agent_predicate() const { return !agents.empty(); }
   // Everything the kernel cannot see but the agent label.

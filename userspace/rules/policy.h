@@ -19,6 +19,7 @@ enum Need : uint32_t {
   kNeedGroups = 1u << 1,        // some rule matches on group
   kNeedCgroup = 1u << 2,        // some rule matches on cgroup
   kNeedLineagePaths = 1u << 3,  // some parent/ancestor pattern is a path
+  kNeedTrust = 1u << 4,         // some rule matches on trust (and so on the file's content)
 };
 
 struct Decision {

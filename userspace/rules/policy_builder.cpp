@@ -90,6 +90,9 @@ uint32_t needs_of(const Match& m) {
   if (!m.sha256.empty()) {
     n |= kNeedSha256;
   }
+  if (m.trust != 0) {
+    n |= kNeedTrust;
+  }
   if (!m.gids.empty()) {
     n |= kNeedGroups;
   }
@@ -116,6 +119,9 @@ uint32_t unknowns_read_by(const Match& m) {
   }
   if (!m.sha256.empty()) {
     u |= kUnknownSha256;
+  }
+  if (m.trust != 0) {
+    u |= kUnknownTrust;
   }
   if (!m.args.empty() || !m.cmdline.empty()) {
     u |= kUnknownArgv;
@@ -201,6 +207,7 @@ class Builder {
     c.sha256 = {static_cast<uint32_t>(out_.sha256_pool.size()), static_cast<uint32_t>(sha.size())};
     out_.sha256_pool.insert(out_.sha256_pool.end(), sha.begin(), sha.end());
     c.file_kinds = m.file_kinds;
+    c.trust = m.trust;
     c.tty = m.tty.has_value() ? static_cast<int8_t>(*m.tty) : int8_t{-1};
     c.has_paths = !m.paths.empty();
     c.has_resolved_paths = std::any_of(resolved_[r].begin(), resolved_[r].end(),

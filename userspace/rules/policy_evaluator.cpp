@@ -136,6 +136,7 @@ class Evaluation {
     const CompiledRule& c = p_.rules[r];
     const auto& pat = c.patterns;
     return (c.file_kinds == 0 || (ctx_.file_kinds & c.file_kinds) != 0) &&
+           (c.trust == 0 || (ctx_.trust & c.trust) != 0) &&
            (!c.has_agent || (ctx_.agents & c.agents) != 0) &&
            (c.tty < 0 || ctx_.tty == (c.tty == 1)) &&
            (c.uids.size == 0 || scans::contains(p_.u32_pool, c.uids, ctx_.uid)) &&

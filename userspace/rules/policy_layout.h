@@ -83,6 +83,7 @@ struct CompiledRule {
   Span gids;                                  // sorted, into u32_pool
   Span sha256;                                // sorted, into sha256_pool
   uint8_t file_kinds = 0;
+  uint8_t trust = 0;  // Trust bits, any of which holds; 0: any
   int8_t tty = -1;  // -1: any
   bool has_paths = false;
   bool has_resolved_paths = false;  // some exact path names an existing file

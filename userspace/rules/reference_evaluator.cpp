@@ -111,6 +111,9 @@ Tri holds(const RuleSet& rules, const Match& m, const std::vector<ResolvedPath>&
   if (m.file_kinds != 0) {
     both(over(file_unknown, [&] { return (ctx.file_kinds & m.file_kinds) != 0; }));
   }
+  if (m.trust != 0) {
+    both(over(unknown(kUnknownFile | kUnknownTrust), [&] { return (ctx.trust & m.trust) != 0; }));
+  }
   // Cut argv: a match of the known part proves nothing, since a cut element might end otherwise.
   if (!m.args.empty()) {
     both(over(unknown(kUnknownArgv), [&] {

@@ -53,7 +53,8 @@ class UncertainEvaluation {
       t = std::min(t, v);
       return v == Tri::kNo;
     };
-    if ((c.file_kinds != 0 && fails(file_kinds(c))) || (c.has_agent && fails(agent(c))) ||
+    if ((c.file_kinds != 0 && fails(file_kinds(c))) || (c.trust != 0 && fails(trust(c))) ||
+        (c.has_agent && fails(agent(c))) ||
         (c.tty >= 0 && fails(known(ctx_.tty == (c.tty == 1)))) ||
         (c.uids.size != 0 && fails(known(scans::contains(p_.u32_pool, c.uids, ctx_.uid)))) ||
         (c.gids.size != 0 && fails(groups(c))) ||
@@ -71,6 +72,10 @@ class UncertainEvaluation {
 
   Tri file_kinds(const CompiledRule& c) const {
     return unknown(kUnknownFile) ? Tri::kMaybe : known((ctx_.file_kinds & c.file_kinds) != 0);
+  }
+
+  Tri trust(const CompiledRule& c) const {
+    return unknown(kUnknownFile | kUnknownTrust) ? Tri::kMaybe : known((ctx_.trust & c.trust) != 0);
   }
 
   // Label bits are never cleared, so a recorded one holds whatever else is unknown.

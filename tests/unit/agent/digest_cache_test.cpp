@@ -13,9 +13,10 @@ FileStamp stamp(uint64_t ino) {
   return s;
 }
 
-rules::Sha256 digest(uint8_t b) {
-  rules::Sha256 d{};
-  d.fill(b);
+FileDigests digest(uint8_t b) {
+  FileDigests d{};
+  d.sha256.fill(b);
+  d.md5.fill(b);
   return d;
 }
 

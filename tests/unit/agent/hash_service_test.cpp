@@ -147,12 +147,14 @@ TEST_F(HashServiceTest, DigestsMatchSha256) {
   auto first = wait_for(*s, 1);
   ASSERT_TRUE(first);
   EXPECT_EQ(first->outcome, HashOutcome::kOk) << first->message;
-  EXPECT_EQ(rules::to_hex(first->digest), kAbcSha256);
+  EXPECT_EQ(rules::to_hex(first->digest.sha256), kAbcSha256);
+  EXPECT_EQ(first->digest.md5, trust::md5_of("abc"));
   EXPECT_TRUE(first->message.empty());
   auto second = wait_for(*s, 2);
   ASSERT_TRUE(second);
   EXPECT_EQ(second->outcome, HashOutcome::kOk) << second->message;
-  EXPECT_EQ(second->digest, sha256_of(big));
+  EXPECT_EQ(second->digest.sha256, sha256_of(big));
+  EXPECT_EQ(second->digest.md5, trust::md5_of(big));
   EXPECT_EQ(s->counters().hashed, 2u);
 }
 
@@ -194,13 +196,13 @@ TEST_F(HashServiceTest, CacheHitOnTheSameStampMissAfterAChange) {
   ASSERT_FALSE(s->submit(std::move(f.fd), before, 1));
   ASSERT_TRUE(wait_for(*s, 1));
   ASSERT_TRUE(s->cached(before));
-  EXPECT_EQ(rules::to_hex(*s->cached(before)), kAbcSha256);
+  EXPECT_EQ(rules::to_hex(s->cached(before)->sha256), kAbcSha256);
 
   auto again = open_file(path);
   auto hit = s->submit(std::move(again.fd), again.stamp, 2);
   ASSERT_TRUE(hit);
   EXPECT_EQ(hit->outcome, HashOutcome::kOk);
-  EXPECT_EQ(rules::to_hex(hit->digest), kAbcSha256);
+  EXPECT_EQ(rules::to_hex(hit->digest.sha256), kAbcSha256);
   EXPECT_EQ(s->counters().cache_hits, 3u);
   EXPECT_EQ(s->counters().hashed, 1u);
 
@@ -211,7 +213,7 @@ TEST_F(HashServiceTest, CacheHitOnTheSameStampMissAfterAChange) {
   ASSERT_FALSE(s->submit(std::move(changed.fd), changed.stamp, 3));
   auto r = wait_for(*s, 3);
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->digest, sha256_of("abcd"));
+  EXPECT_EQ(r->digest.sha256, sha256_of("abcd"));
   EXPECT_EQ(s->counters().hashed, 2u);
 }
 
@@ -241,7 +243,7 @@ TEST_F(HashServiceTest, SubmitsForOneStampShareOneRead) {
   auto r1 = wait_for(*s, 1);
   auto r2 = wait_for(*s, 2);
   ASSERT_TRUE(r1 && r2);
-  EXPECT_EQ(rules::to_hex(r1->digest), kAbcSha256);
+  EXPECT_EQ(rules::to_hex(r1->digest.sha256), kAbcSha256);
   EXPECT_EQ(r2->digest, r1->digest);
   EXPECT_EQ(s->counters().hashed, 1u);
   EXPECT_EQ(s->counters().coalesced, 1u);
@@ -269,7 +271,7 @@ TEST_F(HashServiceTest, AFullQueueIsBusyAtOnce) {
   ASSERT_TRUE(wait_for(*s, 1));
   auto r = wait_for(*s, 2);
   ASSERT_TRUE(r);
-  EXPECT_EQ(rules::to_hex(r->digest), kAbcSha256);
+  EXPECT_EQ(rules::to_hex(r->digest.sha256), kAbcSha256);
 }
 
 // The worker is stuck inside read(2) as it would be on a FUSE file whose server never answers.
@@ -314,7 +316,7 @@ TEST_F(HashServiceTest, AStuckReadTimesOutItsWorkerIsReplacedAndItsReturnDeliver
   ASSERT_FALSE(s->submit(std::move(flowing.read), flowing.stamp, 4));
   auto lifted = wait_for(*s, 4);
   ASSERT_TRUE(lifted);
-  EXPECT_EQ(rules::to_hex(lifted->digest), kAbcSha256) << lifted->message;
+  EXPECT_EQ(rules::to_hex(lifted->digest.sha256), kAbcSha256) << lifted->message;
   EXPECT_EQ(s->counters().lost_workers, 1u);
   EXPECT_EQ(s->counters().timed_out, 2u);
 }

@@ -104,7 +104,7 @@ TEST_F(GrantsTest, AnythingElseAsksAgain) {
 }
 
 TEST_F(GrantsTest, AnEditedOrReplacedScriptAsksAgain) {
-  request_.scripts = {FileFact{{1, 9}, "/srv/app/deploy.sh", std::nullopt, 0}};
+  request_.scripts = {FileFact{{1, 9}, "/srv/app/deploy.sh", std::nullopt, 0, std::nullopt}};
   facts_->scripts["/srv/app/deploy.sh"] = {{1, 9}, 60, 0};
   ASSERT_TRUE(grants_->add(request_, Grants::Time{} + 10min).ok());
   EXPECT_TRUE(allows(exec(200), same()));

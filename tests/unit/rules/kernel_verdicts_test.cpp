@@ -107,7 +107,7 @@ TEST(KernelVerdictsProperty, EveryExactVerdictAgreesWithTheEvaluator) {
       if (c.file_kinds != 0) {
         continue;
       }
-      const InodeVerdict lv = verdicts.learned(c.file, c.sha256 ? &*c.sha256 : nullptr);
+      const InodeVerdict lv = verdicts.learned(c.file, c.sha256 ? &*c.sha256 : nullptr, c.trust);
       if (lv.verdict == KernelVerdict::kEvaluate &&
           lv.agent_verdict == KernelVerdict::kEvaluate) {
         continue;
@@ -116,6 +116,7 @@ TEST(KernelVerdictsProperty, EveryExactVerdictAgreesWithTheEvaluator) {
         OwnedContext other = world.context();
         other.file = c.file;
         other.sha256 = c.sha256;
+        other.trust = c.trust;
         other.file_kinds = 0;
         KernelFacts of{other.file, other.path, 0, false, lv};
         of.labelled = other.agents != 0;

@@ -48,7 +48,17 @@ action = "deny"
 )"),
             "t.toml:4:3: rule 'r1': unknown key 'paths' (valid keys: id, description, message, "
             "url, action, mode, priority, timeout, timeout_action, path, sha256, args, cmdline, "
-            "user, group, parent, ancestor, tty, cgroup, file, agent)");
+            "user, group, parent, ancestor, tty, cgroup, file, agent, trust)");
+}
+
+TEST(ParseErrors, TrustTakesOnlyTheSourcesItKnows) {
+  const std::string head = "[[rule]]\nid = \"r1\"\naction = \"allow\"\n";
+  EXPECT_EQ(parse_error(head + "trust = \"distro\""),
+            "t.toml:4:9: rule 'r1': key 'trust': expected one of \"package\"; got 'distro'");
+  EXPECT_EQ(parse_error(head + "trust = [\"package\", \"signed\"]"),
+            "t.toml:4:21: rule 'r1': key 'trust': expected one of \"package\"; got 'signed'");
+  EXPECT_EQ(parse_error(head + "trust = true"),
+            "t.toml:4:9: rule 'r1': key 'trust': expected one of \"package\", got a boolean");
 }
 
 TEST(ParseErrors, FirstErrorInFileOrderIsReported) {

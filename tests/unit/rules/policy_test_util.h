@@ -29,6 +29,7 @@ struct OwnedContext {
   FileId file{1, 1};
   std::optional<Sha256> sha256;
   uint8_t file_kinds = 0;
+  uint8_t trust = 0;  // Trust bits
   std::vector<std::string> argv{"true"};
   std::optional<std::string> cmdline;  // default: argv joined by spaces
   uint32_t uid = 1000;
@@ -58,6 +59,7 @@ struct OwnedContext {
     ctx_.file = file;
     ctx_.sha256 = sha256 ? &*sha256 : nullptr;
     ctx_.file_kinds = file_kinds;
+    ctx_.trust = trust;
     ctx_.argv = argv_views_;
     ctx_.cmdline = cmdline ? *cmdline : joined_;
     ctx_.uid = uid;

@@ -80,6 +80,7 @@ class World {
     c.tty = rnd_.chance(0.5);
     c.cgroup = rnd_.pick(kCgroups);
     c.agents = rnd_.chance(0.5) ? 0 : rnd_.below(1u << kAgents.size());
+    c.trust = rnd_.chance(0.5) ? kTrustPackage : 0;
     return c;
   }
 
@@ -116,6 +117,8 @@ class World {
     }
     if (rnd_.chance(0.08))
       m.file_kinds = static_cast<uint8_t>(1 + rnd_.below(3));
+    if (rnd_.chance(0.03))
+      m.trust = kTrustPackage;
     if (rnd_.chance(0.2))
       m.args = some<std::string>([this] { return valid_regex(); });
     if (rnd_.chance(0.1))

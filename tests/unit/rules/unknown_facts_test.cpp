@@ -352,10 +352,11 @@ TEST(UnknownNames, OneNamePerBit) {
   EXPECT_STREQ(to_string(kUnknownLineage), "lineage");
   EXPECT_STREQ(to_string(kUnknownPath), "path");
   EXPECT_STREQ(to_string(kUnknownAgent), "agent");
+  EXPECT_STREQ(to_string(kUnknownTrust), "trust");
   EXPECT_EQ(kUnknownAll,
             static_cast<uint32_t>(kUnknownFile | kUnknownSha256 | kUnknownArgv | kUnknownGroups |
                                   kUnknownCgroup | kUnknownLineage | kUnknownPath |
-                                  kUnknownAgent));
+                                  kUnknownAgent | kUnknownTrust));
   EXPECT_STREQ(to_string(static_cast<Unknown>(0)), "?");
   EXPECT_STREQ(to_string(static_cast<Unknown>(kUnknownFile | kUnknownArgv)), "?");
   EXPECT_STREQ(to_string(static_cast<Unknown>(kUnknownAll + 1)), "?");
