@@ -49,8 +49,9 @@ bool matches_all_of(const Match& broad, const Match& narrow) {
   const bool file_kinds =
       broad.file_kinds == 0 ||
       (narrow.file_kinds != 0 && (narrow.file_kinds & ~broad.file_kinds) == 0);
+  const bool trust = broad.trust == 0 || (narrow.trust != 0 && (narrow.trust & ~broad.trust) == 0);
   const bool tty = !broad.tty || broad.tty == narrow.tty;
-  return path && file_kinds && tty && key_covers(broad.sha256, narrow.sha256) &&
+  return path && file_kinds && trust && tty && key_covers(broad.sha256, narrow.sha256) &&
          key_covers(broad.args, narrow.args) && key_covers(broad.cmdline, narrow.cmdline) &&
          key_covers(broad.uids, narrow.uids) && key_covers(broad.gids, narrow.gids) &&
          process_key(broad.parent, narrow.parent) && process_key(broad.ancestor, narrow.ancestor) &&
