@@ -4,7 +4,10 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cstdio>
 
 namespace cmdgate::test {
 
@@ -27,6 +30,22 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& output) {
     exec_argv(argv);
   }
   return pid;
+}
+
+CommandOutput run_shell(const std::string& command_line) {
+  CommandOutput r;
+  FILE* p = ::popen(command_line.c_str(), "r");
+  if (p == nullptr) {
+    return r;
+  }
+  char buf[4096];
+  size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) {
+    r.out.append(buf, n);
+  }
+  const int w = ::pclose(p);
+  r.status = WIFEXITED(w) ? WEXITSTATUS(w) : -1;
+  return r;
 }
 
 uint16_t free_port() {

@@ -16,6 +16,14 @@ namespace cmdgate::test {
 // Starts argv without waiting, its stdout and stderr appended to `output`; returns the pid.
 pid_t spawn(const std::vector<std::string>& argv, const std::string& output = "/dev/null");
 
+// What a shell command line wrote to its stdout (end it with 2>&1 for stderr too) and its exit
+// status (-1: it did not exit, or could not be started).
+struct CommandOutput {
+  int status = -1;
+  std::string out;
+};
+[[nodiscard]] CommandOutput run_shell(const std::string& command_line);
+
 // A TCP port on loopback that nothing listened on a moment ago; 0 when none could be had.
 uint16_t free_port();
 

@@ -2,11 +2,11 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <stdio.h>
-#include <sys/wait.h>
 
 #include <fstream>
 #include <string>
+
+#include "processes.h"
 
 namespace cmdgate {
 namespace {
@@ -17,18 +17,7 @@ std::string run_explain(const std::string& rules, const std::string& args) {
                            testing::UnitTest::GetInstance()->current_test_info()->name() + ".toml";
   std::ofstream(path) << rules;
   const std::string command = std::string(CMDGATE_CLI_PATH) + " explain --rules " + path + " " + args;
-  std::string out;
-  FILE* p = ::popen(command.c_str(), "r");
-  if (p == nullptr) {
-    return out;
-  }
-  char buf[4096];
-  size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) {
-    out.append(buf, n);
-  }
-  ::pclose(p);
-  return out;
+  return test::run_shell(command).out;
 }
 
 constexpr const char* kRules = R"(

@@ -3,19 +3,14 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <stdio.h>
-#include <sys/wait.h>
 
 #include <fstream>
 #include <string>
 
+#include "processes.h"
+
 namespace cmdgate {
 namespace {
-
-struct Ran {
-  int status = -1;
-  std::string out;  // stdout and stderr
-};
 
 std::string rules_file(const std::string& rules) {
   // One file per test: ctest runs tests of this binary in parallel.
@@ -25,21 +20,8 @@ std::string rules_file(const std::string& rules) {
   return path;
 }
 
-Ran cmdgate(const std::string& args) {
-  Ran r;
-  const std::string command = std::string(CMDGATE_CLI_PATH) + " " + args + " 2>&1";
-  FILE* p = ::popen(command.c_str(), "r");
-  if (p == nullptr) {
-    return r;
-  }
-  char buf[4096];
-  size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) {
-    r.out.append(buf, n);
-  }
-  const int w = ::pclose(p);
-  r.status = WIFEXITED(w) ? WEXITSTATUS(w) : -1;
-  return r;
+test::CommandOutput cmdgate(const std::string& args) {
+  return test::run_shell(std::string(CMDGATE_CLI_PATH) + " " + args + " 2>&1");
 }
 
 constexpr const char* kFaulty = R"([[rule]]
@@ -66,7 +48,7 @@ args = '(unclosed'
 
 TEST(Check, TwoErrorsAndAShadowedRuleInOneRun) {
   const std::string path = rules_file(kFaulty);
-  const Ran r = cmdgate("check " + path);
+  const test::CommandOutput r = cmdgate("check " + path);
   EXPECT_EQ(r.status, 1) << r.out;
   EXPECT_NE(r.out.find(path + ":14:10: rule 'bad-action': key 'action': expected one of"),
             std::string::npos)
@@ -91,7 +73,7 @@ TEST(Check, JsonListsErrorsAndWarnings) {
 }
 
 TEST(Check, WarningsAloneStillPass) {
-  const Ran r = cmdgate("check " + rules_file(R"([[rule]]
+  const test::CommandOutput r = cmdgate("check " + rules_file(R"([[rule]]
 id = "everything"
 action = "audit"
 [[rule]]
@@ -127,26 +109,26 @@ TEST(ExplainExpect, ZeroWhenTheActionIsTheExpectedOne) {
 
 TEST(ExplainExpect, FiveWhenItDiffers) {
   const std::string path = rules_file(kPolicy);
-  const Ran r = cmdgate("explain --rules " + path + " --expect allow -- /usr/bin/rm -rf /x");
+  const test::CommandOutput r = cmdgate("explain --rules " + path + " --expect allow -- /usr/bin/rm -rf /x");
   EXPECT_EQ(r.status, 5) << r.out;
   EXPECT_NE(r.out.find("cmdgate explain: expected allow, got deny (rule 'no-rm')"),
             std::string::npos)
       << r.out;
-  const Ran j = cmdgate("explain --rules " + path + " --json --expect ask -- /usr/bin/true");
+  const test::CommandOutput j = cmdgate("explain --rules " + path + " --json --expect ask -- /usr/bin/true");
   EXPECT_EQ(j.status, 5) << j.out;
   EXPECT_NE(j.out.find("\"as_expected\":false"), std::string::npos) << j.out;
 }
 
 TEST(ExplainExpect, AnUnknownOutcomeIsNeverTheExpectedOne) {
   // The line's second program is named by a variable only set when it runs.
-  const Ran r = cmdgate("explain --rules " + rules_file(kPolicy) +
+  const test::CommandOutput r = cmdgate("explain --rules " + rules_file(kPolicy) +
                         " --expect allow -- /bin/sh -c '\"$(cat /etc/hostname)\" x'");
   EXPECT_EQ(r.status, 5) << r.out;
   EXPECT_NE(r.out.find("got an unknown outcome"), std::string::npos) << r.out;
 }
 
 TEST(ExplainExpect, AWordThatIsNoActionIsAUsageError) {
-  const Ran r = cmdgate("explain --rules " + rules_file(kPolicy) + " --expect block -- /bin/true");
+  const test::CommandOutput r = cmdgate("explain --rules " + rules_file(kPolicy) + " --expect block -- /bin/true");
   EXPECT_EQ(r.status, 2) << r.out;
   EXPECT_NE(r.out.find("expected one of \"allow\", \"audit\", \"deny\", \"ask\""),
             std::string::npos)

@@ -4,39 +4,21 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <stdio.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <string>
 
 #include "pipeline_fakes.h"
+#include "processes.h"
 #include "rules/parser.h"
 
 namespace cmdgate {
 namespace {
 
-struct CliRun {
-  std::string out;
-  int status = -1;
-};
-
-CliRun run(const std::string& args) {
-  CliRun r;
-  FILE* p = ::popen((std::string(CMDGATE_CLI_PATH) + " " + args + " 2>&1").c_str(), "r");
-  if (p == nullptr) {
-    return r;
-  }
-  char buf[4096];
-  size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) {
-    r.out.append(buf, n);
-  }
-  const int w = ::pclose(p);
-  r.status = WIFEXITED(w) ? WEXITSTATUS(w) : -1;
-  return r;
+test::CommandOutput run(const std::string& args) {
+  return test::run_shell(std::string(CMDGATE_CLI_PATH) + " " + args + " 2>&1");
 }
 
 rules::FileId identity(const std::string& path) {
@@ -112,13 +94,13 @@ TEST_F(DecisionLogReplay, SuggestedRulesLoadAndLetEveryWouldBlockedExecRun) {
   write_log();
   ASSERT_EQ(f_->lines.size(), 5u);
 
-  const CliRun same = run(fmt::format("replay --rules {} --from {}", rules_, log_));
+  const test::CommandOutput same = run(fmt::format("replay --rules {} --from {}", rules_, log_));
   EXPECT_EQ(same.status, 0) << same.out;
   EXPECT_NE(same.out.find("5 decisions replayed: 0 change, 5 unchanged, 0 cannot be judged"),
             std::string::npos)
       << same.out;
 
-  const CliRun suggested = run(fmt::format("suggest --from {} --rules {}", log_, rules_));
+  const test::CommandOutput suggested = run(fmt::format("suggest --from {} --rules {}", log_, rules_));
   ASSERT_EQ(suggested.status, 0) << suggested.out;
   EXPECT_NE(suggested.out.find("# Covers 2 execs: would_deny by rule no-true (2).\n"),
             std::string::npos)
@@ -135,7 +117,7 @@ TEST_F(DecisionLogReplay, SuggestedRulesLoadAndLetEveryWouldBlockedExecRun) {
   EXPECT_EQ(set->rules[0].priority, 1);
   EXPECT_EQ(set->rules[0].match.uids, std::vector<uint32_t>{1000});
 
-  const CliRun replayed =
+  const test::CommandOutput replayed =
       run(fmt::format("replay --rules {} --rules {} --from {}", rules_, suggestion, log_));
   EXPECT_EQ(replayed.status, 1) << replayed.out;
   EXPECT_NE(replayed.out.find("5 decisions replayed: 4 change, 1 unchanged, 0 cannot be judged"),
@@ -163,7 +145,7 @@ id = "by-hash"
 action = "deny"
 sha256 = "0000000000000000000000000000000000000000000000000000000000000000"
 )";
-  const CliRun r = run(fmt::format("replay --rules {} --from {}", hashed, log_));
+  const test::CommandOutput r = run(fmt::format("replay --rules {} --from {}", hashed, log_));
   EXPECT_EQ(r.status, 1) << r.out;
   EXPECT_NE(r.out.find(":1: cannot judge: missing sha256 (not computed when it ran): true (was "
                        "would_deny by rule no-true)"),
@@ -177,7 +159,7 @@ TEST_F(DecisionLogReplay, ABadLineIsAnErrorNamingItsPlace) {
   f_->lines.push_back("{\"type\": \"exec\", oops");
   write_log();
   for (const char* command : {"replay --rules {} --from {}", "suggest --rules {} --from {}"}) {
-    const CliRun r = run(fmt::format(fmt::runtime(command), rules_, log_));
+    const test::CommandOutput r = run(fmt::format(fmt::runtime(command), rules_, log_));
     EXPECT_EQ(r.status, 2) << r.out;
     // path:line:column
     EXPECT_NE(r.out.find(log_ + ":2:18: not JSON"), std::string::npos) << r.out;
