@@ -160,9 +160,7 @@ TEST_F(DpkgDatabaseTest, AMissingDatabaseIsAnError) {
 }
 
 TEST_F(DpkgDatabaseTest, TheHostsDatabaseReads) {
-  if (!fs::exists(std::string(kDpkgAdminDir) + "/info")) {
-    GTEST_SKIP() << "no dpkg on this host";
-  }
+  // The project builds and runs on Debian (scripts/deps): a host without dpkg's database fails.
   auto db = DpkgDatabase::load(std::string(kDpkgAdminDir));
   ASSERT_TRUE(db.ok()) << db.error().message;
   EXPECT_GT(db->package_count(), 0u);
