@@ -22,10 +22,8 @@ std::string bytes_message(std::string_view bytes) {
 
 }  // namespace
 
-FleetAgent::FleetAgent(const FleetConfig& config, EventLoop& loop, PolicyManager& policy,
-                       PolicyStore& store)
+FleetAgent::FleetAgent(const FleetConfig& config, PolicyManager& policy, PolicyStore& store)
     : config_(config),
-      loop_(loop),
       policy_(policy),
       store_(store),
       state_(config.state_dir, config.max_bundle_bytes) {}
@@ -35,7 +33,7 @@ Result<std::unique_ptr<FleetAgent>> FleetAgent::create(const FleetConfig& config
   if (auto s = validate(config); !s) {
     return s.error();
   }
-  std::unique_ptr<FleetAgent> a(new FleetAgent(config, loop, policy, store));
+  std::unique_ptr<FleetAgent> a(new FleetAgent(config, policy, store));
   if (config.host_id.empty()) {
     auto h = cmdgate::host_name();
     if (!h) {

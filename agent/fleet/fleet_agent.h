@@ -57,7 +57,7 @@ class FleetAgent {
   [[nodiscard]] const std::string& host_id() const { return host_; }
 
  private:
-  FleetAgent(const FleetConfig& config, EventLoop& loop, PolicyManager& policy, PolicyStore& store);
+  FleetAgent(const FleetConfig& config, PolicyManager& policy, PolicyStore& store);
 
   void restore_group(const std::string& group, const TrustedKeys& keys);
   void on_connected();
@@ -78,7 +78,6 @@ class FleetAgent {
   void publish_status();
 
   FleetConfig config_;
-  EventLoop& loop_;
   PolicyManager& policy_;
   PolicyStore& store_;
   std::string host_;
