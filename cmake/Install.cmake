@@ -100,10 +100,10 @@ file(WRITE ${_cg_deb}/conffiles
      "${CMDGATE_CONFIG_DIR}/cmdgate.toml\n"
      "${CMDGATE_CONFIG_DIR}/rules.d/10-default.toml\n"
      "${CMAKE_INSTALL_FULL_SYSCONFDIR}/pam.d/cmdgate\n")
-foreach(script postinst prerm postrm)
+foreach(script preinst postinst prerm postrm)
   configure_file(${CMAKE_SOURCE_DIR}/packaging/deb/${script} ${_cg_deb}/${script} @ONLY)
 endforeach()
-set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${_cg_deb}/conffiles ${_cg_deb}/postinst ${_cg_deb}/prerm
-                                       ${_cg_deb}/postrm)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${_cg_deb}/conffiles ${_cg_deb}/preinst ${_cg_deb}/postinst
+                                       ${_cg_deb}/prerm ${_cg_deb}/postrm)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 include(CPack)

@@ -1,7 +1,7 @@
 # Man pages, generated from the docs at build time (go-md2man): cmdgate(1) from docs/cli.md,
 # cmdgate-rules(5) from docs/rules.md, cmdgated(8) from docs/cmdgated.md. Each page is the doc
 # with a title line and a NAME section in front (cmake/man_page.cmake); the doc's own title
-# becomes DESCRIPTION. Target `man_pages` (built by default), installed under share/man.
+# becomes DESCRIPTION. Target `man_pages` (built by default), installed gzipped under share/man.
 
 find_program(CMDGATE_GO_MD2MAN go-md2man REQUIRED)
 set(CMDGATE_MAN_DIR ${CMAKE_BINARY_DIR}/man)
@@ -17,8 +17,10 @@ function(cmdgate_man name section source summary title)
     DEPENDS ${source} ${CMAKE_SOURCE_DIR}/cmake/man_page.cmake
     COMMENT "man page ${name}(${section})"
     VERBATIM)
-  install(FILES ${out} DESTINATION ${CMAKE_INSTALL_MANDIR}/man${section})
-  set(_cg_man_outputs ${_cg_man_outputs} ${out} PARENT_SCOPE)
+  # Installed compressed, as Debian policy asks (gzip -9n: no name or time stamp inside).
+  add_custom_command(OUTPUT ${out}.gz COMMAND gzip -9nkf ${out} DEPENDS ${out} VERBATIM)
+  install(FILES ${out}.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man${section})
+  set(_cg_man_outputs ${_cg_man_outputs} ${out} ${out}.gz PARENT_SCOPE)
 endfunction()
 
 cmdgate_man(cmdgate 1 ${CMAKE_SOURCE_DIR}/docs/cli.md

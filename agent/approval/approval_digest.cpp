@@ -81,7 +81,7 @@ Result<rules::Sha256> read_digest(const DigestSource& s, const HashSettings& lim
     return Error{hash_text::too_large(static_cast<uint64_t>(st.st_size), limits.max_bytes)};
   }
   std::vector<unsigned char> buffer(kReadChunk);
-  HashDone d = hash_bounded(f.get(), FileStamp::of(st), limits, deadline, buffer);
+  HashDone d = hash_bounded(f.get(), FileStamp::of(st), limits, deadline, buffer, Digests::kSha256);
   if (d.outcome != HashOutcome::kOk) {
     return Error{d.message};
   }

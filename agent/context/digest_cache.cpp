@@ -16,7 +16,12 @@ void DigestCache::insert(const FileStamp& stamp, const FileDigests& digest) {
     return;
   }
   if (auto it = index_.find(stamp); it != index_.end()) {
-    it->second->second = digest;
+    // A read that did not compute the MD5 keeps the one an earlier read of this content did.
+    FileDigests& cached = it->second->second;
+    const bool keep_md5 = !digest.md5 && cached.md5 && cached.sha256 == digest.sha256;
+    const std::optional<trust::Md5> md5 = keep_md5 ? cached.md5 : digest.md5;
+    cached = digest;
+    cached.md5 = md5;
     lru_.splice(lru_.begin(), lru_, it->second);
     return;
   }

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -12,13 +13,14 @@
 
 namespace cmdgate {
 
-// What one read of a file gives: its SHA-256 (rules' sha256) and its MD5 (the digest dpkg
-// records, for trust = "package").
+// What one read of a file gives: its SHA-256 (rules' sha256) and, when asked for, its MD5 (the
+// digest dpkg records, for trust = "package"; only policies with such a rule pay for it).
 struct FileDigests {
   rules::Sha256 sha256{};
-  trust::Md5 md5{};
+  std::optional<trust::Md5> md5;
   friend bool operator==(const FileDigests&, const FileDigests&) = default;
 };
+enum class Digests : uint8_t { kSha256, kSha256AndMd5 };
 
 enum class HashOutcome : uint8_t { kOk, kTooLarge, kTimedOut, kUnreadable, kBusy };
 [[nodiscard]] std::string_view to_string(HashOutcome outcome);

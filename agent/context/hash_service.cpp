@@ -68,16 +68,18 @@ HashService::~HashService() {
   }
 }
 
-std::optional<FileDigests> HashService::cached(const FileStamp& stamp) {
+std::optional<FileDigests> HashService::cached(const FileStamp& stamp, Digests want) {
   auto digest = cache_.find(stamp);
-  if (digest) {
-    ++counters_.cache_hits;
+  if (!digest || (want == Digests::kSha256AndMd5 && !digest->md5)) {
+    return std::nullopt;
   }
+  ++counters_.cache_hits;
   return digest;
 }
 
-std::optional<HashResult> HashService::submit(Fd file, const FileStamp& stamp, uint64_t token) {
-  if (auto digest = cached(stamp)) {
+std::optional<HashResult> HashService::submit(Fd file, const FileStamp& stamp, uint64_t token,
+                                              Digests want) {
+  if (auto digest = cached(stamp, want)) {
     dispose(std::move(file), stamp.dev);
     return HashResult{token, HashOutcome::kOk, *digest, {}};
   }
@@ -89,7 +91,11 @@ std::optional<HashResult> HashService::submit(Fd file, const FileStamp& stamp, u
     return refuse(token, HashOutcome::kTooLarge,
                   hash_text::too_large(stamp.size, settings_.max_bytes));
   }
-  if (auto it = job_of_stamp_.find(stamp); it != job_of_stamp_.end()) {
+  // A read under way joins when it computes what this one wants; one that does not is left to
+  // finish, and this read becomes the stamp's.
+  if (auto it = job_of_stamp_.find(stamp);
+      it != job_of_stamp_.end() &&
+      (want == Digests::kSha256 || jobs_.at(it->second).digests == want)) {
     jobs_.at(it->second).tokens.push_back(token);
     ++counters_.coalesced;
     dispose(std::move(file), stamp.dev);
@@ -113,7 +119,7 @@ std::optional<HashResult> HashService::submit(Fd file, const FileStamp& stamp, u
     if (refused) {
       s.to_close.push_back({std::move(file), stamp.dev});
     } else {
-      s.queue.push_back({id, std::move(file), stamp, deadline});
+      s.queue.push_back({id, std::move(file), stamp, deadline, want});
     }
   }
   shared_->wake.notify_one();
@@ -121,8 +127,8 @@ std::optional<HashResult> HashService::submit(Fd file, const FileStamp& stamp, u
     return refused;
   }
   ++next_job_;
-  jobs_.emplace(id, InFlight{stamp, deadline, {token}});
-  job_of_stamp_.emplace(stamp, id);
+  jobs_.emplace(id, InFlight{stamp, deadline, want, {token}});
+  job_of_stamp_.insert_or_assign(stamp, id);
   return std::nullopt;
 }
 
@@ -274,7 +280,10 @@ void HashService::answer(uint64_t job, HashOutcome outcome, const FileDigests& d
   for (uint64_t token : it->second.tokens) {
     ready_.push_back({token, outcome, digest, message});
   }
-  job_of_stamp_.erase(it->second.stamp);
+  if (auto own = job_of_stamp_.find(it->second.stamp);
+      own != job_of_stamp_.end() && own->second == job) {
+    job_of_stamp_.erase(own);
+  }
   jobs_.erase(it);
 }
 

@@ -1,6 +1,6 @@
 #pragma once
-// SHA-256 and MD5 of executed files off the event loop, bounded in size and time, cached by
-// FileStamp.
+// SHA-256 (and MD5, when asked) of executed files off the event loop, bounded in size and time,
+// cached by FileStamp.
 //
 // The loop submits an fd of the exact file and carries on; worker threads read it and the result
 // comes back on the loop through an eventfd (completion_fd, then drain). A hash the service
@@ -83,14 +83,16 @@ class HashService {
   HashService(const HashService&) = delete;
   HashService& operator=(const HashService&) = delete;
 
-  // A digest without reading, when the stamp is cached.
-  [[nodiscard]] std::optional<FileDigests> cached(const FileStamp& stamp);
+  // A digest without reading, when the stamp is cached with every digest `want` names.
+  [[nodiscard]] std::optional<FileDigests> cached(const FileStamp& stamp,
+                                                  Digests want = Digests::kSha256);
 
   // Hashes `file`, whose fstat gave `stamp`. Answers at once when it can without reading (cache
   // hit, too large, busy, stuck filesystem); otherwise returns nullopt and `token` comes back
   // through drain() exactly once, within max_time of this call as long as expire() runs. The
   // service closes `file`, on a worker: closing a FUSE file can block as well.
-  [[nodiscard]] std::optional<HashResult> submit(Fd file, const FileStamp& stamp, uint64_t token);
+  [[nodiscard]] std::optional<HashResult> submit(Fd file, const FileStamp& stamp, uint64_t token,
+                                                 Digests want = Digests::kSha256);
 
   // Readable when drain() has results to deliver.
   [[nodiscard]] int completion_fd() const;
@@ -108,6 +110,7 @@ class HashService {
   struct InFlight {
     FileStamp stamp;
     SteadyTime deadline;
+    Digests digests;
     std::vector<uint64_t> tokens;  // submits sharing the read
   };
 

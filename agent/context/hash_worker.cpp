@@ -86,7 +86,7 @@ void run_hash_worker(const std::shared_ptr<HashShared>& shared, uint64_t worker_
                             O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
     }
     HashDone done = job.file ? hash_bounded(job.file.get(), job.stamp, s.settings, job.deadline,
-                                            buffer)
+                                            buffer, job.digests)
                              : failed(HashOutcome::kUnreadable,
                                       hash_text::unreadable(errno_error("opening it").message));
     done.job = job.id;
@@ -102,10 +102,13 @@ void run_hash_worker(const std::shared_ptr<HashShared>& shared, uint64_t worker_
 }
 
 HashDone hash_bounded(int fd, const FileStamp& stamp, const HashSettings& settings,
-                      SteadyTime deadline, std::vector<unsigned char>& buffer) {
+                      SteadyTime deadline, std::vector<unsigned char>& buffer, Digests want) {
   crypto_hash_sha256_state state;
   crypto_hash_sha256_init(&state);
-  trust::Md5Hasher md5;
+  std::optional<trust::Md5Hasher> md5;
+  if (want == Digests::kSha256AndMd5) {
+    md5.emplace();
+  }
   uint64_t total = 0;
   // Pipes and FIFOs have no offsets and are read as they flow. No exec gives one, but a pipe is
   // how a read that never returns is reproduced without a FUSE mount.
@@ -135,7 +138,9 @@ HashDone hash_bounded(int fd, const FileStamp& stamp, const HashSettings& settin
       return failed(HashOutcome::kTooLarge, hash_text::grew_past_cap(settings.max_bytes));
     }
     crypto_hash_sha256_update(&state, buffer.data(), static_cast<unsigned long long>(n));
-    md5.update(buffer.data(), static_cast<size_t>(n));
+    if (md5) {
+      md5->update(buffer.data(), static_cast<size_t>(n));
+    }
   }
   struct stat after {};
   if (::fstat(fd, &after) != 0) {
@@ -147,7 +152,9 @@ HashDone hash_bounded(int fd, const FileStamp& stamp, const HashSettings& settin
   }
   HashDone done;
   crypto_hash_sha256_final(&state, done.digest.sha256.data());
-  done.digest.md5 = md5.finish();
+  if (md5) {
+    done.digest.md5 = md5->finish();
+  }
   return done;
 }
 

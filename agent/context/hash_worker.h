@@ -22,6 +22,7 @@ struct HashJob {
   Fd file;
   FileStamp stamp;
   SteadyTime deadline;
+  Digests digests = Digests::kSha256;
 };
 
 // A read that ended, for the loop.
@@ -69,10 +70,11 @@ struct HashShared {
 // Runs until the service stops, or until it returns from a job it was given up on.
 void run_hash_worker(const std::shared_ptr<HashShared>& shared, uint64_t worker_id);
 
-// SHA-256 and MD5 of fd, in one read, stopping past max_bytes or at deadline (between chunks). Ok
-// only when the file's stamp after the read is still `stamp`: anything else may be a mix of two
-// contents.
+// SHA-256 of fd, and its MD5 when `want` says so, in one read, stopping past max_bytes or at
+// deadline (between chunks). Ok only when the file's stamp after the read is still `stamp`:
+// anything else may be a mix of two contents.
 [[nodiscard]] HashDone hash_bounded(int fd, const FileStamp& stamp, const HashSettings& settings,
-                                    SteadyTime deadline, std::vector<unsigned char>& buffer);
+                                    SteadyTime deadline, std::vector<unsigned char>& buffer,
+                                    Digests want);
 
 }  // namespace cmdgate

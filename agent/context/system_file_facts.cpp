@@ -72,6 +72,9 @@ void SystemFileFacts::establish(const ExecEvent& e, uint32_t needs,
   }
   // The MD5 that trust = "package" compares comes from the same read as the SHA-256.
   const bool hash = (needs & (rules::kNeedSha256 | rules::kNeedTrust)) != 0;
+  if ((needs & rules::kNeedTrust) != 0) {
+    r.digests = Digests::kSha256AndMd5;
+  }
   std::optional<FileStamp> exe_stamp;
   if (hash) {
     exe_stamp = exe(e, id, r);
@@ -358,7 +361,8 @@ void SystemFileFacts::want_hash(Fd file, uint64_t id, uint32_t slot, Request& r)
     apply(r, slot, {0, HashOutcome::kUnreadable, {}, "sha256 unknown: no attributes"});
     return;
   }
-  if (auto result = hashes_.submit(std::move(file), *stamp, (id << 8) | slot)) {
+  const Digests want = slot >= kFirstHeldToolSlot ? Digests::kSha256 : r.digests;
+  if (auto result = hashes_.submit(std::move(file), *stamp, (id << 8) | slot, want)) {
     apply(r, slot, *result);
   } else {
     ++r.outstanding;

@@ -47,6 +47,7 @@ class SystemFileFacts final : public FileFacts {
     Done done;
     size_t outstanding = 0;
     std::vector<SameSize> same_size;
+    Digests digests = Digests::kSha256;  // of the exec's own files (held tools: SHA-256 only)
   };
   // Where a hash result goes: the executed file, or one of the request's other files.
   static constexpr uint32_t kExeSlot = 0;

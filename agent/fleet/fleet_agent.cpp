@@ -104,6 +104,7 @@ void FleetAgent::restore_group(const std::string& g, const TrustedKeys& keys) {
     }
   }
   gs.floor = h.floor.version;
+  gs.floor_unknown = !h.floor.unknown.empty();
   if (const auto& v = h.in_force) {
     spdlog::info("fleet: group {}: last-known-good bundle {} (key {}) restored from {}", g,
                  describe(v->bundle), v->key_id, state_.bundle_path(g));

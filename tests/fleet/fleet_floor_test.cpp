@@ -67,6 +67,7 @@ TEST_F(FleetFloor, ACorruptedSavedBundleDoesNotLetAnOlderBundleBack) {
   ASSERT_EQ(push(*broker_, "web", v2).code, 0);
   ASSERT_TRUE(a->wait_log("applied web@2", 10s)) << a->log_text();
   ASSERT_TRUE(wait_for([&] { return row()["floor"] == 2; }, 10s)) << row().dump();
+  EXPECT_EQ(row()["floor_unknown"], false);
   a->stop();
 
   write_file(a->state_dir() + "/web.bundle", "not a bundle any more");
@@ -93,6 +94,25 @@ TEST_F(FleetFloor, ACorruptedSavedBundleDoesNotLetAnOlderBundleBack) {
       << a->log_text();
   ASSERT_TRUE(wait_for([&] { return row()["version"] == 2; }, 10s)) << row().dump();
   EXPECT_EQ(row()["saved_bundle_error"], "");
+}
+
+// The floor record itself is unreadable at start: what it said is unknown, so even a newer,
+// validly signed bundle is refused, and the status says the floor is unknown instead of showing 0.
+TEST_F(FleetFloor, AnUnreadableFloorRecordRefusesEveryBundleAndSaysSo) {
+  auto a = host();
+  ASSERT_EQ(push(*broker_, "web", signer_->sign("web", 1, deny_rules("r1", "/usr/bin/nc"))).code,
+            0);
+  ASSERT_TRUE(a->wait_log("applied web@1", 10s)) << a->log_text();
+  a->stop();
+
+  write_file(a->state_dir() + "/web.floor", "not a floor record");
+  ASSERT_EQ(push(*broker_, "web", signer_->sign("web", 3, deny_rules("r3", "/usr/bin/nc"))).code,
+            0);
+  ASSERT_TRUE(a->start());
+  ASSERT_TRUE(a->wait_log("the rollback floor of group 'web' is unknown", 10s)) << a->log_text();
+  ASSERT_TRUE(wait_for([&] { return row()["rejected"] == 1; }, 10s)) << row().dump();
+  EXPECT_EQ(row()["floor_unknown"], true) << row().dump();
+  EXPECT_EQ(a->count_log("applied web@3"), 0u) << a->log_text();
 }
 
 // At start the saved version 2 no longer combines with the local rules (a local "allow" rule it

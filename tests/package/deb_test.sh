@@ -8,6 +8,7 @@
 #   3. runs /usr/sbin/cmdgated --config /etc/cmdgate/cmdgate.toml from the installed files and
 #      checks it enforces default.toml: a memfd exec is killed, a normal exec runs, both logged
 #   4. dpkg -r (conffiles stay, the rest goes), dpkg -P (nothing is left)
+#   5. an upgrade from a release that shipped logrotate's conffile removes it
 #
 # Idempotent: a cmdgate package left installed by an earlier run is purged first. The daemon
 # runs with default.toml for about a second, during which every memfd exec on the host is
@@ -67,8 +68,8 @@ must_exist /usr/sbin/cmdgated /usr/bin/cmdgate /lib/systemd/system/cmdgated.serv
   /usr/share/cmdgate/monitoring/cmdgate-dashboard.json \
   /usr/share/cmdgate/monitoring/cmdgate-alerts.yml
 # The licence terms, the man pages, every doc, and every doc an installed file names.
-must_exist /usr/share/doc/cmdgate/copyright /usr/share/man/man1/cmdgate.1 \
-  /usr/share/man/man5/cmdgate-rules.5 /usr/share/man/man8/cmdgated.8
+must_exist /usr/share/doc/cmdgate/copyright /usr/share/man/man1/cmdgate.1.gz \
+  /usr/share/man/man5/cmdgate-rules.5.gz /usr/share/man/man8/cmdgated.8.gz
 for doc in docs/*.md; do must_exist "/usr/share/doc/cmdgate/${doc#docs/}"; done
 for ref in $(grep -rhoE '/usr/share/doc/cmdgate/[A-Za-z0-9._-]+' /etc/cmdgate \
                /lib/systemd/system/cmdgated.service | sort -u); do
@@ -151,4 +152,20 @@ must_not_exist /etc/cmdgate /var/log/cmdgate /var/lib/cmdgate /usr/share/doc/cmd
 if [ -z "$group_before" ] && getent group cmdgate >/dev/null; then
   fail "the cmdgate group is left behind"
 fi
+
+step "upgrade from a release that shipped /etc/logrotate.d/cmdgate"
+old=$work/old
+mkdir -p "$old/DEBIAN" "$old/etc/logrotate.d"
+printf '/var/log/cmdgate/decisions.jsonl {\n  weekly\n}\n' >"$old/etc/logrotate.d/cmdgate"
+echo /etc/logrotate.d/cmdgate >"$old/DEBIAN/conffiles"
+printf '%s\n' "Package: cmdgate" "Version: 0.1.0" "Architecture: $(dpkg --print-architecture)" \
+  "Maintainer: cmdgate tests <tests@cmdgate.invalid>" "Description: a release before 0.2.0" \
+  >"$old/DEBIAN/control"
+dpkg-deb --root-owner-group --build "$old" "$work/old.deb" >/dev/null
+dpkg -i "$work/old.deb" >/dev/null
+must_exist /etc/logrotate.d/cmdgate
+dpkg -i "$deb" >/dev/null
+must_not_exist /etc/logrotate.d/cmdgate /etc/logrotate.d/cmdgate.dpkg-remove \
+  /etc/logrotate.d/cmdgate.dpkg-bak
+dpkg -P cmdgate >/dev/null
 step "deb_test: ok"

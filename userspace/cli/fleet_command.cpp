@@ -135,6 +135,7 @@ int run_status(const StatusOptions& o) {
                       {"rejected", r.rejected},
                       {"last_error", r.last_error},
                       {"floor", r.floor},
+                      {"floor_unknown", r.floor_unknown},
                       {"saved_bundle_error", r.saved_bundle_error},
                       {"timestamp_unix_ms", r.timestamp_unix_ms}});
     }
@@ -165,6 +166,11 @@ int run_status(const StatusOptions& o) {
                   version.c_str(), r.online ? "online" : "OFFLINE",
                   static_cast<unsigned long long>(r.rules), age(r.timestamp_unix_ms).c_str(),
                   r.last_error.empty() ? "-" : r.last_error.c_str());
+      if (r.floor_unknown) {
+        std::printf("%-24s %-16s rollback floor unknown: every bundle is refused until "
+                    "cmdgated --reset-fleet-floor %s\n",
+                    "", "", r.group.c_str());
+      }
       if (!r.saved_bundle_error.empty()) {
         std::printf("%-24s %-16s saved bundle not used: %s\n", "", "",
                     r.saved_bundle_error.c_str());

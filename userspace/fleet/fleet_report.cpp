@@ -27,7 +27,7 @@ FleetReport build_report(const std::vector<HostStatus>& hosts,
       }
       report.rows.push_back({h.host, gs.group, h.online, gs.version, gs.key_id, h.rules,
                              gs.rejected, gs.last_error, h.timestamp_unix_ms, false, gs.floor,
-                             gs.saved_bundle_error});
+                             gs.floor_unknown, gs.saved_bundle_error});
     }
   }
   for (const auto& r : report.rows) {

@@ -24,6 +24,7 @@ struct HostRow {
   uint64_t timestamp_unix_ms = 0;
   bool behind = false;  // not on the group's newest version
   uint64_t floor = 0;   // the host's rollback floor for the group
+  bool floor_unknown = false;  // its floor record is unreadable: every bundle is refused
   std::string saved_bundle_error;  // why its saved bundle was not used at start
 };
 

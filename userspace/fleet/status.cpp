@@ -46,6 +46,7 @@ std::string encode_status(const HostStatus& s) {
                       {"version", g.version},
                       {"key_id", g.key_id},
                       {"floor", g.floor},
+                      {"floor_unknown", g.floor_unknown},
                       {"saved_bundle_error", g.saved_bundle_error},
                       {"applied_unix_ms", g.applied_unix_ms},
                       {"rejected", g.rejected},
@@ -83,7 +84,8 @@ Result<HostStatus> decode_status(std::string_view text, std::string_view origin)
       GroupStatus gs;
       if (!g.is_object() || !read(g, "group", gs.group) || gs.group.empty() ||
           !read(g, "version", gs.version) || !read(g, "key_id", gs.key_id) ||
-          !read(g, "floor", gs.floor) || !read(g, "saved_bundle_error", gs.saved_bundle_error) ||
+          !read(g, "floor", gs.floor) || !read(g, "floor_unknown", gs.floor_unknown) ||
+          !read(g, "saved_bundle_error", gs.saved_bundle_error) ||
           !read(g, "applied_unix_ms", gs.applied_unix_ms) || !read(g, "rejected", gs.rejected) ||
           !read(g, "last_error", gs.last_error) ||
           !read(g, "last_error_unix_ms", gs.last_error_unix_ms)) {

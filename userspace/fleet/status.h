@@ -16,6 +16,9 @@ struct GroupStatus {
   uint64_t version = 0;  // applied; 0: none yet
   std::string key_id;    // signer of the applied bundle
   uint64_t floor = 0;    // the rollback floor: no bundle below it is accepted (fleet/floor.h)
+  // The floor record could not be read: `floor` means nothing and every bundle is refused until
+  // an operator runs cmdgated --reset-fleet-floor.
+  bool floor_unknown = false;
   // Why a saved bundle (or the floor record) was not used at start; empty once a bundle applies.
   std::string saved_bundle_error;
   uint64_t applied_unix_ms = 0;

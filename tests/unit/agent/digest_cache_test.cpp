@@ -16,7 +16,7 @@ FileStamp stamp(uint64_t ino) {
 FileDigests digest(uint8_t b) {
   FileDigests d{};
   d.sha256.fill(b);
-  d.md5.fill(b);
+  d.md5.emplace().fill(b);
   return d;
 }
 
@@ -40,6 +40,22 @@ TEST(DigestCache, AnyFieldOfTheStampMisses) {
   later.ctime_nsec = 1;
   EXPECT_FALSE(cache.find(later));
   EXPECT_TRUE(cache.find(s));
+}
+
+// A later read of the same content that did not compute the MD5 keeps the one cached; a
+// different content replaces it.
+TEST(DigestCache, AReadWithoutTheMd5KeepsTheCachedOne) {
+  DigestCache cache(4);
+  cache.insert(stamp(1), digest(1));
+  FileDigests sha_only = digest(1);
+  sha_only.md5.reset();
+  cache.insert(stamp(1), sha_only);
+  EXPECT_EQ(cache.find(stamp(1)), digest(1));
+
+  FileDigests other = digest(2);
+  other.md5.reset();
+  cache.insert(stamp(1), other);
+  EXPECT_EQ(cache.find(stamp(1)), other);
 }
 
 TEST(DigestCache, ZeroCapacityKeepsNothing) {

@@ -135,14 +135,14 @@ class HashServiceTest : public ::testing::Test {
 TEST_F(HashServiceTest, DigestsMatchSha256) {
   auto s = start();
   auto abc = open_file(write("abc", "abc"));
-  ASSERT_FALSE(s->submit(std::move(abc.fd), abc.stamp, 1));
+  ASSERT_FALSE(s->submit(std::move(abc.fd), abc.stamp, 1, Digests::kSha256AndMd5));
   // Several chunks and a partial one.
   std::string big(3 * 65536 + 7, '\0');
   for (size_t i = 0; i < big.size(); ++i) {
     big[i] = static_cast<char>(i * 131 + i / 7);
   }
   auto large = open_file(write("large", big));
-  ASSERT_FALSE(s->submit(std::move(large.fd), large.stamp, 2));
+  ASSERT_FALSE(s->submit(std::move(large.fd), large.stamp, 2, Digests::kSha256AndMd5));
 
   auto first = wait_for(*s, 1);
   ASSERT_TRUE(first);
@@ -156,6 +156,67 @@ TEST_F(HashServiceTest, DigestsMatchSha256) {
   EXPECT_EQ(second->digest.sha256, sha256_of(big));
   EXPECT_EQ(second->digest.md5, trust::md5_of(big));
   EXPECT_EQ(s->counters().hashed, 2u);
+}
+
+// The MD5 is computed only when asked for (only trust = "package" reads it). A digest cached
+// without it does not answer a request that needs it: the file is read again, and that MD5 then
+// stays cached beside the SHA-256 for both kinds of request.
+TEST_F(HashServiceTest, AnMd5IsComputedOnlyWhenAskedForAndThenCached) {
+  auto s = start();
+  const std::string path = write("abc", "abc");
+  auto plain = open_file(path);
+  ASSERT_FALSE(s->submit(std::move(plain.fd), plain.stamp, 1));
+  auto first = wait_for(*s, 1);
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->outcome, HashOutcome::kOk) << first->message;
+  EXPECT_EQ(rules::to_hex(first->digest.sha256), kAbcSha256);
+  EXPECT_FALSE(first->digest.md5);
+  EXPECT_TRUE(s->cached(plain.stamp));
+  EXPECT_FALSE(s->cached(plain.stamp, Digests::kSha256AndMd5));
+
+  auto with_md5 = open_file(path);
+  ASSERT_FALSE(s->submit(std::move(with_md5.fd), with_md5.stamp, 2, Digests::kSha256AndMd5));
+  auto second = wait_for(*s, 2);
+  ASSERT_TRUE(second);
+  ASSERT_EQ(second->outcome, HashOutcome::kOk) << second->message;
+  EXPECT_EQ(second->digest.md5, trust::md5_of("abc"));
+  EXPECT_EQ(s->counters().hashed, 2u);
+
+  for (Digests want : {Digests::kSha256, Digests::kSha256AndMd5}) {
+    auto again = open_file(path);
+    auto hit = s->submit(std::move(again.fd), again.stamp, 3, want);
+    ASSERT_TRUE(hit);
+    EXPECT_EQ(hit->digest.md5, trust::md5_of("abc"));
+  }
+  EXPECT_EQ(s->counters().hashed, 2u);
+}
+
+// A request that needs the MD5 does not join a read under way that does not compute it, and a
+// request that needs only the SHA-256 joins either.
+TEST_F(HashServiceTest, ARequestJoinsOnlyAReadThatComputesWhatItNeeds) {
+  HashSettings settings;
+  settings.workers = 1;
+  auto s = start(settings);
+  Pipe blocker;  // holds the only worker
+  ASSERT_FALSE(s->submit(std::move(blocker.read), blocker.stamp, 1));
+  ASSERT_TRUE(wait_until(*s, [](const HashCounters& c) { return c.queued == 0; }));
+  const std::string path = write("abc", "abc");
+  auto a = open_file(path);
+  auto b = open_file(path);
+  auto c = open_file(path);
+  ASSERT_FALSE(s->submit(std::move(a.fd), a.stamp, 2));
+  ASSERT_FALSE(s->submit(std::move(b.fd), b.stamp, 3, Digests::kSha256AndMd5));
+  ASSERT_FALSE(s->submit(std::move(c.fd), c.stamp, 4));
+  EXPECT_EQ(s->counters().coalesced, 1u);  // 4 joined 3's read, 3 did not join 2's
+  blocker.write.reset();  // end of stream: the worker moves on
+  ASSERT_TRUE(wait_for(*s, 1));
+  auto r2 = wait_for(*s, 2);
+  auto r3 = wait_for(*s, 3);
+  auto r4 = wait_for(*s, 4);
+  ASSERT_TRUE(r2 && r3 && r4);
+  EXPECT_FALSE(r2->digest.md5);
+  EXPECT_EQ(r3->digest.md5, trust::md5_of("abc"));
+  EXPECT_EQ(r4->digest.md5, trust::md5_of("abc"));
 }
 
 TEST_F(HashServiceTest, OverTheCapIsTooLargeWithoutReading) {

@@ -28,6 +28,8 @@ TEST(StatusMessage, RoundTrips) {
   h.groups[0].last_error = "bad signature";
   h.groups[0].rejected = 2;
   h.groups[0].key_id = "0011223344556677";
+  h.groups[0].floor = 6;
+  h.groups[1].floor_unknown = true;
   auto back = decode_status(encode_status(h), "t");
   ASSERT_TRUE(back) << back.error().message;
   EXPECT_EQ(back->host, "web-1");
@@ -38,6 +40,9 @@ TEST(StatusMessage, RoundTrips) {
   EXPECT_EQ(back->groups[0].last_error, "bad signature");
   EXPECT_EQ(back->groups[0].rejected, 2u);
   EXPECT_EQ(back->groups[0].key_id, "0011223344556677");
+  EXPECT_EQ(back->groups[0].floor, 6u);
+  EXPECT_FALSE(back->groups[0].floor_unknown);
+  EXPECT_TRUE(back->groups[1].floor_unknown);
 }
 
 TEST(StatusMessage, MalformedMessagesNameTheTopic) {
