@@ -1,6 +1,7 @@
 #include "harness.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -18,8 +19,6 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
-
-#include <fmt/format.h>
 
 namespace cmdgate::test {
 
@@ -39,18 +38,6 @@ std::optional<std::string> missing_prerequisite() {
     return std::string("cmdgated not built at ") + CMDGATED_PATH;
   }
   return std::nullopt;
-}
-
-TempDir::TempDir() {
-  char tmpl[] = "/tmp/cmdgate-test.XXXXXX";
-  const char* p = ::mkdtemp(tmpl);
-  path_ = p != nullptr ? p : "/tmp";
-  ::chmod(path_.c_str(), 0755);
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
 }
 
 void MarkerTargetTest::SetUp() {
@@ -146,9 +133,9 @@ bool sweep_stale_pins() {
     if (!name.starts_with(kPrefix)) {
       continue;
     }
-    const std::string pid = name.substr(kPrefix.size(), name.find('-', kPrefix.size()) - kPrefix.size());
-    if (pid.empty() || !std::all_of(pid.begin(), pid.end(), ::isdigit) ||
-        !exists("/proc/" + pid)) {
+    const std::string pid =
+        name.substr(kPrefix.size(), name.find('-', kPrefix.size()) - kPrefix.size());
+    if (pid.empty() || !std::all_of(pid.begin(), pid.end(), ::isdigit) || !exists("/proc/" + pid)) {
       std::filesystem::remove_all(entry.path(), ec);
     }
   }
@@ -161,8 +148,12 @@ int uninstall(const std::string& pin_dir, const std::string& binary) {
   return r.exited ? r.code : -1;
 }
 
-std::string marker_path() { return CG_MARKER_PATH; }
-std::string cmdgated_path() { return CMDGATED_PATH; }
+std::string marker_path() {
+  return CG_MARKER_PATH;
+}
+std::string cmdgated_path() {
+  return CMDGATED_PATH;
+}
 
 std::string deny_path_rules(const std::string& path, const std::string& extra) {
   return fmt::format(R"(
@@ -189,7 +180,9 @@ timeout = "{}"
                      path, timeout, extra);
 }
 
-bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+bool exists(const std::string& path) {
+  return ::access(path.c_str(), F_OK) == 0;
+}
 
 void copy_file(const std::string& from, const std::string& to, mode_t mode) {
   std::filesystem::copy_file(from, to, std::filesystem::copy_options::overwrite_existing);
@@ -223,18 +216,16 @@ std::unique_ptr<Agent> Agent::start(const Options& options) {
                                   a->dir_.path().substr(a->dir_.path().rfind('.') + 1))
                     : options.pin_dir;
   std::vector<std::string> argv = options.wrapper;
-  for (const auto& s : {options.binary.empty() ? cmdgated_path() : options.binary,
-                        std::string("--rules"), a->rules_path(),
-                        std::string("--audit-log"), a->dir_.file("decisions.jsonl"),
-                        std::string("--pin-dir"), a->pin_dir_, std::string("--socket"),
-                        a->socket_path()}) {
+  for (const auto& s :
+       {options.binary.empty() ? cmdgated_path() : options.binary, std::string("--rules"),
+        a->rules_path(), std::string("--audit-log"), a->dir_.file("decisions.jsonl"),
+        std::string("--pin-dir"), a->pin_dir_, std::string("--socket"), a->socket_path()}) {
     argv.push_back(s);
   }
   // Its own last-known-good copy, unless the test keeps one across starts (a daemon of another
   // version may not know the setting).
-  if (options.binary.empty() &&
-      std::find(options.args.begin(), options.args.end(), "--last-known-good") ==
-          options.args.end()) {
+  if (options.binary.empty() && std::find(options.args.begin(), options.args.end(),
+                                          "--last-known-good") == options.args.end()) {
     argv.insert(argv.end(), {"--last-known-good", a->dir_.file("local-rules.json")});
   }
   argv.insert(argv.end(), options.args.begin(), options.args.end());

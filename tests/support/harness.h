@@ -2,18 +2,17 @@
 // Runs the real cmdgated (BPF on this kernel) for a test: rules in a temporary directory,
 // readiness and reloads through a NOTIFY_SOCKET of our own, decisions read from its JSON log.
 
+#include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <sys/types.h>
 
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "common/fd.h"
 #include "processes.h"
@@ -22,14 +21,14 @@ namespace cmdgate::test {
 
 // A test that needs what this host may lack (root and BPF, real accounts, mosquitto, a tool):
 // `missing` says what is missing, or nullopt. Without it the test skips, or fails when CI=true.
-#define CMDGATE_REQUIRE(missing)                                     \
-  do {                                                               \
-    if (auto why = (missing)) {                                      \
-      if (::cmdgate::test::in_ci()) {                                \
-        FAIL() << "CI=true and this test cannot run: " << *why;      \
-      }                                                              \
-      GTEST_SKIP() << *why;                                          \
-    }                                                                \
+#define CMDGATE_REQUIRE(missing)                                \
+  do {                                                          \
+    if (auto why = (missing)) {                                 \
+      if (::cmdgate::test::in_ci()) {                           \
+        FAIL() << "CI=true and this test cannot run: " << *why; \
+      }                                                         \
+      GTEST_SKIP() << *why;                                     \
+    }                                                           \
   } while (0)
 
 // Root and a loadable BPF exec hook.
@@ -37,17 +36,6 @@ namespace cmdgate::test {
 
 bool in_ci();
 std::optional<std::string> missing_prerequisite();
-
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 // A fresh work directory holding `target`, a copy of the marker program (tests/root/marker.cpp)
 // that rules can name without touching any other program on the host.
@@ -79,9 +67,9 @@ std::optional<int> wait_status(pid_t pid, std::chrono::milliseconds timeout);
 char process_state(pid_t pid);
 bool wait_for(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
 
-std::string marker_path();   // the test program that creates argv[1] as its first action
+std::string marker_path();  // the test program that creates argv[1] as its first action
 std::string cmdgated_path();
-std::string cli_path();      // the operator's CLI, cmdgate
+std::string cli_path();                          // the operator's CLI, cmdgate
 std::string read_file(const std::string& path);  // empty when it cannot be read
 std::string read_pack(const std::string& name);  // a shipped rule pack, rules/NAME
 bool exists(const std::string& path);
@@ -126,9 +114,9 @@ class Agent {
   std::string reload();
   std::vector<nlohmann::json> decisions() const;
   // The first decision satisfying pred within the timeout.
-  std::optional<nlohmann::json> wait_decision(const std::function<bool(const nlohmann::json&)>& pred,
-                                              std::chrono::milliseconds timeout =
-                                                  std::chrono::seconds(10)) const;
+  std::optional<nlohmann::json> wait_decision(
+      const std::function<bool(const nlohmann::json&)>& pred,
+      std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
   std::string log_text() const;
   // SIGTERM and wait, then `cmdgated --uninstall` of its pinned state; returns the exit status
   // of the daemon (or -1).
@@ -141,7 +129,8 @@ class Agent {
   // Whether the daemon process still exists (reaps it when it has exited).
   bool alive();
   // Waits for the next sd_notify datagram containing text.
-  std::optional<std::string> wait_notify(const std::string& text, std::chrono::milliseconds timeout);
+  std::optional<std::string> wait_notify(const std::string& text,
+                                         std::chrono::milliseconds timeout);
   // The next sd_notify datagram, whatever it says.
   std::optional<std::string> next_notify(std::chrono::milliseconds timeout);
 

@@ -4,12 +4,26 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 
 namespace cmdgate::test {
+
+TempDir::TempDir() {
+  char tmpl[] = "/tmp/cmdgate-test.XXXXXX";
+  const char* p = ::mkdtemp(tmpl);
+  path_ = p != nullptr ? p : "/tmp";
+  ::chmod(path_.c_str(), 0755);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
 
 void exec_argv(const std::vector<std::string>& argv) {
   std::vector<char*> args;

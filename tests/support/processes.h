@@ -1,6 +1,6 @@
 #pragma once
-// Starting programs and finding a free port, for the test suites and the benchmarks alike (no
-// test framework here: the benchmarks link it too).
+// Starting programs, finding a free port and temporary directories, for the test suites and the
+// benchmarks alike (no test framework here: the benchmarks link it too).
 
 #include <sys/types.h>
 
@@ -23,6 +23,21 @@ struct CommandOutput {
   std::string out;
 };
 [[nodiscard]] CommandOutput run_shell(const std::string& command_line);
+
+// A fresh directory under /tmp (mode 0755, so that other users' processes can run what it
+// holds), removed with everything in it when this goes.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
 
 // A TCP port on loopback that nothing listened on a moment ago; 0 when none could be had.
 uint16_t free_port();

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "pipeline_fakes.h"
+#include "processes.h"
 #include "rules/parser.h"
 #include "rules/policy.h"
 
@@ -15,10 +16,8 @@ namespace {
 using test::NoNames;
 
 TEST(LocalRules, AnAppendedApprovalLoadsAndMatchesExactlyThatCommand) {
-  const std::string dir = ::testing::TempDir() + "local-rules";
-  std::filesystem::create_directories(dir);
-  const std::string file = dir + "/90-approvals.toml";
-  std::filesystem::remove(file);
+  const test::TempDir dir;
+  const std::string file = dir.file("90-approvals.toml");
   PermanentApproval a;
   a.exe = "/usr/bin/git";
   a.sha256 = std::string(62, '0') + "1f";
@@ -49,7 +48,8 @@ TEST(LocalRules, AnAppendedApprovalLoadsAndMatchesExactlyThatCommand) {
 }
 
 TEST(LocalRules, AnApprovalWithoutTheFilesDigestIsRefusedAndTheFileUntouched) {
-  const std::string file = ::testing::TempDir() + "local-rules-nodigest.toml";
+  const test::TempDir dir;
+  const std::string file = dir.file("local.toml");
   std::ofstream(file) << "# existing\n";
   PermanentApproval a;
   a.exe = "/usr/bin/x";
@@ -59,7 +59,8 @@ TEST(LocalRules, AnApprovalWithoutTheFilesDigestIsRefusedAndTheFileUntouched) {
 }
 
 TEST(LocalRules, ACommandThatIsNotUtf8IsRefusedAndTheFileUntouched) {
-  const std::string file = ::testing::TempDir() + "local-rules-bad.toml";
+  const test::TempDir dir;
+  const std::string file = dir.file("local.toml");
   std::ofstream(file) << "# existing\n";
   PermanentApproval a;
   a.exe = "/usr/bin/x";
@@ -69,8 +70,8 @@ TEST(LocalRules, ACommandThatIsNotUtf8IsRefusedAndTheFileUntouched) {
 }
 
 TEST(LocalRules, CoveredByRulePaths) {
-  const std::string dir = ::testing::TempDir() + "rules-d";
-  std::filesystem::create_directories(dir);
+  const test::TempDir tmp;
+  const std::string dir = tmp.path();
   EXPECT_TRUE(covered_by_rule_paths(dir + "/90-local.toml", {dir}));
   EXPECT_FALSE(covered_by_rule_paths(dir + "/90-local.txt", {dir}));
   EXPECT_TRUE(covered_by_rule_paths("/etc/x.toml", {"/etc/x.toml"}));

@@ -1,9 +1,9 @@
 // `cmdgate explain` shows what a blocked caller would be told: the rule's message and url.
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "processes.h"
@@ -12,11 +12,13 @@ namespace cmdgate {
 namespace {
 
 std::string run_explain(const std::string& rules, const std::string& args) {
-  // One file per test: ctest runs tests of this binary in parallel.
-  const std::string path = testing::TempDir() + "explain-" +
-                           testing::UnitTest::GetInstance()->current_test_info()->name() + ".toml";
+  // A directory per process, a file per test: several processes of this binary run at once.
+  static const test::TempDir dir;
+  const std::string path = dir.file(
+      std::string(testing::UnitTest::GetInstance()->current_test_info()->name()) + ".toml");
   std::ofstream(path) << rules;
-  const std::string command = std::string(CMDGATE_CLI_PATH) + " explain --rules " + path + " " + args;
+  const std::string command =
+      std::string(CMDGATE_CLI_PATH) + " explain --rules " + path + " " + args;
   return test::run_shell(command).out;
 }
 
@@ -50,8 +52,8 @@ TEST(Explain, AnEmptyMessageSaysNothingEvenWithADescription) {
 }
 
 TEST(Explain, JsonCarriesMessageAndUrl) {
-  const auto j = nlohmann::json::parse(run_explain(kRules, "--json -- /usr/bin/rm -rf /x"),
-                                       nullptr, false);
+  const auto j =
+      nlohmann::json::parse(run_explain(kRules, "--json -- /usr/bin/rm -rf /x"), nullptr, false);
   ASSERT_FALSE(j.is_discarded());
   EXPECT_EQ(j["rule"]["message"], "use trash-put instead");
   EXPECT_EQ(j["rule"]["url"], "https://wiki.example/rm");

@@ -2,9 +2,9 @@
 // `cmdgate explain --expect` fails when the rules give a command another action.
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "processes.h"
@@ -13,9 +13,10 @@ namespace cmdgate {
 namespace {
 
 std::string rules_file(const std::string& rules) {
-  // One file per test: ctest runs tests of this binary in parallel.
-  const std::string path = testing::TempDir() + "lint-" +
-                           testing::UnitTest::GetInstance()->current_test_info()->name() + ".toml";
+  // A directory per process, a file per test: several processes of this binary run at once.
+  static const test::TempDir dir;
+  const std::string path = dir.file(
+      std::string(testing::UnitTest::GetInstance()->current_test_info()->name()) + ".toml");
   std::ofstream(path) << rules;
   return path;
 }
@@ -56,16 +57,18 @@ TEST(Check, TwoErrorsAndAShadowedRuleInOneRun) {
   EXPECT_NE(r.out.find(path + ":20:8: rule 'bad-regex': key 'args': invalid regular expression"),
             std::string::npos)
       << r.out;
-  EXPECT_NE(r.out.find("warning: " + path + ":6:1: rule 'rm-as-root' can never decide: rule "
-                       "'rm-anywhere' (" + path + ":1:1) comes before it"),
+  EXPECT_NE(r.out.find("warning: " + path +
+                       ":6:1: rule 'rm-as-root' can never decide: rule "
+                       "'rm-anywhere' (" +
+                       path + ":1:1) comes before it"),
             std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("2 error(s)\n"), std::string::npos) << r.out;
 }
 
 TEST(Check, JsonListsErrorsAndWarnings) {
-  const auto j = nlohmann::json::parse(cmdgate("check --json " + rules_file(kFaulty)).out, nullptr,
-                                       false);
+  const auto j =
+      nlohmann::json::parse(cmdgate("check --json " + rules_file(kFaulty)).out, nullptr, false);
   ASSERT_FALSE(j.is_discarded());
   EXPECT_EQ(j["ok"], false);
   EXPECT_EQ(j["errors"].size(), 2u);
@@ -82,8 +85,7 @@ action = "deny"
 path = "/usr/bin/rm"
 )"));
   EXPECT_EQ(r.status, 0) << r.out;
-  EXPECT_NE(r.out.find("rule 'rm' can never decide: rule 'everything'"),
-            std::string::npos)
+  EXPECT_NE(r.out.find("rule 'rm' can never decide: rule 'everything'"), std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("ok: 2 rules from 1 file(s), 1 warning(s)\n"), std::string::npos) << r.out;
 }
@@ -109,26 +111,30 @@ TEST(ExplainExpect, ZeroWhenTheActionIsTheExpectedOne) {
 
 TEST(ExplainExpect, FiveWhenItDiffers) {
   const std::string path = rules_file(kPolicy);
-  const test::CommandOutput r = cmdgate("explain --rules " + path + " --expect allow -- /usr/bin/rm -rf /x");
+  const test::CommandOutput r =
+      cmdgate("explain --rules " + path + " --expect allow -- /usr/bin/rm -rf /x");
   EXPECT_EQ(r.status, 5) << r.out;
   EXPECT_NE(r.out.find("cmdgate explain: expected allow, got deny (rule 'no-rm')"),
             std::string::npos)
       << r.out;
-  const test::CommandOutput j = cmdgate("explain --rules " + path + " --json --expect ask -- /usr/bin/true");
+  const test::CommandOutput j =
+      cmdgate("explain --rules " + path + " --json --expect ask -- /usr/bin/true");
   EXPECT_EQ(j.status, 5) << j.out;
   EXPECT_NE(j.out.find("\"as_expected\":false"), std::string::npos) << j.out;
 }
 
 TEST(ExplainExpect, AnUnknownOutcomeIsNeverTheExpectedOne) {
   // The line's second program is named by a variable only set when it runs.
-  const test::CommandOutput r = cmdgate("explain --rules " + rules_file(kPolicy) +
-                        " --expect allow -- /bin/sh -c '\"$(cat /etc/hostname)\" x'");
+  const test::CommandOutput r =
+      cmdgate("explain --rules " + rules_file(kPolicy) +
+              " --expect allow -- /bin/sh -c '\"$(cat /etc/hostname)\" x'");
   EXPECT_EQ(r.status, 5) << r.out;
   EXPECT_NE(r.out.find("got an unknown outcome"), std::string::npos) << r.out;
 }
 
 TEST(ExplainExpect, AWordThatIsNoActionIsAUsageError) {
-  const test::CommandOutput r = cmdgate("explain --rules " + rules_file(kPolicy) + " --expect block -- /bin/true");
+  const test::CommandOutput r =
+      cmdgate("explain --rules " + rules_file(kPolicy) + " --expect block -- /bin/true");
   EXPECT_EQ(r.status, 2) << r.out;
   EXPECT_NE(r.out.find("expected one of \"allow\", \"audit\", \"deny\", \"ask\""),
             std::string::npos)
