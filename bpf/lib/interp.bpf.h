@@ -15,6 +15,8 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 
+#include "lib/read_only.bpf.h"
+
 #define CG_ET_DYN 3
 
 static __always_inline bool cg_runs_without_interpreter(struct task_struct* task,
@@ -23,7 +25,7 @@ static __always_inline bool cg_runs_without_interpreter(struct task_struct* task
   if (bprm->buf[0] != 0x7f || bprm->buf[1] != 'E' || bprm->buf[2] != 'L' || bprm->buf[3] != 'F' ||
       bprm->buf[16] != CG_ET_DYN || bprm->buf[17] != 0)
     return false;
-  struct mm_struct* mm = task->mm;
+  struct mm_struct* mm = cg_read_only(task, struct task_struct)->mm;
   struct pt_regs* regs = (struct pt_regs*)bpf_task_pt_regs(task);
   if (!mm || !regs)
     return false;

@@ -11,6 +11,7 @@
 
 #include "lib/identity.bpf.h"
 #include "lib/maps.bpf.h"
+#include "lib/read_only.bpf.h"
 
 struct {
   __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -24,6 +25,7 @@ struct {
 static __always_inline void cg_fill_ancestor(struct cg_ancestor* a, struct task_struct* task) {
   a->dev = 0;
   a->ino = 0;
+  task = cg_read_only(task, struct task_struct);
   struct mm_struct* mm = task->mm;
   if (mm) {
     struct file* exe = mm->exe_file;

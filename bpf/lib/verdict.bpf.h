@@ -12,6 +12,7 @@
 #include "lib/label.bpf.h"
 #include "lib/path.bpf.h"
 #include "lib/policy.bpf.h"
+#include "lib/read_only.bpf.h"
 #include "shared/cmdgate_verdict.h"
 
 /* What a lookup learned on the way, for the record that may follow. */
@@ -98,7 +99,7 @@ static __always_inline __u8 cg_lookup_path(struct cg_verdict_lookups* q, bool ag
 static __always_inline __u8 cg_bprm_verdict(struct linux_binprm* bprm, struct task_struct* task,
                                             const struct cg_policy_meta* meta, __u32 slot,
                                             bool kinds, bool agent, struct cg_lookup* l) {
-  struct file* file = bprm->file;
+  struct file* file = cg_read_only(bprm, struct linux_binprm)->file;
   struct inode* inode = file->f_inode;
   l->inode = inode;
   cg_file_identity(file, inode, &l->f.dev, &l->f.ino);
