@@ -19,6 +19,7 @@
 #include "probe/libbpf_error.h"
 #include "probe/guard_probe.h"
 #include "probe/map_sharing.h"
+#include "probe/verifier_stats.h"
 
 namespace cmdgate::probe {
 namespace {
@@ -74,6 +75,7 @@ Result<std::unique_ptr<BpfProbe>> BpfProbe::load(const ProbeOptions& options) {
   }
   probe->ringbuf_bytes_ = ringbuf_bytes;
 
+  const VerifierStats stats(skel->obj);
   if (int err = cmdgate_exec__load(skel)) {
     return libbpf_error(probe->adopted_
                             ? fmt::format("loading the BPF programs onto the state pinned at {} "
@@ -82,6 +84,7 @@ Result<std::unique_ptr<BpfProbe>> BpfProbe::load(const ProbeOptions& options) {
                             : std::string("loading the BPF programs (see the verifier log above)"),
                         err);
   }
+  stats.log();
   if (probe->abi_version() != CG_ABI_VERSION) {
     return Error::format("BPF object has ABI version {}, this daemon speaks {}",
                          probe->abi_version(), CG_ABI_VERSION);

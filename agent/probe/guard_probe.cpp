@@ -12,6 +12,7 @@
 // clang-format on
 #include "probe/libbpf_error.h"
 #include "probe/map_sharing.h"
+#include "probe/verifier_stats.h"
 
 namespace cmdgate::probe {
 namespace {
@@ -71,9 +72,11 @@ Result<std::unique_ptr<GuardProbe>> try_load(const BpfProbe& exec, pid_t daemon_
   if (auto s = share_maps(exec, g->obj, g->maps.bss); !s) {
     return s.error();
   }
+  const VerifierStats stats(g->obj);
   if (int err = ops.load(g)) {
     return libbpf_error("loading", err);
   }
+  stats.log();
   if (g->rodata->cg_abi_version != CG_ABI_VERSION) {
     return Error{"ABI mismatch"};
   }

@@ -20,6 +20,7 @@
 #include "common/errno_error.h"
 #include "probe/libbpf_error.h"
 #include "probe/map_sharing.h"
+#include "probe/verifier_stats.h"
 
 namespace cmdgate::probe {
 namespace {
@@ -135,9 +136,11 @@ Result<std::unique_ptr<LsmProbe>> LsmProbe::open_and_load(const BpfProbe& exec, 
   if (auto s = share_maps(exec, skel->obj, skel->maps.bss); !s) {
     return s.error();
   }
+  const VerifierStats stats(skel->obj);
   if (int err = cmdgate_lsm__load(skel)) {
     return libbpf_error("loading the LSM programs", err);
   }
+  stats.log();
   if (skel->rodata->cg_abi_version != CG_ABI_VERSION) {
     return Error::format("LSM BPF object has ABI version {}, this daemon speaks {}",
                          skel->rodata->cg_abi_version, CG_ABI_VERSION);

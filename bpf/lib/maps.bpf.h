@@ -25,7 +25,8 @@ struct {
 
 /* Allocated per entry: preallocating this many slows every start, for a map that is nearly
  * always empty. An entry that cannot be had parks nothing: the exec is killed
- * (CG_CTR_PARK_MAP_FULL). */
+ * (CG_CTR_PARK_MAP_FULL). Pinned, like every map here but the scratch ones: a change to its
+ * type, sizes or flags needs a new CG_ABI_VERSION, or a successor could not adopt it. */
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
   __uint(map_flags, BPF_F_NO_PREALLOC);

@@ -12,11 +12,15 @@
 #include "lib/inode.bpf.h"
 #include "lib/lineage.bpf.h"
 #include "lib/maps.bpf.h"
+#include "lib/read_only.bpf.h"
 #include "lib/verdict.bpf.h"
 
 struct cg_exec_scratch {
   struct cg_exec_record rec;
   char data[3 * CG_PATH_MAX + CG_ARGS_MAX]; /* masked offsets keep every write inside */
+  /* The exec program's lookup for the record, here rather than on its stack: its deepest call
+   * chain, through cg_emit, is at the verifier's limit. Never sent. */
+  struct cg_lookup lookup;
 };
 
 struct {
@@ -53,10 +57,32 @@ static __always_inline __u32 cg_copy_lineage(struct cg_exec_record* rec, struct 
   return CG_EXEC_LINEAGE_FROM_TASK;
 }
 
-/* Fills the record and its variable part; returns the record's total size. committed: the new
- * image is in place, so argv can be read from its stack (before that, task->mm is the caller's).
- * The current task's own fields are direct loads (task is a trusted BTF pointer: no helper call
- * each); what is reached through bprm and the inode, passed in as integers, is probe-read. */
+/* The current task's own fields; returns the record flags they imply. Direct loads through a
+ * read-only view, not a helper call each. A global function: the verifier checks it once, on its
+ * own, rather than on every path that builds a record. */
+__noinline int cg_fill_current_task(struct cg_exec_record* r) {
+  if (!r)
+    return 0;
+  struct task_struct* task = cg_read_only(bpf_get_current_task_btf(), struct task_struct);
+  r->start_boottime_ns = task->start_boottime;
+  r->pid = task->pid;
+  r->tgid = task->tgid;
+  r->ppid = task->real_parent->tgid;
+  struct pid* session = task->signal->pids[PIDTYPE_SID];
+  r->sid = session ? session->numbers[0].nr : 0;
+  const struct cred* cred = task->real_cred;
+  r->uid = cred->uid.val;
+  r->gid = cred->gid.val;
+  r->euid = cred->euid.val;
+  r->egid = cred->egid.val;
+  __builtin_memcpy(r->comm, task->comm, sizeof(r->comm));
+  return task->signal->tty ? CG_EXEC_TTY : 0;
+}
+
+/* Fills the record and its variable part; returns the record's total size. task is the current
+ * task. committed: the new image is in place, so argv can be read from its stack (before that,
+ * task->mm is the caller's). What is reached through bprm and the inode, passed in as integers,
+ * is probe-read. */
 static __always_inline __u32 cg_build_record(struct cg_exec_scratch* s, struct task_struct* task,
                                              struct linux_binprm* bprm, const struct cg_lookup* l,
                                              __u8 verdict, __u32 generation, __u64 now,
@@ -71,7 +97,6 @@ static __always_inline __u32 cg_build_record(struct cg_exec_scratch* s, struct t
   r->hdr.flags = 0;
   r->hdr.ktime_ns = now;
   r->exec_id = now;
-  r->start_boottime_ns = task->start_boottime;
   r->cgroup_id = bpf_get_current_cgroup_id();
   r->dev = f->dev;
   r->ino = f->ino;
@@ -79,23 +104,11 @@ static __always_inline __u32 cg_build_record(struct cg_exec_scratch* s, struct t
   cg_inode_mtime(inode, &r->mtime_sec, &r->mtime_nsec);
   r->ctime_sec = f->ctime_sec;
   r->ctime_nsec = f->ctime_nsec;
-  r->pid = task->pid;
-  r->tgid = task->tgid;
-  r->ppid = task->real_parent->tgid;
-  struct pid* session = task->signal->pids[PIDTYPE_SID];
-  r->sid = session ? session->numbers[0].nr : 0;
-  const struct cred* cred = task->real_cred;
-  r->uid = cred->uid.val;
-  r->gid = cred->gid.val;
-  r->euid = cred->euid.val;
-  r->egid = cred->egid.val;
   r->policy_generation = generation;
   r->argc = BPF_CORE_READ(bprm, argc);
   r->verdict = verdict;
   r->_pad0 = 0;
-  __builtin_memcpy(r->comm, task->comm, sizeof(r->comm));
-  if (task->signal->tty)
-    flags |= CG_EXEC_TTY;
+  flags |= cg_fill_current_task(r);
   flags |= cg_copy_lineage(r, task);
   r->agents = agents;
 
@@ -152,8 +165,8 @@ static __always_inline __u32 cg_build_record(struct cg_exec_scratch* s, struct t
 
   r->flags = flags;
   __u32 size = sizeof(*r) + off;
-  if (size > sizeof(*s))
-    size = sizeof(*s);
+  if (size > sizeof(s->rec) + sizeof(s->data))
+    size = sizeof(s->rec) + sizeof(s->data);
   r->hdr.size = size;
   return size;
 }

@@ -124,12 +124,15 @@ __noinline int cg_emit(struct cg_exec_scratch* s, struct cg_emit_args* a, __u8 v
   struct file* file = BPF_CORE_READ(bprm, file);
   __u64 now = bpf_ktime_get_ns();
 
-  struct cg_lookup l = {.inode = BPF_CORE_READ(file, f_inode), .f = a->facts};
-  cg_record_path(&l, file, task);
+  struct cg_lookup* l = &s->lookup;
+  __builtin_memset(l, 0, sizeof(*l));
+  l->inode = BPF_CORE_READ(file, f_inode);
+  l->f = a->facts;
+  cg_record_path(l, file, task);
   /* The label as cg_exec left it (not passed in: the exec program's deepest call chain, through
    * here, is at the verifier's stack limit). Without storage it is unknown (facts.flags). */
   struct cg_label* label = bpf_task_storage_get(&agent_label, task, 0, 0);
-  __u32 size = cg_build_record(s, task, bprm, &l, v, generation, now, true,
+  __u32 size = cg_build_record(s, task, bprm, l, v, generation, now, true,
                                label ? label->agents : 0);
 
   if (v == CG_VERDICT_EVALUATE) {

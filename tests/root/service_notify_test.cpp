@@ -95,6 +95,22 @@ TEST_F(ServiceNotify, ReadyCarriesTheStatusOfThePolicyInForce) {
   EXPECT_EQ(field(*ready, "STATUS"), "generation 1, 1 rules, mode enforce, 0 parked") << *ready;
 }
 
+// Start-up is mostly loading and verifying BPF: at debug level the daemon says what each
+// program cost the verifier, as the kernel measured it; at info level it asks nothing.
+TEST_F(ServiceNotify, DebugLogSaysWhatVerifyingEachProgramCost) {
+  auto debug = Agent::start({deny_path_rules(target_), {"--log-level", "debug"}});
+  ASSERT_TRUE(debug);
+  const std::string log = debug->log_text();
+  for (const char* program : {"cg_exec", "cg_fork", "cg_exit"}) {
+    const std::regex line(std::string("BPF program ") + program +
+                          R"( verified in [0-9]+\.[0-9] ms \([1-9][0-9]* instructions walked\))");
+    EXPECT_TRUE(std::regex_search(log, line)) << program << " in:\n" << log;
+  }
+  auto info = Agent::start({deny_path_rules(target_)});
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->log_text().find(" verified in "), std::string::npos) << info->log_text();
+}
+
 TEST_F(ServiceNotify, FailedStartSendsNoReady) {
   auto agent = Agent::start({"default_action = \"maybe\"\n", {}, false});
   ASSERT_TRUE(agent);
