@@ -353,7 +353,7 @@ enum cg_counter {
   CG_CTR_LINEAGE_FAILED,    /* task storage could not be created or read */
   CG_CTR_PATH_TRUNCATED,
   CG_CTR_ARGS_READ_FAILED,
-  CG_CTR_PARK_MAP_FULL,
+  CG_CTR_PARK_MAP_FULL,     /* no parked-map entry could be had (full, or no memory): killed */
   CG_CTR_SIGNAL_FAILED,
   CG_CTR_FAILSAFE_KILL,
   CG_CTR_FAILSAFE_HOLD,
