@@ -1,6 +1,8 @@
 // The enforcement core end to end: real cmdgated, real BPF, real execs.
 
+#include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -32,6 +34,48 @@ TEST_F(Enforcement, DeniedProgramDiesBeforeItsFirstInstruction) {
   EXPECT_EQ((*d)["outcome"], "killed");
   EXPECT_EQ((*d)["decided_by"], "kernel");
   EXPECT_EQ((*d)["kernel_verdict"], "deny");
+}
+
+// The process fields of a record are read in the kernel at exec: a child in a session of its
+// own, as nobody, once without a terminal and once with a pty as its controlling terminal.
+TEST_F(Enforcement, TheRecordNamesTheProcessAsTheKernelSawIt) {
+  auto agent = Agent::start({deny_path_rules(target_)});
+  ASSERT_TRUE(agent);
+  const int pty = ::posix_openpt(O_RDWR | O_NOCTTY);
+  ASSERT_GE(pty, 0);
+  ASSERT_EQ(::grantpt(pty), 0);
+  ASSERT_EQ(::unlockpt(pty), 0);
+  const std::string pts = ::ptsname(pty);
+  constexpr uid_t kNobody = 65534;
+  for (const bool with_tty : {false, true}) {
+    const std::string name = with_tty ? "with-tty" : "without-tty";
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      // The first terminal a session leader opens becomes its controlling terminal.
+      if (::setsid() < 0 || (with_tty && ::open(pts.c_str(), O_RDWR) < 0) ||
+          ::setgid(kNobody) != 0 || ::setuid(kNobody) != 0) {
+        ::_exit(126);
+      }
+      exec_argv({target_, marker(name)});
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFSIGNALED(status)) << name << ": status " << status;
+    EXPECT_FALSE(exists(marker(name)));
+    auto d = agent->wait_decision([&](const json& j) { return j["tgid"] == child; });
+    ASSERT_TRUE(d) << agent->log_text();
+    EXPECT_EQ((*d)["pid"], child);
+    EXPECT_EQ((*d)["ppid"], ::getpid());
+    EXPECT_EQ((*d)["sid"], child) << "a session leader's session is its own pid";
+    EXPECT_EQ((*d)["uid"], kNobody);
+    EXPECT_EQ((*d)["euid"], kNobody);
+    EXPECT_EQ((*d)["gid"], kNobody);
+    EXPECT_EQ((*d)["comm"], "target");
+    const std::string flags = (*d)["flags"].dump();
+    EXPECT_EQ(flags.find("\"tty\"") != std::string::npos, with_tty) << name << ": " << flags;
+  }
+  ::close(pty);
 }
 
 TEST_F(Enforcement, AllowedProgramKeepsOutputAndExitStatus) {
