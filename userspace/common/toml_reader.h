@@ -79,8 +79,10 @@ class TomlValue {
 
   template <typename T, size_t N>
   [[nodiscard]] Result<T> word(const Words<T, N>& words) const {
-    return parsed(fmt::format("one of {}", words.list()),
-                  [&words](std::string_view text) { return words.read(text); });
+    if (node_->as_string() == nullptr) {  // the list of words is only spelt out for an error
+      return wrong_type(fmt::format("one of {}", words.list()));
+    }
+    return parsed({}, [&words](std::string_view text) { return words.read(text); });
   }
   // A string that `parse` (std::string_view -> Result<T>) makes a value of.
   template <typename Parse>

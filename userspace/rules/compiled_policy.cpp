@@ -1,19 +1,25 @@
 #include "rules/compiled_policy.h"
 
+#include <iterator>
+
 #include "rules/glob.h"
 
 namespace cmdgate::rules {
 
 std::vector<std::vector<ResolvedPath>> resolve_paths(const RuleSet& rules,
                                                      const FileResolver& resolver) {
+  std::vector<std::string> all;
+  for (const Rule& rule : rules.rules) {
+    all.insert(all.end(), rule.match.paths.begin(), rule.match.paths.end());
+  }
+  std::vector<ResolvedPath> resolved = resolver.resolve(std::move(all));
   std::vector<std::vector<ResolvedPath>> out;
   out.reserve(rules.rules.size());
+  auto next = std::make_move_iterator(resolved.begin());
   for (const Rule& rule : rules.rules) {
-    std::vector<ResolvedPath>& paths = out.emplace_back();
-    paths.reserve(rule.match.paths.size());
-    for (const std::string& text : rule.match.paths) {
-      paths.push_back({text, resolver.canonical(text), resolver.identity(text)});
-    }
+    const auto end = next + static_cast<std::ptrdiff_t>(rule.match.paths.size());
+    out.emplace_back(next, end);
+    next = end;
   }
   return out;
 }

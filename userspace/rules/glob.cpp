@@ -7,7 +7,13 @@
 namespace cmdgate::rules {
 namespace {
 
-bool is_meta(char c) { return c == '*' || c == '?' || c == '['; }
+bool is_meta(char c) {
+  return c == '*' || c == '?' || c == '[';
+}
+
+Error lone_backslash(std::string_view glob) {
+  return Error::format("glob {} ends with a lone backslash", quoted_value(glob));
+}
 
 }  // namespace
 
@@ -28,7 +34,7 @@ Result<std::string> glob_to_regex(std::string_view glob) {
     const char c = glob[i];
     if (c == '\\') {
       if (i + 1 == glob.size()) {
-        return Error::format("glob {} ends with a lone backslash", quoted_value(glob));
+        return lone_backslash(glob);
       }
       re += RE2::QuoteMeta(std::string_view(&glob[++i], 1));
     } else if (c == '*') {
@@ -83,6 +89,18 @@ std::string glob_literal_prefix(std::string_view glob) {
     } else {
       out += glob[i];
     }
+  }
+  return out;
+}
+
+Result<std::string> glob_literal(std::string_view glob) {
+  std::string out = glob_literal_prefix(glob);
+  size_t backslashes = 0;
+  while (backslashes < glob.size() && glob[glob.size() - 1 - backslashes] == '\\') {
+    ++backslashes;
+  }
+  if (backslashes % 2 == 1) {
+    return lone_backslash(glob);
   }
   return out;
 }

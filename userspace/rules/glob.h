@@ -23,6 +23,10 @@ Result<std::string> glob_to_regex(std::string_view glob);
 // The literal text every match starts with (everything before the first metacharacter).
 std::string glob_literal_prefix(std::string_view glob);
 
+// The one string a glob without metacharacters matches (its escapes removed), or the error
+// glob_to_regex gives it. Cheaper than glob_to_regex: nothing is compiled.
+Result<std::string> glob_literal(std::string_view glob);
+
 // True when the glob is "<literal>**": it matches exactly the strings starting with the literal.
 bool glob_is_pure_prefix(std::string_view glob);
 

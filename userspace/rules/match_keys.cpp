@@ -30,13 +30,21 @@ Status check_glob(const Element& e, std::string_view text) {
   return {};
 }
 
-Result<std::string_view> absolute_glob(const Element& e, std::string_view expected) {
+Result<std::string_view> absolute_text(const Element& e, std::string_view expected) {
   auto text = e.value.nonempty_string(expected);
   if (!text) {
     return text;
   }
   if (text->front() != '/') {
     return e.value.error(fmt::format("{} does not start with '/'", quoted_value(*text)));
+  }
+  return text;
+}
+
+Result<std::string_view> absolute_glob(const Element& e, std::string_view expected) {
+  auto text = absolute_text(e, expected);
+  if (!text) {
+    return text;
   }
   if (auto ok = check_glob(e, *text); !ok) {
     return ok.error();
@@ -45,15 +53,23 @@ Result<std::string_view> absolute_glob(const Element& e, std::string_view expect
 }
 
 Status parse_path(const Element& e, Match& m) {
-  auto text = absolute_glob(e, "an absolute path string");
+  auto text = absolute_text(e, "an absolute path string");
   if (!text) {
     return text.error();
   }
   if (is_glob(*text)) {
+    if (auto ok = check_glob(e, *text); !ok) {
+      return ok.error();
+    }
     m.path_globs.emplace_back(*text);
-  } else {
-    m.paths.push_back(glob_literal_prefix(*text));  // removes '\' escapes
+    return {};
   }
+  // An exact path is compared with the file's, never compiled: only its escapes can be wrong.
+  auto literal = glob_literal(*text);
+  if (!literal) {
+    return e.value.error(literal.error().message);
+  }
+  m.paths.push_back(std::move(*literal));
   return {};
 }
 

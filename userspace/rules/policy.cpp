@@ -19,6 +19,17 @@ Decision combine_script(const Decision& script, const Decision& interpreter) {
   return interpreter.effect() > script.effect() ? interpreter : script;
 }
 
+std::vector<ResolvedPath> FileResolver::resolve(std::vector<std::string> paths) const {
+  std::vector<ResolvedPath> out;
+  out.reserve(paths.size());
+  for (std::string& path : paths) {
+    std::string resolved = canonical(path);
+    auto id = identity(path);
+    out.push_back({std::move(path), std::move(resolved), id});
+  }
+  return out;
+}
+
 std::optional<FileId> SystemFileResolver::identity(const std::string& path) const {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {

@@ -48,6 +48,16 @@ struct Decision {
 // tie, the script's decision (its rule is the more specific explanation).
 [[nodiscard]] Decision combine_script(const Decision& script, const Decision& interpreter);
 
+// An exact-path predicate after resolution. It matches the file identity only: every hard
+// link and symlink to that file, and nothing else. A path that does not exist at compile time
+// matches nothing; the daemon recompiles when a named path appears or is replaced (an upgrade
+// installs a new inode), see agent/policy/path_watch.h.
+struct ResolvedPath {
+  std::string text;       // as written in the rule
+  std::string canonical;  // realpath at compile time (for messages and watches)
+  std::optional<FileId> id;
+};
+
 // How compile() turns exact paths into file identities; a seam for tests.
 class FileResolver {
  public:
@@ -58,6 +68,8 @@ class FileResolver {
   [[nodiscard]] virtual std::string canonical(const std::string& path) const = 0;
   // The existing paths an absolute glob without "**" matches, sorted.
   [[nodiscard]] virtual std::vector<std::string> expand(const std::string& glob) const = 0;
+  // canonical() and identity() of each path, in order; a resolver may share work between them.
+  [[nodiscard]] virtual std::vector<ResolvedPath> resolve(std::vector<std::string> paths) const;
 };
 
 // The real file system. A path root is refused because it lies on a FUSE mount of another user
@@ -67,16 +79,8 @@ class SystemFileResolver final : public FileResolver {
   std::optional<FileId> identity(const std::string& path) const override;
   std::string canonical(const std::string& path) const override;
   std::vector<std::string> expand(const std::string& glob) const override;
-};
-
-// An exact-path predicate after resolution. It matches the file identity only: every hard
-// link and symlink to that file, and nothing else. A path that does not exist at compile time
-// matches nothing; the daemon recompiles when a named path appears or is replaced (an upgrade
-// installs a new inode), see agent/policy/path_watch.h.
-struct ResolvedPath {
-  std::string text;       // as written in the rule
-  std::string canonical;  // realpath at compile time (for messages and watches)
-  std::optional<FileId> id;
+  // Each directory once (realpath), then one lstat per file (system_resolve.cpp).
+  std::vector<ResolvedPath> resolve(std::vector<std::string> paths) const override;
 };
 
 // A declared agent's files as found when the policy was compiled: its exact paths and what its

@@ -12,8 +12,8 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using ::testing::StartsWith;
 using testing::kNames;
+using ::testing::StartsWith;
 
 std::vector<std::string> messages(const RulesCheck& c) {
   std::vector<std::string> out;
@@ -23,7 +23,9 @@ std::vector<std::string> messages(const RulesCheck& c) {
   return out;
 }
 
-RulesCheck check(std::vector<RulesText> texts) { return check_rules_texts(texts, kNames); }
+RulesCheck check(std::vector<RulesText> texts) {
+  return check_rules_texts(texts, kNames);
+}
 
 TEST(CheckRules, EveryRuleAndKeyErrorInFileOrder) {
   const std::string text = R"(mode = "sometimes"
@@ -63,7 +65,8 @@ TEST(CheckRules, ARuleWithABadKeyIsNotAlsoMissingIt) {
   // The bad action is the error; "missing required key 'action'" and the misplaced timeout
   // would only echo it.
   const RulesCheck c = check({{"t.toml", "[[rule]]\nid = 'a'\naction = 1\ntimeout = '5s'\n"}});
-  EXPECT_THAT(messages(c), ElementsAre(StartsWith("t.toml:3:10: rule 'a': key 'action': expected")));
+  EXPECT_THAT(messages(c),
+              ElementsAre(StartsWith("t.toml:3:10: rule 'a': key 'action': expected")));
 }
 
 TEST(CheckRules, SyntaxErrorsOfEveryFileAndNothingAfter) {
@@ -93,6 +96,35 @@ action = "allow"
                           HasSubstr("b.toml:4:6: rule 'r': key 'id': duplicate rule id"),
                           HasSubstr("c.toml:1:18: key 'default_action': \"allow\" conflicts")));
   EXPECT_EQ(c.set.rules.size(), 2u);
+}
+
+std::vector<std::string> ids(const RuleSet& set) {
+  std::vector<std::string> out;
+  for (const Rule& r : set.rules) {
+    out.push_back(r.id);
+  }
+  return out;
+}
+
+// A duplicate is left out wherever it is (in the first file or a later one), the rules around it
+// keep their load order, and priorities still reorder them.
+TEST(CheckRules, DuplicatesAreLeftOutAndTheRestKeepsItsOrder) {
+  const auto rules = [](std::vector<std::pair<std::string, int>> list) {
+    std::string text;
+    for (const auto& [id, priority] : list) {
+      text += fmt::format("[[rule]]\nid = '{}'\naction = 'deny'\npriority = {}\n", id, priority);
+    }
+    return text;
+  };
+  const RulesCheck c = check({{"a.toml", rules({{"a", 0}, {"b", 0}, {"a", 0}, {"c", 0}})},
+                              {"b.toml", rules({{"d", 0}, {"b", 0}, {"e", 0}})}});
+  EXPECT_EQ(c.errors.size(), 2u);
+  EXPECT_THAT(ids(c.set), ElementsAre("a", "b", "c", "d", "e"));
+
+  const RulesCheck sorted = check({{"a.toml", rules({{"a", 0}, {"b", 5}, {"a", 9}, {"c", 0}})},
+                                   {"b.toml", rules({{"d", 7}, {"e", 5}})}});
+  EXPECT_EQ(sorted.errors.size(), 1u);
+  EXPECT_THAT(ids(sorted.set), ElementsAre("d", "b", "e", "a", "c"));
 }
 
 TEST(CheckRules, TheReportIsBounded) {

@@ -1,10 +1,14 @@
 #include "rules/compiled_policy.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <fstream>
 #include <thread>
 
 #include "policy_test_util.h"
+#include "processes.h"
 #include "rules/reference_evaluator.h"
 
 namespace cmdgate::rules {
@@ -518,6 +522,52 @@ TEST(SystemFileResolver, StatAndRealpath) {
   EXPECT_EQ(r.canonical("/nonexistent/cmdgate/path"), "/nonexistent/cmdgate/path");
   EXPECT_EQ(r.canonical("/usr/../usr/./bin"), "/usr/bin");
   EXPECT_EQ(r.identity("/usr/../usr/bin"), r.identity("/usr/bin"));
+}
+
+// resolve() shares each directory between paths; it must give what canonical() and identity()
+// give path by path, through every detour a path can take.
+TEST(SystemFileResolver, ResolvingManyPathsAgreesWithOneByOne) {
+  const test::TempDir tmp;
+  const std::string d = tmp.file("d");
+  ASSERT_EQ(::mkdir(d.c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((d + "/sub").c_str(), 0755), 0);
+  for (const char* file : {"/f", "/sub/g"}) {
+    std::ofstream(d + file) << "x";
+  }
+  ASSERT_EQ(::symlink("f", (d + "/link-f").c_str()), 0);
+  ASSERT_EQ(::symlink("missing", (d + "/dangling").c_str()), 0);
+  ASSERT_EQ(::symlink("sub", (d + "/link-sub").c_str()), 0);
+  ASSERT_EQ(::symlink("d", tmp.file("ld").c_str()), 0);
+  ASSERT_EQ(::symlink("loop-b", tmp.file("loop-a").c_str()), 0);
+  ASSERT_EQ(::symlink("loop-a", tmp.file("loop-b").c_str()), 0);
+
+  std::vector<std::string> paths;
+  for (const std::string& base : {d, tmp.file("ld"), d + "/../d", d + "/./sub/..", d + "//"}) {
+    for (const char* name :
+         {"/f", "/link-f", "/dangling", "/missing", "/sub", "/sub/", "/sub/g", "/link-sub/g",
+          "/link-sub/../f", "/f/x", "/dangling/x", "/.", "/..", "//f", ""}) {
+      paths.push_back(base + name);
+    }
+  }
+  for (const char* other : {"/", "//", "", "relative/f", "/nonexistent/cmdgate/a",
+                            "/nonexistent/cmdgate/b", "/usr/bin", "/proc/self/exe"}) {
+    paths.emplace_back(other);
+  }
+  paths.push_back(tmp.file("loop-a"));
+  paths.push_back(tmp.file("loop-a") + "/x");
+  paths.push_back(d + "/f");  // a directory already resolved, again
+
+  SystemFileResolver r;
+  const std::vector<ResolvedPath> many = r.resolve(paths);
+  ASSERT_EQ(many.size(), paths.size());
+  size_t found = 0;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    EXPECT_EQ(many[i].text, paths[i]);
+    EXPECT_EQ(many[i].canonical, r.canonical(paths[i])) << paths[i];
+    EXPECT_EQ(many[i].id, r.identity(paths[i])) << paths[i];
+    found += many[i].id.has_value();
+  }
+  EXPECT_GT(found, 20u);  // the detours reach real files, not only errors
 }
 
 }  // namespace

@@ -56,5 +56,37 @@ TEST(Glob, LiteralPrefixAndPurePrefix) {
   EXPECT_FALSE(is_glob("/a/\\*"));
 }
 
+// glob_literal is what an exact path costs instead of glob_to_regex: for every glob without
+// metacharacters both must accept the same texts, and the regex must match the literal.
+TEST(Glob, LiteralAgreesWithTheRegex) {
+  const std::string alphabet = "/a.\\*[+";
+  size_t literals = 0;
+  std::string text;
+  const auto each = [&](auto&& self, size_t length) -> void {
+    if (!is_glob(text)) {
+      ++literals;
+      auto literal = glob_literal(text);
+      auto regex = glob_to_regex(text);
+      ASSERT_EQ(literal.ok(), regex.ok()) << text;
+      if (literal.ok()) {
+        EXPECT_TRUE(RE2::FullMatch(*literal, *regex)) << text;
+        EXPECT_EQ(*literal, glob_literal_prefix(text)) << text;
+      } else {
+        EXPECT_EQ(literal.error().message, regex.error().message);
+      }
+    }
+    if (length == 0) {
+      return;
+    }
+    for (const char c : alphabet) {
+      text.push_back(c);
+      self(self, length - 1);
+      text.pop_back();
+    }
+  };
+  each(each, 5);
+  EXPECT_GT(literals, 1000u);
+}
+
 }  // namespace
 }  // namespace cmdgate::rules
