@@ -27,9 +27,8 @@ std::string encode(const std::vector<rules::RulesText>& files, uint64_t saved_un
 
 }  // namespace
 
-Status LocalLastKnownGood::save(const std::vector<rules::RulesText>& files) {
-  const std::string body = encode(files, 0);
-  if (body == last_saved_) {
+Status LocalLastKnownGood::save(std::shared_ptr<const std::vector<rules::RulesText>> files) {
+  if (last_saved_ != nullptr && *last_saved_ == *files) {
     return {};
   }
   const std::filesystem::path p(path_);
@@ -38,10 +37,11 @@ Status LocalLastKnownGood::save(const std::vector<rules::RulesText>& files) {
       return s;
     }
   }
-  if (auto s = fleet::write_file_atomically(path_, encode(files, fleet::now_unix_ms()), 0600); !s) {
+  if (auto s = fleet::write_file_atomically(path_, encode(*files, fleet::now_unix_ms()), 0600);
+      !s) {
     return s;
   }
-  last_saved_ = body;
+  last_saved_ = std::move(files);
   return {};
 }
 

@@ -5,6 +5,7 @@
 // not compile (a bad edit, a user name that does not resolve yet), the daemon enforces this copy
 // instead of refusing to start, and says so in its log and in `cmdgate status`.
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,16 +23,17 @@ class LocalLastKnownGood {
  public:
   explicit LocalLastKnownGood(std::string path) : path_(std::move(path)) {}
 
-  // Replaces the copy (creating the directory, 0700, if needed). Unchanged texts are not written
-  // again.
-  [[nodiscard]] Status save(const std::vector<rules::RulesText>& files);
+  // Replaces the copy (creating the directory, 0700, if needed). Texts this process saved last
+  // are not written again.
+  [[nodiscard]] Status save(std::shared_ptr<const std::vector<rules::RulesText>> files);
   // The copy; an error names the file (missing, unreadable, not written by save()).
   [[nodiscard]] Result<LocalCopy> load() const;
   [[nodiscard]] const std::string& path() const { return path_; }
 
  private:
   std::string path_;
-  std::string last_saved_;  // what the file holds, as far as this process wrote it
+  // What the file holds, as far as this process wrote it; shared with the policy that read it.
+  std::shared_ptr<const std::vector<rules::RulesText>> last_saved_;
 };
 
 }  // namespace cmdgate

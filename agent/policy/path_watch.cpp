@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <unordered_map>
 
 #include "common/errno_error.h"
 
@@ -32,8 +33,14 @@ Result<std::unique_ptr<PathWatch>> PathWatch::create() {
   return w;
 }
 
-void PathWatch::add(const std::string& dir, const std::string& name) {
-  const int wd = ::inotify_add_watch(fd_.get(), dir.c_str(), kMask);
+void PathWatch::add(const std::string& dir, const std::string& name,
+                    std::unordered_map<std::string, int>& added) {
+  // Rules name thousands of files in a few directories: one inotify_add_watch per directory.
+  auto [it, fresh] = added.try_emplace(dir, -1);
+  if (fresh) {
+    it->second = ::inotify_add_watch(fd_.get(), dir.c_str(), kMask);
+  }
+  const int wd = it->second;
   if (wd < 0) {
     return;  // a directory that does not exist yet: the periodic re-resolution covers it
   }
@@ -48,17 +55,19 @@ void PathWatch::watch(const std::vector<std::string>& rule_paths,
     ::inotify_rm_watch(fd_.get(), wd);
   }
   dirs_.clear();
+  std::unordered_map<std::string, int> added;
   for (const std::string& p : rule_paths) {
     if (is_dir(p)) {
-      add(p, kAnyToml);
+      add(p, kAnyToml, added);
     } else {
       const std::filesystem::path fp(p);
-      add(fp.parent_path().empty() ? "." : fp.parent_path().string(), fp.filename().string());
+      add(fp.parent_path().empty() ? "." : fp.parent_path().string(), fp.filename().string(),
+          added);
     }
   }
   for (const std::string& f : files) {
     const std::filesystem::path fp(f);
-    add(fp.parent_path().string(), fp.filename().string());
+    add(fp.parent_path().string(), fp.filename().string(), added);
   }
 }
 

@@ -7,6 +7,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/fd.h"
@@ -27,7 +28,9 @@ class PathWatch {
 
  private:
   PathWatch() = default;
-  void add(const std::string& dir, const std::string& name);
+  // added: this watch()'s directories so far, with their watch descriptors (-1: none).
+  void add(const std::string& dir, const std::string& name,
+           std::unordered_map<std::string, int>& added);
 
   struct Dir {
     std::string path;

@@ -92,9 +92,14 @@ Status PolicyManager::publish(Snapshot s, const PolicySource& source) {
     return st;
   }
   if (local_copy_ != nullptr && s.local_files) {
-    if (auto st = local_copy_->save(*s.local_files); !st) {
-      spdlog::error("the last-known-good copy of the local rules was not saved: {}",
-                    st.error().message);
+    // Written from the loop, once the daemon has said it enforces: the copy (an fsync'd file of
+    // every rule text) is for a later start and changes nothing this one enforces.
+    unsaved_copy_ = s.local_files;
+    if (copy_timer_ == 0) {
+      copy_timer_ = loop_.at(Clock::now(), [this] {
+        copy_timer_ = 0;
+        save_local_copy();
+      });
     }
   }
   const auto& rs = s.policy->rule_set();
@@ -116,6 +121,17 @@ Status PolicyManager::publish(Snapshot s, const PolicySource& source) {
   ++stats_.reloads;
   stats_.last_error.clear();
   return {};
+}
+
+void PolicyManager::save_local_copy() {
+  if (unsaved_copy_ == nullptr) {
+    return;
+  }
+  if (auto st = local_copy_->save(std::move(unsaved_copy_)); !st) {
+    spdlog::error("the last-known-good copy of the local rules was not saved: {}",
+                  st.error().message);
+  }
+  unsaved_copy_ = nullptr;
 }
 
 void PolicyManager::upgrade_in_background(uint32_t generation) {

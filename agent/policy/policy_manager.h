@@ -38,9 +38,12 @@ class PolicyManager {
   PolicyManager(PolicyStore& store, KernelPort& kernel, EventLoop& loop)
       : store_(store), kernel_(kernel), loop_(loop) {}
 
-  // Where the last-known-good copy of the local rule files is kept: saved after every build that
-  // read them and went into force, enforced at start when they do not compile. Set before start.
+  // Where the last-known-good copy of the local rule files is kept: saved (from the loop) after
+  // every build that read them and went into force, enforced at start when they do not compile.
+  // Set before start.
   void keep_local_copy(LocalLastKnownGood* copy) { local_copy_ = copy; }
+  // Saves a copy the loop has not saved yet; the daemon calls it once the loop has stopped.
+  void save_local_copy();
   // Loads, publishes and watches the first policy (synchronously). When it does not build and a
   // last-known-good copy exists, starts from the copy instead (logged at critical level, and
   // local_fallback() says why until a reload from the files succeeds). Fatal to the daemon when
@@ -97,6 +100,8 @@ class PolicyManager {
   std::vector<Done> queued_;   // callers of the next one
   ReloadStats stats_;
   LocalLastKnownGood* local_copy_ = nullptr;
+  std::shared_ptr<const std::vector<rules::RulesText>> unsaved_copy_;
+  EventLoop::TimerId copy_timer_ = 0;
   std::string local_fallback_;
   Hook begin_;
   Done end_;

@@ -22,7 +22,7 @@ inline constexpr size_t kMaxRules = 1'000'000;              // in total, over al
 inline constexpr size_t kMaxFileBytes = 64u * 1024 * 1024;  // per file (and per parse_rules text)
 inline constexpr size_t kMaxListElements = 10'000;          // per match key
 inline constexpr size_t kMaxRegexBytes = 4096;              // per args/cmdline pattern
-inline constexpr size_t kMaxReportedErrors = 50;            // by check_rules_texts; more are counted
+inline constexpr size_t kMaxReportedErrors = 50;  // by check_rules_texts; more are counted
 
 // Seam for user/group name lookup so tests need no real accounts.
 class NameResolver {
@@ -56,6 +56,7 @@ Result<RuleSet> load_rules(const std::vector<std::string>& paths, const NameReso
 struct RulesText {
   std::string origin;
   std::string text;
+  friend bool operator==(const RulesText&, const RulesText&) = default;
 };
 // The files load_rules would load for `paths`, in the same order, read with the same checks.
 Result<std::vector<RulesText>> read_rules_files(const std::vector<std::string>& paths);

@@ -29,7 +29,10 @@ TEST_F(LocalCopyTest, WhatWasSavedComesBackWholeAndIsNotRewrittenUnchanged) {
       {"/etc/cmdgate/rules.d/10-default.toml", "default_action = \"allow\"\n# é\n"},
       {"/etc/cmdgate/rules.d/50-x.toml",
        "[[rule]]\nid = \"x\"\naction = \"deny\"\npath = \"/x\"\n"}};
-  ASSERT_TRUE(copy.save(files));
+  const auto shared = [](std::vector<rules::RulesText> texts) {
+    return std::make_shared<const std::vector<rules::RulesText>>(std::move(texts));
+  };
+  ASSERT_TRUE(copy.save(shared(files)));
   struct stat first {};
   ASSERT_EQ(::stat(copy.path().c_str(), &first), 0);
   EXPECT_EQ(first.st_mode & 0777, 0600u);
@@ -41,11 +44,19 @@ TEST_F(LocalCopyTest, WhatWasSavedComesBackWholeAndIsNotRewrittenUnchanged) {
     EXPECT_EQ(loaded->files[i].text, files[i].text);
   }
   EXPECT_GT(loaded->saved_unix_ms, 0u);
-  // Every reload saves: the same texts again leave the file (and its time) alone.
-  ASSERT_TRUE(copy.save(files));
+  // Every reload saves: the same texts again, read anew, leave the file (and its time) alone...
+  ASSERT_TRUE(copy.save(shared(files)));
   struct stat again {};
   ASSERT_EQ(::stat(copy.path().c_str(), &again), 0);
   EXPECT_EQ(again.st_ino, first.st_ino);
+  // ...and other texts replace it.
+  std::vector<rules::RulesText> edited = files;
+  edited[1].text += "# edited\n";
+  ASSERT_TRUE(copy.save(shared(edited)));
+  auto reloaded = copy.load();
+  ASSERT_TRUE(reloaded) << reloaded.error().message;
+  ASSERT_EQ(reloaded->files.size(), 2u);
+  EXPECT_EQ(reloaded->files[1].text, edited[1].text);
 }
 
 TEST_F(LocalCopyTest, AMissingOrForeignFileIsAnErrorNamingIt) {
