@@ -1,5 +1,7 @@
 // PolicyManager::apply: a candidate source (new pushed rules) takes effect through the same
-// background build, publish and commit as a reload, or not at all.
+// background build, publish and commit as a reload, or not at all. The last-known-good copy of
+// the local rule files is written from the loop, after the start that published the policy, and
+// by save_local_copy() when the loop stopped before it ran.
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -9,23 +11,25 @@
 
 #include "kernel/evaluation_only_port.h"
 #include "loop/event_loop.h"
+#include "policy/local_last_known_good.h"
 #include "policy/policy_manager.h"
 #include "rules/policy.h"
 
 namespace cmdgate {
 namespace {
 
-class PolicyManagerApply : public ::testing::Test {
+class PolicyManagerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     char tmpl[] = "/tmp/cmdgate-apply.XXXXXX";
     dir_ = ::mkdtemp(tmpl);
-    std::ofstream(dir_ + "/local.toml") << "[[rule]]\nid = \"local\"\naction = \"deny\"\n"
-                                           "path = \"/usr/bin/local\"\n";
+    std::ofstream(dir_ + "/local.toml") << kLocalRules;
     loop_ = std::move(EventLoop::create().value());
     store_ = std::make_unique<PolicyStore>(
         PolicySource{{dir_ + "/local.toml"}, std::nullopt, std::nullopt}, names_, files_);
     manager_ = std::make_unique<PolicyManager>(*store_, port_, *loop_);
+    copy_ = std::make_unique<LocalLastKnownGood>(dir_ + "/state/local-rules.json");
+    manager_->keep_local_copy(copy_.get());
     ASSERT_TRUE(manager_->start());
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
@@ -43,7 +47,10 @@ class PolicyManagerApply : public ::testing::Test {
     return out;
   }
 
+  static constexpr const char* kLocalRules =
+      "[[rule]]\nid = \"local\"\naction = \"deny\"\npath = \"/usr/bin/local\"\n";
   std::string dir_;
+  std::unique_ptr<LocalLastKnownGood> copy_;
   rules::SystemNameResolver names_;
   rules::SystemFileResolver files_;
   EvaluationOnlyPort port_;
@@ -52,7 +59,7 @@ class PolicyManagerApply : public ::testing::Test {
   std::unique_ptr<PolicyManager> manager_;
 };
 
-TEST_F(PolicyManagerApply, GoodSourceIsPublishedAndAdopted) {
+TEST_F(PolicyManagerTest, GoodSourceIsPublishedAndAdopted) {
   std::optional<Status> applied, reloaded;
   std::vector<std::string> after_apply;
   manager_->apply(
@@ -76,7 +83,7 @@ TEST_F(PolicyManagerApply, GoodSourceIsPublishedAndAdopted) {
   ASSERT_TRUE(store_->source().pushed);
 }
 
-TEST_F(PolicyManagerApply, BadSourceChangesNothingAndIsCounted) {
+TEST_F(PolicyManagerTest, BadSourceChangesNothingAndIsCounted) {
   std::optional<Status> s;
   manager_->apply(with_pushed("[[rule]]\nid = \"fleet\"\naction = \"nope\"\n"), "test",
                   [&](const Status& r) {
@@ -92,6 +99,25 @@ TEST_F(PolicyManagerApply, BadSourceChangesNothingAndIsCounted) {
   EXPECT_FALSE(store_->source().pushed);
   EXPECT_EQ(manager_->stats().failures, 1u);
   EXPECT_EQ(manager_->stats().last_error, s->error().message);
+}
+
+TEST_F(PolicyManagerTest, TheLoopSavesTheLocalCopyOnceTheStartIsDone) {
+  EXPECT_FALSE(copy_->load()) << "saved before the start returned";
+  loop_->at(std::chrono::steady_clock::now() + std::chrono::milliseconds(20),
+            [&] { loop_->stop(); });
+  loop_->run();
+  auto saved = copy_->load();
+  ASSERT_TRUE(saved) << saved.error().message;
+  ASSERT_EQ(saved->files.size(), 1u);
+  EXPECT_EQ(saved->files[0].text, kLocalRules);
+}
+
+TEST_F(PolicyManagerTest, AStopBeforeTheLoopRanStillSavesTheLocalCopy) {
+  manager_->save_local_copy();
+  auto saved = copy_->load();
+  ASSERT_TRUE(saved) << saved.error().message;
+  ASSERT_EQ(saved->files.size(), 1u);
+  EXPECT_EQ(saved->files[0].text, kLocalRules);
 }
 
 }  // namespace
