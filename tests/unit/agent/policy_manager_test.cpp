@@ -3,6 +3,8 @@
 // the local rule files is written from the loop, after the start that published the policy, and
 // by save_local_copy() when the loop stopped before it ran.
 
+#include "policy/policy_manager.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -12,7 +14,6 @@
 #include "kernel/evaluation_only_port.h"
 #include "loop/event_loop.h"
 #include "policy/local_last_known_good.h"
-#include "policy/policy_manager.h"
 #include "rules/policy.h"
 
 namespace cmdgate {
