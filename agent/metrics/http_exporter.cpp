@@ -1,12 +1,13 @@
 #include "metrics/http_exporter.h"
 
 #include <arpa/inet.h>
-#include <microhttpd.h>
 #include <netinet/in.h>
 
 #include <cstring>
 
 #include <fmt/format.h>
+
+#include "metrics/microhttpd_api.h"
 
 namespace cmdgate {
 namespace {
@@ -14,13 +15,14 @@ namespace {
 MHD_Result answer(void* self, MHD_Connection* c, const char* url, const char* method,
                   const char*, const char*, size_t*, void**) {
   const auto* e = static_cast<const HttpExporter*>(self);
+  const MicrohttpdApi& mhd = e->mhd_api();
   const bool ok = std::strcmp(method, "GET") == 0 && std::strcmp(url, "/metrics") == 0;
   const std::string body = ok ? e->text() : "GET /metrics\n";
-  MHD_Response* r = MHD_create_response_from_buffer(body.size(), const_cast<char*>(body.data()),
-                                                    MHD_RESPMEM_MUST_COPY);
-  MHD_add_response_header(r, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-  const MHD_Result rc = MHD_queue_response(c, ok ? MHD_HTTP_OK : MHD_HTTP_NOT_FOUND, r);
-  MHD_destroy_response(r);
+  MHD_Response* r = mhd.MHD_create_response_from_buffer(
+      body.size(), const_cast<char*>(body.data()), MHD_RESPMEM_MUST_COPY);
+  mhd.MHD_add_response_header(r, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+  const MHD_Result rc = mhd.MHD_queue_response(c, ok ? MHD_HTTP_OK : MHD_HTTP_NOT_FOUND, r);
+  mhd.MHD_destroy_response(r);
   return rc;
 }
 
@@ -66,9 +68,13 @@ Result<std::unique_ptr<HttpExporter>> HttpExporter::start(const std::string& lis
         "\"network\" to allow it)",
         listen);
   }
-  std::unique_ptr<HttpExporter> e(new HttpExporter());
+  auto api = microhttpd_api();
+  if (!api) {
+    return api.error();
+  }
+  std::unique_ptr<HttpExporter> e(new HttpExporter(**api));
   e->update("");
-  e->mhd_ = MHD_start_daemon(flags, static_cast<uint16_t>(port), nullptr, nullptr,
+  e->mhd_ = e->api_.MHD_start_daemon(flags, static_cast<uint16_t>(port), nullptr, nullptr,
                              &answer, e.get(), MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_CONNECTION_LIMIT,
                              16u, MHD_OPTION_CONNECTION_TIMEOUT, 5u, MHD_OPTION_END);
   if (e->mhd_ == nullptr) {
@@ -80,7 +86,7 @@ Result<std::unique_ptr<HttpExporter>> HttpExporter::start(const std::string& lis
 
 HttpExporter::~HttpExporter() {
   if (mhd_ != nullptr) {
-    MHD_stop_daemon(mhd_);
+    api_.MHD_stop_daemon(mhd_);
   }
 }
 

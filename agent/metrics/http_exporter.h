@@ -14,6 +14,8 @@ struct MHD_Daemon;
 
 namespace cmdgate {
 
+struct MicrohttpdApi;
+
 class HttpExporter {
  public:
   // listen: "127.0.0.1:9469" or "[::1]:9469"; with beyond_loopback any address ("0.0.0.0:9469",
@@ -29,10 +31,12 @@ class HttpExporter {
   [[nodiscard]] uint16_t port() const { return port_; }
   // For the HTTP thread only (it owns the cell's one reader slot).
   [[nodiscard]] std::string text() const { return *text_.read(0); }
+  [[nodiscard]] const MicrohttpdApi& mhd_api() const { return api_; }
 
  private:
-  HttpExporter() = default;
+  explicit HttpExporter(const MicrohttpdApi& api) : api_(api) {}
 
+  const MicrohttpdApi& api_;
   SnapshotCell<std::string> text_;
   MHD_Daemon* mhd_ = nullptr;
   uint16_t port_ = 0;

@@ -43,7 +43,8 @@ rm -f "$build"/cmdgate_*.deb
 deb=$(ls "$build"/cmdgate_*.deb)
 dpkg-deb --info "$deb" | sed -n '/Depends/p;/Recommends/p'
 deps=$(dpkg-deb -f "$deb" Depends)
-for lib in libbpf1 libre2-9 libhyperscan5 libsystemd0 libsodium23 libpam0g; do
+for lib in libbpf1 libre2-9 libhyperscan5 libsystemd0 libsodium23 libpam0g libmosquitto1 \
+  libmicrohttpd12; do
   grep -q "$lib" <<<"$deps" || fail "Depends lacks $lib: $deps"
 done
 dpkg-deb --ctrl-tarfile "$deb" | tar -x -C "$work" ./conffiles ./postinst ./prerm ./postrm

@@ -1,4 +1,5 @@
-// The metrics listener binds loopback unless the operator allows other addresses.
+// The metrics listener binds loopback unless the operator allows other addresses, and serves the
+// latest text at GET /metrics.
 
 #include "metrics/http_exporter.h"
 
@@ -41,6 +42,39 @@ TEST(HttpExporter, OnlyLoopbackUnlessAllowed) {
 TEST(HttpExporter, LoopbackNeedsNoPermission) {
   auto e = HttpExporter::start("127.0.0.1:" + std::to_string(free_port()), false);
   EXPECT_TRUE(e.ok()) << e.error().message;
+}
+
+// One HTTP/1.0 request on loopback; the whole response.
+std::string http_get(uint16_t port, const std::string& path) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(port);
+  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  const std::string request = "GET " + path + " HTTP/1.0\r\n\r\n";
+  EXPECT_EQ(::write(fd, request.data(), request.size()), static_cast<ssize_t>(request.size()));
+  std::string response;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof(buf))) > 0;) {
+    response.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return response;
+}
+
+TEST(HttpExporter, ServesTheLatestTextAtMetricsOnly) {
+  auto e = HttpExporter::start("127.0.0.1:" + std::to_string(free_port()), false);
+  ASSERT_TRUE(e.ok()) << e.error().message;
+  (*e)->update("cmdgate_test_total 1\n");
+  (*e)->update("cmdgate_test_total 2\n");
+  const std::string metrics = http_get((*e)->port(), "/metrics");
+  EXPECT_THAT(metrics, ::testing::StartsWith("HTTP/1.1 200"));
+  EXPECT_THAT(metrics, HasSubstr("Content-Type: text/plain; version=0.0.4"));
+  EXPECT_THAT(metrics, ::testing::EndsWith("\r\n\r\ncmdgate_test_total 2\n"));
+  const std::string other = http_get((*e)->port(), "/");
+  EXPECT_THAT(other, ::testing::StartsWith("HTTP/1.1 404"));
+  EXPECT_THAT(other, ::testing::Not(HasSubstr("cmdgate_test_total")));
 }
 
 TEST(HttpExporter, AHostNameIsNoAddress) {

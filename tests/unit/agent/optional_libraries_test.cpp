@@ -1,0 +1,55 @@
+// The libraries only the fleet (libmosquitto) and metrics (libmicrohttpd) need are opened when
+// those start, not at exec: the daemon's loader maps neither them nor the TLS stacks they bring,
+// and each opens with every function the code calls.
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "fleet/mosquitto_api.h"
+#include "metrics/microhttpd_api.h"
+#include "processes.h"
+
+namespace cmdgate {
+namespace {
+
+TEST(OptionalLibraries, TheDaemonsLoaderMapsNeitherNorTheirTls) {
+  // What the dynamic loader maps at exec, as ldd lists it, without running the daemon.
+  const test::CommandOutput r =
+      test::run_shell("LD_TRACE_LOADED_OBJECTS=1 " + std::string(CMDGATED_PATH) + " 2>&1");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("libbpf.so"), std::string::npos) << r.out;  // the listing is complete
+  for (const char* absent :
+       {"libmosquitto", "libmicrohttpd", "libgnutls", "libssl", "libcrypto", "libp11-kit"}) {
+    EXPECT_EQ(r.out.find(absent), std::string::npos) << absent << " in\n" << r.out;
+  }
+}
+
+TEST(OptionalLibraries, EachOpensWithEveryFunctionOnce) {
+  auto mqtt = fleet::mosquitto_api();
+  ASSERT_TRUE(mqtt) << mqtt.error().message;
+  EXPECT_NE((*mqtt)->mosquitto_loop, nullptr);
+  EXPECT_EQ(*fleet::mosquitto_api(), *mqtt);
+  auto http = microhttpd_api();
+  ASSERT_TRUE(http) << http.error().message;
+  EXPECT_NE((*http)->MHD_start_daemon, nullptr);
+  EXPECT_EQ(*microhttpd_api(), *http);
+}
+
+TEST(OptionalLibraries, AMissingLibraryOrFunctionIsAnErrorNamingIt) {
+  auto none = SharedLibrary::open("libcmdgate-no-such-library.so.0");
+  ASSERT_FALSE(none);
+  EXPECT_NE(none.error().message.find("libcmdgate-no-such-library.so.0"), std::string::npos);
+  auto libc = SharedLibrary::open("libc.so.6");
+  ASSERT_TRUE(libc) << libc.error().message;
+  int (*f)(int) = nullptr;
+  const Status missing = libc->load(f, "cmdgate_no_such_function");
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("cmdgate_no_such_function"), std::string::npos);
+  EXPECT_EQ(f, nullptr);
+  ASSERT_TRUE(libc->load(f, "abs"));
+  EXPECT_EQ(f(-3), 3);
+}
+
+}  // namespace
+}  // namespace cmdgate
