@@ -449,7 +449,6 @@ void DaemonImpl::log_counters() {
 int DaemonImpl::run() {
   loop_->run();
   notifier_.stopping();
-  policy_->save_local_copy();
   // Stop parking new execs, take in what is already on its way, then let go of every parked
   // process according to on_shutdown. With pinned state the kernel goes on enforcing the last
   // policy for the next daemon.

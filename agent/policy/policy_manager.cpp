@@ -14,6 +14,10 @@ std::chrono::milliseconds since(Clock::time_point t) {
 
 }  // namespace
 
+PolicyManager::~PolicyManager() {
+  save_local_copy();
+}
+
 Status PolicyManager::start() {
   const auto t0 = Clock::now();
   auto first = store_.build(rules::MatchEngine::kRe2);

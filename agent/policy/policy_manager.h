@@ -38,12 +38,15 @@ class PolicyManager {
   PolicyManager(PolicyStore& store, KernelPort& kernel, EventLoop& loop)
       : store_(store), kernel_(kernel), loop_(loop) {}
 
-  // Where the last-known-good copy of the local rule files is kept: saved (from the loop) after
-  // every build that read them and went into force, enforced at start when they do not compile.
-  // Set before start.
+  // Writes a last-known-good copy the loop had no time to write.
+  ~PolicyManager();
+  PolicyManager(const PolicyManager&) = delete;
+  PolicyManager& operator=(const PolicyManager&) = delete;
+
+  // Where the last-known-good copy of the local rule files is kept: saved (from the loop, or at
+  // the latest when this manager goes) after every build that read them and went into force,
+  // enforced at start when they do not compile. Set before start; must outlive this manager.
   void keep_local_copy(LocalLastKnownGood* copy) { local_copy_ = copy; }
-  // Saves a copy the loop has not saved yet; the daemon calls it once the loop has stopped.
-  void save_local_copy();
   // Loads, publishes and watches the first policy (synchronously). When it does not build and a
   // last-known-good copy exists, starts from the copy instead (logged at critical level, and
   // local_fallback() says why until a reload from the files succeeds). Fatal to the daemon when
@@ -82,6 +85,7 @@ class PolicyManager {
   [[nodiscard]] Status publish(Snapshot s, const PolicySource& source);
   // The first policy from the last-known-good copy, after `failed` (the files' error).
   [[nodiscard]] Result<Snapshot> build_from_copy(const Error& failed);
+  void save_local_copy();
   void upgrade_in_background(uint32_t generation);
   void rewatch();
   [[nodiscard]] bool resolutions_changed() const;

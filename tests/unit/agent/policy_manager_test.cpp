@@ -1,7 +1,7 @@
 // PolicyManager::apply: a candidate source (new pushed rules) takes effect through the same
 // background build, publish and commit as a reload, or not at all. The last-known-good copy of
-// the local rule files is written from the loop, after the start that published the policy, and
-// by save_local_copy() when the loop stopped before it ran.
+// the local rule files is written from the loop, after the start that published the policy, or
+// when the manager goes before the loop got to it.
 
 #include "policy/policy_manager.h"
 
@@ -114,7 +114,7 @@ TEST_F(PolicyManagerTest, TheLoopSavesTheLocalCopyOnceTheStartIsDone) {
 }
 
 TEST_F(PolicyManagerTest, AStopBeforeTheLoopRanStillSavesTheLocalCopy) {
-  manager_->save_local_copy();
+  manager_.reset();
   auto saved = copy_->load();
   ASSERT_TRUE(saved) << saved.error().message;
   ASSERT_EQ(saved->files.size(), 1u);
