@@ -15,6 +15,12 @@ std::chrono::milliseconds since(Clock::time_point t) {
 }  // namespace
 
 PolicyManager::~PolicyManager() {
+  // The loop may outlive this manager: none of its timers may call into it afterwards.
+  for (const EventLoop::TimerId timer : {copy_timer_, pending_}) {
+    if (timer != 0) {
+      loop_.cancel(timer);
+    }
+  }
   save_local_copy();
 }
 

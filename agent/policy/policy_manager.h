@@ -38,7 +38,7 @@ class PolicyManager {
   PolicyManager(PolicyStore& store, KernelPort& kernel, EventLoop& loop)
       : store_(store), kernel_(kernel), loop_(loop) {}
 
-  // Writes a last-known-good copy the loop had no time to write.
+  // Writes a last-known-good copy the loop had no time to write, and cancels its timers.
   ~PolicyManager();
   PolicyManager(const PolicyManager&) = delete;
   PolicyManager& operator=(const PolicyManager&) = delete;

@@ -114,7 +114,12 @@ TEST_F(PolicyManagerTest, TheLoopSavesTheLocalCopyOnceTheStartIsDone) {
 }
 
 TEST_F(PolicyManagerTest, AStopBeforeTheLoopRanStillSavesTheLocalCopy) {
+  manager_->reload_soon("a reload the manager will not live to see");
   manager_.reset();
+  // The loop outlives the manager: nothing of the manager's may run on it now.
+  loop_->at(std::chrono::steady_clock::now() + PolicyManager::kQuietPeriod * 2,
+            [&] { loop_->stop(); });
+  loop_->run();
   auto saved = copy_->load();
   ASSERT_TRUE(saved) << saved.error().message;
   ASSERT_EQ(saved->files.size(), 1u);
