@@ -1,6 +1,6 @@
 // The libraries only the fleet (libmosquitto) and metrics (libmicrohttpd) need are opened when
-// those start, not at exec: the daemon's loader maps neither them nor the TLS stacks they bring,
-// and each opens with every function the code calls.
+// those start, not at exec (daemon_binary_test.cpp), and each opens with every function the code
+// calls.
 
 #include <gtest/gtest.h>
 
@@ -12,18 +12,6 @@
 
 namespace cmdgate {
 namespace {
-
-TEST(OptionalLibraries, TheDaemonsLoaderMapsNeitherNorTheirTls) {
-  // What the dynamic loader maps at exec, as ldd lists it, without running the daemon.
-  const test::CommandOutput r =
-      test::run_shell("LD_TRACE_LOADED_OBJECTS=1 " + std::string(CMDGATED_PATH) + " 2>&1");
-  ASSERT_EQ(r.status, 0) << r.out;
-  EXPECT_NE(r.out.find("libbpf.so"), std::string::npos) << r.out;  // the listing is complete
-  for (const char* absent :
-       {"libmosquitto", "libmicrohttpd", "libgnutls", "libssl", "libcrypto", "libp11-kit"}) {
-    EXPECT_EQ(r.out.find(absent), std::string::npos) << absent << " in\n" << r.out;
-  }
-}
 
 TEST(OptionalLibraries, EachOpensWithEveryFunctionOnce) {
   auto mqtt = fleet::mosquitto_api();

@@ -1,4 +1,5 @@
-// Both binaries say which release they are, and it is the project's version (CMakeLists.txt).
+// The CLI says which release it is, and it is the project's version (CMakeLists.txt); the
+// daemon's: daemon_binary_test.cpp.
 
 #include <gtest/gtest.h>
 
@@ -15,12 +16,6 @@ TEST(Version, TheCliPrintsTheProjectVersion) {
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_EQ(r.out, std::string("cmdgate ") + CMDGATE_PROJECT_VERSION + "\n");
   EXPECT_STREQ(kVersion, CMDGATE_PROJECT_VERSION);
-}
-
-TEST(Version, TheDaemonPrintsTheProjectVersionWithoutStarting) {
-  const test::CommandOutput r = test::run_shell(std::string(CMDGATED_PATH) + " --version 2>&1");
-  EXPECT_EQ(r.status, 0) << r.out;
-  EXPECT_EQ(r.out, std::string("cmdgated ") + CMDGATE_PROJECT_VERSION + "\n");
 }
 
 }  // namespace
