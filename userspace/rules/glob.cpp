@@ -11,6 +11,10 @@ bool is_meta(char c) {
   return c == '*' || c == '?' || c == '[';
 }
 
+// Quoted literals, '*', '**' and '?' translate to RE2 that always compiles; longer globs than
+// this are compiled anyway, in case RE2's memory budget refuses them.
+constexpr size_t kAlwaysCompilesUpTo = 4096;
+
 Error lone_backslash(std::string_view glob) {
   return Error::format("glob {} ends with a lone backslash", quoted_value(glob));
 }
@@ -30,6 +34,7 @@ bool is_glob(std::string_view text) {
 
 Result<std::string> glob_to_regex(std::string_view glob) {
   std::string re = "^";
+  bool has_class = false;  // copied from the glob, so RE2 may refuse it: a reversed range
   for (size_t i = 0; i < glob.size(); ++i) {
     const char c = glob[i];
     if (c == '\\') {
@@ -47,6 +52,7 @@ Result<std::string> glob_to_regex(std::string_view glob) {
     } else if (c == '?') {
       re += "[^/]";
     } else if (c == '[') {
+      has_class = true;
       size_t j = i + 1;
       std::string cls = "[";
       if (j < glob.size() && (glob[j] == '!' || glob[j] == '^')) {
@@ -72,9 +78,11 @@ Result<std::string> glob_to_regex(std::string_view glob) {
     }
   }
   re += "$";
-  RE2 check(re);
-  if (!check.ok()) {
-    return Error::format("glob {}: {}", quoted_value(glob), check.error());
+  if (has_class || glob.size() > kAlwaysCompilesUpTo) {
+    RE2 check(re);
+    if (!check.ok()) {
+      return Error::format("glob {}: {}", quoted_value(glob), check.error());
+    }
   }
   return re;
 }

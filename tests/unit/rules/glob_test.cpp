@@ -58,6 +58,42 @@ TEST(Glob, LiteralPrefixAndPurePrefix) {
 
 // glob_literal is what an exact path costs instead of glob_to_regex: for every glob without
 // metacharacters both must accept the same texts, and the regex must match the literal.
+TEST(Glob, AReversedRangeIsAnErrorNamingTheGlob) {
+  auto re = glob_to_regex("/bin/[z-a]sh");
+  ASSERT_FALSE(re.ok());
+  EXPECT_NE(re.error().message.find("glob '/bin/[z-a]sh'"), std::string::npos)
+      << re.error().message;
+}
+
+// glob_to_regex compiles only globs with a class: every other translation must compile anyway.
+TEST(Glob, EveryGlobWithoutAClassTranslatesToRegexThatCompiles) {
+  const std::string alphabet = "/a.\\*?+(]{";
+  size_t globs = 0;
+  std::string text;
+  const auto each = [&](auto&& self, size_t length) -> void {
+    auto regex = glob_to_regex(text);
+    if (regex.ok()) {
+      ++globs;
+      const RE2 compiled(*regex);
+      EXPECT_TRUE(compiled.ok()) << text << " -> " << *regex << ": " << compiled.error();
+    } else {  // only a lone backslash at the end
+      auto literal = glob_literal(text);
+      ASSERT_FALSE(literal.ok()) << text;
+      EXPECT_EQ(regex.error().message, literal.error().message) << text;
+    }
+    if (length == 0) {
+      return;
+    }
+    for (const char c : alphabet) {
+      text.push_back(c);
+      self(self, length - 1);
+      text.pop_back();
+    }
+  };
+  each(each, 4);
+  EXPECT_GT(globs, 9'000u);
+}
+
 TEST(Glob, LiteralAgreesWithTheRegex) {
   const std::string alphabet = "/a.\\*[+";
   size_t literals = 0;
