@@ -2,8 +2,7 @@
 // Compiles rule files into policy snapshots and keeps the recent ones by generation, so an exec
 // the kernel judged under generation N is explained and decided by snapshot N, not by whatever
 // was loaded since. Building is thread-safe (it touches nothing here); committing and reading
-// the history belong to the event loop; the current snapshot is also published through a
-// lock-free cell for readers on other threads.
+// the history belong to the event loop.
 
 #include <cstdint>
 #include <deque>

@@ -3,6 +3,7 @@
 #include <re2/re2.h>
 
 #include "common/display_text.h"
+#include "rules/regex_options.h"
 
 namespace cmdgate::rules {
 namespace {
@@ -79,7 +80,7 @@ Result<std::string> glob_to_regex(std::string_view glob) {
   }
   re += "$";
   if (has_class || glob.size() > kAlwaysCompilesUpTo) {
-    RE2 check(re);
+    const RE2 check(re, re2_options(PatternFlavor::kGlob));  // as the policy compiles it
     if (!check.ok()) {
       return Error::format("glob {}: {}", quoted_value(glob), check.error());
     }
