@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "rules/glob.h"
+#include "rules/regex_options.h"
 
 namespace cmdgate::rules {
 namespace {
@@ -15,10 +16,15 @@ bool comm_matches(const std::string& pattern, std::string_view comm) {
   return prefix ? comm.starts_with(literal) : comm == literal;
 }
 
-// Globs without "**": '*' stays within a component, as in the kernel's directory match.
+// Globs without "**": '*' stays within a component, as in the kernel's directory match. Compiled
+// as the policy compiles globs (bytes, not UTF-8): the kernel labels a file whatever its name.
 bool path_glob_matches(const std::string& glob, std::string_view exe) {
   auto re = glob_to_regex(glob);
-  return re.ok() && RE2::FullMatch(exe, RE2(*re));
+  if (!re.ok()) {
+    return false;
+  }
+  const auto compiled = compile_single_re2(*re, PatternFlavor::kGlob);  // anchored at both ends
+  return compiled != nullptr && RE2::PartialMatch(exe, *compiled);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "policy_test_util.h"
+#include "rules/agent_match.h"
 #include "rules/compiled_policy.h"
 #include "rules/parser.h"
 #include "rules/reference_evaluator.h"
@@ -147,6 +148,16 @@ path = ["/opt/claude/bin/claude", "/home/*/.local/share/claude/versions/*",
   }
   EXPECT_THAT(texts, ElementsAre("/home/alice/.local/share/claude/versions",
                                  "/home/bob/.local/share/claude/versions"));
+}
+
+// What `cmdgate explain` works out for a process: the kernel labels any file in a declared
+// directory, whatever bytes its name holds, so the user-space match must too.
+TEST(Agents, AProcessIsOneByItsPathWhateverBytesTheNameHolds) {
+  const RuleSet set = parse_ok({{"agents.toml", kAgents}});
+  EXPECT_EQ(agents_of_process(set, "node", "/home/bob/.local/share/claude/versions/2.0.1"), 1u);
+  EXPECT_EQ(agents_of_process(set, "node", "/home/bob/.local/share/claude/versions/\xff\xfe"), 1u);
+  EXPECT_EQ(agents_of_process(set, "node", "/home/bob/.local/share/claude/other/\xff"), 0u);
+  EXPECT_EQ(agents_of_process(set, "codex-cli", ""), 2u);
 }
 
 TEST(AgentErrors, NamedWithFileLineAndColumn) {
