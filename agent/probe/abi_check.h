@@ -54,6 +54,6 @@ static_assert(sizeof(cg_agent_name_key) == 72);
 static_assert(offsetof(cg_agent_name_key, name) == 6);
 static_assert(offsetof(cg_policy_meta, has_agents) == 15);
 static_assert(CG_CTR_MAX == 29);
-static_assert(CG_ABI_VERSION == 9);
+static_assert(CG_ABI_VERSION == 10);
 
 }  // namespace cmdgate::probe

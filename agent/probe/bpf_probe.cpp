@@ -168,6 +168,7 @@ int BpfProbe::parked_fd() const { return bpf_map__fd(skel_->maps.parked); }
 int BpfProbe::lineage_fd() const { return bpf_map__fd(skel_->maps.lineage); }
 int BpfProbe::rule_inodes_fd() const { return bpf_map__fd(skel_->maps.rule_inodes); }
 int BpfProbe::learned_fd() const { return bpf_map__fd(skel_->maps.learned); }
+uint32_t BpfProbe::learned_capacity() const { return bpf_map__max_entries(skel_->maps.learned); }
 int BpfProbe::path_trie_fd() const { return bpf_map__fd(skel_->maps.path_trie); }
 int BpfProbe::agent_label_fd() const { return bpf_map__fd(skel_->maps.agent_label); }
 int BpfProbe::agent_files_fd() const { return bpf_map__fd(skel_->maps.agent_files); }

@@ -65,6 +65,7 @@ class BpfProbe {
   [[nodiscard]] int lineage_fd() const;
   [[nodiscard]] int rule_inodes_fd() const;
   [[nodiscard]] int learned_fd() const;
+  [[nodiscard]] uint32_t learned_capacity() const;
   [[nodiscard]] int path_trie_fd() const;
   [[nodiscard]] int agent_label_fd() const;
   [[nodiscard]] int agent_files_fd() const;

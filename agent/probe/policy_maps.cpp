@@ -1,12 +1,15 @@
 #include "probe/policy_maps.h"
 
 #include <bpf/bpf.h>
+#include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cerrno>
 
 #include "common/errno_error.h"
 #include "common/dev_encoding.h"
 #include "rules/policy_image.h"
+#include "probe/learned_room.h"
 #include "probe/map_walk.h"
 
 namespace cmdgate::probe {
@@ -129,7 +132,20 @@ Status PolicyMaps::learn(const rules::FileId& file, int64_t ctime_sec, uint32_t 
   value.verdict = v.verdict;
   value.agent_verdict = v.agent_verdict;
   value.flags = v.flags;
-  if (bpf_map_update_elem(probe_.learned_fd(), &key, &value, BPF_ANY) != 0) {
+  const int fd = probe_.learned_fd();
+  if (bpf_map_update_elem(fd, &key, &value, BPF_ANY) == 0) {
+    return {};
+  }
+  if (errno != E2BIG) {
+    return errno_error("writing a learned verdict");
+  }
+  // Full: an eighth of it at a time, so that this is rare.
+  auto room = make_room_to_learn(fd, generation, probe_.learned_capacity() / 8);
+  if (!room) {
+    return room.error().context("making room for a learned verdict");
+  }
+  spdlog::info("the learned-verdict map was full: {} entries removed", *room);
+  if (bpf_map_update_elem(fd, &key, &value, BPF_ANY) != 0) {
     return errno_error("writing a learned verdict");
   }
   return {};

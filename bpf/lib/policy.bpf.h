@@ -70,8 +70,12 @@ struct {
   __type(value, struct cg_inode_verdict);
 } rule_inodes SEC(".maps");
 
+/* Allocated per entry, not a preallocated LRU: creating a preallocated map builds every element
+ * at once, on the daemon's way to enforcing. Only the daemon writes it, and it makes room when
+ * the map is full (agent/probe/learned_room.h). */
 struct {
-  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
   __uint(max_entries, 1 << 16);
   __type(key, struct cg_inode_key);
   __type(value, struct cg_learned_verdict);

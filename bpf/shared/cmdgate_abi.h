@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define CG_ABI_VERSION 9u
+#define CG_ABI_VERSION 10u
 
 #define CG_COMM_LEN 16
 #define CG_LINEAGE_DEPTH 8

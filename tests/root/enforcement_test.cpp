@@ -4,13 +4,21 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
+#include "common/dev_encoding.h"
 #include "harness.h"
+#include "shared/cmdgate_abi.h"
 
 namespace cmdgate::test {
 namespace {
@@ -182,6 +190,145 @@ sha256 = "{}")",
     const auto d = agent->wait_decision(exec_of(name), 1s);
     EXPECT_FALSE(d) << name << " reached the daemon: " << d->dump();
   }
+}
+
+// The learned map is allocated per entry, not an LRU the kernel evicts from: when it is full the
+// daemon makes room, and what it judges next is still learned. Filled here as a long-running host
+// fills it: verdicts of older policy generations (useless: the kernel ignores them), then of the
+// one in force.
+class FullLearnedMap : public Enforcement {
+ protected:
+  static constexpr uint32_t kOldGeneration = UINT32_MAX;
+
+  // Adds entries for made-up files of `generation` until the map holds `count`.
+  static void fill(int fd, uint32_t count, uint32_t generation, uint64_t first_ino) {
+    cg_learned_verdict value{};
+    value.generation = generation;
+    for (uint64_t ino = first_ino, n = entries(fd); n < count; ++ino, ++n) {
+      const cg_inode_key key{.dev = 0xfffff, .ino = ino};
+      ASSERT_EQ(bpf_map_update_elem(fd, &key, &value, BPF_NOEXIST), 0) << std::strerror(errno);
+    }
+  }
+  static uint32_t entries(int fd, std::optional<uint32_t> of_generation = std::nullopt) {
+    uint32_t n = 0;
+    cg_inode_key key{};
+    cg_inode_key next{};
+    cg_learned_verdict value{};
+    for (const cg_inode_key* prev = nullptr; bpf_map_get_next_key(fd, prev, &next) == 0;
+         key = next, prev = &key) {
+      if (!of_generation || (bpf_map_lookup_elem(fd, &next, &value) == 0 &&
+                             value.generation == *of_generation)) {
+        ++n;
+      }
+    }
+    return n;
+  }
+  static uint32_t capacity(int fd) {
+    bpf_map_info info{};
+    uint32_t len = sizeof(info);
+    return bpf_obj_get_info_by_fd(fd, &info, &len) == 0 ? info.max_entries : 0;
+  }
+
+  void SetUp() override {
+    Enforcement::SetUp();
+    // Any sha256 rule makes every file the kernel does not know the daemon's to judge.
+    agent_ = Agent::start({deny_path_rules(target_, fmt::format(R"([[rule]]
+id = "deny-content"
+action = "deny"
+sha256 = "{}")",
+                                                               std::string(64, '0')))});
+    ASSERT_TRUE(agent_);
+    learned_ = Fd(bpf_obj_get(
+        fmt::format("{}/abi{}/learned", agent_->pin_dir(), CG_ABI_VERSION).c_str()));
+    ASSERT_TRUE(learned_) << std::strerror(errno);
+    ASSERT_GT(capacity(learned_.get()), 0u);
+  }
+
+  // Whether the daemon saw an exec whose argv[1] is the marker of one of `names`.
+  bool reached_daemon(const std::vector<std::string>& names, std::chrono::milliseconds wait) {
+    std::vector<std::string> markers;
+    for (const auto& n : names) {
+      markers.push_back(marker(n));
+    }
+    const auto pred = [&](const json& j) {
+      return j.contains("argv") && j["argv"].size() > 1 &&
+             std::find(markers.begin(), markers.end(), j["argv"][1]) != markers.end();
+    };
+    return agent_->wait_decision(pred, wait).has_value();
+  }
+
+  // Runs `file` three times: the first reaches the daemon, which then learns the file's verdict;
+  // the repeats stay in the kernel.
+  void expect_learned(const std::string& file, const std::string& name) {
+    const std::vector<std::string> runs = {name + "-1", name + "-2", name + "-3"};
+    const RunResult first = run({file, marker(runs[0])});
+    EXPECT_TRUE(first.exited && first.code == 0) << runs[0];
+    ASSERT_TRUE(reached_daemon({runs[0]}, 5s)) << agent_->log_text();
+    struct stat st {};
+    ASSERT_EQ(::stat(file.c_str(), &st), 0);
+    const cg_inode_key key{.dev = kernel_dev_from_user(st.st_dev), .ino = st.st_ino};
+    cg_learned_verdict value{};
+    ASSERT_TRUE(wait_for(
+        [&] { return bpf_map_lookup_elem(learned_.get(), &key, &value) == 0; }, 5s))
+        << name << " was not learned:\n" << agent_->log_text();
+    for (size_t i = 1; i < runs.size(); ++i) {
+      const RunResult r = run({file, marker(runs[i])});
+      EXPECT_TRUE(r.exited && r.code == 0) << runs[i];
+    }
+    EXPECT_FALSE(reached_daemon({runs[1], runs[2]}, 1s)) << name << ": a repeat reached the daemon";
+  }
+
+  std::unique_ptr<Agent> agent_;
+  Fd learned_;
+};
+
+TEST_F(FullLearnedMap, OlderGenerationsMakeRoomFirst) {
+  const int fd = learned_.get();
+  const std::string first = work_->file("first");
+  copy_file(target_, first);
+  expect_learned(first, "first");
+  ASSERT_EQ(entries(fd), 1u);
+  cg_learned_verdict current{};
+  cg_inode_key key{};
+  ASSERT_EQ(bpf_map_get_next_key(fd, nullptr, &key), 0);
+  ASSERT_EQ(bpf_map_lookup_elem(fd, &key, &current), 0);
+  ASSERT_NE(current.generation, kOldGeneration);
+
+  const uint32_t full = capacity(fd);
+  fill(fd, full / 2, current.generation, 1);
+  fill(fd, full, kOldGeneration, 1u << 30);
+  // The control: the map takes nothing more as it is.
+  const cg_inode_key extra{.dev = 0xfffff, .ino = 1u << 31};
+  EXPECT_NE(bpf_map_update_elem(fd, &extra, &current, BPF_NOEXIST), 0);
+  EXPECT_EQ(errno, E2BIG);
+
+  const std::string second = work_->file("second");
+  copy_file(target_, second);
+  expect_learned(second, "second");
+  EXPECT_EQ(entries(fd, kOldGeneration), 0u);
+  EXPECT_EQ(entries(fd, current.generation), full / 2 + 1);
+}
+
+TEST_F(FullLearnedMap, WithoutOlderGenerationsAnEighthMakesRoom) {
+  const int fd = learned_.get();
+  const std::string first = work_->file("first");
+  copy_file(target_, first);
+  expect_learned(first, "first");
+  cg_learned_verdict current{};
+  cg_inode_key key{};
+  ASSERT_EQ(bpf_map_get_next_key(fd, nullptr, &key), 0);
+  ASSERT_EQ(bpf_map_lookup_elem(fd, &key, &current), 0);
+
+  const uint32_t full = capacity(fd);
+  fill(fd, full, current.generation, 1);
+  const cg_inode_key extra{.dev = 0xfffff, .ino = 1u << 31};
+  EXPECT_NE(bpf_map_update_elem(fd, &extra, &current, BPF_NOEXIST), 0);
+  EXPECT_EQ(errno, E2BIG);
+
+  const std::string second = work_->file("second");
+  copy_file(target_, second);
+  expect_learned(second, "second");
+  EXPECT_EQ(entries(fd), full - full / 8 + 1);
 }
 
 TEST_F(Enforcement, MonitorModeLogsWouldDenyAndKillsNothing) {
