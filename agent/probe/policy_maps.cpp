@@ -3,10 +3,14 @@
 #include <bpf/bpf.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <utility>
+#include <vector>
 
 #include "common/errno_error.h"
+#include "common/fd.h"
 #include "common/dev_encoding.h"
 #include "rules/policy_image.h"
 #include "probe/learned_room.h"
@@ -20,6 +24,24 @@ void store(T& field, T value) {
   std::atomic_ref<T>(field).store(value, std::memory_order_release);
 }
 
+// A slot's rule-inode map, created like the template in bpf/lib/policy.bpf.h (the kernel refuses
+// to install one that differs) and sized for exactly these entries.
+Result<Fd> rule_inodes_map(const std::vector<std::pair<cg_inode_key, cg_inode_verdict>>& entries) {
+  LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_NO_PREALLOC);
+  Fd fd(bpf_map_create(BPF_MAP_TYPE_HASH, "rule_inodes", sizeof(cg_inode_key),
+                       sizeof(cg_inode_verdict),
+                       static_cast<__u32>(std::max<size_t>(entries.size(), 1)), &opts));
+  if (!fd) {
+    return errno_error("creating the map of rule inode verdicts");
+  }
+  for (const auto& [key, value] : entries) {
+    if (bpf_map_update_elem(fd.get(), &key, &value, BPF_ANY) != 0) {
+      return errno_error("writing a rule inode verdict");
+    }
+  }
+  return fd;
+}
+
 }  // namespace
 
 Result<PublishStats> PolicyMaps::publish(const rules::KernelPolicy& policy, uint32_t generation) {
@@ -28,23 +50,22 @@ Result<PublishStats> PolicyMaps::publish(const rules::KernelPolicy& policy, uint
   PublishStats stats;
 
   // Leftovers of a publish that failed half-way.
-  for (const auto& k : inode_keys_[slot]) {
-    bpf_map_delete_elem(probe_.rule_inodes_fd(), &k);
-  }
   for (const auto& k : path_keys_[slot]) {
     bpf_map_delete_elem(probe_.path_trie_fd(), &k);
   }
-  inode_keys_[slot].clear();
   path_keys_[slot].clear();
   delete_agent_entries(probe_, agent_keys_[slot]);
 
   const rules::PolicyImage image = rules::policy_image(policy, slot);
-  for (const auto& [key, value] : image.inodes) {
-    if (bpf_map_update_elem(probe_.rule_inodes_fd(), &key, &value, BPF_ANY) != 0) {
-      return errno_error("writing a rule inode verdict");
-    }
-    inode_keys_[slot].push_back(key);
+  auto inodes = rule_inodes_map(image.inodes);
+  if (!inodes) {
+    return inodes.error();
   }
+  const int inodes_fd = inodes->get();
+  if (bpf_map_update_elem(probe_.rule_inodes_fd(), &slot, &inodes_fd, BPF_ANY) != 0) {
+    return errno_error("installing the rule inode verdicts");
+  }
+  inode_count_[slot] = image.inodes.size();
   stats.inodes = image.inodes.size();
   for (const auto& [key, value] : image.paths) {
     if (bpf_map_update_elem(probe_.path_trie_fd(), &key, &value, BPF_ANY) != 0) {
@@ -83,15 +104,13 @@ Result<PublishStats> PolicyMaps::publish(const rules::KernelPolicy& policy, uint
   if (auto s = wait_for_readers(); !s) {
     return s.error();
   }
-  for (const auto& k : inode_keys_[old_slot]) {
-    bpf_map_delete_elem(probe_.rule_inodes_fd(), &k);
-  }
+  bpf_map_delete_elem(probe_.rule_inodes_fd(), &old_slot);
   for (const auto& k : path_keys_[old_slot]) {
     bpf_map_delete_elem(probe_.path_trie_fd(), &k);
   }
-  stats.removed = inode_keys_[old_slot].size() + path_keys_[old_slot].size() +
+  stats.removed = inode_count_[old_slot] + path_keys_[old_slot].size() +
                   agent_keys_[old_slot].size();
-  inode_keys_[old_slot].clear();
+  inode_count_[old_slot] = 0;
   path_keys_[old_slot].clear();
   delete_agent_entries(probe_, agent_keys_[old_slot]);
   return stats;
@@ -99,18 +118,13 @@ Result<PublishStats> PolicyMaps::publish(const rules::KernelPolicy& policy, uint
 
 Status PolicyMaps::adopt() {
   for (uint32_t slot = 0; slot < CG_POLICY_SLOTS; ++slot) {
-    inode_keys_[slot].clear();
+    inode_count_[slot] = 0;  // the predecessor's maps go whole when their slot is reused
     path_keys_[slot].clear();
     agent_keys_[slot] = {};
   }
-  auto s = for_each_key<cg_inode_slot_key>(probe_.rule_inodes_fd(), [&](const auto& k) {
-    inode_keys_[k.slot % CG_POLICY_SLOTS].push_back(k);
+  auto s = for_each_key<cg_path_key>(probe_.path_trie_fd(), [&](const auto& k) {
+    path_keys_[k.slot % CG_POLICY_SLOTS].push_back(k);
   });
-  s = s ? for_each_key<cg_path_key>(probe_.path_trie_fd(),
-                                    [&](const auto& k) {
-                                      path_keys_[k.slot % CG_POLICY_SLOTS].push_back(k);
-                                    })
-        : s;
   s = s ? list_agent_entries(probe_, agent_keys_) : s;
   if (!s) {
     return s.error().context("listing the adopted policy's entries");

@@ -52,7 +52,7 @@ class PolicyMaps {
   [[nodiscard]] Status wait_for_readers();
 
   const BpfProbe& probe_;
-  std::vector<cg_inode_slot_key> inode_keys_[CG_POLICY_SLOTS];
+  size_t inode_count_[CG_POLICY_SLOTS] = {};  // each slot has a rule-inode map of its own
   std::vector<cg_path_key> path_keys_[CG_POLICY_SLOTS];
   AgentKeys agent_keys_[CG_POLICY_SLOTS];
   bool published_ = false;

@@ -62,12 +62,24 @@ struct {
     .values = {[0] = &barrier_inner},
 };
 
-struct {
+/* The files a policy names, in a map of that policy's own per slot: the daemon creates each one
+ * at the size its policy needs (agent/probe/policy_maps.cpp, which creates it like this
+ * template), so a start does not build the buckets of the largest policy there could be. */
+struct cg_rule_inodes_inner {
   __uint(type, BPF_MAP_TYPE_HASH);
   __uint(map_flags, BPF_F_NO_PREALLOC);
-  __uint(max_entries, 1 << 18);
-  __type(key, struct cg_inode_slot_key);
-  __type(value, struct cg_inode_verdict);
+  __uint(max_entries, 1);
+  /* Sizes, not types: a type reached only through this definition stays a forward declaration
+   * in the object's BTF. */
+  __uint(key_size, sizeof(struct cg_inode_key));
+  __uint(value_size, sizeof(struct cg_inode_verdict));
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+  __uint(max_entries, CG_POLICY_SLOTS);
+  __type(key, __u32);
+  __array(values, struct cg_rule_inodes_inner);
 } rule_inodes SEC(".maps");
 
 /* Allocated per entry, not a preallocated LRU: creating a preallocated map builds every element

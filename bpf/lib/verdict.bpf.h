@@ -41,8 +41,13 @@ static __always_inline __u8 cg_identity_verdict(const struct cg_policy_meta* met
   if (l && l->generation == meta->generation && l->ctime_sec == f->ctime_sec &&
       l->ctime_nsec == f->ctime_nsec)
     return cg_pick_verdict(l->verdict, l->agent_verdict, l->flags, agent, check_path);
-  struct cg_inode_slot_key skey = {.dev = f->dev, .ino = f->ino, .slot = slot};
-  struct cg_inode_verdict* r = bpf_map_lookup_elem(&rule_inodes, &skey);
+  void* inodes = bpf_map_lookup_elem(&rule_inodes, &slot);
+  if (!inodes) {
+    /* A slot in force always has its map: without it, what the policy says of files is unknown. */
+    *check_path = false;
+    return CG_VERDICT_EVALUATE;
+  }
+  struct cg_inode_verdict* r = bpf_map_lookup_elem(inodes, &key);
   if (r)
     return cg_pick_verdict(r->verdict, r->agent_verdict, r->flags, agent, check_path);
   *check_path = false;

@@ -222,7 +222,7 @@ struct cg_policy_meta {
   __u8 has_agents; /* agents are declared: label processes (agent_files, agent_dirs, agent_names) */
 };
 
-/* rule_inodes: files named by exact-path rules, per slot. */
+/* A file in a map that holds both policy slots (agent_files, agent_dirs). */
 struct cg_inode_slot_key {
   __u64 dev;
   __u64 ino;
@@ -230,7 +230,9 @@ struct cg_inode_slot_key {
   __u32 _pad;
 };
 
-/* verdict for processes without an agent label, agent_verdict for the others (cg_policy_meta). */
+/* rule_inodes: per slot, a map of the files that policy's exact-path rules name, keyed by
+ * cg_inode_key. verdict for processes without an agent label, agent_verdict for the others
+ * (cg_policy_meta). */
 struct cg_inode_verdict {
   __u8 verdict;
   __u8 flags; /* enum cg_verdict_flags */

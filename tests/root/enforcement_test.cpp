@@ -192,6 +192,43 @@ sha256 = "{}")",
   }
 }
 
+// Each policy slot's exact-path entries are a map of their own. Should the slot in force be
+// without its map, what the policy says of a file is unknown to the kernel: the exec is the
+// daemon's to judge, never "no rule names this file".
+TEST_F(Enforcement, ASlotWithoutItsFileMapLeavesEveryExecToTheDaemon) {
+  auto agent = Agent::start({deny_path_rules(target_)});
+  ASSERT_TRUE(agent);
+  const std::string other = work_->file("other");
+  copy_file(target_, other);
+  const Fd slots(bpf_obj_get(
+      fmt::format("{}/abi{}/rule_inodes", agent->pin_dir(), CG_ABI_VERSION).c_str()));
+  ASSERT_TRUE(slots) << std::strerror(errno);
+  for (uint32_t slot = 0; slot < CG_POLICY_SLOTS; ++slot) {
+    bpf_map_delete_elem(slots.get(), &slot);
+  }
+  uint32_t first = 0;
+  uint32_t inner_id = 0;
+  ASSERT_NE(bpf_map_lookup_elem(slots.get(), &first, &inner_id), 0) << "a slot kept its map";
+
+  const RunResult denied = run({target_, marker("denied")});
+  EXPECT_EQ(denied.signal, SIGKILL);
+  EXPECT_FALSE(exists(marker("denied")));
+  // The control: a file no rule names still runs, by the same route.
+  const RunResult allowed = run({other, marker("allowed")});
+  EXPECT_TRUE(allowed.exited && allowed.code == 0);
+  EXPECT_TRUE(exists(marker("allowed")));
+  const auto decided = [&](const std::string& m) {
+    return agent->wait_decision([m](const json& j) {
+      return j.contains("argv") && j["argv"].size() > 1 && j["argv"][1] == m;
+    });
+  };
+  const auto d = decided(marker("denied"));
+  ASSERT_TRUE(d) << agent->log_text();
+  EXPECT_EQ((*d)["outcome"], "denied");
+  EXPECT_EQ((*d)["rule"], "deny-target");
+  EXPECT_TRUE(decided(marker("allowed"))) << "the kernel judged a file without its map";
+}
+
 // The learned map is allocated per entry, not an LRU the kernel evicts from: when it is full the
 // daemon makes room, and what it judges next is still learned. Filled here as a long-running host
 // fills it: verdicts of older policy generations (useless: the kernel ignores them), then of the

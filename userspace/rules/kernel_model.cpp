@@ -29,8 +29,7 @@ static __u8 cg_lookup_identity(cg_verdict_lookups* l, bool agent, bool* check_pa
     return cg_pick_verdict(v.verdict, v.agent_verdict, v.flags, agent, check_path);
   }
   for (const auto& [key, v] : l->image->inodes) {
-    if (key.slot == kSlot && key.dev == cmdgate::kernel_dev_from_user(facts.file.dev) &&
-        key.ino == facts.file.ino) {
+    if (key.dev == cmdgate::kernel_dev_from_user(facts.file.dev) && key.ino == facts.file.ino) {
       return cg_pick_verdict(v.verdict, v.agent_verdict, v.flags, agent, check_path);
     }
   }

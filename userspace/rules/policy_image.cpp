@@ -39,10 +39,9 @@ cg_inode_verdict inode_value(const InodeVerdict& v) {
 PolicyImage policy_image(const KernelPolicy& policy, uint32_t slot) {
   PolicyImage image;
   for (const auto& e : policy.inodes) {
-    cg_inode_slot_key key{};
+    cg_inode_key key{};
     key.dev = kernel_dev_from_user(e.file.dev);
     key.ino = e.file.ino;
-    key.slot = slot;
     image.inodes.emplace_back(key, inode_value(e.verdict));
   }
   // Two entries that collapse into one key (truncation) must agree, else the key evaluates.

@@ -26,7 +26,7 @@ struct PathKeyLess {
 
 struct PolicyImage {
   cg_policy_meta meta{};  // generation left 0: the publisher sets it
-  std::vector<std::pair<cg_inode_slot_key, cg_inode_verdict>> inodes;
+  std::vector<std::pair<cg_inode_key, cg_inode_verdict>> inodes;  // the slot's own map
   std::map<cg_path_key, cg_path_verdict, PathKeyLess> paths;
 };
 
