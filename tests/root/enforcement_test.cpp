@@ -294,9 +294,11 @@ sha256 = "{}")",
     return agent_->wait_decision(pred, wait).has_value();
   }
 
-  // Runs `file` three times: the first reaches the daemon, which then learns the file's verdict;
-  // the repeats stay in the kernel.
-  void expect_learned(const std::string& file, const std::string& name) {
+  // Runs a new copy of the target three times: the first reaches the daemon, which then learns
+  // the file's verdict; the repeats stay in the kernel. `generation`: the one the entry carries.
+  void learn_a_file(const std::string& name, uint32_t* generation = nullptr) {
+    const std::string file = work_->file(name);
+    copy_file(target_, file);
     const std::vector<std::string> runs = {name + "-1", name + "-2", name + "-3"};
     const RunResult first = run({file, marker(runs[0])});
     EXPECT_TRUE(first.exited && first.code == 0) << runs[0];
@@ -308,11 +310,22 @@ sha256 = "{}")",
     ASSERT_TRUE(wait_for(
         [&] { return bpf_map_lookup_elem(learned_.get(), &key, &value) == 0; }, 5s))
         << name << " was not learned:\n" << agent_->log_text();
+    if (generation != nullptr) {
+      *generation = value.generation;
+    }
     for (size_t i = 1; i < runs.size(); ++i) {
       const RunResult r = run({file, marker(runs[i])});
       EXPECT_TRUE(r.exited && r.code == 0) << runs[i];
     }
     EXPECT_FALSE(reached_daemon({runs[1], runs[2]}, 1s)) << name << ": a repeat reached the daemon";
+  }
+
+  // The control: as it is, the full map takes no further entry.
+  void expect_full() {
+    const cg_inode_key extra{.dev = 0xfffff, .ino = 1u << 31};
+    const cg_learned_verdict value{};
+    EXPECT_NE(bpf_map_update_elem(learned_.get(), &extra, &value, BPF_NOEXIST), 0);
+    EXPECT_EQ(errno, E2BIG);
   }
 
   std::unique_ptr<Agent> agent_;
@@ -321,50 +334,29 @@ sha256 = "{}")",
 
 TEST_F(FullLearnedMap, OlderGenerationsMakeRoomFirst) {
   const int fd = learned_.get();
-  const std::string first = work_->file("first");
-  copy_file(target_, first);
-  expect_learned(first, "first");
+  uint32_t generation = 0;
+  ASSERT_NO_FATAL_FAILURE(learn_a_file("first", &generation));
   ASSERT_EQ(entries(fd), 1u);
-  cg_learned_verdict current{};
-  cg_inode_key key{};
-  ASSERT_EQ(bpf_map_get_next_key(fd, nullptr, &key), 0);
-  ASSERT_EQ(bpf_map_lookup_elem(fd, &key, &current), 0);
-  ASSERT_NE(current.generation, kOldGeneration);
-
+  ASSERT_NE(generation, kOldGeneration);
   const uint32_t full = capacity(fd);
-  fill(fd, full / 2, current.generation, 1);
+  fill(fd, full / 2, generation, 1);
   fill(fd, full, kOldGeneration, 1u << 30);
-  // The control: the map takes nothing more as it is.
-  const cg_inode_key extra{.dev = 0xfffff, .ino = 1u << 31};
-  EXPECT_NE(bpf_map_update_elem(fd, &extra, &current, BPF_NOEXIST), 0);
-  EXPECT_EQ(errno, E2BIG);
+  expect_full();
 
-  const std::string second = work_->file("second");
-  copy_file(target_, second);
-  expect_learned(second, "second");
+  learn_a_file("second");
   EXPECT_EQ(entries(fd, kOldGeneration), 0u);
-  EXPECT_EQ(entries(fd, current.generation), full / 2 + 1);
+  EXPECT_EQ(entries(fd, generation), full / 2 + 1);
 }
 
 TEST_F(FullLearnedMap, WithoutOlderGenerationsAnEighthMakesRoom) {
   const int fd = learned_.get();
-  const std::string first = work_->file("first");
-  copy_file(target_, first);
-  expect_learned(first, "first");
-  cg_learned_verdict current{};
-  cg_inode_key key{};
-  ASSERT_EQ(bpf_map_get_next_key(fd, nullptr, &key), 0);
-  ASSERT_EQ(bpf_map_lookup_elem(fd, &key, &current), 0);
-
+  uint32_t generation = 0;
+  ASSERT_NO_FATAL_FAILURE(learn_a_file("first", &generation));
   const uint32_t full = capacity(fd);
-  fill(fd, full, current.generation, 1);
-  const cg_inode_key extra{.dev = 0xfffff, .ino = 1u << 31};
-  EXPECT_NE(bpf_map_update_elem(fd, &extra, &current, BPF_NOEXIST), 0);
-  EXPECT_EQ(errno, E2BIG);
+  fill(fd, full, generation, 1);
+  expect_full();
 
-  const std::string second = work_->file("second");
-  copy_file(target_, second);
-  expect_learned(second, "second");
+  learn_a_file("second");
   EXPECT_EQ(entries(fd), full - full / 8 + 1);
 }
 
