@@ -1,5 +1,7 @@
 #include "policy/local_last_known_good.h"
 
+#include <sodium.h>
+
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -25,10 +27,29 @@ std::string encode(const std::vector<rules::RulesText>& files, uint64_t saved_un
          "\n";
 }
 
+// Every origin and text, each preceded by its length, so that no two lists share a digest.
+std::array<unsigned char, 32> digest_of(const std::vector<rules::RulesText>& files) {
+  crypto_generichash_state state;
+  std::array<unsigned char, 32> out{};
+  crypto_generichash_init(&state, nullptr, 0, out.size());
+  const auto add = [&state](const std::string& bytes) {
+    const uint64_t n = bytes.size();
+    crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(&n), sizeof(n));
+    crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(bytes.data()), n);
+  };
+  for (const auto& f : files) {
+    add(f.origin);
+    add(f.text);
+  }
+  crypto_generichash_final(&state, out.data(), out.size());
+  return out;
+}
+
 }  // namespace
 
 Status LocalLastKnownGood::save(std::shared_ptr<const std::vector<rules::RulesText>> files) {
-  if (last_saved_ != nullptr && *last_saved_ == *files) {
+  const auto digest = digest_of(*files);
+  if (last_saved_ == digest) {
     return {};
   }
   const std::filesystem::path p(path_);
@@ -41,7 +62,7 @@ Status LocalLastKnownGood::save(std::shared_ptr<const std::vector<rules::RulesTe
       !s) {
     return s;
   }
-  last_saved_ = std::move(files);
+  last_saved_ = digest;
   return {};
 }
 

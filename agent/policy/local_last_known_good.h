@@ -5,7 +5,9 @@
 // not compile (a bad edit, a user name that does not resolve yet), the daemon enforces this copy
 // instead of refusing to start, and says so in its log and in `cmdgate status`.
 
+#include <array>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,8 +34,9 @@ class LocalLastKnownGood {
 
  private:
   std::string path_;
-  // What the file holds, as far as this process wrote it; shared with the policy that read it.
-  std::shared_ptr<const std::vector<rules::RulesText>> last_saved_;
+  // A digest of the texts this process wrote last (the texts themselves are not kept: with
+  // thousands of rules they are the size of the rule files).
+  std::optional<std::array<unsigned char, 32>> last_saved_;
 };
 
 }  // namespace cmdgate

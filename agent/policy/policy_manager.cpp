@@ -104,7 +104,7 @@ Status PolicyManager::publish(Snapshot s, const PolicySource& source) {
   if (local_copy_ != nullptr && s.local_files) {
     // Written from the loop, once the daemon has said it enforces: the copy (an fsync'd file of
     // every rule text) is for a later start and changes nothing this one enforces.
-    unsaved_copy_ = s.local_files;
+    unsaved_copy_ = std::move(s.local_files);  // the snapshots kept for explaining need not hold it
     if (copy_timer_ == 0) {
       copy_timer_ = loop_.at(Clock::now(), [this] {
         copy_timer_ = 0;

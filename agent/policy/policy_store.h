@@ -38,8 +38,9 @@ struct Snapshot {
   std::shared_ptr<const trust::DpkgDatabase> packages;
   std::string packages_error;
   bool final_engine = false;  // compiled with the engine meant for steady state
-  // The local rule files as read for this snapshot, for the last-known-good copy; none when they
-  // were not read (a bundle that does not admit them, or the copy itself in force).
+  // The local rule files as read for this snapshot, for the last-known-good copy (publishing
+  // takes them); none when they were not read (a bundle that does not admit them, or the copy
+  // itself in force).
   std::shared_ptr<const std::vector<rules::RulesText>> local_files;
 };
 

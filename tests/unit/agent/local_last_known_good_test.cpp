@@ -59,6 +59,21 @@ TEST_F(LocalCopyTest, WhatWasSavedComesBackWholeAndIsNotRewrittenUnchanged) {
   EXPECT_EQ(reloaded->files[1].text, edited[1].text);
 }
 
+// What the copy compares is the list of files, not their bytes run together.
+TEST_F(LocalCopyTest, TextsThatOnlyMoveBetweenFilesAreOtherTexts) {
+  LocalLastKnownGood copy(dir_ + "/local-rules.json");
+  const auto save = [&](std::vector<rules::RulesText> texts) {
+    return copy.save(std::make_shared<const std::vector<rules::RulesText>>(std::move(texts)));
+  };
+  ASSERT_TRUE(save({{"/r/a.toml", "# a\n# b\n"}, {"/r/b.toml", "# c\n"}}));
+  ASSERT_TRUE(save({{"/r/a.toml", "# a\n"}, {"/r/b.toml", "# b\n# c\n"}}));
+  auto loaded = copy.load();
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  ASSERT_EQ(loaded->files.size(), 2u);
+  EXPECT_EQ(loaded->files[0].text, "# a\n");
+  EXPECT_EQ(loaded->files[1].text, "# b\n# c\n");
+}
+
 TEST_F(LocalCopyTest, AMissingOrForeignFileIsAnErrorNamingIt) {
   LocalLastKnownGood copy(dir_ + "/local-rules.json");
   auto missing = copy.load();
