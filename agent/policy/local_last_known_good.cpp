@@ -47,8 +47,8 @@ std::array<unsigned char, 32> digest_of(const std::vector<rules::RulesText>& fil
 
 }  // namespace
 
-Status LocalLastKnownGood::save(std::shared_ptr<const std::vector<rules::RulesText>> files) {
-  const auto digest = digest_of(*files);
+Status LocalLastKnownGood::save(const std::vector<rules::RulesText>& files) {
+  const auto digest = digest_of(files);
   if (last_saved_ == digest) {
     return {};
   }
@@ -58,7 +58,7 @@ Status LocalLastKnownGood::save(std::shared_ptr<const std::vector<rules::RulesTe
       return s;
     }
   }
-  if (auto s = fleet::write_file_atomically(path_, encode(*files, fleet::now_unix_ms()), 0600);
+  if (auto s = fleet::write_file_atomically(path_, encode(files, fleet::now_unix_ms()), 0600);
       !s) {
     return s;
   }

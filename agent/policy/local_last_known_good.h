@@ -6,7 +6,6 @@
 // instead of refusing to start, and says so in its log and in `cmdgate status`.
 
 #include <array>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,7 +26,7 @@ class LocalLastKnownGood {
 
   // Replaces the copy (creating the directory, 0700, if needed). Texts this process saved last
   // are not written again.
-  [[nodiscard]] Status save(std::shared_ptr<const std::vector<rules::RulesText>> files);
+  [[nodiscard]] Status save(const std::vector<rules::RulesText>& files);
   // The copy; an error names the file (missing, unreadable, not written by save()).
   [[nodiscard]] Result<LocalCopy> load() const;
   [[nodiscard]] const std::string& path() const { return path_; }

@@ -137,7 +137,7 @@ void PolicyManager::save_local_copy() {
   if (unsaved_copy_ == nullptr) {
     return;
   }
-  if (auto st = local_copy_->save(std::move(unsaved_copy_)); !st) {
+  if (auto st = local_copy_->save(*unsaved_copy_); !st) {
     spdlog::error("the last-known-good copy of the local rules was not saved: {}",
                   st.error().message);
   }

@@ -6,8 +6,8 @@
 #include <cerrno>
 #include <vector>
 
-#include "shared/cmdgate_abi.h"
 #include "common/errno_error.h"
+#include "shared/cmdgate_abi.h"
 
 namespace cmdgate::probe {
 namespace {

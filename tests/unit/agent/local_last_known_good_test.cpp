@@ -29,10 +29,7 @@ TEST_F(LocalCopyTest, WhatWasSavedComesBackWholeAndIsNotRewrittenUnchanged) {
       {"/etc/cmdgate/rules.d/10-default.toml", "default_action = \"allow\"\n# é\n"},
       {"/etc/cmdgate/rules.d/50-x.toml",
        "[[rule]]\nid = \"x\"\naction = \"deny\"\npath = \"/x\"\n"}};
-  const auto shared = [](std::vector<rules::RulesText> texts) {
-    return std::make_shared<const std::vector<rules::RulesText>>(std::move(texts));
-  };
-  ASSERT_TRUE(copy.save(shared(files)));
+  ASSERT_TRUE(copy.save(files));
   struct stat first {};
   ASSERT_EQ(::stat(copy.path().c_str(), &first), 0);
   EXPECT_EQ(first.st_mode & 0777, 0600u);
@@ -45,14 +42,14 @@ TEST_F(LocalCopyTest, WhatWasSavedComesBackWholeAndIsNotRewrittenUnchanged) {
   }
   EXPECT_GT(loaded->saved_unix_ms, 0u);
   // Every reload saves: the same texts again, read anew, leave the file (and its time) alone...
-  ASSERT_TRUE(copy.save(shared(files)));
+  ASSERT_TRUE(copy.save(files));
   struct stat again {};
   ASSERT_EQ(::stat(copy.path().c_str(), &again), 0);
   EXPECT_EQ(again.st_ino, first.st_ino);
   // ...and other texts replace it.
   std::vector<rules::RulesText> edited = files;
   edited[1].text += "# edited\n";
-  ASSERT_TRUE(copy.save(shared(edited)));
+  ASSERT_TRUE(copy.save(edited));
   auto reloaded = copy.load();
   ASSERT_TRUE(reloaded) << reloaded.error().message;
   ASSERT_EQ(reloaded->files.size(), 2u);
@@ -62,11 +59,8 @@ TEST_F(LocalCopyTest, WhatWasSavedComesBackWholeAndIsNotRewrittenUnchanged) {
 // What the copy compares is the list of files, not their bytes run together.
 TEST_F(LocalCopyTest, TextsThatOnlyMoveBetweenFilesAreOtherTexts) {
   LocalLastKnownGood copy(dir_ + "/local-rules.json");
-  const auto save = [&](std::vector<rules::RulesText> texts) {
-    return copy.save(std::make_shared<const std::vector<rules::RulesText>>(std::move(texts)));
-  };
-  ASSERT_TRUE(save({{"/r/a.toml", "# a\n# b\n"}, {"/r/b.toml", "# c\n"}}));
-  ASSERT_TRUE(save({{"/r/a.toml", "# a\n"}, {"/r/b.toml", "# b\n# c\n"}}));
+  ASSERT_TRUE(copy.save({{"/r/a.toml", "# a\n# b\n"}, {"/r/b.toml", "# c\n"}}));
+  ASSERT_TRUE(copy.save({{"/r/a.toml", "# a\n"}, {"/r/b.toml", "# b\n# c\n"}}));
   auto loaded = copy.load();
   ASSERT_TRUE(loaded) << loaded.error().message;
   ASSERT_EQ(loaded->files.size(), 2u);
