@@ -63,7 +63,17 @@ class LibbpfLogCapture {
   libbpf_print_fn_t previous_;
 };
 
-// Whether this kernel loads BPF LSM programs at all, tried with a two-instruction program on the
+// A two-instruction LSM program on the hook with BTF id `hook` (0: none); the load's fd or error.
+int load_return_zero(__u32 hook) {
+  const bpf_insn return_zero[] = {
+      {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .src_reg = 0, .off = 0, .imm = 0},
+      {.code = BPF_JMP | BPF_EXIT, .dst_reg = 0, .src_reg = 0, .off = 0, .imm = 0}};
+  LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_LSM_MAC, .attach_btf_id = hook);
+  return bpf_prog_load(BPF_PROG_TYPE_LSM, "cg_lsm_probe", "GPL", return_zero,
+                       std::size(return_zero), &opts);
+}
+
+// Whether this kernel loads BPF LSM programs at all, tried with that program on the
 // bprm_check_security hook: where it refuses (a hypervisor's or lockdown's EPERM), the full object
 // is not opened, relocated and refused program by program.
 Status lsm_programs_load(const btf* vmlinux) {
@@ -71,13 +81,7 @@ Status lsm_programs_load(const btf* vmlinux) {
   if (hook < 0) {
     return Error{"the kernel has no bprm_check_security LSM hook"};
   }
-  const bpf_insn return_zero[] = {
-      {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .src_reg = 0, .off = 0, .imm = 0},
-      {.code = BPF_JMP | BPF_EXIT, .dst_reg = 0, .src_reg = 0, .off = 0, .imm = 0}};
-  LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_LSM_MAC,
-              .attach_btf_id = static_cast<__u32>(hook));
-  const int fd = bpf_prog_load(BPF_PROG_TYPE_LSM, "cg_lsm_probe", "GPL", return_zero,
-                               std::size(return_zero), &opts);
+  const int fd = load_return_zero(static_cast<__u32>(hook));
   if (fd < 0) {
     return libbpf_error("loading the LSM programs", fd);
   }
@@ -93,6 +97,18 @@ std::string hook_of(const bpf_program* prog) {
 }
 
 }  // namespace
+
+Status lsm_programs_refused_outright() {
+  const int fd = load_return_zero(0);
+  if (fd >= 0) {
+    ::close(fd);
+    return {};
+  }
+  if (fd == -EPERM) {
+    return libbpf_error("loading the LSM programs", fd);
+  }
+  return {};  // the expected complaint about the missing hook: the kernel looked that far
+}
 
 Result<std::unique_ptr<LsmProbe>> LsmProbe::load(const BpfProbe& exec, pid_t daemon_tgid) {
   LibbpfLogCapture capture;

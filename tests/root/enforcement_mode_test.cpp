@@ -38,7 +38,10 @@ TEST_F(EnforcementHook, AutoReportsTheHookAndEitherCanBeForced) {
     return;
   }
 
-  // No usable BPF LSM here: forcing it must fail start-up, saying why.
+  // No usable BPF LSM here: forcing it must fail start-up, saying why. "auto" may tell from a
+  // quicker probe (a program naming no hook); forcing tries the real hook, and both must agree.
+  const size_t reason_at = log.find("enforcement: tracepoint (") + 25;
+  const std::string reason = log.substr(reason_at, log.find(");", reason_at) - reason_at);
   auto forced = Agent::start({deny_path_rules(target_), {"--enforcement", "lsm"}, false});
   ASSERT_TRUE(forced);
   EXPECT_TRUE(wait_for(
@@ -47,6 +50,8 @@ TEST_F(EnforcementHook, AutoReportsTheHookAndEitherCanBeForced) {
       },
       20s))
       << forced->log_text();
+  EXPECT_TRUE(contains(forced->log_text(), "unavailable: " + reason))
+      << "auto said: " << reason << "\n" << forced->log_text();
   const int status = forced->stop();
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << "wait status " << status;
   EXPECT_FALSE(contains(forced->log_text(), "enforcing:")) << forced->log_text();
