@@ -36,16 +36,11 @@ std::string list_actions(const std::vector<rules::Action>& actions) {
   return out;
 }
 
-Result<std::vector<rules::RulesText>> local_layer(const PolicySource& source,
-                                                  std::vector<rules::RulesText>* read) {
+Result<std::vector<rules::RulesText>> local_layer(const PolicySource& source) {
   if (source.local_copy) {
     return *source.local_copy;
   }
-  auto files = rules::read_rules_files(source.rule_paths);
-  if (files && read != nullptr) {
-    *read = *files;
-  }
-  return files;
+  return rules::read_rules_files(source.rule_paths);
 }
 
 }  // namespace
@@ -54,11 +49,15 @@ Result<rules::RuleSet> load_policy_rules(const PolicySource& source,
                                          const rules::NameResolver& names,
                                          std::vector<rules::RulesText>* read) {
   if (!source.pushed) {
-    auto local = local_layer(source, read);
+    auto local = local_layer(source);
     if (!local) {
       return local.error();
     }
-    return rules::parse_rules_texts(*local, names);
+    auto set = rules::parse_rules_texts(*local, names);
+    if (read != nullptr && !source.local_copy) {
+      *read = std::move(*local);  // moved: 10,000 rules are about a megabyte of text
+    }
+    return set;
   }
   const PushedRules& pushed = *source.pushed;
   auto bundle_only = rules::parse_rules_texts(pushed.documents, names);
@@ -69,9 +68,12 @@ Result<rules::RuleSet> load_policy_rules(const PolicySource& source,
     return bundle_only;
   }
 
-  auto local = local_layer(source, read);
+  auto local = local_layer(source);
   if (!local) {
     return local.error();
+  }
+  if (read != nullptr && !source.local_copy) {
+    *read = *local;  // a copy: the merge below takes these texts
   }
   std::set<std::string> pushed_origins;
   for (const auto& d : pushed.documents) {
