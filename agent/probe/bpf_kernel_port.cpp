@@ -52,7 +52,7 @@ Status BpfKernelPort::load_lsm(const KernelOptions& options) {
   Status active = bpf_lsm_active();
   if (active && mode_ == EnforcementMode::kAuto) {
     // With "lsm" a refusal is a start-up error: that one comes from the real hook below.
-    active = lsm_programs_refused_outright();
+    active = lsm_programs_not_refused_outright();
   }
   if (active) {
     auto lsm = LsmProbe::load(*probe_, options.probe.daemon_tgid);

@@ -98,7 +98,7 @@ std::string hook_of(const bpf_program* prog) {
 
 }  // namespace
 
-Status lsm_programs_refused_outright() {
+Status lsm_programs_not_refused_outright() {
   const int fd = load_return_zero(0);
   if (fd >= 0) {
     ::close(fd);
