@@ -86,14 +86,19 @@ TEST_F(DeliveryFailure, HeldExecsAreRecoveredAndDecided) {
   for (int i = 0; i < kExecs; ++i) {
     EXPECT_FALSE(exists(work_->file(fmt::format("m{}", i)))) << "exec " << i << " ran";
   }
-  // Every exec got exactly one decision line.
+  // Every exec got exactly one decision line. The daemon logs after it kills: the last lines
+  // may still be on their way when the last child is reaped.
   std::map<int64_t, int> per_pid;
-  for (const json& d : agent->decisions()) {
-    if (d["exe"] == target_) {
-      per_pid[d["tgid"].get<int64_t>()]++;
+  const auto count = [&] {
+    per_pid.clear();
+    for (const json& d : agent->decisions()) {
+      if (d["exe"] == target_) {
+        per_pid[d["tgid"].get<int64_t>()]++;
+      }
     }
-  }
-  EXPECT_EQ(per_pid.size(), static_cast<size_t>(kExecs));
+    return per_pid.size() == static_cast<size_t>(kExecs);
+  };
+  EXPECT_TRUE(wait_for(count, 5s)) << per_pid.size() << " of " << kExecs << " decided";
   for (const auto& [pid, n] : per_pid) {
     EXPECT_EQ(n, 1) << "pid " << pid;
   }
