@@ -9,7 +9,7 @@
 
 namespace cmdgate {
 
-class EvaluationOnlyPort final : public KernelPort {
+class EvaluationOnlyPort : public KernelPort {
  public:
   Status publish(const rules::KernelPolicy&, uint32_t generation) override {
     published_generation_ = generation;

@@ -36,7 +36,8 @@ class KernelPort {
 
   virtual ~KernelPort() = default;
 
-  // Makes this policy the one the kernel applies, atomically.
+  // Makes this policy the one the kernel applies, atomically. Returns once no program still
+  // decides under the previous one: every record of an older generation is in the ring then.
   [[nodiscard]] virtual Status publish(const rules::KernelPolicy& policy, uint32_t generation) = 0;
   // Starts enforcing (after the first publish). READY may be announced once this returns.
   [[nodiscard]] virtual Status start(RecordHandler on_record) = 0;

@@ -128,6 +128,12 @@ Status PolicyManager::publish(Snapshot s, const PolicySource& source) {
         s.packages_error);
   }
   store_.commit(std::move(s));
+  // The kernel has switched generations and its programs that read the old one have finished
+  // (publish waits for them), so every record of an older generation is in the ring: read them
+  // now, each judged by its own snapshot, and then no older snapshot is needed. At 10,000 rules
+  // each is megabytes.
+  kernel_.drain();
+  store_.forget_older();
   ++stats_.reloads;
   stats_.last_error.clear();
   return {};

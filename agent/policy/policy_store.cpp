@@ -62,7 +62,10 @@ Result<std::shared_ptr<const rules::Policy>> PolicyStore::recompile(
 
 void PolicyStore::commit(Snapshot s) {
   history_.push_back(std::make_shared<const Snapshot>(std::move(s)));
-  while (history_.size() > kHistory) {
+}
+
+void PolicyStore::forget_older() {
+  while (history_.size() > 1) {
     history_.pop_front();
   }
 }

@@ -1,8 +1,9 @@
 #pragma once
-// Compiles rule files into policy snapshots and keeps the recent ones by generation, so an exec
-// the kernel judged under generation N is explained and decided by snapshot N, not by whatever
-// was loaded since. Building is thread-safe (it touches nothing here); committing and reading
-// the history belong to the event loop.
+// Compiles rule files into policy snapshots and keeps them by generation, so an exec the kernel
+// judged under generation N is explained and decided by snapshot N, not by whatever was loaded
+// since: a snapshot stays until the ring has been read past every record it can have produced
+// (PolicyManager::publish). Building is thread-safe (it touches nothing here); committing and
+// reading the history belong to the event loop.
 
 #include <cstdint>
 #include <deque>
@@ -88,6 +89,9 @@ class PolicyStore {
   void continue_after(uint32_t generation) { first_generation_ = generation + 1; }
   // Makes s (with its generation set) the current snapshot.
   void commit(Snapshot s);
+  // Drops every snapshot but the current one: for when no record of an older generation can
+  // arrive any more. An evaluation still under way holds its own (find_shared).
+  void forget_older();
   // Replaces the policy of a generation still held with an equivalent one.
   bool upgrade(uint32_t generation, std::shared_ptr<const rules::Policy> policy);
 
@@ -107,7 +111,6 @@ class PolicyStore {
   [[nodiscard]] const rules::FileResolver& files() const { return files_; }
 
  private:
-  static constexpr size_t kHistory = 4;
   PolicySource source_;
   const rules::NameResolver& names_;
   const rules::FileResolver& files_;

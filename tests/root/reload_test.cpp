@@ -1,5 +1,7 @@
 // Reloads under load: two exec loops run while the rules are reloaded 100 times; every exec
-// gets exactly one logged decision, and each is decided by one whole policy generation.
+// gets exactly one logged decision, and each is decided by one whole policy generation: the one
+// the kernel judged it under, although the daemon keeps no old policy once a reload has read the
+// ring (no record is "stale").
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -97,6 +99,10 @@ TEST(Reload, EveryExecGetsExactlyOneDecisionAcrossAHundredReloads) {
   }
   EXPECT_EQ(decisions.size(), pids.size());
   EXPECT_GT(generations.size(), 50u);
+  const std::string log = agent->log_text();
+  const size_t stale = log.rfind(" stale_generation=");
+  ASSERT_NE(stale, std::string::npos) << log;
+  EXPECT_EQ(std::stoull(log.substr(stale + 18)), 0u) << "records judged by a later policy";
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 #include <fstream>
 
 #include "kernel/evaluation_only_port.h"
@@ -18,6 +19,17 @@
 
 namespace cmdgate {
 namespace {
+
+// Sees when the manager reads the ring.
+class DrainWatchingPort final : public EvaluationOnlyPort {
+ public:
+  void drain() override {
+    if (on_drain) {
+      on_drain();
+    }
+  }
+  std::function<void()> on_drain;
+};
 
 class PolicyManagerTest : public ::testing::Test {
  protected:
@@ -54,7 +66,7 @@ class PolicyManagerTest : public ::testing::Test {
   std::unique_ptr<LocalLastKnownGood> copy_;
   rules::SystemNameResolver names_;
   rules::SystemFileResolver files_;
-  EvaluationOnlyPort port_;
+  DrainWatchingPort port_;
   std::unique_ptr<EventLoop> loop_;
   std::unique_ptr<PolicyStore> store_;
   std::unique_ptr<PolicyManager> manager_;
@@ -124,6 +136,29 @@ TEST_F(PolicyManagerTest, AStopBeforeTheLoopRanStillSavesTheLocalCopy) {
   ASSERT_TRUE(saved) << saved.error().message;
   ASSERT_EQ(saved->files.size(), 1u);
   EXPECT_EQ(saved->files[0].text, kLocalRules);
+}
+
+// Records of the old generation still in the ring after a reload are judged by their own
+// snapshot: the manager reads the ring once the kernel has switched, while it holds that snapshot,
+// and only then lets it go (at 10,000 rules each one is megabytes).
+TEST_F(PolicyManagerTest, AReloadReadsTheRingUnderTheOldSnapshotThenLetsItGo) {
+  const uint32_t first = store_->current()->generation;
+  std::weak_ptr<const Snapshot> old = store_->current_shared();
+  std::vector<std::pair<bool, uint32_t>> at_drain;  // old snapshot held, generation current
+  port_.on_drain = [&] {
+    at_drain.emplace_back(store_->find(first) != nullptr, store_->current()->generation);
+  };
+  std::optional<Status> reloaded;
+  manager_->reload("test", [&](const Status& s) {
+    reloaded = s;
+    loop_->stop();
+  });
+  loop_->run();
+  ASSERT_TRUE(reloaded && *reloaded) << reloaded->error().message;
+  EXPECT_EQ(at_drain, (std::vector<std::pair<bool, uint32_t>>{{true, first + 1}}));
+  EXPECT_EQ(store_->find(first), nullptr);
+  EXPECT_TRUE(old.expired());
+  EXPECT_NE(store_->find(first + 1), nullptr);
 }
 
 }  // namespace
