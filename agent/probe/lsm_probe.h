@@ -16,8 +16,9 @@ struct cmdgate_lsm;
 namespace cmdgate::probe {
 
 // An error when the kernel refuses every LSM program before it even looks at the hook one names
-// (EPERM for a program that names none, where a kernel that takes them says EINVAL): then neither
-// the kernel's BTF needs parsing nor the object opening to know the answer. OK means undecided.
+// (EPERM for a program that names none, where a kernel that takes them objects to the missing
+// hook instead): then neither the kernel's BTF needs parsing nor the object opening to know the
+// answer. OK means undecided.
 [[nodiscard]] Status lsm_programs_not_refused_outright();
 
 class LsmProbe {
