@@ -26,6 +26,7 @@
 #include "kernel/proc_fs.h"
 #include "log/decision_log.h"
 #include "loop/event_loop.h"
+#include "memory/huge_page_heap.h"
 #include "metrics/http_exporter.h"
 #include "metrics/prometheus_text.h"
 #include "pipeline/exec_pipeline.h"
@@ -36,6 +37,10 @@
 
 namespace cmdgate {
 namespace {
+
+// What compiling the first policy allocates at its peak with 10,000 rules (their TOML document
+// most of it), and more.
+constexpr size_t kFirstCompileAllocates = 48 << 20;
 
 // Reload, stop, stop: read from a signalfd, never through handlers.
 sigset_t handled_signals() {
@@ -172,6 +177,7 @@ Status DaemonImpl::init() {
   if (!config_.fleet.enabled()) {
     first = std::async(std::launch::async, [this] {
       const auto t0 = std::chrono::steady_clock::now();
+      const HugePageHeap heap(kFirstCompileAllocates);
       auto built = store_.build(rules::MatchEngine::kRe2);
       return FirstPolicy{std::move(built), std::chrono::duration_cast<std::chrono::milliseconds>(
                                                std::chrono::steady_clock::now() - t0)};

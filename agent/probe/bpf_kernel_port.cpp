@@ -9,14 +9,20 @@
 #include <climits>
 
 #include "kernel/clock.h"
+#include "memory/huge_page_heap.h"
 #include "probe/counters.h"
-#include "probe/load_heap.h"
 #include "probe/lsm_support.h"
 
 namespace cmdgate::probe {
+namespace {
+
+// What loading the objects allocates at its peak (several parses of the kernel's BTF), and more.
+constexpr size_t kLoadingAllocates = 64 << 20;
+
+}  // namespace
 
 Result<std::unique_ptr<BpfKernelPort>> BpfKernelPort::load(const KernelOptions& options) {
-  const LoadHeap heap;
+  const HugePageHeap heap(kLoadingAllocates);
   auto probe = BpfProbe::load(options.probe);
   if (!probe) {
     return probe.error();
