@@ -3,6 +3,8 @@
 #include <malloc.h>
 #include <spdlog/spdlog.h>
 
+#include "rules/parser.h"
+
 namespace cmdgate {
 namespace {
 
@@ -16,7 +18,7 @@ std::chrono::milliseconds since(Clock::time_point t) {
 
 PolicyManager::~PolicyManager() {
   // The loop may outlive this manager: none of its timers may call into it afterwards.
-  for (const EventLoop::TimerId timer : {copy_timer_, pending_}) {
+  for (const EventLoop::TimerId timer : {copy_timer_, pending_, recheck_timer_}) {
     if (timer != 0) {
       loop_.cancel(timer);
     }
@@ -68,6 +70,9 @@ Status PolicyManager::start(Result<Snapshot> first, std::chrono::milliseconds to
   }
   compiler_ = std::move(*compiler);
   stats_.last_compile = took;
+  const PolicySource& source = store_.source();
+  const bool files_read = !source.local_copy && (!source.pushed || source.pushed->admit_local);
+  const auto first_read = first->local_files;  // null: none there
   if (auto s = publish(std::move(*first), store_.source()); !s) {
     return s;
   }
@@ -93,6 +98,18 @@ Status PolicyManager::start(Result<Snapshot> first, std::chrono::milliseconds to
       reload_soon("a path named by a rule now resolves to another file");
     }
   });
+  if (files_read) {
+    // The rule files were read before the watch existed, so an edit in between raised no event:
+    // once the daemon enforces, what they hold is compared with what went into force.
+    recheck_timer_ = loop_.at(Clock::now(), [this, first_read] {
+      recheck_timer_ = 0;
+      const auto now = rules::read_rules_files(store_.rule_paths());
+      const bool same = now && (first_read ? *now == *first_read : now->empty());
+      if (!same) {
+        reload_soon("a rule file changed while the daemon started");
+      }
+    });
+  }
   return {};
 }
 

@@ -47,7 +47,8 @@ class PolicyManager {
   // the latest when this manager goes) after every build that read them and went into force,
   // enforced at start when they do not compile. Set before start; must outlive this manager.
   void keep_local_copy(LocalLastKnownGood* copy) { local_copy_ = copy; }
-  // Loads, publishes and watches the first policy (synchronously). When it does not build and a
+  // Loads, publishes and watches the first policy (synchronously); the loop then reads its rule
+  // files again and reloads if they changed before the watch began. When it does not build and a
   // last-known-good copy exists, starts from the copy instead (logged at critical level, and
   // local_fallback() says why until a reload from the files succeeds). Fatal to the daemon when
   // neither builds.
@@ -106,6 +107,7 @@ class PolicyManager {
   LocalLastKnownGood* local_copy_ = nullptr;
   std::shared_ptr<const std::vector<rules::RulesText>> unsaved_copy_;
   EventLoop::TimerId copy_timer_ = 0;
+  EventLoop::TimerId recheck_timer_ = 0;  // the first policy's files, read again
   std::string local_fallback_;
   Hook begin_;
   Done end_;

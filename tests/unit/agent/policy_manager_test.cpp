@@ -161,5 +161,59 @@ TEST_F(PolicyManagerTest, AReloadReadsTheRingUnderTheOldSnapshotThenLetsItGo) {
   EXPECT_NE(store_->find(first + 1), nullptr);
 }
 
+// The first policy is read before the manager watches its files (on another thread while the
+// BPF objects load): an edit in between raises no event, so the loop reads them again.
+class FirstReadTest : public PolicyManagerTest {
+ protected:
+  // A second manager over its own file, started from a build made before `edit` ran.
+  Status start_after(const std::function<void()>& edit) {
+    file_ = dir_ + "/second.toml";
+    std::ofstream(file_) << kLocalRules;
+    second_store_ = std::make_unique<PolicyStore>(PolicySource{{file_}, std::nullopt, std::nullopt},
+                                                  names_, files_);
+    second_ = std::make_unique<PolicyManager>(*second_store_, second_port_, *loop_);
+    auto first = second_store_->build(rules::MatchEngine::kRe2);
+    edit();
+    second_->on_reload_end([&](const Status&) { loop_->stop(); });
+    return second_->start(std::move(first), std::chrono::milliseconds(0));
+  }
+  // Runs the loop until a reload ends or long past the manager's quiet period.
+  void run() {
+    loop_->at(std::chrono::steady_clock::now() + PolicyManager::kQuietPeriod * 5,
+              [&] { loop_->stop(); });
+    loop_->run();
+  }
+  std::vector<std::string> second_ids() const {
+    std::vector<std::string> out;
+    for (const auto& r : second_store_->current()->policy->rule_set().rules) {
+      out.push_back(r.id);
+    }
+    return out;
+  }
+
+  std::string file_;
+  DrainWatchingPort second_port_;
+  std::unique_ptr<PolicyStore> second_store_;
+  std::unique_ptr<PolicyManager> second_;
+};
+
+TEST_F(FirstReadTest, AnEditBeforeTheWatchBeganIsReloaded) {
+  ASSERT_TRUE(start_after([&] {
+    std::ofstream(file_) << "[[rule]]\nid = \"edited\"\naction = \"deny\"\n"
+                            "path = \"/usr/bin/edited\"\n";
+  }));
+  EXPECT_EQ(second_ids(), std::vector<std::string>{"local"});
+  run();
+  EXPECT_EQ(second_ids(), std::vector<std::string>{"edited"});
+  EXPECT_EQ(second_store_->current()->generation, 2u);
+}
+
+TEST_F(FirstReadTest, FilesAsTheyWereReadReloadNothing) {
+  ASSERT_TRUE(start_after([] {}));
+  run();
+  EXPECT_EQ(second_ids(), std::vector<std::string>{"local"});
+  EXPECT_EQ(second_store_->current()->generation, 1u);
+}
+
 }  // namespace
 }  // namespace cmdgate
