@@ -38,10 +38,6 @@
 namespace cmdgate {
 namespace {
 
-// What compiling the first policy allocates at its peak with 10,000 rules (their TOML document
-// most of it), and more.
-constexpr size_t kFirstCompileAllocates = 48 << 20;
-
 // Reload, stop, stop: read from a signalfd, never through handlers.
 sigset_t handled_signals() {
   sigset_t mask;
@@ -177,7 +173,7 @@ Status DaemonImpl::init() {
   if (!config_.fleet.enabled()) {
     first = std::async(std::launch::async, [this] {
       const auto t0 = std::chrono::steady_clock::now();
-      const HugePageHeap heap(kFirstCompileAllocates);
+      const HugePageHeap heap(PolicyManager::kFirstBuildAllocates);
       auto built = store_.build(rules::MatchEngine::kRe2);
       return FirstPolicy{std::move(built), std::chrono::duration_cast<std::chrono::milliseconds>(
                                                std::chrono::steady_clock::now() - t0)};

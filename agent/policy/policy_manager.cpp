@@ -3,6 +3,7 @@
 #include <malloc.h>
 #include <spdlog/spdlog.h>
 
+#include "memory/huge_page_heap.h"
 #include "rules/parser.h"
 
 namespace cmdgate {
@@ -28,7 +29,10 @@ PolicyManager::~PolicyManager() {
 
 Status PolicyManager::start() {
   const auto t0 = Clock::now();
-  auto first = store_.build(rules::MatchEngine::kRe2);
+  auto first = [this] {
+    const HugePageHeap heap(kFirstBuildAllocates);
+    return store_.build(rules::MatchEngine::kRe2);
+  }();
   return start(std::move(first), since(t0));
 }
 

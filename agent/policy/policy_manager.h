@@ -7,6 +7,7 @@
 // reload that fails for any reason leaves the current generation in force and is counted.
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
@@ -75,6 +76,9 @@ class PolicyManager {
   [[nodiscard]] const PolicyStore& store() const { return store_; }
   [[nodiscard]] bool busy() const { return running_; }
 
+  // What building the first policy allocates at its peak with 10,000 rules (their TOML document
+  // most of it), and more: it builds on a block of huge pages this large (memory/huge_page_heap.h).
+  static constexpr size_t kFirstBuildAllocates = 48 << 20;
   static constexpr std::chrono::milliseconds kQuietPeriod{200};
   static constexpr std::chrono::seconds kReresolveInterval{30};
 
