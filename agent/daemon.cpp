@@ -26,7 +26,6 @@
 #include "kernel/proc_fs.h"
 #include "log/decision_log.h"
 #include "loop/event_loop.h"
-#include "memory/huge_page_heap.h"
 #include "metrics/http_exporter.h"
 #include "metrics/prometheus_text.h"
 #include "pipeline/exec_pipeline.h"
@@ -85,11 +84,6 @@ Result<std::unique_ptr<KernelPort>> make_kernel(DaemonConfig& config) {
   }
   return std::unique_ptr<KernelPort>(std::move(*port));
 }
-
-struct FirstPolicy {
-  Result<Snapshot> snapshot;
-  std::chrono::milliseconds took;
-};
 
 class DaemonImpl final : public Daemon {
  public:
@@ -169,15 +163,9 @@ Status DaemonImpl::init() {
   // The first policy needs nothing from the kernel: compile it while the BPF objects load and
   // verify (100-200 ms on the development VM), on the other core. With a fleet the first source
   // depends on the restored bundles, which FleetAgent reads once the policy manager exists.
-  std::future<FirstPolicy> first;
+  std::future<PolicyManager::FirstBuild> first;
   if (!config_.fleet.enabled()) {
-    first = std::async(std::launch::async, [this] {
-      const auto t0 = std::chrono::steady_clock::now();
-      const HugePageHeap heap(PolicyManager::kFirstBuildAllocates);
-      auto built = store_.build(rules::MatchEngine::kRe2);
-      return FirstPolicy{std::move(built), std::chrono::duration_cast<std::chrono::milliseconds>(
-                                               std::chrono::steady_clock::now() - t0)};
-    });
+    first = std::async(std::launch::async, [this] { return PolicyManager::build_first(store_); });
   }
   const auto kernel_began = std::chrono::steady_clock::now();
   auto kernel = make_kernel(config_);
@@ -211,7 +199,7 @@ Status DaemonImpl::init() {
   if (fleet_) {
     started = fleet_->start_policy();
   } else {
-    FirstPolicy built = first.get();
+    PolicyManager::FirstBuild built = first.get();
     started = policy_->start(std::move(built.snapshot), built.took);
   }
   if (!started) {

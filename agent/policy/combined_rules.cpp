@@ -45,6 +45,10 @@ Result<std::vector<rules::RulesText>> local_layer(const PolicySource& source) {
 
 }  // namespace
 
+bool reads_local_files(const PolicySource& source) {
+  return !source.local_copy && (!source.pushed || source.pushed->admit_local);
+}
+
 Result<rules::RuleSet> load_policy_rules(const PolicySource& source,
                                          const rules::NameResolver& names,
                                          std::vector<rules::RulesText>* read) {
@@ -54,7 +58,7 @@ Result<rules::RuleSet> load_policy_rules(const PolicySource& source,
       return local.error();
     }
     auto set = rules::parse_rules_texts(*local, names);
-    if (read != nullptr && !source.local_copy) {
+    if (read != nullptr && reads_local_files(source)) {
       *read = std::move(*local);  // moved: 10,000 rules are about a megabyte of text
     }
     return set;
@@ -72,7 +76,7 @@ Result<rules::RuleSet> load_policy_rules(const PolicySource& source,
   if (!local) {
     return local.error();
   }
-  if (read != nullptr && !source.local_copy) {
+  if (read != nullptr && reads_local_files(source)) {
     *read = *local;  // a copy: the merge below takes these texts
   }
   std::set<std::string> pushed_origins;

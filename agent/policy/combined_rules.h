@@ -16,6 +16,10 @@
 
 namespace cmdgate {
 
+// Whether building from source reads the local rule files: no bundle keeps them out and no
+// last-known-good copy stands in for them.
+[[nodiscard]] bool reads_local_files(const PolicySource& source);
+
 // Without pushed rules or with a bundle admitting them, the local layer is the source's
 // local_copy if it has one, else rule_paths read now; `read` (if given) receives the files read.
 [[nodiscard]] Result<rules::RuleSet> load_policy_rules(

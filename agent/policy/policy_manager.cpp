@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "memory/huge_page_heap.h"
+#include "policy/combined_rules.h"
 #include "rules/parser.h"
 
 namespace cmdgate {
@@ -14,6 +15,10 @@ using Clock = std::chrono::steady_clock;
 std::chrono::milliseconds since(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t);
 }
+
+// What building the first policy allocates at its peak with 10,000 rules (their TOML document
+// most of it), and more.
+constexpr size_t kFirstBuildAllocates = 48 << 20;
 
 }  // namespace
 
@@ -27,13 +32,18 @@ PolicyManager::~PolicyManager() {
   save_local_copy();
 }
 
-Status PolicyManager::start() {
+PolicyManager::FirstBuild PolicyManager::build_first(const PolicyStore& store) {
   const auto t0 = Clock::now();
-  auto first = [this] {
+  auto built = [&store] {
     const HugePageHeap heap(kFirstBuildAllocates);
-    return store_.build(rules::MatchEngine::kRe2);
+    return store.build(rules::MatchEngine::kRe2);
   }();
-  return start(std::move(first), since(t0));
+  return {std::move(built), since(t0)};
+}
+
+Status PolicyManager::start() {
+  FirstBuild first = build_first(store_);
+  return start(std::move(first.snapshot), first.took);
 }
 
 Result<Snapshot> PolicyManager::build_from_copy(const Error& failed) {
@@ -74,8 +84,7 @@ Status PolicyManager::start(Result<Snapshot> first, std::chrono::milliseconds to
   }
   compiler_ = std::move(*compiler);
   stats_.last_compile = took;
-  const PolicySource& source = store_.source();
-  const bool files_read = !source.local_copy && (!source.pushed || source.pushed->admit_local);
+  const bool files_read = reads_local_files(store_.source());
   const auto first_read = first->local_files;  // null: none there
   if (auto s = publish(std::move(*first), store_.source()); !s) {
     return s;

@@ -7,7 +7,6 @@
 // reload that fails for any reason leaves the current generation in force and is counted.
 
 #include <chrono>
-#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
@@ -54,9 +53,17 @@ class PolicyManager {
   // local_fallback() says why until a reload from the files succeeds). Fatal to the daemon when
   // neither builds.
   [[nodiscard]] Status start();
-  // The same with the first policy already built from the store's source, e.g. on another
-  // thread while the BPF objects loaded; `took` is how long that build took.
+  // The same with the first policy already built from the store's source, e.g. by build_first
+  // on another thread while the BPF objects load; `took` is how long that build took.
   [[nodiscard]] Status start(Result<Snapshot> first, std::chrono::milliseconds took);
+
+  struct FirstBuild {
+    Result<Snapshot> snapshot;
+    std::chrono::milliseconds took;
+  };
+  // The first policy of a start, built from the store's source on a block of huge pages
+  // (memory/huge_page_heap.h): most of a first build is touching new memory.
+  [[nodiscard]] static FirstBuild build_first(const PolicyStore& store);
   // Reloads in the background; done (if given) runs on the loop with the result. Requests that
   // arrive while one is running are served by one more reload after it.
   void reload(std::string_view reason, Done done = nullptr);
@@ -76,9 +83,6 @@ class PolicyManager {
   [[nodiscard]] const PolicyStore& store() const { return store_; }
   [[nodiscard]] bool busy() const { return running_; }
 
-  // What building the first policy allocates at its peak with 10,000 rules (their TOML document
-  // most of it), and more: it builds on a block of huge pages this large (memory/huge_page_heap.h).
-  static constexpr size_t kFirstBuildAllocates = 48 << 20;
   static constexpr std::chrono::milliseconds kQuietPeriod{200};
   static constexpr std::chrono::seconds kReresolveInterval{30};
 
