@@ -90,20 +90,6 @@ std::optional<ProcStat> parse_stat(std::string_view stat) {
   return s;
 }
 
-std::optional<uint32_t> audit_id(const ProcFs& proc, uint32_t pid, std::string_view entry) {
-  auto text = proc.read(pid, entry, 32);
-  if (!text) {
-    return std::nullopt;
-  }
-  uint64_t v = 0;
-  const char* end = text->data() + text->size();
-  const auto [ptr, ec] = std::from_chars(text->data(), end, v);
-  if (ec != std::errc() || ptr == text->data() || v >= 4294967295u) {
-    return std::nullopt;
-  }
-  return static_cast<uint32_t>(v);
-}
-
 uint32_t session_of(const ProcFs& proc, uint32_t pid) {
   auto stat = proc.read(pid, "stat");
   if (!stat) {

@@ -32,11 +32,6 @@ struct ProcStat {
 };
 [[nodiscard]] std::optional<ProcStat> parse_stat(std::string_view stat);
 
-// The audit login uid or session id of a live process (/proc/<pid>/loginuid, sessionid); none
-// when it is gone or was never set ((uid_t)-1).
-[[nodiscard]] std::optional<uint32_t> audit_id(const ProcFs& proc, uint32_t pid,
-                                               std::string_view entry);
-
 // The session id of a live process, 0 if it is gone.
 [[nodiscard]] uint32_t session_of(const ProcFs& proc, uint32_t pid);
 

@@ -27,9 +27,6 @@ struct DecisionRecord {
   std::string told;        // the line meant for the process's stderr, if any
   bool told_delivered = false;
   const ApproverInfo* approver = nullptr;
-  // The audit login uid and session of the process while it lived, if set.
-  std::optional<uint32_t> loginuid;
-  std::optional<uint32_t> sessionid;
 };
 
 }  // namespace cmdgate

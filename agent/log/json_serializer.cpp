@@ -95,11 +95,11 @@ std::string to_json_line(const DecisionRecord& r) {
   j["uid"] = e.uid;
   j["euid"] = e.euid;
   j["gid"] = e.gid;
-  if (r.loginuid) {
-    j["loginuid"] = *r.loginuid;
+  if (e.loginuid) {
+    j["loginuid"] = *e.loginuid;
   }
-  if (r.sessionid) {
-    j["sessionid"] = *r.sessionid;
+  if (e.sessionid) {
+    j["sessionid"] = *e.sessionid;
   }
   put_bytes(j, "comm", e.comm);
   put_bytes(j, "exe", e.path);

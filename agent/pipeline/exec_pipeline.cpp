@@ -91,9 +91,6 @@ bool ExecPipeline::tell(uint32_t tgid, const std::string& line) {
 }
 
 void ExecPipeline::emit(DecisionRecord rec) {
-  // Through the pipeline's /proc, not the serializer's: the log line is a pure function of this.
-  rec.loginuid = audit_id(d_.proc, rec.event->tgid, "loginuid");
-  rec.sessionid = audit_id(d_.proc, rec.event->tgid, "sessionid");
   d_.log.record(rec);
   if (metrics_ != nullptr) {
     metrics_->observe(rec);

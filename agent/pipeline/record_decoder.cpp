@@ -18,6 +18,11 @@ T load(std::span<const std::byte> bytes) {
 
 std::string fixed_string(const char* s, size_t max) { return std::string(s, strnlen(s, max)); }
 
+// An audit id as the kernel keeps it: (uint32_t)-1 is "never set" (AUDIT_UID_UNSET).
+std::optional<uint32_t> audit_id(uint32_t v) {
+  return v == UINT32_MAX ? std::nullopt : std::optional<uint32_t>(v);
+}
+
 // A NUL-terminated string of exactly len bytes (len counts the NUL; 0 = absent).
 Result<std::string> take_string(std::span<const std::byte>& rest, uint32_t len,
                                 std::string_view what) {
@@ -86,6 +91,8 @@ Result<Record> decode_exec(std::span<const std::byte> bytes) {
   e.argc = r.argc;
   e.args_total = r.args_total;
   e.agents = r.agents;
+  e.loginuid = audit_id(r.loginuid);
+  e.sessionid = audit_id(r.sessionid);
   e.verdict = static_cast<rules::KernelVerdict>(r.verdict);
   e.comm = fixed_string(r.comm, sizeof(r.comm));
   for (uint32_t i = 0; i < r.lineage_depth; ++i) {

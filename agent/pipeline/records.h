@@ -2,6 +2,7 @@
 // Ring-buffer records after validation, owning their strings.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -42,6 +43,9 @@ struct ExecEvent {
   uint32_t argc = 0;
   uint32_t args_total = 0;  // argv bytes in the new image (more than the record holds when cut)
   uint64_t agents = 0;      // the agent label's bits (CG_EXEC_AGENT_UNKNOWN: more may apply)
+  // The audit login uid and session at the exec; none when never set or without kernel audit.
+  std::optional<uint32_t> loginuid;
+  std::optional<uint32_t> sessionid;
   rules::KernelVerdict verdict = rules::KernelVerdict::kNone;
   std::string comm;
   std::string path;      // the executed file (the interpreter, for a script)

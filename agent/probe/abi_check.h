@@ -29,8 +29,10 @@ static_assert(offsetof(cg_exec_record, args_len) == 140);
 static_assert(offsetof(cg_exec_record, comm) == 144);
 static_assert(offsetof(cg_exec_record, lineage) == 160);
 static_assert(offsetof(cg_exec_record, args_total) == 480);
+static_assert(offsetof(cg_exec_record, loginuid) == 484);
 static_assert(offsetof(cg_exec_record, agents) == 488);
-static_assert(sizeof(cg_exec_record) == 496);
+static_assert(offsetof(cg_exec_record, sessionid) == 496);
+static_assert(sizeof(cg_exec_record) == 504);
 
 static_assert(sizeof(cg_exit_record) == 32);
 static_assert(sizeof(cg_escape_record) == 48);
@@ -54,6 +56,6 @@ static_assert(sizeof(cg_agent_name_key) == 72);
 static_assert(offsetof(cg_agent_name_key, name) == 6);
 static_assert(offsetof(cg_policy_meta, has_agents) == 15);
 static_assert(CG_CTR_MAX == 29);
-static_assert(CG_ABI_VERSION == 10);
+static_assert(CG_ABI_VERSION == 11);
 
 }  // namespace cmdgate::probe

@@ -76,6 +76,14 @@ __noinline int cg_fill_current_task(struct cg_exec_record* r) {
   r->euid = cred->euid.val;
   r->egid = cred->egid.val;
   __builtin_memcpy(r->comm, task->comm, sizeof(r->comm));
+  /* Read here, not from /proc later: by the time the daemon logs an audited exec the process has
+   * often exited, or its pid belongs to another process. Kernels without audit have neither. */
+  r->loginuid = (__u32)-1;
+  r->sessionid = (__u32)-1;
+  if (bpf_core_field_exists(task->loginuid)) {
+    r->loginuid = task->loginuid.val;
+    r->sessionid = task->sessionid;
+  }
   return task->signal->tty ? CG_EXEC_TTY : 0;
 }
 

@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define CG_ABI_VERSION 10u
+#define CG_ABI_VERSION 11u
 
 #define CG_COMM_LEN 16
 #define CG_LINEAGE_DEPTH 8
@@ -145,8 +145,10 @@ struct cg_exec_record {
   char comm[CG_COMM_LEN];
   struct cg_ancestor lineage[CG_LINEAGE_DEPTH]; /* [0] is the parent */
   __u32 args_total; /* argv bytes in the new image; more than args_len when cut */
+  __u32 loginuid;   /* audit login uid at the exec, (__u32)-1 when unset or the kernel has none */
+  __u64 agents;     /* the process's agent label (cg_label.agents) after this exec */
+  __u32 sessionid;  /* audit session id at the exec, (__u32)-1 likewise */
   __u32 _pad1;
-  __u64 agents; /* the process's agent label (cg_label.agents) after this exec */
 };
 
 /* CG_RECORD_EXIT: a process that was parked has exited (killed, or its session went away). */
@@ -382,7 +384,7 @@ enum cg_counter {
 _Static_assert(sizeof(struct cg_record_header) == 16, "cg_record_header");
 _Static_assert(sizeof(struct cg_ancestor) == 40, "cg_ancestor");
 _Static_assert(__builtin_offsetof(struct cg_exec_record, lineage) == 160, "cg_exec_record");
-_Static_assert(sizeof(struct cg_exec_record) == 496, "cg_exec_record");
+_Static_assert(sizeof(struct cg_exec_record) == 504, "cg_exec_record");
 _Static_assert(sizeof(struct cg_exit_record) == 32, "cg_exit_record");
 _Static_assert(sizeof(struct cg_escape_record) == 48, "cg_escape_record");
 _Static_assert(sizeof(struct cg_control) == 64, "cg_control");

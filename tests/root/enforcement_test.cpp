@@ -46,7 +46,9 @@ TEST_F(Enforcement, DeniedProgramDiesBeforeItsFirstInstruction) {
 }
 
 // The process fields of a record are read in the kernel at exec: a child in a session of its
-// own, as nobody, once without a terminal and once with a pty as its controlling terminal.
+// own, as nobody, with a login uid of its own, once without a terminal and once with a pty as its
+// controlling terminal. The child is killed and reaped before the daemon writes the line (the
+// kernel's denials wait for its next tick), so nothing of it is left in /proc to read then.
 TEST_F(Enforcement, TheRecordNamesTheProcessAsTheKernelSawIt) {
   auto agent = Agent::start({deny_path_rules(target_)});
   ASSERT_TRUE(agent);
@@ -56,20 +58,32 @@ TEST_F(Enforcement, TheRecordNamesTheProcessAsTheKernelSawIt) {
   ASSERT_EQ(::unlockpt(pty), 0);
   const std::string pts = ::ptsname(pty);
   constexpr uid_t kNobody = 65534;
+  constexpr uid_t kLoginUid = 4242;
   for (const bool with_tty : {false, true}) {
     const std::string name = with_tty ? "with-tty" : "without-tty";
     const pid_t child = ::fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
       // The first terminal a session leader opens becomes its controlling terminal.
-      if (::setsid() < 0 || (with_tty && ::open(pts.c_str(), O_RDWR) < 0) ||
-          ::setgid(kNobody) != 0 || ::setuid(kNobody) != 0) {
+      if (::setsid() < 0 || (with_tty && ::open(pts.c_str(), O_RDWR) < 0)) {
+        ::_exit(126);
+      }
+      // Setting it gives the process a new audit session too.
+      const std::string login = std::to_string(kLoginUid);
+      const int fd = ::open("/proc/self/loginuid", O_WRONLY);
+      if (fd < 0 || ::write(fd, login.data(), login.size()) != static_cast<ssize_t>(login.size())) {
+        ::_exit(125);
+      }
+      ::close(fd);
+      if (::setgid(kNobody) != 0 || ::setuid(kNobody) != 0) {
         ::_exit(126);
       }
       exec_argv({target_, marker(name)});
     }
     int status = 0;
     ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_FALSE(WIFEXITED(status) && WEXITSTATUS(status) == 125)
+        << "could not set the child's /proc/self/loginuid (audit login uids immutable here?)";
     ASSERT_TRUE(WIFSIGNALED(status)) << name << ": status " << status;
     EXPECT_FALSE(exists(marker(name)));
     auto d = agent->wait_decision([&](const json& j) { return j["tgid"] == child; });
@@ -81,6 +95,8 @@ TEST_F(Enforcement, TheRecordNamesTheProcessAsTheKernelSawIt) {
     EXPECT_EQ((*d)["euid"], kNobody);
     EXPECT_EQ((*d)["gid"], kNobody);
     EXPECT_EQ((*d)["comm"], "target");
+    EXPECT_EQ((*d)["loginuid"], kLoginUid);
+    EXPECT_TRUE(d->contains("sessionid")) << d->dump();
     const std::string flags = (*d)["flags"].dump();
     EXPECT_EQ(flags.find("\"tty\"") != std::string::npos, with_tty) << name << ": " << flags;
   }

@@ -103,6 +103,8 @@ std::vector<std::byte> exec_record_bytes(const RecordSpec& spec) {
   r.ino = 42;
   r.pid = r.tgid = spec.tgid;
   r.uid = 1001;
+  r.loginuid = spec.loginuid;
+  r.sessionid = spec.sessionid;
   r.flags = spec.flags;
   r.verdict = spec.verdict;
   r.policy_generation = spec.generation;

@@ -95,6 +95,8 @@ struct RecordSpec {
   uint32_t flags = 0;
   uint8_t verdict = 3;  // CG_VERDICT_EVALUATE
   uint32_t generation = 0;
+  uint32_t loginuid = UINT32_MAX;  // the kernel's "never set"
+  uint32_t sessionid = UINT32_MAX;
 };
 [[nodiscard]] std::vector<std::byte> exec_record_bytes(const RecordSpec& spec);
 

@@ -120,12 +120,15 @@ TEST_F(PipelineTest, ProcessGoneBeforeTheVerdictIsLoggedNotSignalled) {
   EXPECT_EQ(f_->last_line()["outcome"], "gone");
 }
 
-// The audit login uid and session come from the process's /proc through the pipeline's seam;
-// an id never set ((uid_t)-1) is left out.
-TEST_F(PipelineTest, TheLogLineCarriesTheProcessAuditIdsWhenSet) {
-  f_->proc.files[{17, "loginuid"}] = "1000";
-  f_->proc.files[{17, "sessionid"}] = "4294967295";
-  f_->pipeline.on_exec(f_->parked_exec(17, {"target", "--ok"}));
+// The audit login uid and session are the exec's own, from its record: by the time a line is
+// written the process may be gone and its pid another's, so /proc is not asked. An id never set
+// is left out.
+TEST_F(PipelineTest, TheLogLineCarriesTheExecsAuditIdsNotWhatProcSaysLater) {
+  f_->proc.files[{17, "loginuid"}] = "2000";  // a later process with the same pid
+  f_->proc.files[{17, "sessionid"}] = "9";
+  ExecEvent e = f_->parked_exec(17, {"target", "--ok"});
+  e.loginuid = 1000;
+  f_->pipeline.on_exec(e);
   EXPECT_EQ(f_->last_line()["loginuid"], 1000);
   EXPECT_FALSE(f_->last_line().contains("sessionid"));
 }

@@ -34,6 +34,19 @@ TEST(RecordDecoder, DecodesAnExecRecord) {
   EXPECT_EQ(e.verdict, rules::KernelVerdict::kEvaluate);
 }
 
+// (uint32_t)-1 is the kernel's "never set"; any other value, 0 included, is an id.
+TEST(RecordDecoder, AuditIdsAreTheRecordsAndUnsetMeansNone) {
+  auto rec = decode_record(test::exec_record_bytes({.loginuid = 1000, .sessionid = UINT32_MAX}));
+  ASSERT_TRUE(rec.ok()) << rec.error().message;
+  EXPECT_EQ(std::get<ExecEvent>(*rec).loginuid, 1000u);
+  EXPECT_EQ(std::get<ExecEvent>(*rec).sessionid, std::nullopt);
+
+  rec = decode_record(test::exec_record_bytes({.loginuid = 0, .sessionid = 7}));
+  ASSERT_TRUE(rec.ok()) << rec.error().message;
+  EXPECT_EQ(std::get<ExecEvent>(*rec).loginuid, 0u);
+  EXPECT_EQ(std::get<ExecEvent>(*rec).sessionid, 7u);
+}
+
 TEST(RecordDecoder, TruncatedArgsKeepTheirLastPiece) {
   auto bytes = exec_record("/bin/x", {"x", "abc"});
   bytes.pop_back();  // drop the final NUL: as when the kernel cuts argv
