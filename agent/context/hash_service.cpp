@@ -164,10 +164,12 @@ void HashService::drain(const std::function<void(HashResult)>& deliver) {
 void HashService::expire(SteadyTime now) {
   const std::string too_slow = hash_text::too_slow(settings_.max_time);
   std::vector<uint64_t> given_up;
+  bool files_to_close = false;
   {
     std::lock_guard lock(shared_->mutex);
     HashShared& s = *shared_;
     auto drop_queued = [&](std::deque<HashJob>::iterator job) {
+      files_to_close = true;
       s.to_close.push_back({std::move(job->file), job->stamp.dev});
       return s.queue.erase(job);
     };
@@ -203,7 +205,10 @@ void HashService::expire(SteadyTime now) {
       }
     }
   }
-  shared_->wake.notify_all();
+  // Only then has an idle worker something new to do: this runs on every tick of the daemon.
+  if (files_to_close) {
+    shared_->wake.notify_all();
+  }
   for (uint64_t worker : given_up) {
     auto it = workers_.find(worker);
     it->second.detach();

@@ -1,6 +1,7 @@
 #include "context/hash_worker.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -48,6 +49,7 @@ void HashShared::signal() const {
 }
 
 void run_hash_worker(const std::shared_ptr<HashShared>& shared, uint64_t worker_id) {
+  ::pthread_setname_np(::pthread_self(), kHashWorkerThreadName);
   HashShared& s = *shared;
   std::vector<unsigned char> buffer(kChunk);
   std::unique_lock lock(s.mutex);

@@ -67,6 +67,9 @@ struct HashShared {
   void signal() const;
 };
 
+// The name every hashing thread carries (top -H, /proc/PID/task/TID/comm).
+inline constexpr const char* kHashWorkerThreadName = "cmdgated-hash";
+
 // Runs until the service stops, or until it returns from a job it was given up on.
 void run_hash_worker(const std::shared_ptr<HashShared>& shared, uint64_t worker_id);
 

@@ -14,6 +14,7 @@
 #include <functional>
 #include <thread>
 
+#include "context/hash_worker.h"
 #include "rules/file_digest.h"
 
 namespace cmdgate {
@@ -68,6 +69,26 @@ HashSettings quick_settings() {
   s.max_time = 200ms;
   s.stuck_grace = 200ms;
   return s;
+}
+
+// Times this process's hashing threads went to sleep.
+uint64_t hash_worker_sleeps() {
+  uint64_t total = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    if (!std::getline(comm, name) || name != kHashWorkerThreadName) {
+      continue;
+    }
+    std::ifstream status(task.path() / "status");
+    constexpr std::string_view kKey = "voluntary_ctxt_switches:";
+    for (std::string line; std::getline(status, line);) {
+      if (line.starts_with(kKey)) {
+        total += std::stoull(line.substr(kKey.size()));
+      }
+    }
+  }
+  return total;
 }
 
 class HashServiceTest : public ::testing::Test {
@@ -131,6 +152,33 @@ class HashServiceTest : public ::testing::Test {
   std::string dir_;
   std::vector<HashResult> results_;
 };
+
+// The daemon expires on every tick of its loop. With nothing queued, nothing to close and no
+// worker stuck, the idle workers sleep through it; work does wake them (the control).
+TEST_F(HashServiceTest, ExpiringWithNothingToDoWakesNoWorker) {
+  HashSettings settings = quick_settings();
+  settings.workers = 2;
+  auto s = start(settings);
+  auto abc = open_file(write("abc", "abc"));
+  ASSERT_FALSE(s->submit(std::move(abc.fd), abc.stamp, 1, Digests::kSha256));
+  ASSERT_TRUE(wait_for(*s, 1));
+  std::this_thread::sleep_for(50ms);  // both back asleep
+
+  const uint64_t before = hash_worker_sleeps();
+  ASSERT_GT(before, 0u) << "no thread named " << kHashWorkerThreadName;
+  for (int i = 0; i < 100; ++i) {
+    s->expire(std::chrono::steady_clock::now());
+    std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_LE(hash_worker_sleeps() - before, 2u);
+
+  const uint64_t idle = hash_worker_sleeps();
+  auto again = open_file(write("again", "again"));
+  ASSERT_FALSE(s->submit(std::move(again.fd), again.stamp, 2, Digests::kSha256));
+  ASSERT_TRUE(wait_for(*s, 2));
+  std::this_thread::sleep_for(50ms);
+  EXPECT_GT(hash_worker_sleeps(), idle) << "a woken worker sleeps again once done";
+}
 
 TEST_F(HashServiceTest, DigestsMatchSha256) {
   auto s = start();
