@@ -194,18 +194,9 @@ Status DaemonImpl::init() {
     }
     fleet_ = std::move(*fleet);
   }
-  // With a fleet, the first policy includes the last-known-good bundles.
-  Status started;
-  if (fleet_) {
-    started = fleet_->start_policy();
-  } else {
-    PolicyManager::FirstBuild built = first.get();
-    started = policy_->start(std::move(built.snapshot), built.took);
-  }
-  if (!started) {
-    return started.error().context("loading rules");
-  }
-
+  // What does not need the first policy is set up before waiting for it: with many rules its
+  // compile, on the other core, can outlast the BPF load. None of it serves anyone before the
+  // loop runs, after the policy is in force.
   auto hashes = HashService::start();
   if (!hashes) {
     return hashes.error();
@@ -250,6 +241,18 @@ Status DaemonImpl::init() {
   observers_.add(journal_.get());
   pipeline_->set_observer(&observers_);
   pipeline_->set_metrics(&metrics_);
+  // With a fleet, the first policy includes the last-known-good bundles.
+  Status started;
+  if (fleet_) {
+    started = fleet_->start_policy();
+  } else {
+    PolicyManager::FirstBuild built = first.get();
+    started = policy_->start(std::move(built.snapshot), built.took);
+  }
+  if (!started) {
+    return started.error().context("loading rules");
+  }
+
   if (!config_.metrics_listen.empty()) {
     auto exporter =
         HttpExporter::start(config_.metrics_listen, config_.metrics_beyond_loopback);

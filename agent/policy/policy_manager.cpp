@@ -20,6 +20,8 @@ std::chrono::milliseconds since(Clock::time_point t) {
 // most of it), and more.
 constexpr size_t kFirstBuildAllocates = 48 << 20;
 
+constexpr std::string_view kResolvesElsewhere = "a path named by a rule now resolves to another file";
+
 }  // namespace
 
 PolicyManager::~PolicyManager() {
@@ -86,7 +88,26 @@ Status PolicyManager::start(Result<Snapshot> first, std::chrono::milliseconds to
   stats_.last_compile = took;
   const bool files_read = reads_local_files(store_.source());
   const auto first_read = first->local_files;  // null: none there
+  // The watch is added once the daemon enforces: a directory at a time, it takes milliseconds
+  // with many rules, and nothing it would catch before then is lost. The rule files were read
+  // before it existed, so an edit in between raised no event: what they hold is compared with
+  // what went into force (watch_current does the same for the files the rules name). Scheduled
+  // before publishing, which schedules the last-known-good copy: the watch comes first.
+  recheck_timer_ = loop_.at(Clock::now(), [this, files_read, first_read] {
+    recheck_timer_ = 0;
+    watch_current();
+    if (!files_read) {
+      return;
+    }
+    const auto now = rules::read_rules_files(store_.rule_paths());
+    const bool same = now && (first_read ? *now == *first_read : now->empty());
+    if (!same) {
+      reload_soon("a rule file changed while the daemon started");
+    }
+  });
   if (auto s = publish(std::move(*first), store_.source()); !s) {
+    loop_.cancel(recheck_timer_);
+    recheck_timer_ = 0;
     return s;
   }
   upgrade_in_background(store_.current()->generation);
@@ -96,7 +117,6 @@ Status PolicyManager::start(Result<Snapshot> first, std::chrono::milliseconds to
     spdlog::warn("{}: rule files will reload on SIGHUP only", watch.error().message);
   } else {
     watch_ = std::move(*watch);
-    rewatch();
     if (auto s = loop_.watch(watch_->fd(), [this] {
           if (watch_->consume()) {
             reload_soon("a rule file, a file named by a rule, or dpkg's database changed");
@@ -108,21 +128,9 @@ Status PolicyManager::start(Result<Snapshot> first, std::chrono::milliseconds to
   }
   loop_.every(kReresolveInterval, [this] {
     if (resolutions_changed()) {
-      reload_soon("a path named by a rule now resolves to another file");
+      reload_soon(kResolvesElsewhere);
     }
   });
-  if (files_read) {
-    // The rule files were read before the watch existed, so an edit in between raised no event:
-    // once the daemon enforces, what they hold is compared with what went into force.
-    recheck_timer_ = loop_.at(Clock::now(), [this, first_read] {
-      recheck_timer_ = 0;
-      const auto now = rules::read_rules_files(store_.rule_paths());
-      const bool same = now && (first_read ? *now == *first_read : now->empty());
-      if (!same) {
-        reload_soon("a rule file changed while the daemon started");
-      }
-    });
-  }
   return {};
 }
 
@@ -276,7 +284,7 @@ void PolicyManager::finish_reload(Result<Snapshot> built, std::chrono::milliseco
     spdlog::error("reload failed, generation {} stays in force: {}",
                   store_.current()->generation, s.error().message);
   } else {
-    rewatch();
+    watch_current();
     upgrade_in_background(store_.current()->generation);
   }
   running_ = false;
@@ -325,6 +333,15 @@ void PolicyManager::rewatch() {
     files.emplace_back(trust::kDpkgStatusFile);
   }
   watch_->watch(store_.rule_paths(), files);
+}
+
+void PolicyManager::watch_current() {
+  rewatch();
+  // A file named by a rule that was replaced after the build resolved it and before its
+  // directory was watched raised no event.
+  if (resolutions_changed()) {
+    reload_soon(kResolvesElsewhere);
+  }
 }
 
 bool PolicyManager::resolutions_changed() const {

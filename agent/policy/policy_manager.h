@@ -97,6 +97,7 @@ class PolicyManager {
   void save_local_copy();
   void upgrade_in_background(uint32_t generation);
   void rewatch();
+  void watch_current();  // rewatch, then what changed before the watch existed
   [[nodiscard]] bool resolutions_changed() const;
 
   PolicyStore& store_;

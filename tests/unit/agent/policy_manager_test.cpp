@@ -166,9 +166,9 @@ TEST_F(PolicyManagerTest, AReloadReadsTheRingUnderTheOldSnapshotThenLetsItGo) {
 class FirstReadTest : public PolicyManagerTest {
  protected:
   // A second manager over its own file, started from a build made before `edit` ran.
-  Status start_after(const std::function<void()>& edit) {
+  Status start_after(const std::function<void()>& edit, const std::string& rules = kLocalRules) {
     file_ = dir_ + "/second.toml";
-    std::ofstream(file_) << kLocalRules;
+    std::ofstream(file_) << rules;
     second_store_ = std::make_unique<PolicyStore>(PolicySource{{file_}, std::nullopt, std::nullopt},
                                                   names_, files_);
     second_ = std::make_unique<PolicyManager>(*second_store_, second_port_, *loop_);
@@ -213,6 +213,45 @@ TEST_F(FirstReadTest, FilesAsTheyWereReadReloadNothing) {
   run();
   EXPECT_EQ(second_ids(), std::vector<std::string>{"local"});
   EXPECT_EQ(second_store_->current()->generation, 1u);
+}
+
+// A file a rule names, replaced after the build resolved it and before its directory was
+// watched, raised no event; the check once the watch exists finds it (not the periodic one,
+// which is 30 s away). The control leaves the file as it was resolved.
+class NamedFileFirstReadTest : public FirstReadTest {
+ protected:
+  Status start_replacing(bool replace) {
+    target_ = dir_ + "/target";
+    std::ofstream(target_) << "one";
+    return start_after(
+        [&] {
+          if (replace) {  // a new inode, renamed over the old: both exist at once
+            std::ofstream(target_ + ".new") << "two";
+            std::filesystem::rename(target_ + ".new", target_);
+          }
+        },
+        "[[rule]]\nid = \"named\"\naction = \"deny\"\npath = \"" + target_ + "\"\n");
+  }
+  std::optional<rules::FileId> resolved() const {
+    return second_store_->current()->policy->resolved_paths().at(0).at(0).id;
+  }
+  std::string target_;
+};
+
+TEST_F(NamedFileFirstReadTest, AFileReplacedBeforeTheWatchBeganIsReloaded) {
+  ASSERT_TRUE(start_replacing(true));
+  const auto before = resolved();
+  run();
+  EXPECT_EQ(second_store_->current()->generation, 2u);
+  EXPECT_NE(resolved(), before);
+  EXPECT_EQ(resolved(), files_.identity(target_));
+}
+
+TEST_F(NamedFileFirstReadTest, AFileAsItWasResolvedReloadsNothing) {
+  ASSERT_TRUE(start_replacing(false));
+  run();
+  EXPECT_EQ(second_store_->current()->generation, 1u);
+  EXPECT_EQ(resolved(), files_.identity(target_));
 }
 
 }  // namespace
