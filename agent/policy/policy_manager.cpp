@@ -346,12 +346,20 @@ void PolicyManager::watch_current() {
 
 bool PolicyManager::resolutions_changed() const {
   const Snapshot* s = store_.current();
+  std::vector<std::string> paths;
+  std::vector<const std::optional<rules::FileId>*> compiled;
   for (const auto& rule_paths : s->policy->resolved_paths()) {
     for (const auto& rp : rule_paths) {
-      // As compile() resolved it: a plain stat() would see a FUSE file as gone, every time.
-      if (store_.files().identity(rp.text) != rp.id) {
-        return true;
-      }
+      paths.push_back(rp.text);
+      compiled.push_back(&rp.id);
+    }
+  }
+  // As compile() resolved them, all at once (each directory once): a plain stat() would see a
+  // FUSE file as gone, every time.
+  const std::vector<rules::ResolvedPath> now = store_.files().resolve(std::move(paths));
+  for (size_t i = 0; i < now.size(); ++i) {
+    if (now[i].id != *compiled[i]) {
+      return true;
     }
   }
   return false;
