@@ -1,10 +1,12 @@
 #include "fleet/secure_file.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <filesystem>
 
 #include "common/errno_error.h"
@@ -13,6 +15,32 @@
 
 namespace cmdgate::fleet {
 namespace {
+
+std::string temporary_prefix(const std::filesystem::path& target) {
+  return "." + target.filename().string() + ".tmp.";
+}
+
+// What a writer killed before its rename left: one file per crash (the last-known-good copy of
+// many rules is a megabyte). A live process's is left alone: it may be writing it.
+void remove_orphaned_temporaries(const std::string& dir, const std::filesystem::path& target) {
+  const std::string prefix = temporary_prefix(target);
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (!name.starts_with(prefix)) {
+      continue;
+    }
+    pid_t pid = 0;
+    const char* last = name.data() + name.size();
+    const auto [ptr, err] = std::from_chars(name.data() + prefix.size(), last, pid);
+    if (err != std::errc() || ptr != last || pid <= 0) {
+      continue;
+    }
+    if (pid == ::getpid() || (::kill(pid, 0) != 0 && errno == ESRCH)) {
+      ::unlink(it->path().c_str());
+    }
+  }
+}
 
 Status check_owner_and_mode(const std::string& path, const struct stat& st, Protection protection) {
   if (st.st_uid != 0 && st.st_uid != ::geteuid()) {
@@ -83,8 +111,8 @@ Status write_new_file(const std::string& path, std::string_view bytes, mode_t mo
 Status write_file_atomically(const std::string& path, std::string_view bytes, mode_t mode) {
   const std::filesystem::path target(path);
   const std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
-  const std::string tmp = fmt::format("{}/.{}.tmp.{}", dir, target.filename().string(), ::getpid());
-  ::unlink(tmp.c_str());  // a leftover of a crashed predecessor with our pid
+  const std::string tmp = fmt::format("{}/{}{}", dir, temporary_prefix(target), ::getpid());
+  remove_orphaned_temporaries(dir, target);  // ours included: a crashed predecessor had our pid
   if (auto s = write_new_file(tmp, bytes, mode); !s) {
     ::unlink(tmp.c_str());
     return s;

@@ -27,7 +27,8 @@ enum class Protection {
 // Writes a new file at path with exactly `mode`, refusing to replace an existing one.
 [[nodiscard]] Status write_new_file(const std::string& path, std::string_view bytes, mode_t mode);
 // Replaces path atomically (temporary file in the same directory, fsync, rename, fsync of the
-// directory): a crash leaves the old content or the new, never a mix.
+// directory): a crash leaves the old content or the new, never a mix. The temporary files of
+// writers that died before their rename are removed.
 [[nodiscard]] Status write_file_atomically(const std::string& path, std::string_view bytes,
                                            mode_t mode);
 // mkdir -p with `mode` for the directories it creates.
