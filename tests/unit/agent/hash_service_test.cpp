@@ -176,8 +176,11 @@ TEST_F(HashServiceTest, ExpiringWithNothingToDoWakesNoWorker) {
   auto again = open_file(write("again", "again"));
   ASSERT_FALSE(s->submit(std::move(again.fd), again.stamp, 2, Digests::kSha256));
   ASSERT_TRUE(wait_for(*s, 2));
-  std::this_thread::sleep_for(50ms);
-  EXPECT_GT(hash_worker_sleeps(), idle) << "a woken worker sleeps again once done";
+  const auto limit = std::chrono::steady_clock::now() + 20s;  // a woken worker sleeps again
+  while (hash_worker_sleeps() == idle && std::chrono::steady_clock::now() < limit) {
+    std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_GT(hash_worker_sleeps(), idle);
 }
 
 TEST_F(HashServiceTest, DigestsMatchSha256) {
