@@ -20,7 +20,8 @@ std::chrono::milliseconds since(Clock::time_point t) {
 // most of it), and more.
 constexpr size_t kFirstBuildAllocates = 48 << 20;
 
-constexpr std::string_view kResolvesElsewhere = "a path named by a rule now resolves to another file";
+constexpr std::string_view kResolvesElsewhere =
+    "a path named by a rule now resolves to another file";
 
 }  // namespace
 
@@ -357,6 +358,9 @@ bool PolicyManager::resolutions_changed() const {
   // As compile() resolved them, all at once (each directory once): a plain stat() would see a
   // FUSE file as gone, every time.
   const std::vector<rules::ResolvedPath> now = store_.files().resolve(std::move(paths));
+  if (now.size() != compiled.size()) {
+    return true;  // not one answer per path: what they name now is unknown
+  }
   for (size_t i = 0; i < now.size(); ++i) {
     if (now[i].id != *compiled[i]) {
       return true;
