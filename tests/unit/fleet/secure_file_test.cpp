@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "processes.h"
+
 namespace cmdgate::fleet {
 namespace {
 
@@ -30,23 +32,18 @@ pid_t dead_pid() {
 
 class AtomicWrite : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/cmdgate-atomic.XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string file(const std::string& name) const { return dir_ + "/" + name; }
+  std::string file(const std::string& name) const { return dir_.file(name); }
   void touch(const std::string& name) const { std::ofstream(file(name)) << "left over"; }
   bool exists(const std::string& name) const { return std::filesystem::exists(file(name)); }
 
-  std::string dir_;
+  test::TempDir dir_;
 };
 
 TEST_F(AtomicWrite, ReplacesTheFileAndLeavesNoTemporary) {
   ASSERT_TRUE(write_file_atomically(file("copy.json"), "one", 0600));
   ASSERT_TRUE(write_file_atomically(file("copy.json"), "two", 0600));
   EXPECT_EQ(read(file("copy.json")), "two");
-  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir_),
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir_.path()),
                           std::filesystem::directory_iterator()),
             1);
 }
