@@ -7,4 +7,6 @@ if(CMDGATE_SANITIZE)
   endif()
   add_compile_options(${_cmdgate_san_flags})
   add_link_options(-fsanitize=${CMDGATE_SANITIZE})
+  # Tests of what glibc's allocator does (the sanitizers bring their own) look for this.
+  add_compile_definitions(CMDGATE_SANITIZED)
 endif()

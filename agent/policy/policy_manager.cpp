@@ -197,7 +197,7 @@ void PolicyManager::upgrade_in_background(uint32_t generation) {
   auto snapshot = std::make_shared<const Snapshot>(*s);  // the worker's own copy
   compiler_->submit([this, snapshot, generation]() -> std::function<void()> {
     const auto t0 = Clock::now();
-    auto policy = store_.recompile(*snapshot, rules::MatchEngine::kAuto);
+    auto policy = store_.recompile(*snapshot, rules::MatchEngine::kHyperscanInChild);
     const auto took = since(t0);
     return [this, generation, took, policy = std::move(policy)]() mutable {
       if (!policy) {

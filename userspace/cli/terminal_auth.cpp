@@ -15,6 +15,7 @@
 #include "common/display_text.h"
 #include "common/errno_error.h"
 #include "common/fd.h"
+#include "common/write_all.h"
 
 namespace cmdgate::cli {
 namespace {
@@ -96,16 +97,8 @@ class Terminal {
     return std::unique_ptr<Terminal>(new Terminal(std::move(fd)));
   }
 
-  void show(const std::string& text) const {
-    size_t off = 0;
-    while (off < text.size()) {
-      const ssize_t n = ::write(fd_.get(), text.data() + off, text.size() - off);
-      if (n <= 0 && errno != EINTR) {
-        return;
-      }
-      off += n > 0 ? static_cast<size_t>(n) : 0;
-    }
-  }
+  // A terminal that cannot be written to shows nothing; the answer read next says the rest.
+  void show(const std::string& text) const { (void)write_all(fd_.get(), text); }
 
   // Shows `prompt` and reads one line, without its newline. A secret's echo goes off before the
   // prompt shows, so that nothing typed in answer to it is ever echoed.

@@ -12,6 +12,7 @@
 #include "common/errno_error.h"
 #include "common/fd.h"
 #include "common/regular_file.h"
+#include "common/write_all.h"
 
 namespace cmdgate::fleet {
 namespace {
@@ -56,20 +57,6 @@ Status check_owner_and_mode(const std::string& path, const struct stat& st, Prot
   return {};
 }
 
-Status write_all(int fd, std::string_view bytes, const std::string& path) {
-  while (!bytes.empty()) {
-    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return errno_error(fmt::format("writing {}", path));
-    }
-    bytes.remove_prefix(static_cast<size_t>(n));
-  }
-  return {};
-}
-
 }  // namespace
 
 Result<std::string> read_protected_file(const std::string& path, Protection protection,
@@ -99,8 +86,8 @@ Status write_new_file(const std::string& path, std::string_view bytes, mode_t mo
   if (::fchmod(fd.get(), mode) != 0) {
     return errno_error(path);
   }
-  if (auto s = write_all(fd.get(), bytes, path); !s) {
-    return s;
+  if (auto s = write_all(fd.get(), bytes); !s) {
+    return s.error().context(path);
   }
   if (::fsync(fd.get()) != 0) {
     return errno_error(fmt::format("fsync {}", path));

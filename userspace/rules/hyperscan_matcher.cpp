@@ -1,9 +1,14 @@
 #include "rules/hyperscan_matcher.h"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <climits>
+#include <cstring>
+#include <stdexcept>
 
+#include "common/forked_call.h"
 #include "rules/hyperscan_syntax.h"
 
 namespace cmdgate::rules {
@@ -121,10 +126,90 @@ Compiled compile_database(const std::vector<std::string>& exprs,
   return out;
 }
 
+// Far beyond what a policy's patterns take to compile; only a pathological one reaches it, and
+// then the policy keeps the engine it has.
+constexpr std::chrono::seconds kChildCompileDeadline{120};
+
+// What a child sends back: the number of rejected positions, the positions, then the serialized
+// database (nothing when Hyperscan took no pattern).
+std::string serialize(const Compiled& c) {
+  const auto count = static_cast<uint32_t>(c.rejected.size());
+  std::string out(sizeof count + c.rejected.size() * sizeof(uint32_t), '\0');
+  std::memcpy(out.data(), &count, sizeof count);
+  std::memcpy(out.data() + sizeof count, c.rejected.data(), c.rejected.size() * sizeof(uint32_t));
+  if (c.db != nullptr) {
+    char* bytes = nullptr;
+    size_t length = 0;
+    if (hs_serialize_database(c.db, &bytes, &length) != HS_SUCCESS) {
+      throw std::runtime_error("hs_serialize_database");  // the child's exit status says so
+    }
+    out.append(bytes, length);
+    free(bytes);  // NOLINT: allocated by Hyperscan with malloc
+  }
+  return out;
+}
+
+// The child's answer, checked: every position it names is one of the database's, and a pattern
+// is either in the database or rejected, never neither.
+Result<Compiled> deserialize(std::string_view bytes, const std::vector<uint32_t>& positions) {
+  uint32_t count = 0;
+  if (bytes.size() < sizeof count) {
+    return Error{"the child's answer is truncated"};
+  }
+  std::memcpy(&count, bytes.data(), sizeof count);
+  bytes.remove_prefix(sizeof count);
+  if (count > positions.size() || bytes.size() < size_t{count} * sizeof(uint32_t)) {
+    return Error::format("the child's answer names {} rejected patterns of {}", count,
+                         positions.size());
+  }
+  Compiled c;
+  c.rejected.resize(count);
+  std::memcpy(c.rejected.data(), bytes.data(), size_t{count} * sizeof(uint32_t));
+  bytes.remove_prefix(size_t{count} * sizeof(uint32_t));
+  for (uint32_t pos : c.rejected) {
+    if (std::find(positions.begin(), positions.end(), pos) == positions.end()) {
+      return Error::format("the child's answer rejects pattern {}, which it was not given", pos);
+    }
+  }
+  if (bytes.empty()) {
+    if (count != positions.size()) {
+      return Error{"the child's answer has no database but keeps patterns for one"};
+    }
+    return c;
+  }
+  if (hs_error_t rc = hs_deserialize_database(bytes.data(), bytes.size(), &c.db);
+      rc != HS_SUCCESS) {
+    return Error::format("the child's database does not load (Hyperscan error {})", rc);
+  }
+  return c;
+}
+
+Result<Compiled> compile_in_child(const std::vector<std::string>& exprs,
+                                  const std::vector<uint32_t>& positions,
+                                  const std::vector<uint32_t>& ids, unsigned flags) {
+  auto answer = run_in_child(
+      [&] {
+        Compiled c = compile_database(exprs, positions, ids, flags);
+        std::string out = serialize(c);
+        hs_free_database(c.db);
+        return out;
+      },
+      kChildCompileDeadline);
+  if (!answer) {
+    return answer.error().context("compiling the Hyperscan database in a child");
+  }
+  auto c = deserialize(*answer, positions);
+  if (!c) {
+    return c.error().context("compiling the Hyperscan database in a child");
+  }
+  return c;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<HyperscanMatcher>> HyperscanMatcher::create(
-    std::span<const std::string> patterns, std::span<const uint32_t> ids, PatternFlavor flavor) {
+    std::span<const std::string> patterns, std::span<const uint32_t> ids, PatternFlavor flavor,
+    CompileSite where) {
   std::unique_ptr<HyperscanMatcher> m(new HyperscanMatcher());
   std::vector<std::string> hs_exprs;
   std::vector<uint32_t> hs_ids;
@@ -146,7 +231,16 @@ Result<std::unique_ptr<HyperscanMatcher>> HyperscanMatcher::create(
   for (uint32_t& id : hs_ids) {
     id = ids[id];
   }
-  Compiled c = compile_database(hs_exprs, db_positions, hs_ids, flags);
+  Compiled c;
+  if (where == kInChild && !hs_exprs.empty()) {
+    auto in_child = compile_in_child(hs_exprs, db_positions, hs_ids, flags);
+    if (!in_child) {
+      return in_child.error();
+    }
+    c = std::move(*in_child);
+  } else {
+    c = compile_database(hs_exprs, db_positions, hs_ids, flags);
+  }
   std::vector<bool> rejected(patterns.size(), false);
   for (uint32_t pos : c.rejected) {
     rejected[pos] = true;

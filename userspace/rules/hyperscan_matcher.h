@@ -25,9 +25,13 @@ namespace cmdgate::rules {
 
 class HyperscanMatcher final : public PatternMatcher {
  public:
+  enum CompileSite : uint8_t { kInThisProcess, kInChild };  // see MatchEngine::kHyperscanInChild
   // ids[i] is reported for patterns[i]; patterns must be valid RE2 (see make_pattern_matcher).
+  // Fails in a child only for the child's sake (it could not run, crashed, hung, or answered
+  // what cannot be read): the patterns themselves never fail here.
   [[nodiscard]] static Result<std::unique_ptr<HyperscanMatcher>> create(
-      std::span<const std::string> patterns, std::span<const uint32_t> ids, PatternFlavor flavor);
+      std::span<const std::string> patterns, std::span<const uint32_t> ids, PatternFlavor flavor,
+      CompileSite where = kInThisProcess);
   ~HyperscanMatcher() override;
   HyperscanMatcher(const HyperscanMatcher&) = delete;
   HyperscanMatcher& operator=(const HyperscanMatcher&) = delete;

@@ -56,7 +56,9 @@ Result<std::unique_ptr<PatternMatcher>> make_pattern_matcher(MatchEngine engine,
   if (Status s = validate(patterns, flavor); !s.ok()) {
     return s.error();
   }
-  auto m = HyperscanMatcher::create(patterns, id_list, flavor);
+  const auto where = engine == MatchEngine::kHyperscanInChild ? HyperscanMatcher::kInChild
+                                                               : HyperscanMatcher::kInThisProcess;
+  auto m = HyperscanMatcher::create(patterns, id_list, flavor, where);
   if (!m.ok()) {
     return m.error();
   }

@@ -24,6 +24,11 @@ enum class MatchEngine : uint8_t {
   kAuto,       // Hyperscan, with RE2 for the patterns it cannot take
   kRe2,        // RE2::Set only
   kHyperscan,  // same as kAuto; named for tests and benchmarks
+  // kAuto with each Hyperscan database compiled in a forked child (common/forked_call.h) and
+  // handed back serialized: the compiler's code and heap, several megabytes, never become this
+  // process's memory, and a compiler crash or hang fails the compile instead of the process.
+  // The daemon's engine; the child costs a fork per database.
+  kHyperscanInChild,
 };
 
 // Receives the ids of matching patterns. An id may be reported more than once per scan.

@@ -6,15 +6,23 @@
 #include "policy/policy_manager.h"
 
 #include <gtest/gtest.h>
+#include <hs/hs.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <filesystem>
 #include <functional>
 #include <fstream>
 
+#include "common/fd.h"
 #include "kernel/evaluation_only_port.h"
 #include "loop/event_loop.h"
 #include "policy/local_last_known_good.h"
+#include "rules/compiled_policy.h"
 #include "rules/policy.h"
 
 namespace cmdgate {
@@ -160,6 +168,71 @@ TEST_F(PolicyManagerTest, AReloadReadsTheRingUnderTheOldSnapshotThenLetsItGo) {
   EXPECT_TRUE(old.expired());
   EXPECT_NE(store_->find(first + 1), nullptr);
 }
+
+// The steady-state engine is built on the compiler thread with its Hyperscan databases compiled
+// in a forked child (MatchEngine::kHyperscanInChild) while the loop runs on this one; the result
+// takes over the generation. The release build only: see engines_under_test() for why.
+#ifndef CMDGATE_SANITIZED
+// The page of code an address is on, as this process maps it: whether it is mapped now
+// (/proc/self/pagemap, bit 63), and dropping it (a private file mapping: touching it again reads
+// it back from the file).
+class CodePage {
+ public:
+  explicit CodePage(const void* code)
+      : page_(reinterpret_cast<uintptr_t>(code) & ~(uintptr_t{kPage} - 1)) {}
+  [[nodiscard]] bool forget() const {
+    return ::madvise(reinterpret_cast<void*>(page_), kPage, MADV_DONTNEED) == 0;
+  }
+  [[nodiscard]] bool mapped() const {
+    uint64_t entry = 0;
+    Fd pagemap(::open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC));
+    const auto at = static_cast<off_t>(page_ / kPage * sizeof entry);
+    EXPECT_EQ(::pread(pagemap.get(), &entry, sizeof entry, at), static_cast<ssize_t>(sizeof entry))
+        << "reading /proc/self/pagemap: " << std::strerror(errno);
+    return (entry >> 63) != 0;
+  }
+
+ private:
+  static constexpr size_t kPage = 4096;
+  uintptr_t page_;
+};
+
+TEST_F(PolicyManagerTest, TheHyperscanBuildComesBackFromAChildAndTakesOver) {
+  // Earlier tests in this process may have run the compiler here: forget its page, so that only
+  // running it again brings it back.
+  const CodePage compiler(reinterpret_cast<const void*>(&hs_compile_multi));
+  ASSERT_TRUE(compiler.forget()) << std::strerror(errno);
+  ASSERT_FALSE(compiler.mapped());
+  std::ofstream(dir_ + "/local.toml") << "[[rule]]\nid = \"force\"\naction = \"ask\"\n"
+                                         "args = '^--force(=.*)?$'\n"
+                                         "[[rule]]\nid = \"pipe\"\naction = \"deny\"\n"
+                                         "cmdline = 'curl .*\\| *sh'\n";
+  const uint32_t first = store_->current()->generation;
+  std::optional<Status> reloaded;
+  manager_->reload("test", [&](const Status& s) { reloaded = s; });
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  std::function<void()> poll = [&] {
+    const Snapshot* now = store_->current();
+    if ((now->generation > first && now->final_engine) ||
+        std::chrono::steady_clock::now() > give_up) {
+      loop_->stop();
+      return;
+    }
+    loop_->at(std::chrono::steady_clock::now() + std::chrono::milliseconds(10), poll);
+  };
+  poll();
+  loop_->run();
+  ASSERT_TRUE(reloaded && *reloaded) << (reloaded ? reloaded->error().message : "no reload");
+  const Snapshot* s = store_->current();
+  ASSERT_GT(s->generation, first);
+  ASSERT_TRUE(s->final_engine) << "no Hyperscan build in 30 s";
+  const auto* compiled = dynamic_cast<const rules::CompiledPolicy*>(s->policy.get());
+  ASSERT_NE(compiled, nullptr);
+  EXPECT_EQ(compiled->stats().layout.patterns.hyperscan_patterns, 2u);
+  EXPECT_EQ(compiled->stats().layout.patterns.re2_patterns, 0u);
+  EXPECT_FALSE(compiler.mapped()) << "the compiler ran in this process";
+}
+#endif
 
 // The first policy is read before the manager watches its files (on another thread while the
 // BPF objects load): an edit in between raises no event, so the loop reads them again.

@@ -41,7 +41,7 @@ class HostileInput : public ::testing::TestWithParam<MatchEngine> {
 };
 
 INSTANTIATE_TEST_SUITE_P(Engines, HostileInput,
-                         ::testing::Values(MatchEngine::kRe2, MatchEngine::kHyperscan),
+                         ::testing::ValuesIn(testing::engines_under_test()),
                          testing::engine_name);
 
 TEST_P(HostileInput, TenThousandArgsAndLongCmdline) {
