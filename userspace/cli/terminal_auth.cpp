@@ -1,7 +1,6 @@
 #include "cli/terminal_auth.h"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -15,6 +14,7 @@
 #include "common/display_text.h"
 #include "common/errno_error.h"
 #include "common/fd.h"
+#include "common/wait_readable.h"
 #include "common/write_all.h"
 
 namespace cmdgate::cli {
@@ -115,14 +115,7 @@ class Terminal {
     std::string line;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      pollfd p{fd_.get(), POLLIN, 0};
-      const int r = left.count() > 0 ? ::poll(&p, 1, static_cast<int>(left.count())) : 0;
-      if (r < 0 && errno == EINTR) {
-        continue;
-      }
-      if (r <= 0) {
+      if (wait_readable(fd_.get(), deadline) <= 0) {
         ::explicit_bzero(line.data(), line.size());
         return Error{"no answer in time"};
       }

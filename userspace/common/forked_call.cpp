@@ -1,7 +1,6 @@
 #include "common/forked_call.h"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -12,6 +11,7 @@
 
 #include "common/errno_error.h"
 #include "common/fd.h"
+#include "common/wait_readable.h"
 #include "common/write_all.h"
 
 namespace cmdgate {
@@ -80,13 +80,7 @@ Result<std::string> run_in_child(const std::function<std::string()>& body,
   std::string bytes;
   char buf[65536];
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        until - std::chrono::steady_clock::now());
-    pollfd p{in.get(), POLLIN, 0};
-    const int ready = left.count() > 0 ? ::poll(&p, 1, static_cast<int>(left.count())) : 0;
-    if (ready < 0 && errno == EINTR) {
-      continue;
-    }
+    const int ready = wait_readable(in.get(), until);
     if (ready <= 0) {
       const int err = errno;
       ::kill(pid, SIGKILL);  // not reaped yet, so the pid is still this child's
