@@ -150,7 +150,7 @@ std::string serialize(const Compiled& c) {
 }
 
 // The child's answer, checked: every position it names is one of the database's, and a pattern
-// is either in the database or rejected, never neither.
+// is either in the database or rejected, never neither. positions ascend.
 Result<Compiled> deserialize(std::string_view bytes, const std::vector<uint32_t>& positions) {
   uint32_t count = 0;
   if (bytes.size() < sizeof count) {
@@ -167,12 +167,15 @@ Result<Compiled> deserialize(std::string_view bytes, const std::vector<uint32_t>
   std::memcpy(c.rejected.data(), bytes.data(), size_t{count} * sizeof(uint32_t));
   bytes.remove_prefix(size_t{count} * sizeof(uint32_t));
   for (uint32_t pos : c.rejected) {
-    if (std::find(positions.begin(), positions.end(), pos) == positions.end()) {
+    if (!std::binary_search(positions.begin(), positions.end(), pos)) {
       return Error::format("the child's answer rejects pattern {}, which it was not given", pos);
     }
   }
   if (bytes.empty()) {
-    if (count != positions.size()) {
+    std::vector<uint32_t> distinct = c.rejected;
+    std::sort(distinct.begin(), distinct.end());
+    if (std::unique(distinct.begin(), distinct.end()) - distinct.begin() !=
+        static_cast<std::ptrdiff_t>(positions.size())) {
       return Error{"the child's answer has no database but keeps patterns for one"};
     }
     return c;
