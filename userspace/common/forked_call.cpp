@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "common/errno_error.h"
 #include "common/fd.h"
@@ -33,9 +34,13 @@ enum ChildExit : int { kDone = 0, kBodyThrew = 2, kWriteFailed = 3, kOrphaned = 
   ::_exit(write_all(out, bytes) ? kDone : kWriteFailed);
 }
 
-int reap(pid_t pid) {
+// The child's wait status; none when it cannot be had (SIGCHLD ignored reaps children unasked).
+std::optional<int> reap(pid_t pid) {
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) {
+      return std::nullopt;
+    }
   }
   return status;
 }
@@ -84,7 +89,7 @@ Result<std::string> run_in_child(const std::function<std::string()>& body,
     if (ready <= 0) {
       const int err = errno;
       ::kill(pid, SIGKILL);  // not reaped yet, so the pid is still this child's
-      reap(pid);
+      (void)reap(pid);
       if (ready < 0) {
         return errno_error("poll", err);
       }
@@ -99,9 +104,12 @@ Result<std::string> run_in_child(const std::function<std::string()>& body,
     }
     bytes.append(buf, static_cast<size_t>(n));
   }
-  const int status = reap(pid);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != kDone) {
-    return child_failed(status);
+  const std::optional<int> status = reap(pid);
+  if (!status) {  // how it ended is unknown, so its answer is not to be trusted
+    return errno_error("waiting for the child");
+  }
+  if (!WIFEXITED(*status) || WEXITSTATUS(*status) != kDone) {
+    return child_failed(*status);
   }
   return bytes;
 }

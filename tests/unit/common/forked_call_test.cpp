@@ -78,6 +78,19 @@ TEST(ForkedCall, AChildThatExitsEarlyIsAnErrorNotAShortAnswer) {
   EXPECT_THAT(r.error().message, HasSubstr("status 7"));
 }
 
+// With SIGCHLD ignored the kernel reaps the child itself: its exit status is gone, and so is any
+// reason to believe its answer.
+TEST(ForkedCall, AChildWhoseEndCannotBeKnownIsAnError) {
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  struct sigaction before {};
+  ASSERT_EQ(::sigaction(SIGCHLD, &ignore, &before), 0);
+  auto r = run_in_child([] { return std::string("maybe"); }, kGenerous);
+  ::sigaction(SIGCHLD, &before, nullptr);
+  ASSERT_FALSE(r.ok()) << "accepted: " << *r;
+  EXPECT_THAT(r.error().message, HasSubstr("waiting for the child"));
+}
+
 // The child that hangs tells the test its pid through a pipe of the test's own, so the test can
 // check it was killed and reaped rather than left running or as a zombie.
 TEST(ForkedCall, AChildPastTheDeadlineIsKilledAndReaped) {
