@@ -53,6 +53,9 @@ void PolicyCompiler::run() {
       queue_.pop_front();
     }
     std::function<void()> then = work();
+    // What only the work kept (a snapshot it compiled from: megabytes at 10,000 rules) is freed
+    // before its result runs: the loop gives free memory back to the system then, not later.
+    work = nullptr;
     {
       std::lock_guard lock(mutex_);
       results_.push_back(std::move(then));
