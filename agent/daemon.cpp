@@ -422,6 +422,7 @@ void DaemonImpl::on_tick() {
   if (++ticks_ % 20 == 0) {
     pipeline_->recover_orphans();
   }
+  log_->flush();  // every decision line reaches the file within a tick
 }
 
 void DaemonImpl::log_counters() {

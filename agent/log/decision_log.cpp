@@ -23,7 +23,10 @@ Result<std::unique_ptr<FileLineWriter>> FileLineWriter::open(const std::string& 
     w->logger_ = std::make_shared<spdlog::logger>("decisions", std::move(sink));
     w->logger_->set_pattern("%v");
     w->logger_->set_level(spdlog::level::info);
-    w->logger_->flush_on(spdlog::level::info);
+    // Lines are not flushed one by one: the owner calls flush() (the daemon, on its tick). A
+    // write per line would be a system call, after every resume, on the CPU the resumed
+    // process is waiting for.
+    w->logger_->flush_on(spdlog::level::off);
     return w;
   } catch (const spdlog::spdlog_ex& ex) {
     return Error::format("opening decision log {}: {}", path, ex.what());

@@ -29,6 +29,7 @@ struct LogRotation {
 };
 
 // Appends to a file through spdlog's rotating sink (one line per record, nothing added to it).
+// Lines reach the file when the buffer fills, on flush() and when the writer closes.
 class FileLineWriter final : public LineWriter {
  public:
   [[nodiscard]] static Result<std::unique_ptr<FileLineWriter>> open(const std::string& path,
