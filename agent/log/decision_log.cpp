@@ -3,6 +3,7 @@
 #include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
 #include <filesystem>
 
 #include "log/json_serializer.h"
@@ -17,9 +18,15 @@ Result<std::unique_ptr<FileLineWriter>> FileLineWriter::open(const std::string& 
     std::filesystem::create_directories(dir, ec);
   }
   try {
-    auto sink = std::make_shared<spdlog::sinks::rotating_file_sink_st>(path, rotation.max_bytes,
-                                                                       rotation.max_files);
     auto w = std::unique_ptr<FileLineWriter>(new FileLineWriter());
+    // Each file the sink opens (the first, then one per rotation) buffers in the writer's block,
+    // so that a tick's lines take one write.
+    spdlog::file_event_handlers handlers;
+    handlers.after_open = [buffer = w->buffer_.get()](const spdlog::filename_t&, std::FILE* f) {
+      std::setvbuf(f, buffer, _IOFBF, kBufferBytes);
+    };
+    auto sink = std::make_shared<spdlog::sinks::rotating_file_sink_st>(
+        path, rotation.max_bytes, rotation.max_files, false, handlers);
     w->logger_ = std::make_shared<spdlog::logger>("decisions", std::move(sink));
     w->logger_->set_pattern("%v");
     w->logger_->set_level(spdlog::level::info);

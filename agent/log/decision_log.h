@@ -38,6 +38,11 @@ class FileLineWriter final : public LineWriter {
   void flush() override;
 
  private:
+  static constexpr size_t kBufferBytes = 64 << 10;  // a burst of audit records' lines
+  FileLineWriter() = default;
+
+  // Declared before the logger: the file's buffer must outlive the file it buffers.
+  std::unique_ptr<char[]> buffer_ = std::make_unique_for_overwrite<char[]>(kBufferBytes);
   std::shared_ptr<spdlog::logger> logger_;
 };
 

@@ -31,6 +31,25 @@ TEST(DecisionLogFlush, ALineReachesTheFileOnFlushNotBefore) {
   EXPECT_EQ(text_of(path), "{\"n\":1}\n");
 }
 
+// A burst (audit records come on the tick, dozens at a time) is one write, not one per stdio
+// buffer of a few KiB.
+TEST(DecisionLogFlush, ABurstOfLinesWaitsForTheFlush) {
+  test::TempDir dir;
+  const std::string path = dir.file("decisions.jsonl");
+  auto w = FileLineWriter::open(path, LogRotation{});
+  ASSERT_TRUE(w) << w.error().message;
+  std::string expected;
+  for (int i = 0; i < 300; ++i) {
+    const std::string line = fmt::format(R"({{"n":{},"pad":"{}"}})", i, std::string(150, 'x'));
+    (*w)->write(line);
+    expected += line + "\n";
+  }
+  ASSERT_GT(expected.size(), 40000u);
+  EXPECT_EQ(std::filesystem::file_size(path), 0u);
+  (*w)->flush();
+  EXPECT_EQ(text_of(path), expected);
+}
+
 TEST(DecisionLogFlush, ClosingTheWriterWritesWhatItHeld) {
   test::TempDir dir;
   const std::string path = dir.file("decisions.jsonl");
