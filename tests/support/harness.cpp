@@ -17,7 +17,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 namespace cmdgate::test {
@@ -389,13 +388,6 @@ void Agent::crash() {
   wait_status(pid_, std::chrono::seconds(5));
   pid_ = -1;
   owns_pins_ = false;  // a successor adopts them, or the test uninstalls them
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
 }
 
 std::string read_pack(const std::string& name) {

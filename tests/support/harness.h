@@ -70,7 +70,6 @@ bool wait_for(const std::function<bool()>& pred, std::chrono::milliseconds timeo
 std::string marker_path();  // the test program that creates argv[1] as its first action
 std::string cmdgated_path();
 std::string cli_path();                          // the operator's CLI, cmdgate
-std::string read_file(const std::string& path);  // empty when it cannot be read
 std::string read_pack(const std::string& name);  // a shipped rule pack, rules/NAME
 bool exists(const std::string& path);
 void copy_file(const std::string& from, const std::string& to, mode_t mode = 0755);

@@ -42,4 +42,6 @@ class TempDir {
 // A TCP port on loopback that nothing listened on a moment ago; 0 when none could be had.
 uint16_t free_port();
 
+std::string read_file(const std::string& path);  // empty when it cannot be read
+
 }  // namespace cmdgate::test

@@ -4,8 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "log/decision_log.h"
 #include "processes.h"
@@ -13,22 +11,15 @@
 namespace cmdgate {
 namespace {
 
-std::string text_of(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 TEST(DecisionLogFlush, ALineReachesTheFileOnFlushNotBefore) {
   test::TempDir dir;
   const std::string path = dir.file("decisions.jsonl");
   auto w = FileLineWriter::open(path, LogRotation{});
   ASSERT_TRUE(w) << w.error().message;
   (*w)->write(R"({"n":1})");
-  EXPECT_EQ(text_of(path), "");
+  EXPECT_EQ(test::read_file(path), "");
   (*w)->flush();
-  EXPECT_EQ(text_of(path), "{\"n\":1}\n");
+  EXPECT_EQ(test::read_file(path), "{\"n\":1}\n");
 }
 
 // A burst (audit records come on the tick, dozens at a time) is one write, not one per stdio
@@ -47,7 +38,7 @@ TEST(DecisionLogFlush, ABurstOfLinesWaitsForTheFlush) {
   ASSERT_GT(expected.size(), 40000u);
   EXPECT_EQ(std::filesystem::file_size(path), 0u);
   (*w)->flush();
-  EXPECT_EQ(text_of(path), expected);
+  EXPECT_EQ(test::read_file(path), expected);
 }
 
 TEST(DecisionLogFlush, ClosingTheWriterWritesWhatItHeld) {
@@ -59,7 +50,7 @@ TEST(DecisionLogFlush, ClosingTheWriterWritesWhatItHeld) {
     (*w)->write(R"({"n":1})");
     (*w)->write(R"({"n":2})");
   }
-  EXPECT_EQ(text_of(path), "{\"n\":1}\n{\"n\":2}\n");
+  EXPECT_EQ(test::read_file(path), "{\"n\":1}\n{\"n\":2}\n");
 }
 
 }  // namespace

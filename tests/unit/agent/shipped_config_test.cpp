@@ -11,15 +11,13 @@
 #include <sstream>
 
 #include "config/config_file.h"
+#include "processes.h"
 
 namespace cmdgate {
 namespace {
 
 std::string shipped() {
-  std::ifstream f(std::string(CMDGATE_SOURCE_DIR) + "/etc/cmdgate.toml");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+  return test::read_file(std::string(CMDGATE_SOURCE_DIR) + "/etc/cmdgate.toml");
 }
 
 TEST(ShippedConfig, LoadsAndNamesTheRulesDirectory) {

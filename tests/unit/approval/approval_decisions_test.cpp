@@ -16,6 +16,7 @@
 #include "kernel/evaluation_only_port.h"
 #include "loop/event_loop.h"
 #include "pipeline_fakes.h"
+#include "processes.h"
 #include "rules/file_digest.h"
 
 namespace cmdgate {
@@ -103,12 +104,7 @@ class ApprovalDecisionsTest : public ::testing::Test {
     return e != nullptr ? e->message : "(no error)";
   }
 
-  std::string local_text() const {
-    std::ifstream in(local_);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-  }
+  std::string local_text() const { return test::read_file(local_); }
   // Runs the loop until a reload has finished; its result.
   std::optional<Status> await_reload() {
     std::optional<Status> done;

@@ -13,13 +13,6 @@
 namespace cmdgate::fleet {
 namespace {
 
-std::string read(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // A pid no process has: a child that was reaped.
 pid_t dead_pid() {
   const pid_t child = ::fork();
@@ -42,7 +35,7 @@ class AtomicWrite : public ::testing::Test {
 TEST_F(AtomicWrite, ReplacesTheFileAndLeavesNoTemporary) {
   ASSERT_TRUE(write_file_atomically(file("copy.json"), "one", 0600));
   ASSERT_TRUE(write_file_atomically(file("copy.json"), "two", 0600));
-  EXPECT_EQ(read(file("copy.json")), "two");
+  EXPECT_EQ(test::read_file(file("copy.json")), "two");
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir_.path()),
                           std::filesystem::directory_iterator()),
             1);
@@ -61,7 +54,7 @@ TEST_F(AtomicWrite, RemovesWhatDeadWritersLeftAndNothingElse) {
     touch(name);
   }
   ASSERT_TRUE(write_file_atomically(file("copy.json"), "new", 0600));
-  EXPECT_EQ(read(file("copy.json")), "new");
+  EXPECT_EQ(test::read_file(file("copy.json")), "new");
   EXPECT_FALSE(exists(dead));
   EXPECT_FALSE(exists(own));
   EXPECT_TRUE(exists(live));

@@ -13,17 +13,16 @@
 #include <sstream>
 
 #include "metrics/metric_families.h"
+#include "processes.h"
 #include "rules/model.h"
 
 namespace cmdgate {
 namespace {
 
 std::string read(const std::string& relative) {
-  std::ifstream in(std::string(CMDGATE_SOURCE_DIR) + "/" + relative);
-  EXPECT_TRUE(in.good()) << relative;
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
+  std::string text = test::read_file(std::string(CMDGATE_SOURCE_DIR) + "/" + relative);
+  EXPECT_FALSE(text.empty()) << relative;
+  return text;
 }
 
 // The PromQL expressions of a Prometheus rules file: each `expr:` value, on its line or, after
