@@ -40,9 +40,25 @@ Result<std::unique_ptr<FileLineWriter>> FileLineWriter::open(const std::string& 
   }
 }
 
-void FileLineWriter::write(std::string_view line) { logger_->info("{}", line); }
+void FileLineWriter::write(std::string_view line) {
+  // Each write(2) ends at the end of a line, so a reader of the file (a shipper following it)
+  // never meets half of one: what the buffer holds goes out before a line that would not fit,
+  // and a line longer than the whole buffer goes out at once.
+  const size_t bytes = line.size() + 1;  // and the newline
+  if (buffered_ + bytes > kBufferBytes) {
+    flush();
+  }
+  logger_->info("{}", line);
+  buffered_ += bytes;
+  if (buffered_ > kBufferBytes) {
+    flush();
+  }
+}
 
-void FileLineWriter::flush() { logger_->flush(); }
+void FileLineWriter::flush() {
+  logger_->flush();
+  buffered_ = 0;
+}
 
 void DecisionLog::record(const DecisionRecord& r) { writer_->write(to_json_line(r)); }
 

@@ -29,7 +29,8 @@ struct LogRotation {
 };
 
 // Appends to a file through spdlog's rotating sink (one line per record, nothing added to it).
-// Lines reach the file when the buffer fills, on flush() and when the writer closes.
+// Lines reach the file when the next would not fit in the buffer, on flush() and when the writer
+// closes; always whole.
 class FileLineWriter final : public LineWriter {
  public:
   [[nodiscard]] static Result<std::unique_ptr<FileLineWriter>> open(const std::string& path,
@@ -44,6 +45,7 @@ class FileLineWriter final : public LineWriter {
   // Declared before the logger: the file's buffer must outlive the file it buffers.
   std::unique_ptr<char[]> buffer_ = std::make_unique_for_overwrite<char[]>(kBufferBytes);
   std::shared_ptr<spdlog::logger> logger_;
+  size_t buffered_ = 0;  // bytes written since the last flush
 };
 
 class DecisionLog {

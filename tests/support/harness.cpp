@@ -317,12 +317,15 @@ std::string Agent::reload() {
 }
 
 std::vector<nlohmann::json> Agent::decisions() const {
+  // The daemon may be writing while this reads: like any follower of the file, take only the
+  // lines whose newline is there.
+  const std::string text = read_file(dir_.file("decisions.jsonl"));
   std::vector<nlohmann::json> out;
-  std::ifstream f(dir_.file("decisions.jsonl"));
-  std::string line;
-  while (std::getline(f, line)) {
-    if (!line.empty()) {
-      out.push_back(nlohmann::json::parse(line, nullptr, false));
+  size_t begin = 0;
+  for (size_t end = text.find('\n'); end != std::string::npos;
+       begin = end + 1, end = text.find('\n', begin)) {
+    if (end > begin) {
+      out.push_back(nlohmann::json::parse(text.substr(begin, end - begin), nullptr, false));
     }
   }
   return out;

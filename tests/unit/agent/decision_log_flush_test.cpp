@@ -41,6 +41,29 @@ TEST(DecisionLogFlush, ABurstOfLinesWaitsForTheFlush) {
   EXPECT_EQ(test::read_file(path), expected);
 }
 
+// A shipper following the file reads whatever is there: never half a line. A line that fits in
+// the buffer is written with the lines after it (what the buffer held goes out first, whole); a
+// line longer than the buffer goes out at once.
+TEST(DecisionLogFlush, TheFileAlwaysEndsAtTheEndOfALine) {
+  test::TempDir dir;
+  const std::string path = dir.file("decisions.jsonl");
+  auto w = FileLineWriter::open(path, LogRotation{});
+  ASSERT_TRUE(w) << w.error().message;
+  size_t written = 0;
+  for (int i = 0; i < 300; ++i) {
+    const bool longer_than_the_buffer = i % 100 == 99;
+    const size_t pad = longer_than_the_buffer ? 100000 : 700 + static_cast<size_t>(i) * 13 % 500;
+    const std::string line = fmt::format(R"({{"n":{},"pad":"{}"}})", i, std::string(pad, 'x'));
+    (*w)->write(line);
+    const std::string text = test::read_file(path);
+    ASSERT_TRUE(text.empty() || text.back() == '\n') << "after line " << i << ": "
+                                                     << text.size() << " bytes";
+    EXPECT_EQ(text.ends_with(line + "\n"), longer_than_the_buffer) << "line " << i;
+    written = text.size();
+  }
+  EXPECT_GT(written, 500000u);
+}
+
 TEST(DecisionLogFlush, ClosingTheWriterWritesWhatItHeld) {
   test::TempDir dir;
   const std::string path = dir.file("decisions.jsonl");
