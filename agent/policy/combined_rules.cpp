@@ -119,11 +119,11 @@ Result<rules::RuleSet> load_policy_rules(const PolicySource& source,
   // The merge sorted by priority with ties in load order; a stable partition puts the pushed
   // layer first and keeps that order within each layer.
   std::stable_partition(merged->rules.begin(), merged->rules.end(), [&](const rules::Rule& r) {
-    return pushed_origins.contains(r.where.file);
+    return pushed_origins.contains(r.where.file_name());
   });
   if (!pushed.local_actions.empty()) {
     for (const auto& r : merged->rules) {
-      if (pushed_origins.contains(r.where.file)) {
+      if (pushed_origins.contains(r.where.file_name())) {
         continue;
       }
       if (std::find(pushed.local_actions.begin(), pushed.local_actions.end(), r.action) ==
@@ -131,7 +131,7 @@ Result<rules::RuleSet> load_policy_rules(const PolicySource& source,
         return Error::format(
             "{}:{}:{}: rule '{}': action \"{}\" is not open to local rules while the fleet "
             "bundles {} are in force (local rules may: {})",
-            r.where.file, r.where.line, r.where.column, r.id, rules::to_string(r.action),
+            r.where.file_name(), r.where.line, r.where.column, r.id, rules::to_string(r.action),
             pushed.label, list_actions(pushed.local_actions));
       }
     }

@@ -14,8 +14,8 @@ TomlReader TomlReader::section(std::string_view key) const {
 }
 
 SourceLocation TomlReader::where(const toml::source_region& region) const {
-  return {region.path ? *region.path : std::string(origin_), region.begin.line,
-          region.begin.column};
+  return {region.path ? region.path : std::make_shared<const std::string>(origin_),
+          region.begin.line, region.begin.column};
 }
 
 Error TomlReader::at(const toml::source_region& region, std::string_view what) const {

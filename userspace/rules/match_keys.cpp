@@ -98,7 +98,7 @@ Status parse_sha256(const Element& e, Match& m) {
   return {};
 }
 
-Status parse_regex(const Element& e, std::vector<std::string>& out) {
+Status parse_regex(const Element& e, PredicateList<std::string>& out) {
   auto text = e.value.nonempty_string("a regular expression string");
   if (!text) {
     return text.error();

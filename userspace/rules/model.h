@@ -12,6 +12,7 @@
 
 #include "common/source_location.h"
 #include "common/words.h"
+#include "rules/predicate_list.h"
 
 namespace cmdgate::rules {
 
@@ -69,20 +70,20 @@ struct AgentDecl {
 
 // Every non-empty predicate must hold (AND); within one predicate any element may match (OR).
 struct Match {
-  std::vector<std::string> paths;       // exact absolute paths (no glob characters)
-  std::vector<std::string> path_globs;  // globs over the executed file's resolved path
-  std::vector<Sha256> sha256;           // content of the executed file
-  std::vector<std::string> args;        // RE2, unanchored, against each of argv[1..]
-  std::vector<std::string> cmdline;     // RE2, unanchored, against argv joined by single spaces
-  std::vector<uint32_t> uids;           // real uid
-  std::vector<uint32_t> gids;           // real gid or any supplementary group
-  std::vector<ProcessPattern> parent;   // the parent at fork time
-  std::vector<ProcessPattern> ancestor; // any recorded ancestor (parent included)
-  std::optional<bool> tty;              // has a controlling terminal
-  std::vector<std::string> cgroup_globs;// cgroup v2 path, e.g. "/system.slice/nginx.service"
-  uint8_t file_kinds = 0;               // FileKind bits; 0: any file
-  uint8_t trust = 0;                    // Trust bits, any of which vouches for the file; 0: any
-  std::vector<std::string> agents;      // declared agent names: the process carries one's label
+  PredicateList<std::string> paths;         // exact absolute paths (no glob characters)
+  PredicateList<std::string> path_globs;    // globs over the executed file's resolved path
+  PredicateList<Sha256> sha256;             // content of the executed file
+  PredicateList<std::string> args;          // RE2, unanchored, against each of argv[1..]
+  PredicateList<std::string> cmdline;       // RE2, unanchored, against argv joined by single spaces
+  PredicateList<uint32_t> uids;             // real uid
+  PredicateList<uint32_t> gids;             // real gid or any supplementary group
+  PredicateList<ProcessPattern> parent;     // the parent at fork time
+  PredicateList<ProcessPattern> ancestor;   // any recorded ancestor (parent included)
+  std::optional<bool> tty;                  // has a controlling terminal
+  PredicateList<std::string> cgroup_globs;  // cgroup v2 path, e.g. "/system.slice/nginx.service"
+  uint8_t file_kinds = 0;                   // FileKind bits; 0: any file
+  uint8_t trust = 0;                        // Trust bits, any of which vouches for the file; 0: any
+  PredicateList<std::string> agents;        // declared agent names: the process carries one's label
 
   bool has_file_predicate() const {
     return !paths.empty() || !path_globs.empty() || !sha256.empty() || file_kinds != 0 ||

@@ -62,8 +62,8 @@ bool process_matches(const ProcessPattern& p, const AncestorView& a) {
   return glob_matches(p.text, a.comm);
 }
 
-template <typename T, typename Pred>
-bool any(const std::vector<T>& v, Pred pred) {
+template <typename List, typename Pred>
+bool any(const List& v, Pred pred) {
   return std::any_of(v.begin(), v.end(), pred);
 }
 

@@ -26,8 +26,8 @@ bool covers(const std::vector<T>& broad, const std::vector<T>& narrow) {
 // (it holds always), or `narrow` has it with a subset of its values. A key `broad` has and
 // `narrow` does not could fail where `narrow` holds.
 template <typename T>
-bool key_covers(const std::vector<T>& broad, const std::vector<T>& narrow) {
-  return broad.empty() || (!narrow.empty() && covers(broad, narrow));
+bool key_covers(const PredicateList<T>& broad, const PredicateList<T>& narrow) {
+  return broad.empty() || (!narrow.empty() && covers(broad.values(), narrow.values()));
 }
 
 // `broad` holds on every exec `narrow` holds on, and with unknown facts, it is at least as sure
@@ -37,8 +37,9 @@ bool matches_all_of(const Match& broad, const Match& narrow) {
   const bool any_path = broad.paths.empty() && broad.path_globs.empty();
   const bool narrow_path = !narrow.paths.empty() || !narrow.path_globs.empty();
   // path and its globs are one key: an exec matches it through either list.
-  const bool path = any_path || (narrow_path && covers(broad.paths, narrow.paths) &&
-                                 covers(broad.path_globs, narrow.path_globs));
+  const bool path =
+      any_path || (narrow_path && covers(broad.paths.values(), narrow.paths.values()) &&
+                   covers(broad.path_globs.values(), narrow.path_globs.values()));
   const auto same_pattern = [](const ProcessPattern& a, const ProcessPattern& b) {
     return a.text == b.text;
   };

@@ -87,7 +87,8 @@ class DpkgReader {
   }
 
   static Error at(const std::string& file, uint32_t line, uint32_t column, std::string_view what) {
-    return Error::format("{}: {}", format_location({file, line, column}), what);
+    const SourceLocation where{std::make_shared<const std::string>(file), line, column};
+    return Error::format("{}: {}", format_location(where), what);
   }
 
   // nullopt when the file does not exist.

@@ -77,7 +77,7 @@ file = "memfd"
   EXPECT_EQ(r.priority, -7);
   EXPECT_EQ(r.ask_timeout, milliseconds(90'000));
   EXPECT_EQ(r.timeout_action, Action::kAllow);
-  EXPECT_EQ(r.where.file, "t.toml");
+  EXPECT_EQ(r.where.file_name(), "t.toml");
   EXPECT_EQ(r.where.line, 1u);
   EXPECT_EQ(r.where.column, 1u);
   const Match& m = r.match;

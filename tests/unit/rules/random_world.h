@@ -136,9 +136,10 @@ class World {
     if (rnd_.chance(0.08))
       m.cgroup_globs = some<std::string>(str(kCgroupGlobs));
     if (rnd_.chance(0.25)) {
-      m.agents = some<std::string>(str(kAgents));
-      std::sort(m.agents.begin(), m.agents.end());
-      m.agents.erase(std::unique(m.agents.begin(), m.agents.end()), m.agents.end());
+      std::vector<std::string> agents = some<std::string>(str(kAgents));
+      std::sort(agents.begin(), agents.end());
+      agents.erase(std::unique(agents.begin(), agents.end()), agents.end());
+      m.agents = std::move(agents);
     }
     return m;
   }

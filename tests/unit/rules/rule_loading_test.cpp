@@ -80,7 +80,7 @@ TEST_F(LoadRules, DirectoryFilesAreSortedByName) {
   EXPECT_THAT(ids(set), ElementsAre("x1", "a1", "b1", "b2", "e1"));
   EXPECT_THAT(set.sources,
               ElementsAre(dir_ + "/d/10-x.toml", dir_ + "/d/a.toml", dir_ + "/d/b.toml", extra));
-  EXPECT_EQ(set.rules[1].where.file, dir_ + "/d/a.toml");
+  EXPECT_EQ(set.rules[1].where.file_name(), dir_ + "/d/a.toml");
 }
 
 TEST_F(LoadRules, PrecedenceAcrossFilesKeepsLoadOrderForTies) {

@@ -162,7 +162,8 @@ Match narrowed(testing::Random& rnd, const Match& m, const Match& other) {
   Match n = m;
   const auto shrink = [&](auto& list) {
     if (list.size() > 1 && rnd.chance(0.5)) {
-      list.erase(list.begin() + static_cast<long>(rnd.below(list.size())));
+      auto& values = list.edit();
+      values.erase(values.begin() + static_cast<long>(rnd.below(values.size())));
     }
   };
   const auto add = [&](auto& list, const auto& from) {
