@@ -195,17 +195,27 @@ class Builder {
     intern_process(m.parent, ids[kSetParentComm], ids[kSetParentExe]);
     intern_process(m.ancestor, ids[kSetAncestorComm], ids[kSetAncestorExe]);
 
-    CompiledRule c;
+    std::array<Span, kRuleListCount> lists;
     for (size_t set = 0; set < kMatchSetCount; ++set) {
-      c.patterns[set] = append_sorted(out_.u32_pool, ids[set]);
+      lists[set] = append_sorted(out_.u32_pool, ids[set]);
     }
-    c.uids = append_sorted(out_.u32_pool, m.uids);
-    c.gids = append_sorted(out_.u32_pool, m.gids);
+    lists[kListUids] = append_sorted(out_.u32_pool, m.uids);
+    lists[kListGids] = append_sorted(out_.u32_pool, m.gids);
     std::vector<Sha256> sha = m.sha256;
     std::sort(sha.begin(), sha.end());
     sha.erase(std::unique(sha.begin(), sha.end()), sha.end());
-    c.sha256 = {static_cast<uint32_t>(out_.sha256_pool.size()), static_cast<uint32_t>(sha.size())};
+    lists[kListSha256] = {static_cast<uint32_t>(out_.sha256_pool.size()),
+                          static_cast<uint32_t>(sha.size())};
     out_.sha256_pool.insert(out_.sha256_pool.end(), sha.begin(), sha.end());
+
+    CompiledRule c;
+    c.lists_begin = static_cast<uint32_t>(out_.list_spans.size());
+    for (size_t i = 0; i < kRuleListCount; ++i) {
+      if (lists[i].size != 0) {
+        c.lists = static_cast<uint16_t>(c.lists | (1u << i));
+        out_.list_spans.push_back(lists[i]);
+      }
+    }
     c.file_kinds = m.file_kinds;
     c.trust = m.trust;
     c.tty = m.tty.has_value() ? static_cast<int8_t>(*m.tty) : int8_t{-1};

@@ -134,26 +134,26 @@ class Evaluation {
   // Every predicate, cheapest first; the anchor is tested again like any other.
   bool holds(uint32_t r) {
     const CompiledRule& c = p_.rules[r];
-    const auto& pat = c.patterns;
+    const auto list = [&](unsigned which) { return p_.list(c, which); };
     return (c.file_kinds == 0 || (ctx_.file_kinds & c.file_kinds) != 0) &&
            (c.trust == 0 || (ctx_.trust & c.trust) != 0) &&
            (!c.has_agent || (ctx_.agents & c.agents) != 0) &&
            (c.tty < 0 || ctx_.tty == (c.tty == 1)) &&
-           (c.uids.size == 0 || scans::contains(p_.u32_pool, c.uids, ctx_.uid)) &&
-           (c.gids.size == 0 || scans::gid_holds(p_, ctx_, c.gids)) &&
+           (list(kListUids).size == 0 || scans::contains(p_.u32_pool, list(kListUids), ctx_.uid)) &&
+           (list(kListGids).size == 0 || scans::gid_holds(p_, ctx_, list(kListGids))) &&
            // One `path` predicate: exact paths (by identity) or globs.
-           ((!c.has_paths && pat[kSetPathGlobs].size == 0) ||
+           ((!c.has_paths && list(kSetPathGlobs).size == 0) ||
             (c.has_paths && scans::contains(p_.rule_lists, id_hits_, r)) ||
-            (pat[kSetPathGlobs].size != 0 &&
-             scans_.any_matched(kSetPathGlobs, pat[kSetPathGlobs]))) &&
-           (c.sha256.size == 0 || scans::sha256_holds(p_, ctx_, c.sha256)) &&
-           (pat[kSetCgroup].size == 0 || scans_.any_matched(kSetCgroup, pat[kSetCgroup])) &&
-           (pat[kSetArgs].size == 0 || scans_.any_matched(kSetArgs, pat[kSetArgs])) &&
-           (pat[kSetCmdline].size == 0 || scans_.any_matched(kSetCmdline, pat[kSetCmdline])) &&
-           (!c.has_parent || scans_.any_matched(kSetParentComm, pat[kSetParentComm]) ||
-            scans_.any_matched(kSetParentExe, pat[kSetParentExe])) &&
-           (!c.has_ancestor || scans_.any_matched(kSetAncestorComm, pat[kSetAncestorComm]) ||
-            scans_.any_matched(kSetAncestorExe, pat[kSetAncestorExe]));
+            (list(kSetPathGlobs).size != 0 &&
+             scans_.any_matched(kSetPathGlobs, list(kSetPathGlobs)))) &&
+           (list(kListSha256).size == 0 || scans::sha256_holds(p_, ctx_, list(kListSha256))) &&
+           (list(kSetCgroup).size == 0 || scans_.any_matched(kSetCgroup, list(kSetCgroup))) &&
+           (list(kSetArgs).size == 0 || scans_.any_matched(kSetArgs, list(kSetArgs))) &&
+           (list(kSetCmdline).size == 0 || scans_.any_matched(kSetCmdline, list(kSetCmdline))) &&
+           (!c.has_parent || scans_.any_matched(kSetParentComm, list(kSetParentComm)) ||
+            scans_.any_matched(kSetParentExe, list(kSetParentExe))) &&
+           (!c.has_ancestor || scans_.any_matched(kSetAncestorComm, list(kSetAncestorComm)) ||
+            scans_.any_matched(kSetAncestorExe, list(kSetAncestorExe)));
   }
 
   const PolicyLayout& p_;

@@ -13,6 +13,7 @@
 // candidate.
 
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -77,14 +78,22 @@ enum class Anchor : uint8_t {
 };
 inline constexpr size_t kAnchorKinds = 13;
 
+// The value lists a rule tests: one per MatchSet, then these.
+enum RuleList : uint8_t {
+  kListUids = kMatchSetCount,  // sorted, into u32_pool
+  kListGids,                   // sorted, into u32_pool
+  kListSha256,                 // sorted, into sha256_pool
+};
+inline constexpr size_t kRuleListCount = kMatchSetCount + 3;
+
+// A rule uses one or two of its lists, and a policy holds one of these per rule, so a rule
+// stores the spans of the lists it has only (PolicyLayout::list() reads them).
 struct CompiledRule {
-  std::array<Span, kMatchSetCount> patterns;  // pattern ids (sorted) the rule accepts per set
-  Span uids;                                  // sorted, into u32_pool
-  Span gids;                                  // sorted, into u32_pool
-  Span sha256;                                // sorted, into sha256_pool
+  uint32_t lists_begin = 0;  // into PolicyLayout::list_spans: one span per bit of `lists`
+  uint16_t lists = 0;        // bit i: list i (a MatchSet or a RuleList) is not empty
   uint8_t file_kinds = 0;
   uint8_t trust = 0;  // Trust bits, any of which holds; 0: any
-  int8_t tty = -1;  // -1: any
+  int8_t tty = -1;    // -1: any
   bool has_paths = false;
   bool has_resolved_paths = false;  // some exact path names an existing file
   bool has_parent = false;          // patterns in kSetParentComm and/or kSetParentExe
@@ -93,6 +102,7 @@ struct CompiledRule {
   uint8_t strictness = 0;  // Decision::strictness() of the rule's decision
   uint64_t agents = 0;     // label bits
 };
+static_assert(kRuleListCount <= 16, "CompiledRule::lists has a bit per list");
 
 struct SlotLayout {
   std::unique_ptr<PatternMatcher> matcher;  // null: no rule uses this slot
@@ -116,6 +126,7 @@ struct Sha256Hash {
 
 struct PolicyLayout {
   std::vector<CompiledRule> rules;
+  std::vector<Span> list_spans;    // the rules' non-empty lists, by rule, in list order
   std::vector<uint32_t> u32_pool;  // pattern ids, uids, gids
   std::vector<Sha256> sha256_pool;
   std::vector<uint32_t> rule_lists;  // the sorted rule-index lists the indexes point into
@@ -136,6 +147,15 @@ struct PolicyLayout {
   uint32_t matched_count = 0;
   uint32_t needs = 0;
   uint32_t unknowns_read = 0;  // Unknown bits some predicate reads; others change no decision
+
+  // Rule c's list `which` (a MatchSet or a RuleList); empty when the rule has none.
+  [[nodiscard]] Span list(const CompiledRule& c, unsigned which) const {
+    const uint32_t bit = 1u << which;
+    if ((c.lists & bit) == 0) {
+      return {};
+    }
+    return list_spans[c.lists_begin + static_cast<uint32_t>(std::popcount(c.lists & (bit - 1u)))];
+  }
 };
 
 struct LayoutStats {

@@ -47,7 +47,7 @@ class UncertainEvaluation {
   // Every predicate, cheapest first, until one fails.
   Tri rule(uint32_t r) {
     const CompiledRule& c = p_.rules[r];
-    const auto& pat = c.patterns;
+    const auto list = [&](unsigned which) { return p_.list(c, which); };
     Tri t = Tri::kYes;
     const auto fails = [&t](Tri v) {
       t = std::min(t, v);
@@ -56,13 +56,14 @@ class UncertainEvaluation {
     if ((c.file_kinds != 0 && fails(file_kinds(c))) || (c.trust != 0 && fails(trust(c))) ||
         (c.has_agent && fails(agent(c))) ||
         (c.tty >= 0 && fails(known(ctx_.tty == (c.tty == 1)))) ||
-        (c.uids.size != 0 && fails(known(scans::contains(p_.u32_pool, c.uids, ctx_.uid)))) ||
-        (c.gids.size != 0 && fails(groups(c))) ||
-        ((c.has_paths || pat[kSetPathGlobs].size != 0) && fails(path(r, c))) ||
-        (c.sha256.size != 0 && fails(sha256(c))) ||
-        (pat[kSetCgroup].size != 0 && fails(cgroup(c))) ||
-        (pat[kSetArgs].size != 0 && fails(argv(kSetArgs, pat[kSetArgs]))) ||
-        (pat[kSetCmdline].size != 0 && fails(argv(kSetCmdline, pat[kSetCmdline]))) ||
+        (list(kListUids).size != 0 &&
+         fails(known(scans::contains(p_.u32_pool, list(kListUids), ctx_.uid)))) ||
+        (list(kListGids).size != 0 && fails(groups(c))) ||
+        ((c.has_paths || list(kSetPathGlobs).size != 0) && fails(path(r, c))) ||
+        (list(kListSha256).size != 0 && fails(sha256(c))) ||
+        (list(kSetCgroup).size != 0 && fails(cgroup(c))) ||
+        (list(kSetArgs).size != 0 && fails(argv(kSetArgs, list(kSetArgs)))) ||
+        (list(kSetCmdline).size != 0 && fails(argv(kSetCmdline, list(kSetCmdline)))) ||
         (c.has_parent && fails(lineage(kSetParentComm, kSetParentExe, c))) ||
         (c.has_ancestor && fails(lineage(kSetAncestorComm, kSetAncestorExe, c)))) {
       return Tri::kNo;
@@ -88,14 +89,14 @@ class UncertainEvaluation {
 
   // The real gid is known even when the supplementary groups are not.
   Tri groups(const CompiledRule& c) const {
-    if (scans::gid_holds(p_, ctx_, c.gids)) {
+    if (scans::gid_holds(p_, ctx_, p_.list(c, kListGids))) {
       return Tri::kYes;
     }
     return unknown(kUnknownGroups) ? Tri::kMaybe : Tri::kNo;
   }
 
   Tri path(uint32_t r, const CompiledRule& c) {
-    const Span globs = c.patterns[kSetPathGlobs];
+    const Span globs = p_.list(c, kSetPathGlobs);
     if (unknown(kUnknownFile)) {
       // An exact path that named no file when the policy was compiled matches no file at all.
       return c.has_resolved_paths || globs.size != 0 ? Tri::kMaybe : Tri::kNo;
@@ -109,13 +110,14 @@ class UncertainEvaluation {
   }
 
   Tri sha256(const CompiledRule& c) const {
-    return unknown(kUnknownFile | kUnknownSha256) ? Tri::kMaybe
-                                                  : known(scans::sha256_holds(p_, ctx_, c.sha256));
+    return unknown(kUnknownFile | kUnknownSha256)
+               ? Tri::kMaybe
+               : known(scans::sha256_holds(p_, ctx_, p_.list(c, kListSha256)));
   }
 
   Tri cgroup(const CompiledRule& c) {
     return unknown(kUnknownCgroup) ? Tri::kMaybe
-                                   : known(scans_.any_matched(kSetCgroup, c.patterns[kSetCgroup]));
+                                   : known(scans_.any_matched(kSetCgroup, p_.list(c, kSetCgroup)));
   }
 
   // A cut argument or command line might end differently, so even a match of the known part
@@ -127,7 +129,7 @@ class UncertainEvaluation {
   // Recorded ancestors are real, so a match among them holds; their absence proves nothing when
   // the lineage is incomplete.
   Tri lineage(MatchSet comm, MatchSet exe, const CompiledRule& c) {
-    if (scans_.any_matched(comm, c.patterns[comm]) || scans_.any_matched(exe, c.patterns[exe])) {
+    if (scans_.any_matched(comm, p_.list(c, comm)) || scans_.any_matched(exe, p_.list(c, exe))) {
       return Tri::kYes;
     }
     return unknown(kUnknownLineage) ? Tri::kMaybe : Tri::kNo;
