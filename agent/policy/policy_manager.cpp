@@ -320,12 +320,10 @@ void PolicyManager::rewatch() {
   }
   const Snapshot* s = store_.current();
   std::vector<std::string> files;
-  for (const auto& rule_paths : s->policy->resolved_paths()) {
-    for (const auto& rp : rule_paths) {
-      files.push_back(rp.text);
-      if (rp.canonical != rp.text) {
-        files.push_back(rp.canonical);
-      }
+  for (const auto& rp : s->policy->resolved_paths().all()) {
+    files.push_back(rp.text);
+    if (rp.canonical != rp.text) {
+      files.push_back(rp.canonical);
     }
   }
   // A package installed, upgraded or removed changes what trust = "package" vouches for: a new
@@ -349,11 +347,9 @@ bool PolicyManager::resolutions_changed() const {
   const Snapshot* s = store_.current();
   std::vector<std::string> paths;
   std::vector<const std::optional<rules::FileId>*> compiled;
-  for (const auto& rule_paths : s->policy->resolved_paths()) {
-    for (const auto& rp : rule_paths) {
-      paths.push_back(rp.text);
-      compiled.push_back(&rp.id);
-    }
+  for (const auto& rp : s->policy->resolved_paths().all()) {
+    paths.push_back(rp.text);
+    compiled.push_back(&rp.id);
   }
   // As compile() resolved them, all at once (each directory once): a plain stat() would see a
   // FUSE file as gone, every time.

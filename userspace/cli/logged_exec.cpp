@@ -247,8 +247,7 @@ Rejudged rejudge(const rules::Policy& policy, const rules::FileResolver& files,
   }
   // Exact paths match file identities, resolved now: the logged identity counts only while the
   // path still names that file.
-  const bool exact_paths = std::ranges::any_of(policy.resolved_paths(),
-                                               [](const auto& paths) { return !paths.empty(); });
+  const bool exact_paths = !policy.resolved_paths().all().empty();
   if (exact_paths) {
     const auto now = files.identity(e.exe);
     if (!now || *now != e.file) {

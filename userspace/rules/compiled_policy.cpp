@@ -1,27 +1,20 @@
 #include "rules/compiled_policy.h"
 
-#include <iterator>
-
 #include "rules/glob.h"
 
 namespace cmdgate::rules {
 
-std::vector<std::vector<ResolvedPath>> resolve_paths(const RuleSet& rules,
-                                                     const FileResolver& resolver) {
+RulePaths resolve_paths(const RuleSet& rules, const FileResolver& resolver) {
   std::vector<std::string> all;
+  std::vector<uint32_t> counts;
+  counts.reserve(rules.rules.size());
   for (const Rule& rule : rules.rules) {
     all.insert(all.end(), rule.match.paths.begin(), rule.match.paths.end());
+    counts.push_back(static_cast<uint32_t>(rule.match.paths.size()));
   }
   std::vector<ResolvedPath> resolved = resolver.resolve(std::move(all));
-  std::vector<std::vector<ResolvedPath>> out;
-  out.reserve(rules.rules.size());
-  auto next = std::make_move_iterator(resolved.begin());
-  for (const Rule& rule : rules.rules) {
-    const auto end = next + static_cast<std::ptrdiff_t>(rule.match.paths.size());
-    out.emplace_back(next, end);
-    next = end;
-  }
-  return out;
+  resolved.shrink_to_fit();
+  return RulePaths(std::move(resolved), counts);
 }
 
 std::vector<ResolvedAgent> resolve_agents(const RuleSet& rules, const FileResolver& resolver) {

@@ -25,9 +25,7 @@ class CompiledPolicy final : public Policy {
   [[nodiscard]] Decision evaluate(const ExecContext& ctx) const override;
   [[nodiscard]] uint32_t needs() const override { return layout_.needs; }
   [[nodiscard]] const RuleSet& rule_set() const override { return rules_; }
-  [[nodiscard]] const std::vector<std::vector<ResolvedPath>>& resolved_paths() const override {
-    return resolved_;
-  }
+  [[nodiscard]] const RulePaths& resolved_paths() const override { return resolved_; }
   [[nodiscard]] const std::vector<ResolvedAgent>& resolved_agents() const override {
     return agents_;
   }
@@ -41,7 +39,7 @@ class CompiledPolicy final : public Policy {
   [[nodiscard]] Decision evaluate_uncertain(const ExecContext& ctx) const;
 
   RuleSet rules_;
-  std::vector<std::vector<ResolvedPath>> resolved_;
+  RulePaths resolved_;
   std::vector<ResolvedAgent> agents_;
   PolicyLayout layout_;
   PolicyStats stats_;
@@ -51,8 +49,7 @@ class CompiledPolicy final : public Policy {
     RuleSet rules, const FileResolver& resolver, const CompileOptions& options = {});
 
 // The exact paths of every rule, resolved; what compile() stores as resolved_paths().
-[[nodiscard]] std::vector<std::vector<ResolvedPath>> resolve_paths(const RuleSet& rules,
-                                                                   const FileResolver& resolver);
+[[nodiscard]] RulePaths resolve_paths(const RuleSet& rules, const FileResolver& resolver);
 // Every declared agent's paths, resolved and expanded; what compile() stores as
 // resolved_agents().
 [[nodiscard]] std::vector<ResolvedAgent> resolve_agents(const RuleSet& rules,

@@ -108,8 +108,8 @@ class Analyzer {
         rules_(policy.rule_set()),
         resolved_(policy.resolved_paths()),
         regions_(std::move(regions)) {
-    for (size_t i = 0; i < resolved_.size(); ++i) {
-      for (const auto& rp : resolved_[i]) {
+    for (size_t i = 0; i < resolved_.rule_count(); ++i) {
+      for (const auto& rp : resolved_.of(i)) {
         if (rp.id) {
           targets_.insert(*rp.id);
           by_target_[*rp.id].push_back(i);
@@ -134,8 +134,8 @@ class Analyzer {
       // unknown content may be a copy of one. A known file reaches here only once the daemon
       // has compared its content, so by_target_ still covers it.
       if (m.has_agent_predicate() &&
-          std::any_of(resolved_[i].begin(), resolved_[i].end(),
-                      [](const ResolvedPath& rp) { return rp.id.has_value(); })) {
+          std::ranges::any_of(resolved_.of(i),
+                              [](const ResolvedPath& rp) { return rp.id.has_value(); })) {
         holds_tools_.push_back(i);
       }
     }
@@ -236,7 +236,7 @@ class Analyzer {
     // One `path` predicate: exact paths and globs are alternatives.
     if (!m.paths.empty() || !m.path_globs.empty()) {
       const bool copy_may_match = f.labelled && m.has_agent_predicate();
-      t = tri_or(m.paths.empty() ? Tri::kNo : exact_paths(resolved_[index], f, copy_may_match),
+      t = tri_or(m.paths.empty() ? Tri::kNo : exact_paths(resolved_.of(index), f, copy_may_match),
                  m.path_globs.empty() ? Tri::kNo : globs(glob_prefixes_[index], f));
     }
     if (t != Tri::kNo && !m.sha256.empty()) {
@@ -263,8 +263,7 @@ class Analyzer {
   // Exact paths are identities (policy.h): the path string plays no part. copy_may_match: a
   // file whose content is not known may be a copy of a held tool (held_tools.h); a known file
   // has been compared by the daemon before its verdict is asked for.
-  Tri exact_paths(const std::vector<ResolvedPath>& paths, const Facts& f,
-                  bool copy_may_match) const {
+  Tri exact_paths(std::span<const ResolvedPath> paths, const Facts& f, bool copy_may_match) const {
     Tri any = Tri::kNo;
     for (const ResolvedPath& rp : paths) {
       if (!rp.id) {
@@ -331,7 +330,7 @@ class Analyzer {
   const bool tell_denials_;
   const Policy& policy_;
   const RuleSet& rules_;
-  const std::vector<std::vector<ResolvedPath>>& resolved_;
+  const RulePaths& resolved_;
   std::set<Region> regions_;
   std::set<FileId> targets_;
   std::set<FileId> script_targets_;

@@ -19,6 +19,24 @@ Decision combine_script(const Decision& script, const Decision& interpreter) {
   return interpreter.effect() > script.effect() ? interpreter : script;
 }
 
+RulePaths::RulePaths(const std::vector<std::vector<ResolvedPath>>& by_rule) {
+  begins_.reserve(by_rule.size() + 1);
+  begins_.push_back(0);
+  for (const std::vector<ResolvedPath>& paths : by_rule) {
+    paths_.insert(paths_.end(), paths.begin(), paths.end());
+    begins_.push_back(static_cast<uint32_t>(paths_.size()));
+  }
+}
+
+RulePaths::RulePaths(std::vector<ResolvedPath> all, const std::vector<uint32_t>& counts)
+    : paths_(std::move(all)) {
+  begins_.reserve(counts.size() + 1);
+  begins_.push_back(0);
+  for (const uint32_t n : counts) {
+    begins_.push_back(std::min(begins_.back() + n, static_cast<uint32_t>(paths_.size())));
+  }
+}
+
 std::vector<ResolvedPath> FileResolver::resolve(std::vector<std::string> paths) const {
   std::vector<ResolvedPath> out;
   out.reserve(paths.size());

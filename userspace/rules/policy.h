@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "common/result.h"
@@ -56,6 +57,29 @@ struct ResolvedPath {
   std::string text;       // as written in the rule
   std::string canonical;  // realpath at compile time (for messages and watches)
   std::optional<FileId> id;
+};
+
+// The exact paths of every rule, resolved, in one array (a policy keeps them while it is in
+// force): of(i)[j] is rules[i].match.paths[j].
+class RulePaths {
+ public:
+  RulePaths() = default;
+  // by_rule[i]: rule i's paths.
+  explicit RulePaths(const std::vector<std::vector<ResolvedPath>>& by_rule);
+  // Rule i has counts[i] of `all`, in order.
+  RulePaths(std::vector<ResolvedPath> all, const std::vector<uint32_t>& counts);
+
+  [[nodiscard]] std::span<const ResolvedPath> of(size_t rule) const {
+    return rule + 1 < begins_.size()
+               ? std::span(paths_).subspan(begins_[rule], begins_[rule + 1] - begins_[rule])
+               : std::span<const ResolvedPath>();
+  }
+  [[nodiscard]] std::span<const ResolvedPath> all() const { return paths_; }
+  [[nodiscard]] size_t rule_count() const { return begins_.empty() ? 0 : begins_.size() - 1; }
+
+ private:
+  std::vector<ResolvedPath> paths_;
+  std::vector<uint32_t> begins_;  // rule i's paths are [begins_[i], begins_[i + 1])
 };
 
 // How compile() turns exact paths into file identities; a seam for tests.
@@ -115,8 +139,8 @@ class Policy {
 
   [[nodiscard]] virtual uint32_t needs() const = 0;  // Need bits
   [[nodiscard]] virtual const RuleSet& rule_set() const = 0;
-  // resolved_paths()[i][j] is rule_set().rules[i].match.paths[j], resolved.
-  [[nodiscard]] virtual const std::vector<std::vector<ResolvedPath>>& resolved_paths() const = 0;
+  // resolved_paths().of(i)[j] is rule_set().rules[i].match.paths[j], resolved.
+  [[nodiscard]] virtual const RulePaths& resolved_paths() const = 0;
   // resolved_agents()[i] is rule_set().agents[i], resolved.
   [[nodiscard]] virtual const std::vector<ResolvedAgent>& resolved_agents() const = 0;
 };

@@ -143,16 +143,15 @@ uint32_t unknowns_read_by(const Match& m) {
 
 class Builder {
  public:
-  Builder(const RuleSet& rules, const std::vector<std::vector<ResolvedPath>>& resolved,
-          MatchEngine engine)
+  Builder(const RuleSet& rules, const RulePaths& resolved, MatchEngine engine)
       : rules_(rules), resolved_(resolved), engine_(engine) {}
 
   Result<PolicyLayout> build(LayoutStats* stats) {
     if (rules_.rules.size() >= kNoRule) {
       return Error::format("{} rules: too many", rules_.rules.size());
     }
-    if (resolved_.size() != rules_.rules.size()) {
-      return Error::format("{} resolved path lists for {} rules", resolved_.size(),
+    if (resolved_.rule_count() != rules_.rules.size()) {
+      return Error::format("{} resolved path lists for {} rules", resolved_.rule_count(),
                            rules_.rules.size());
     }
     out_.rules.reserve(rules_.rules.size());
@@ -220,8 +219,8 @@ class Builder {
     c.trust = m.trust;
     c.tty = m.tty.has_value() ? static_cast<int8_t>(*m.tty) : int8_t{-1};
     c.has_paths = !m.paths.empty();
-    c.has_resolved_paths = std::any_of(resolved_[r].begin(), resolved_[r].end(),
-                                       [](const ResolvedPath& p) { return p.id.has_value(); });
+    c.has_resolved_paths = std::ranges::any_of(
+        resolved_.of(r), [](const ResolvedPath& p) { return p.id.has_value(); });
     c.has_parent = !m.parent.empty();
     c.has_ancestor = !m.ancestor.empty();
     c.has_agent = m.has_agent_predicate();
@@ -233,7 +232,7 @@ class Builder {
 
     // Paths rank first, so every rule with paths is anchored on them: the path indexes can
     // answer both "which rules are candidates" and "does this rule's path predicate hold".
-    for (const ResolvedPath& p : resolved_[r]) {
+    for (const ResolvedPath& p : resolved_.of(r)) {
       if (p.id) {
         by_file_id_.add(*p.id, r);
       }
@@ -386,7 +385,7 @@ class Builder {
   }
 
   const RuleSet& rules_;
-  const std::vector<std::vector<ResolvedPath>>& resolved_;
+  const RulePaths& resolved_;
   MatchEngine engine_;
   PolicyLayout out_;
   std::array<PatternTable, kSlotCount> tables_;
@@ -402,8 +401,7 @@ class Builder {
 
 }  // namespace
 
-Result<PolicyLayout> build_layout(const RuleSet& rules,
-                                  const std::vector<std::vector<ResolvedPath>>& resolved,
+Result<PolicyLayout> build_layout(const RuleSet& rules, const RulePaths& resolved,
                                   MatchEngine engine, LayoutStats* stats) {
   return Builder(rules, resolved, engine).build(stats);
 }

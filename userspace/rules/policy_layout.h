@@ -163,9 +163,8 @@ struct LayoutStats {
   MatcherStats patterns;
 };
 
-[[nodiscard]] Result<PolicyLayout> build_layout(
-    const RuleSet& rules, const std::vector<std::vector<ResolvedPath>>& resolved,
-    MatchEngine engine, LayoutStats* stats);
+[[nodiscard]] Result<PolicyLayout> build_layout(const RuleSet& rules, const RulePaths& resolved,
+                                                MatchEngine engine, LayoutStats* stats);
 
 // The index of the first rule that holds, or kNoRule. Ignores ctx.unknown.
 [[nodiscard]] uint32_t evaluate_layout(const PolicyLayout& layout, const ExecContext& ctx);

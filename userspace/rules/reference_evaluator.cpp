@@ -78,8 +78,8 @@ Tri partly_known(bool unknown_rest, bool holds) {
   return holds ? Tri::kYes : unknown_rest ? Tri::kMaybe : Tri::kNo;
 }
 
-Tri holds(const RuleSet& rules, const Match& m, const std::vector<ResolvedPath>& resolved,
-         const ExecContext& ctx) {
+Tri holds(const RuleSet& rules, const Match& m, std::span<const ResolvedPath> resolved,
+          const ExecContext& ctx) {
   const auto unknown = [&](uint32_t bits) { return (ctx.unknown & bits) != 0; };
   const bool file_unknown = unknown(kUnknownFile);
   Tri t = Tri::kYes;
@@ -167,16 +167,14 @@ Tri holds(const RuleSet& rules, const Match& m, const std::vector<ResolvedPath>&
 
 }  // namespace
 
-Decision evaluate_reference(const RuleSet& rules,
-                            const std::vector<std::vector<ResolvedPath>>& resolved,
+Decision evaluate_reference(const RuleSet& rules, const RulePaths& resolved,
                             const ExecContext& ctx) {
-  static const std::vector<ResolvedPath> kNone;
   // Every outcome still possible, in precedence order; the last one is certain.
   std::vector<Decision> possible;
   for (size_t i = 0; i < rules.rules.size() && (possible.empty() || possible.back().uncertain);
        ++i) {
     const Rule& rule = rules.rules[i];
-    const Tri t = holds(rules, rule.match, i < resolved.size() ? resolved[i] : kNone, ctx);
+    const Tri t = holds(rules, rule.match, resolved.of(i), ctx);
     if (t != Tri::kNo) {
       possible.push_back({rule.action, rule.mode.value_or(rules.mode), &rule, t == Tri::kMaybe});
     }

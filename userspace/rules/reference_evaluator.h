@@ -10,10 +10,9 @@
 
 namespace cmdgate::rules {
 
-// resolved[i][j] is rules.rules[i].match.paths[j], resolved (Policy::resolved_paths()). Decision
-// rule pointers point into rules. A pattern that does not compile never matches.
-[[nodiscard]] Decision evaluate_reference(const RuleSet& rules,
-                                          const std::vector<std::vector<ResolvedPath>>& resolved,
+// resolved.of(i)[j] is rules.rules[i].match.paths[j], resolved (Policy::resolved_paths()).
+// Decision rule pointers point into rules. A pattern that does not compile never matches.
+[[nodiscard]] Decision evaluate_reference(const RuleSet& rules, const RulePaths& resolved,
                                           const ExecContext& ctx);
 
 }  // namespace cmdgate::rules

@@ -306,7 +306,7 @@ class NamedFileFirstReadTest : public FirstReadTest {
         "[[rule]]\nid = \"named\"\naction = \"deny\"\npath = \"" + target_ + "\"\n");
   }
   std::optional<rules::FileId> resolved() const {
-    return second_store_->current()->policy->resolved_paths().at(0).at(0).id;
+    return second_store_->current()->policy->resolved_paths().of(0)[0].id;
   }
   std::string target_;
 };

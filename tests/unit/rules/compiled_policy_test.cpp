@@ -160,8 +160,9 @@ TEST_P(CompiledPolicyTest, ExactPathMatchesHardLinkByIdentity) {
   EXPECT_TRUE(matches(*p, c));
   c.file = {3, 43};
   EXPECT_FALSE(matches(*p, c));
-  ASSERT_EQ(p->resolved_paths().size(), 1u);
-  EXPECT_EQ(p->resolved_paths()[0][0].id, (FileId{3, 42}));
+  ASSERT_EQ(p->resolved_paths().rule_count(), 1u);
+  ASSERT_EQ(p->resolved_paths().of(0).size(), 1u);
+  EXPECT_EQ(p->resolved_paths().of(0)[0].id, (FileId{3, 42}));
 }
 
 // Exact paths are identities: a path string alone never matches, so renaming, hard links and
@@ -195,7 +196,7 @@ TEST_P(CompiledPolicyTest, ExactPathsAndGlobsInOneListAreAlternatives) {
 
 TEST_P(CompiledPolicyTest, ExactPathThatDoesNotExistMatchesNothing) {
   auto p = single(Match{.paths = {"/opt/missing"}});
-  ASSERT_FALSE(p->resolved_paths()[0][0].id.has_value());
+  ASSERT_FALSE(p->resolved_paths().of(0)[0].id.has_value());
   OwnedContext c;
   c.path = "/opt/missing";
   c.file = {0, 0};

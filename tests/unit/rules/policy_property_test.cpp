@@ -21,6 +21,12 @@ using testing::Random;
 using testing::sha_of;
 using testing::World;
 
+// Rule i's resolved paths, as the paths of a set that holds that rule alone.
+RulePaths paths_of_rule(const Policy& p, size_t i) {
+  const auto paths = p.resolved_paths().of(i);
+  return RulePaths({std::vector<ResolvedPath>(paths.begin(), paths.end())});
+}
+
 std::string esc(std::string_view s) {
   std::string out;
   for (unsigned char c : s) {
@@ -267,7 +273,7 @@ TEST(PolicyPropertyHarness, NoticesMutants) {
     for (size_t i = rs.rules.size(); i-- > 0;) {
       RuleSet one;
       one.rules.push_back(rs.rules[i]);
-      if (evaluate_reference(one, {p.resolved_paths()[i]}, ctx).rule != nullptr) {
+      if (evaluate_reference(one, paths_of_rule(p, i), ctx).rule != nullptr) {
         return Decision{rs.rules[i].action, rs.rules[i].mode.value_or(rs.mode), &rs.rules[i]};
       }
     }
@@ -312,7 +318,7 @@ TEST(PolicyPropertyHarness, NoticesUnknownFactMutants) {
       one.mode = rs.mode;
       one.default_action = Action::kAllow;
       one.rules.push_back(rs.rules[i]);
-      const Decision d = evaluate_reference(one, {p.resolved_paths()[i]}, ctx);
+      const Decision d = evaluate_reference(one, paths_of_rule(p, i), ctx);
       if (d.rule != nullptr) {
         return Decision{d.action, d.mode, &rs.rules[i], d.uncertain};
       }
