@@ -322,8 +322,8 @@ void PolicyManager::rewatch() {
   std::vector<std::string> files;
   for (const auto& rp : s->policy->resolved_paths().all()) {
     files.push_back(rp.text);
-    if (rp.canonical != rp.text) {
-      files.push_back(rp.canonical);
+    if (rp.canonical() != rp.text) {
+      files.push_back(rp.canonical());
     }
   }
   // A package installed, upgraded or removed changes what trust = "package" vouches for: a new

@@ -14,7 +14,7 @@ std::vector<HeldTool> held_tools(const Policy& policy) {
     }
     for (const ResolvedPath& p : resolved.of(i)) {
       if (p.id && !is_held_tool(out, *p.id)) {
-        out.push_back({*p.id, p.canonical});
+        out.push_back({*p.id, p.canonical()});
       }
     }
   }

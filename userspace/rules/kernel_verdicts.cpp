@@ -113,17 +113,18 @@ class Analyzer {
         if (rp.id) {
           targets_.insert(*rp.id);
           by_target_[*rp.id].push_back(i);
-          if (is_script != nullptr && (*is_script)(rp.canonical)) {
+          if (is_script != nullptr && (*is_script)(rp.canonical())) {
             script_targets_.insert(*rp.id);
           }
         }
       }
     }
-    glob_prefixes_.resize(rules_.rules.size());
+    glob_begins_.reserve(rules_.rules.size());
     for (size_t i = 0; i < rules_.rules.size(); ++i) {
       const Match& m = rules_.rules[i].match;
+      glob_begins_.push_back(static_cast<uint32_t>(glob_prefixes_.size()));
       for (const std::string& g : m.path_globs) {
-        glob_prefixes_[i].push_back({glob_literal_prefix(g), glob_is_pure_prefix(g)});
+        glob_prefixes_.push_back({glob_literal_prefix(g), glob_is_pure_prefix(g)});
       }
       // A rule whose path predicate is exact paths alone says No to every file that is not one
       // of them: scans over a known file visit it only through by_target_.
@@ -237,7 +238,7 @@ class Analyzer {
     if (!m.paths.empty() || !m.path_globs.empty()) {
       const bool copy_may_match = f.labelled && m.has_agent_predicate();
       t = tri_or(m.paths.empty() ? Tri::kNo : exact_paths(resolved_.of(index), f, copy_may_match),
-                 m.path_globs.empty() ? Tri::kNo : globs(glob_prefixes_[index], f));
+                 m.path_globs.empty() ? Tri::kNo : globs(glob_prefixes_of(index), f));
     }
     if (t != Tri::kNo && !m.sha256.empty()) {
       t = tri_and(t, f.sha256 == nullptr
@@ -300,7 +301,13 @@ class Analyzer {
     bool pure = false;    // glob_is_pure_prefix()
   };
 
-  static Tri globs(const std::vector<GlobPrefix>& globs, const Facts& f) {
+  // Rule i's, one per element of its path_globs.
+  std::span<const GlobPrefix> glob_prefixes_of(size_t i) const {
+    return std::span(glob_prefixes_)
+        .subspan(glob_begins_[i], rules_.rules[i].match.path_globs.size());
+  }
+
+  static Tri globs(std::span<const GlobPrefix> globs, const Facts& f) {
     Tri any = Tri::kNo;
     for (const GlobPrefix& g : globs) {
       Tri t = Tri::kNo;
@@ -338,7 +345,8 @@ class Analyzer {
   std::map<FileId, std::vector<size_t>> by_target_;  // rules naming the file, ascending
   std::vector<size_t> unbound_;  // rules whose path predicate is not exact paths alone
   std::vector<size_t> holds_tools_;  // agent rules with an exact path that resolved
-  std::vector<std::vector<GlobPrefix>> glob_prefixes_;
+  std::vector<GlobPrefix> glob_prefixes_;  // every rule's, in rule order
+  std::vector<uint32_t> glob_begins_;      // where rule i's start
 };
 
 namespace {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 
 #include "common/result.h"
 #include "rules/exec_context.h"
@@ -54,9 +55,21 @@ struct Decision {
 // matches nothing; the daemon recompiles when a named path appears or is replaced (an upgrade
 // installs a new inode), see agent/policy/path_watch.h.
 struct ResolvedPath {
-  std::string text;       // as written in the rule
-  std::string canonical;  // realpath at compile time (for messages and watches)
+  ResolvedPath(std::string text_as_written, std::string realpath, std::optional<FileId> identity)
+      : text(std::move(text_as_written)),
+        id(identity),
+        canonical_(realpath == text ? std::string() : std::move(realpath)) {}
+
+  // realpath at compile time (for messages and watches).
+  [[nodiscard]] const std::string& canonical() const {
+    return canonical_.empty() ? text : canonical_;
+  }
+
+  std::string text;  // as written in the rule
   std::optional<FileId> id;
+
+ private:
+  std::string canonical_;  // empty where it is the text, as it is for most paths
 };
 
 // The exact paths of every rule, resolved, in one array (a policy keeps them while it is in

@@ -564,7 +564,7 @@ TEST(SystemFileResolver, ResolvingManyPathsAgreesWithOneByOne) {
   size_t found = 0;
   for (size_t i = 0; i < paths.size(); ++i) {
     EXPECT_EQ(many[i].text, paths[i]);
-    EXPECT_EQ(many[i].canonical, r.canonical(paths[i])) << paths[i];
+    EXPECT_EQ(many[i].canonical(), r.canonical(paths[i])) << paths[i];
     EXPECT_EQ(many[i].id, r.identity(paths[i])) << paths[i];
     found += many[i].id.has_value();
   }
