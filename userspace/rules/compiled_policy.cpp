@@ -4,7 +4,7 @@
 
 namespace cmdgate::rules {
 
-RulePaths resolve_paths(const RuleSet& rules, const FileResolver& resolver) {
+Result<RulePaths> resolve_paths(const RuleSet& rules, const FileResolver& resolver) {
   std::vector<std::string> all;
   std::vector<uint32_t> counts;
   counts.reserve(rules.rules.size());
@@ -12,7 +12,13 @@ RulePaths resolve_paths(const RuleSet& rules, const FileResolver& resolver) {
     all.insert(all.end(), rule.match.paths.begin(), rule.match.paths.end());
     counts.push_back(static_cast<uint32_t>(rule.match.paths.size()));
   }
+  const size_t asked = all.size();
   std::vector<ResolvedPath> resolved = resolver.resolve(std::move(all));
+  if (resolved.size() != asked) {
+    // A path without an answer would match nothing: unknown is not "no file".
+    return Error::format("resolving the rules' exact paths: {} answers for {} paths",
+                         resolved.size(), asked);
+  }
   resolved.shrink_to_fit();
   return RulePaths(std::move(resolved), counts);
 }
@@ -48,7 +54,11 @@ Result<std::shared_ptr<const CompiledPolicy>> compile_policy(RuleSet rules,
                                                              const FileResolver& resolver,
                                                              const CompileOptions& options) {
   std::shared_ptr<CompiledPolicy> p(new CompiledPolicy());
-  p->resolved_ = resolve_paths(rules, resolver);
+  auto resolved = resolve_paths(rules, resolver);
+  if (!resolved.ok()) {
+    return resolved.error().context("compiling policy");
+  }
+  p->resolved_ = std::move(resolved).value();
   p->agents_ = resolve_agents(rules, resolver);
   p->rules_ = std::move(rules);
   p->stats_.rules = p->rules_.rules.size();

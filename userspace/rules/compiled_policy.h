@@ -49,7 +49,7 @@ class CompiledPolicy final : public Policy {
     RuleSet rules, const FileResolver& resolver, const CompileOptions& options = {});
 
 // The exact paths of every rule, resolved; what compile() stores as resolved_paths().
-[[nodiscard]] RulePaths resolve_paths(const RuleSet& rules, const FileResolver& resolver);
+[[nodiscard]] Result<RulePaths> resolve_paths(const RuleSet& rules, const FileResolver& resolver);
 // Every declared agent's paths, resolved and expanded; what compile() stores as
 // resolved_agents().
 [[nodiscard]] std::vector<ResolvedAgent> resolve_agents(const RuleSet& rules,

@@ -33,6 +33,7 @@ RulePaths::RulePaths(std::vector<ResolvedPath> all, const std::vector<uint32_t>&
   begins_.reserve(counts.size() + 1);
   begins_.push_back(0);
   for (const uint32_t n : counts) {
+    // Never past the end, whatever the counts say (resolve_paths() checks that they add up).
     begins_.push_back(std::min(begins_.back() + n, static_cast<uint32_t>(paths_.size())));
   }
 }

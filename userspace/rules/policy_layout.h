@@ -78,7 +78,8 @@ enum class Anchor : uint8_t {
 };
 inline constexpr size_t kAnchorKinds = 13;
 
-// The value lists a rule tests: one per MatchSet, then these.
+// The value lists a rule tests: per MatchSet, the pattern ids it accepts (sorted, into u32_pool);
+// then these.
 enum RuleList : uint8_t {
   kListUids = kMatchSetCount,  // sorted, into u32_pool
   kListGids,                   // sorted, into u32_pool

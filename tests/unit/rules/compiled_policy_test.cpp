@@ -1,5 +1,6 @@
 #include "rules/compiled_policy.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -201,6 +202,35 @@ TEST_P(CompiledPolicyTest, ExactPathThatDoesNotExistMatchesNothing) {
   c.path = "/opt/missing";
   c.file = {0, 0};
   EXPECT_FALSE(matches(*p, c));
+}
+
+// A path the resolver did not answer for is unknown, not a file that does not exist: the policy
+// does not compile (the one in force stays).
+TEST_P(CompiledPolicyTest, AResolverThatAnswersFewerPathsFailsTheCompile) {
+  class Forgetful final : public FileResolver {
+   public:
+    std::optional<FileId> identity(const std::string& path) const override {
+      return inner_.identity(path);
+    }
+    std::string canonical(const std::string& path) const override { return inner_.canonical(path); }
+    std::vector<std::string> expand(const std::string& glob) const override {
+      return inner_.expand(glob);
+    }
+    std::vector<ResolvedPath> resolve(std::vector<std::string> paths) const override {
+      std::vector<ResolvedPath> out = FileResolver::resolve(std::move(paths));
+      out.pop_back();
+      return out;
+    }
+
+   private:
+    FakeResolver inner_;
+  };
+  RuleSet rs;
+  rs.rules.push_back(make_rule("a", Action::kAllow, Match{.paths = {"/usr/bin/a"}}));
+  rs.rules.push_back(make_rule("b", Action::kDeny, Match{.paths = {"/usr/bin/b"}}));
+  auto p = compile_policy(std::move(rs), Forgetful(), {GetParam()});
+  ASSERT_FALSE(p.ok());
+  EXPECT_THAT(p.error().message, ::testing::HasSubstr("1 answers for 2 paths"));
 }
 
 TEST_P(CompiledPolicyTest, PathGlobs) {
