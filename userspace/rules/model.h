@@ -79,8 +79,8 @@ struct Match {
   PredicateList<uint32_t> gids;             // real gid or any supplementary group
   PredicateList<ProcessPattern> parent;     // the parent at fork time
   PredicateList<ProcessPattern> ancestor;   // any recorded ancestor (parent included)
-  std::optional<bool> tty;                  // has a controlling terminal
   PredicateList<std::string> cgroup_globs;  // cgroup v2 path, e.g. "/system.slice/nginx.service"
+  std::optional<bool> tty;                  // has a controlling terminal
   uint8_t file_kinds = 0;                   // FileKind bits; 0: any file
   uint8_t trust = 0;                        // Trust bits, any of which vouches for the file; 0: any
   PredicateList<std::string> agents;        // declared agent names: the process carries one's label
