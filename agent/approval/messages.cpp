@@ -57,7 +57,7 @@ protocol::ApprovalRequest to_request(const PendingRequest& r, size_t argv_budget
   }
   if (const rules::Rule* rule = r.judgement.decision.rule) {
     m.set_rule_id(rule->id);
-    m.set_rule_description(rule->description);
+    m.set_rule_description(*rule->description);
   }
   m.set_parked_unix_ms(r.parked_unix_ms);
   m.set_deadline_unix_ms(r.deadline_unix_ms);

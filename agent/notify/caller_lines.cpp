@@ -27,8 +27,8 @@ std::string why(const rules::Rule* rule) {
   std::string out = message.empty() ? fmt::format("rule {}", display_text(rule->id))
                                     : fmt::format("{} (rule {})", display_text(message),
                                                   display_text(rule->id));
-  if (!rule->url.empty()) {
-    out += fmt::format(". See {}", rule->url);
+  if (!rule->url->empty()) {
+    out += fmt::format(". See {}", *rule->url);
   }
   return out;
 }
@@ -66,8 +66,8 @@ std::string waiting(std::span<const std::string_view> argv, uint64_t request,
   if (rule != nullptr && !rules::told(*rule).empty()) {
     line += ": " + display_text(rules::told(*rule));
   }
-  if (rule != nullptr && !rule->url.empty()) {
-    line += fmt::format(". See {}", rule->url);
+  if (rule != nullptr && !rule->url->empty()) {
+    line += fmt::format(". See {}", *rule->url);
   }
   return line + ". A person answers it with: cmdgate prompt";
 }

@@ -15,7 +15,7 @@ namespace cmdgate::caller_lines {
 
 // A rule with message = "": its denials are not told.
 [[nodiscard]] inline bool silent(const rules::Rule* rule) {
-  return rule != nullptr && rule->message && rule->message->empty();
+  return rule != nullptr && rule->message->has_value() && (*rule->message)->empty();
 }
 
 // "cmdgate: denied 'git push --force origin main': <message> (rule <id>). See <url>", and why it

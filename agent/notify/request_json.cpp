@@ -28,8 +28,8 @@ nlohmann::json request_json(const PendingRequest& r) {
             {"deadline_unix_ms", r.deadline_unix_ms},
             {"then", r.judgement.timeout_action == rules::Action::kAllow ? "allowed" : "denied"},
             {"answer_with", "cmdgate prompt"}};
-  if (rule != nullptr && !rule->url.empty()) {
-    j["url"] = rule->url;
+  if (rule != nullptr && !rule->url->empty()) {
+    j["url"] = *rule->url;
   }
   if (!r.script_path.empty()) {
     j["script"] = display_text(r.script_path);

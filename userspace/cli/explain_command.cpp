@@ -87,9 +87,9 @@ json rule_json(const rules::Rule* r) {
   }
   return {{"id", r->id},
           {"where", format_location(r->where)},
-          {"description", r->description},
+          {"description", *r->description},
           {"message", rules::told(*r)},
-          {"url", r->url.empty() ? json(nullptr) : json(r->url)}};
+          {"url", r->url->empty() ? json(nullptr) : json(*r->url)}};
 }
 
 std::string predicates(const rules::Rule& r) {
@@ -342,7 +342,7 @@ int run_explain(const ExplainOptions& o) {
     if (j.decision.rule != nullptr) {
       const rules::Rule& r = *j.decision.rule;
       std::printf("rule:     %s (%s)%s%s\n", r.id.c_str(), format_location(r.where).c_str(),
-                  r.description.empty() ? "" : " - ", r.description.c_str());
+                  r.description->empty() ? "" : " - ", r.description->c_str());
       std::printf("  %s:%s\n",
                   j.decision.uncertain ? "because these conditions might hold"
                                        : "because every condition holds",
@@ -350,8 +350,8 @@ int run_explain(const ExplainOptions& o) {
       if (j.decision.would_block() && !rules::told(r).empty()) {
         std::printf("message:  %s\n", display_text(rules::told(r)).c_str());
       }
-      if (j.decision.would_block() && !r.url.empty()) {
-        std::printf("url:      %s\n", r.url.c_str());
+      if (j.decision.would_block() && !r.url->empty()) {
+        std::printf("url:      %s\n", r.url->c_str());
       }
     } else {
       std::printf("rule:     none matched; default_action applies\n");

@@ -200,7 +200,7 @@ Status DocumentParser::rule_key(const TomlReader& reader, const toml::key& key,
     if (!text) {
       return text.error();
     }
-    r.description = *text;
+    r.description = std::string(*text);
     return {};
   }
   if (k == "message") {
@@ -212,7 +212,7 @@ Status DocumentParser::rule_key(const TomlReader& reader, const toml::key& key,
       return value.error(fmt::format("is {} bytes; at most {} are shown to the caller",
                                      text->size(), kMaxMessage));
     }
-    r.message = *text;
+    r.message = std::optional<std::string>(*text);
     return {};
   }
   if (k == "url") {
@@ -227,7 +227,7 @@ Status DocumentParser::rule_key(const TomlReader& reader, const toml::key& key,
     if (!web || !plain || text->size() > kMaxMessage) {
       return value.error("expected an http:// or https:// address without spaces");
     }
-    r.url = *text;
+    r.url = std::string(*text);
     return {};
   }
   if (k == "action") {

@@ -5,7 +5,8 @@
 namespace cmdgate::rules {
 
 const std::string& told(const Rule& r) {
-  return r.message ? *r.message : r.description;
+  const std::optional<std::string>& message = r.message;
+  return message ? *message : r.description.get();
 }
 
 // Names from the tables, whose words are string literals: NUL-terminated.

@@ -13,6 +13,7 @@
 #include "common/source_location.h"
 #include "common/words.h"
 #include "rules/predicate_list.h"
+#include "rules/sparse.h"
 
 namespace cmdgate::rules {
 
@@ -99,11 +100,11 @@ struct Match {
 
 struct Rule {
   std::string id;
-  std::string description;
+  Sparse<std::string> description;
   // What the caller of a denied or held exec is told on its stderr; unset: the description,
   // "": nothing (and a kernel that can deny alone does so). url: where to read more.
-  std::optional<std::string> message;
-  std::string url;
+  Sparse<std::optional<std::string>> message;
+  Sparse<std::string> url;
   Action action = Action::kDeny;
   std::optional<Mode> mode;                    // overrides RuleSet::mode for this rule
   int32_t priority = 0;                        // higher is tried first

@@ -62,14 +62,14 @@ struct ResolvedPath {
 
   // realpath at compile time (for messages and watches).
   [[nodiscard]] const std::string& canonical() const {
-    return canonical_.empty() ? text : canonical_;
+    return canonical_->empty() ? text : *canonical_;
   }
 
   std::string text;  // as written in the rule
   std::optional<FileId> id;
 
  private:
-  std::string canonical_;  // empty where it is the text, as it is for most paths
+  Sparse<std::string> canonical_;  // empty where it is the text, as it is for most paths
 };
 
 // The exact paths of every rule, resolved, in one array (a policy keeps them while it is in

@@ -1,14 +1,14 @@
 #pragma once
 // The values of one predicate of a Match. A rule uses one or two of a Match's dozen predicates,
-// and a policy keeps every rule for as long as it is in force, so an unused predicate costs one
-// pointer instead of an empty std::vector (a quarter of the size). Reads see a const
-// std::vector; writes go through edit() or assignment.
+// so an unused one costs a pointer (rules/sparse.h) instead of an empty std::vector. Reads see a
+// const std::vector; writes go through edit() or assignment.
 
 #include <cstddef>
 #include <initializer_list>
-#include <memory>
 #include <utility>
 #include <vector>
+
+#include "rules/sparse.h"
 
 namespace cmdgate::rules {
 
@@ -23,14 +23,9 @@ class PredicateList {
   PredicateList() = default;
   PredicateList(std::initializer_list<T> values) { assign(std::vector<T>(values)); }
   PredicateList(std::vector<T> values) { assign(std::move(values)); }  // NOLINT: a vector is a list
-  PredicateList(const PredicateList& other) { assign(other.values()); }
+  PredicateList(const PredicateList&) = default;
   PredicateList(PredicateList&&) noexcept = default;
-  PredicateList& operator=(const PredicateList& other) {
-    if (this != &other) {
-      assign(other.values());
-    }
-    return *this;
-  }
+  PredicateList& operator=(const PredicateList&) = default;
   PredicateList& operator=(PredicateList&&) noexcept = default;
   PredicateList& operator=(std::vector<T> values) {
     assign(std::move(values));
@@ -42,7 +37,7 @@ class PredicateList {
   }
   ~PredicateList() = default;
 
-  [[nodiscard]] const std::vector<T>& values() const { return values_ ? *values_ : none(); }
+  [[nodiscard]] const std::vector<T>& values() const { return values_.get(); }
   operator const std::vector<T>&() const { return values(); }  // NOLINT: reads see a vector
 
   [[nodiscard]] bool empty() const { return values().empty(); }
@@ -54,12 +49,7 @@ class PredicateList {
   [[nodiscard]] const T& back() const { return values().back(); }
 
   // The values, to change in place.
-  [[nodiscard]] std::vector<T>& edit() {
-    if (!values_) {
-      values_ = std::make_unique<std::vector<T>>();
-    }
-    return *values_;
-  }
+  [[nodiscard]] std::vector<T>& edit() { return values_.edit(); }
   void push_back(T value) { edit().push_back(std::move(value)); }
   template <class... Args>
   T& emplace_back(Args&&... args) {
@@ -73,19 +63,11 @@ class PredicateList {
 
  private:
   void assign(std::vector<T> values) {
-    if (values.empty()) {
-      values_.reset();
-    } else {
-      values.shrink_to_fit();
-      values_ = std::make_unique<std::vector<T>>(std::move(values));
-    }
-  }
-  static const std::vector<T>& none() {
-    static const std::vector<T> kNone;
-    return kNone;
+    values.shrink_to_fit();
+    values_ = std::move(values);
   }
 
-  std::unique_ptr<std::vector<T>> values_;  // null when there are none
+  Sparse<std::vector<T>> values_;
 };
 
 }  // namespace cmdgate::rules

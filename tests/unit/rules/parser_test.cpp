@@ -71,7 +71,7 @@ file = "memfd"
   ASSERT_EQ(set.rules.size(), 1u);
   const Rule& r = set.rules[0];
   EXPECT_EQ(r.id, "all-keys");
-  EXPECT_EQ(r.description, "every key");
+  EXPECT_EQ(*r.description, "every key");
   EXPECT_EQ(r.action, Action::kAsk);
   EXPECT_EQ(r.mode, Mode::kMonitor);
   EXPECT_EQ(r.priority, -7);

@@ -285,8 +285,8 @@ TEST(RulePacks, EveryAgentRuleAsksForAnyDeclaredAgentAndSaysWhy) {
     EXPECT_EQ(r.action, Action::kAsk) << r.id;
     EXPECT_EQ(r.match.agents, names) << r.id << ": agent = \"*\" names every declared agent";
     EXPECT_TRUE(r.match.ancestor.empty()) << r.id << ": agents are matched by label";
-    ASSERT_TRUE(r.message.has_value()) << r.id;
-    EXPECT_GT(r.message->size(), 20u) << r.id;
+    ASSERT_TRUE(r.message->has_value()) << r.id;
+    EXPECT_GT((*r.message)->size(), 20u) << r.id;
   }
 }
 
