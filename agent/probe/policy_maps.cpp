@@ -50,9 +50,8 @@ Result<PublishStats> PolicyMaps::publish(const rules::KernelPolicy& policy, uint
   PublishStats stats;
 
   // Leftovers of a publish that failed half-way.
-  for (const auto& k : path_keys_[slot]) {
-    bpf_map_delete_elem(probe_.path_trie_fd(), &k);
-  }
+  path_keys_[slot].for_each(
+      [&](const cg_path_key& k) { bpf_map_delete_elem(probe_.path_trie_fd(), &k); });
   path_keys_[slot].clear();
   delete_agent_entries(probe_, agent_keys_[slot]);
 
@@ -71,7 +70,7 @@ Result<PublishStats> PolicyMaps::publish(const rules::KernelPolicy& policy, uint
     if (bpf_map_update_elem(probe_.path_trie_fd(), &key, &value, BPF_ANY) != 0) {
       return errno_error("writing a path verdict");
     }
-    path_keys_[slot].push_back(key);
+    path_keys_[slot].add(key);
   }
   stats.paths = image.paths.size();
   if (auto s = write_agent_entries(probe_, slot, policy, agent_keys_[slot]); !s) {
@@ -105,9 +104,8 @@ Result<PublishStats> PolicyMaps::publish(const rules::KernelPolicy& policy, uint
     return s.error();
   }
   bpf_map_delete_elem(probe_.rule_inodes_fd(), &old_slot);
-  for (const auto& k : path_keys_[old_slot]) {
-    bpf_map_delete_elem(probe_.path_trie_fd(), &k);
-  }
+  path_keys_[old_slot].for_each(
+      [&](const cg_path_key& k) { bpf_map_delete_elem(probe_.path_trie_fd(), &k); });
   stats.removed = inode_count_[old_slot] + path_keys_[old_slot].size() +
                   agent_keys_[old_slot].size();
   inode_count_[old_slot] = 0;
@@ -122,9 +120,8 @@ Status PolicyMaps::adopt() {
     path_keys_[slot].clear();
     agent_keys_[slot] = {};
   }
-  auto s = for_each_key<cg_path_key>(probe_.path_trie_fd(), [&](const auto& k) {
-    path_keys_[k.slot % CG_POLICY_SLOTS].push_back(k);
-  });
+  auto s = for_each_key<cg_path_key>(
+      probe_.path_trie_fd(), [&](const auto& k) { path_keys_[k.slot % CG_POLICY_SLOTS].add(k); });
   s = s ? list_agent_entries(probe_, agent_keys_) : s;
   if (!s) {
     return s.error().context("listing the adopted policy's entries");

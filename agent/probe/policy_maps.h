@@ -10,6 +10,7 @@
 #include "common/result.h"
 #include "probe/agent_maps.h"
 #include "probe/bpf_probe.h"
+#include "probe/path_keys.h"
 #include "rules/kernel_policy.h"
 
 namespace cmdgate::probe {
@@ -53,7 +54,7 @@ class PolicyMaps {
 
   const BpfProbe& probe_;
   size_t inode_count_[CG_POLICY_SLOTS] = {};  // each slot has a rule-inode map of its own
-  std::vector<cg_path_key> path_keys_[CG_POLICY_SLOTS];
+  PathKeys path_keys_[CG_POLICY_SLOTS];
   AgentKeys agent_keys_[CG_POLICY_SLOTS];
   bool published_ = false;
 };
