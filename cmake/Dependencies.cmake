@@ -29,8 +29,16 @@ function(cmdgate_runtime_library prefix pkg_libraries)
   endif()
   set(_cg_soname ${CMAKE_MATCH_1})
   get_filename_component(_cg_dir ${_cg_lib} DIRECTORY)
-  execute_process(COMMAND dpkg-query -S ${_cg_dir}/${_cg_soname} OUTPUT_VARIABLE _cg_owner
-                  RESULT_VARIABLE _cg_rc ERROR_QUIET)
+  # dpkg knows a file by the path its package ships it at: /usr/lib or, before the /usr merge
+  # reached every package, /lib.
+  string(REGEX REPLACE "^/usr/" "/" _cg_unmerged_dir "${_cg_dir}")
+  foreach(_cg_candidate ${_cg_dir} ${_cg_unmerged_dir})
+    execute_process(COMMAND dpkg-query -S ${_cg_candidate}/${_cg_soname}
+                    OUTPUT_VARIABLE _cg_owner RESULT_VARIABLE _cg_rc ERROR_QUIET)
+    if(_cg_rc EQUAL 0)
+      break()
+    endif()
+  endforeach()
   string(REGEX REPLACE "[:,].*" "" _cg_package "${_cg_owner}")
   if(NOT _cg_rc EQUAL 0 OR _cg_package STREQUAL "")
     message(FATAL_ERROR "no Debian package ships ${_cg_dir}/${_cg_soname}")
@@ -39,6 +47,7 @@ function(cmdgate_runtime_library prefix pkg_libraries)
   set(${prefix}_DEB_PACKAGE ${_cg_package} PARENT_SCOPE)
 endfunction()
 cmdgate_runtime_library(MOSQUITTO "${MOSQUITTO_LIBRARIES}")
+cmdgate_runtime_library(NETTLE "${NETTLE_LIBRARIES}")
 
 if(CMDGATE_BUILD_AGENT)
   pkg_check_modules(LIBBPF REQUIRED IMPORTED_TARGET libbpf)
@@ -47,6 +56,7 @@ if(CMDGATE_BUILD_AGENT)
   cmdgate_runtime_library(MHD "${MHD_LIBRARIES}")
   # Approvers prove to be a person through PAM (agent/approval/pam_backend.cpp).
   pkg_check_modules(PAM REQUIRED IMPORTED_TARGET pam)
+  cmdgate_runtime_library(PAM "${PAM_LIBRARIES}")
 endif()
 
 if(CMDGATE_BUILD_TESTS)

@@ -92,7 +92,8 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # packages (libbpf1, libre2-9, libhyperscan5, ...) and versions.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # and the libraries the binaries open at run time (cmake/Dependencies.cmake), which it cannot see.
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "${MOSQUITTO_DEB_PACKAGE}, ${MHD_DEB_PACKAGE}")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS
+    "${MOSQUITTO_DEB_PACKAGE}, ${MHD_DEB_PACKAGE}, ${NETTLE_DEB_PACKAGE}, ${PAM_DEB_PACKAGE}")
 set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "systemd")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "bpftool")

@@ -5,8 +5,48 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/shared_library.h"
+
 namespace cmdgate {
 namespace {
+
+// libpam is opened when an approver first authenticates (common/shared_library.h): a daemon
+// nobody approves through never maps it, nor the audit and capability libraries it brings.
+// clang-format off
+#define CMDGATE_PAM_FUNCTIONS(X) \
+  X(pam_start) \
+  X(pam_end) \
+  X(pam_authenticate) \
+  X(pam_acct_mgmt) \
+  X(pam_set_item) \
+  X(pam_get_item) \
+  X(pam_strerror)
+// clang-format on
+
+struct PamApi {
+  CMDGATE_PAM_FUNCTIONS(CMDGATE_LIBRARY_FUNCTION_POINTER)
+};
+
+Result<PamApi> load_pam() {
+  auto library = SharedLibrary::open(CMDGATE_PAM_SONAME);
+  if (!library) {
+    return library.error();
+  }
+  PamApi api;
+  if (auto loaded = CMDGATE_LOAD_LIBRARY_FUNCTIONS(CMDGATE_PAM_FUNCTIONS, *library, api); !loaded) {
+    return loaded.error();
+  }
+  return api;
+}
+
+// Opened once per process; every later call gives the same table, or the same error.
+Result<const PamApi*> pam_api() {
+  static const Result<PamApi> api = load_pam();
+  if (!api) {
+    return api.error();
+  }
+  return &api.value();
+}
 
 std::optional<AuthItem::Kind> kind_of(int style) {
   switch (style) {
@@ -83,36 +123,41 @@ class PamBackend final : public AuthBackend {
   explicit PamBackend(std::string service) : service_(std::move(service)) {}
 
   AuthVerdict authenticate(const std::string& user, AuthConversation& conv) override {
+    auto api = pam_api();
+    if (!api) {
+      return {false, fmt::format("PAM cannot be used: {}", api.error().message)};
+    }
+    const PamApi& pam = **api;
     const pam_conv pc{converse, &conv};
     pam_handle_t* h = nullptr;
-    int rc = ::pam_start(service_.c_str(), user.c_str(), &pc, &h);
+    int rc = pam.pam_start(service_.c_str(), user.c_str(), &pc, &h);
     if (rc != PAM_SUCCESS) {
       return {false,
-              fmt::format("PAM service {} cannot start: {}", service_, ::pam_strerror(h, rc))};
+              fmt::format("PAM service {} cannot start: {}", service_, pam.pam_strerror(h, rc))};
     }
-    AuthVerdict v = run(h, user, rc);
-    ::pam_end(h, rc);
+    AuthVerdict v = run(pam, h, user, rc);
+    pam.pam_end(h, rc);
     return v;
   }
 
  private:
-  AuthVerdict run(pam_handle_t* h, const std::string& user, int& rc) {
+  AuthVerdict run(const PamApi& pam, pam_handle_t* h, const std::string& user, int& rc) {
     // Who asks is the account itself: its approval is on its own behalf.
-    (void)::pam_set_item(h, PAM_RUSER, user.c_str());
-    rc = ::pam_authenticate(h, PAM_DISALLOW_NULL_AUTHTOK);
+    (void)pam.pam_set_item(h, PAM_RUSER, user.c_str());
+    rc = pam.pam_authenticate(h, PAM_DISALLOW_NULL_AUTHTOK);
     if (rc != PAM_SUCCESS) {
-      return {false, fmt::format("authentication failed: {}", ::pam_strerror(h, rc))};
+      return {false, fmt::format("authentication failed: {}", pam.pam_strerror(h, rc))};
     }
-    rc = ::pam_acct_mgmt(h, PAM_DISALLOW_NULL_AUTHTOK);
+    rc = pam.pam_acct_mgmt(h, PAM_DISALLOW_NULL_AUTHTOK);
     if (rc == PAM_NEW_AUTHTOK_REQD) {
       return {false, "the password has expired: change it (passwd), then approve again"};
     }
     if (rc != PAM_SUCCESS) {
-      return {false, fmt::format("the account may not approve: {}", ::pam_strerror(h, rc))};
+      return {false, fmt::format("the account may not approve: {}", pam.pam_strerror(h, rc))};
     }
     // A module may rename the user; the approval stands only for the peer's own account.
     const void* item = nullptr;
-    if (::pam_get_item(h, PAM_USER, &item) != PAM_SUCCESS || item == nullptr ||
+    if (pam.pam_get_item(h, PAM_USER, &item) != PAM_SUCCESS || item == nullptr ||
         user != static_cast<const char*>(item)) {
       rc = PAM_AUTH_ERR;
       return {false, "PAM authenticated another user than the approver's"};

@@ -43,7 +43,7 @@ void fill_trust(rules::ExecContext& c, const std::optional<trust::Md5>& md5,
     return;  // reads as unknown already
   }
   const char* why = packages == nullptr ? "dpkg's database could not be read"
-                    : !md5              ? "the file's content could not be read"
+                    : !md5              ? "the file's MD5 could not be computed"
                     : (c.unknown & rules::kUnknownPath) != 0 ? "the file's path is unknown"
                                                              : nullptr;
   if (why != nullptr) {

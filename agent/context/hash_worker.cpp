@@ -3,11 +3,13 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <mutex>
 
 #include "common/errno_error.h"
 
@@ -22,6 +24,13 @@ HashDone failed(HashOutcome outcome, std::string message) {
   d.outcome = outcome;
   d.message = std::move(message);
   return d;
+}
+
+// Once: every later hash meets the same error (the library is opened once per process).
+void report_md5_unavailable(const Error& why) {
+  static std::once_flag reported;
+  std::call_once(reported,
+                 [&why] { spdlog::error("package trust stays unknown: {}", why.message); });
 }
 
 // Called with the lock held after a job or a close. A worker the loop gave up on meanwhile
@@ -109,7 +118,12 @@ HashDone hash_bounded(int fd, const FileStamp& stamp, const HashSettings& settin
   crypto_hash_sha256_init(&state);
   std::optional<trust::Md5Hasher> md5;
   if (want == Digests::kSha256AndMd5) {
-    md5.emplace();
+    if (auto hasher = trust::Md5Hasher::create()) {
+      md5.emplace(*hasher);
+    } else {
+      // The MD5 stays unknown, and with it whether dpkg vouches for the file (context_builder).
+      report_md5_unavailable(hasher.error());
+    }
   }
   uint64_t total = 0;
   // Pipes and FIFOs have no offsets and are read as they flow. No exec gives one, but a pipe is

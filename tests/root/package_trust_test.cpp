@@ -34,7 +34,7 @@ std::optional<std::string> missing_dpkg() {
 
 std::string md5_hex(const std::string& bytes) {
   std::string out;
-  for (uint8_t b : trust::md5_of(bytes)) {
+  for (uint8_t b : trust::md5_of(bytes).value()) {
     out += fmt::format("{:02x}", b);
   }
   return out;

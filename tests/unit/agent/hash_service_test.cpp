@@ -199,13 +199,13 @@ TEST_F(HashServiceTest, DigestsMatchSha256) {
   ASSERT_TRUE(first);
   EXPECT_EQ(first->outcome, HashOutcome::kOk) << first->message;
   EXPECT_EQ(rules::to_hex(first->digest.sha256), kAbcSha256);
-  EXPECT_EQ(first->digest.md5, trust::md5_of("abc"));
+  EXPECT_EQ(first->digest.md5, trust::md5_of("abc").value());
   EXPECT_TRUE(first->message.empty());
   auto second = wait_for(*s, 2);
   ASSERT_TRUE(second);
   EXPECT_EQ(second->outcome, HashOutcome::kOk) << second->message;
   EXPECT_EQ(second->digest.sha256, sha256_of(big));
-  EXPECT_EQ(second->digest.md5, trust::md5_of(big));
+  EXPECT_EQ(second->digest.md5, trust::md5_of(big).value());
   EXPECT_EQ(s->counters().hashed, 2u);
 }
 
@@ -230,14 +230,14 @@ TEST_F(HashServiceTest, AnMd5IsComputedOnlyWhenAskedForAndThenCached) {
   auto second = wait_for(*s, 2);
   ASSERT_TRUE(second);
   ASSERT_EQ(second->outcome, HashOutcome::kOk) << second->message;
-  EXPECT_EQ(second->digest.md5, trust::md5_of("abc"));
+  EXPECT_EQ(second->digest.md5, trust::md5_of("abc").value());
   EXPECT_EQ(s->counters().hashed, 2u);
 
   for (Digests want : {Digests::kSha256, Digests::kSha256AndMd5}) {
     auto again = open_file(path);
     auto hit = s->submit(std::move(again.fd), again.stamp, 3, want);
     ASSERT_TRUE(hit);
-    EXPECT_EQ(hit->digest.md5, trust::md5_of("abc"));
+    EXPECT_EQ(hit->digest.md5, trust::md5_of("abc").value());
   }
   EXPECT_EQ(s->counters().hashed, 2u);
 }
@@ -266,8 +266,8 @@ TEST_F(HashServiceTest, ARequestJoinsOnlyAReadThatComputesWhatItNeeds) {
   auto r4 = wait_for(*s, 4);
   ASSERT_TRUE(r2 && r3 && r4);
   EXPECT_FALSE(r2->digest.md5);
-  EXPECT_EQ(r3->digest.md5, trust::md5_of("abc"));
-  EXPECT_EQ(r4->digest.md5, trust::md5_of("abc"));
+  EXPECT_EQ(r3->digest.md5, trust::md5_of("abc").value());
+  EXPECT_EQ(r4->digest.md5, trust::md5_of("abc").value());
 }
 
 TEST_F(HashServiceTest, OverTheCapIsTooLargeWithoutReading) {

@@ -1,6 +1,6 @@
-// The libraries only the fleet (libmosquitto) and metrics (libmicrohttpd) need are opened when
-// those start, not at exec (daemon_binary_test.cpp), and each opens with every function the code
-// calls.
+// The libraries only the fleet (libmosquitto), metrics (libmicrohttpd) and package trust (nettle's
+// MD5) need are opened when those start, not at exec (daemon_binary_test.cpp), and each opens
+// with every function the code calls.
 
 #include <gtest/gtest.h>
 
@@ -9,6 +9,7 @@
 #include "fleet/mosquitto_api.h"
 #include "metrics/microhttpd_api.h"
 #include "processes.h"
+#include "trust/md5.h"
 
 namespace cmdgate {
 namespace {
@@ -22,6 +23,10 @@ TEST(OptionalLibraries, EachOpensWithEveryFunctionOnce) {
   ASSERT_TRUE(http) << http.error().message;
   EXPECT_NE((*http)->MHD_start_daemon, nullptr);
   EXPECT_EQ(*microhttpd_api(), *http);
+  auto md5 = trust::nettle_md5_api();
+  ASSERT_TRUE(md5) << md5.error().message;
+  EXPECT_NE((*md5)->nettle_md5_digest, nullptr);
+  EXPECT_EQ(*trust::nettle_md5_api(), *md5);
 }
 
 TEST(OptionalLibraries, AMissingLibraryOrFunctionIsAnErrorNamingIt) {

@@ -75,7 +75,7 @@ class DpkgDatabaseTest : public ::testing::Test {
 };
 
 TEST(Md5, MatchesRfc1321) {
-  EXPECT_EQ(md5_of("abc"), md5_of(std::string("ab") + "c"));
+  EXPECT_EQ(md5_of("abc").value(), md5_of(std::string("ab") + "c").value());
   const auto hex = [](const Md5& d) {
     std::string out;
     for (uint8_t b : d) {
@@ -83,34 +83,35 @@ TEST(Md5, MatchesRfc1321) {
     }
     return out;
   };
-  EXPECT_EQ(hex(md5_of("abc")), kMd5Abc);
-  EXPECT_EQ(hex(md5_of("")), kMd5Empty);
-  EXPECT_EQ(hex(md5_of("abcdefghijklmnopqrstuvwxyz")), kMd5Alphabet);
+  EXPECT_EQ(hex(md5_of("abc").value()), kMd5Abc);
+  EXPECT_EQ(hex(md5_of("").value()), kMd5Empty);
+  EXPECT_EQ(hex(md5_of("abcdefghijklmnopqrstuvwxyz").value()), kMd5Alphabet);
 }
 
 TEST_F(DpkgDatabaseTest, AnUnmodifiedPackageFileIsTrustedAndAModifiedOneIsNot) {
   const DpkgDatabase db = load();
   std::string package;
-  EXPECT_EQ(db.judge("/usr/bin/env", md5_of(""), &package), PackageStanding::kTrusted);
+  EXPECT_EQ(db.judge("/usr/bin/env", md5_of("").value(), &package), PackageStanding::kTrusted);
   EXPECT_EQ(package, "coreutils");
   // One byte appended.
-  EXPECT_EQ(db.judge("/usr/bin/env", md5_of("\n")), PackageStanding::kModified);
+  EXPECT_EQ(db.judge("/usr/bin/env", md5_of("\n").value()), PackageStanding::kModified);
   // The same content somewhere no package owns.
-  EXPECT_EQ(db.judge("/usr/local/bin/env", md5_of("")), PackageStanding::kNotOwned);
+  EXPECT_EQ(db.judge("/usr/local/bin/env", md5_of("").value()), PackageStanding::kNotOwned);
 }
 
 TEST_F(DpkgDatabaseTest, AFileListedUnderAUsrmergeAliasIsFoundWhereItIs) {
   const DpkgDatabase db = load();
-  EXPECT_EQ(db.judge("/usr/bin/true", md5_of("abc")), PackageStanding::kTrusted);
-  EXPECT_EQ(db.judge("/usr/bin/true", md5_of("abd")), PackageStanding::kModified);
+  EXPECT_EQ(db.judge("/usr/bin/true", md5_of("abc").value()), PackageStanding::kTrusted);
+  EXPECT_EQ(db.judge("/usr/bin/true", md5_of("abd").value()), PackageStanding::kModified);
   // The exec reports the resolved path, never the alias.
-  EXPECT_EQ(db.judge("/bin/true", md5_of("abc")), PackageStanding::kNotOwned);
+  EXPECT_EQ(db.judge("/bin/true", md5_of("abc").value()), PackageStanding::kNotOwned);
 }
 
 TEST_F(DpkgDatabaseTest, WithoutARecordedChecksumAFileIsNotTrusted) {
   const DpkgDatabase db = load();
   std::string package;
-  EXPECT_EQ(db.judge("/usr/bin/nosums", md5_of(""), &package), PackageStanding::kNoChecksum);
+  EXPECT_EQ(db.judge("/usr/bin/nosums", md5_of("").value(), &package),
+            PackageStanding::kNoChecksum);
   EXPECT_EQ(package, "nosums:amd64");
 }
 
@@ -118,18 +119,19 @@ TEST_F(DpkgDatabaseTest, ADivertedFileIsJudgedWhereTheDiversionPutIt) {
   const DpkgDatabase db = load();
   std::string package;
   // At the diverted path: the diverting package's own file.
-  EXPECT_EQ(db.judge("/usr/bin/tool", md5_of("message digest"), &package),
+  EXPECT_EQ(db.judge("/usr/bin/tool", md5_of("message digest").value(), &package),
             PackageStanding::kTrusted);
   EXPECT_EQ(package, "wrapper");
   // tool's file is not trusted at /usr/bin/tool, only where dpkg put it.
-  EXPECT_EQ(db.judge("/usr/bin/tool", md5_of("a")), PackageStanding::kModified);
-  EXPECT_EQ(db.judge("/usr/bin/tool.real", md5_of("a"), &package), PackageStanding::kTrusted);
+  EXPECT_EQ(db.judge("/usr/bin/tool", md5_of("a").value()), PackageStanding::kModified);
+  EXPECT_EQ(db.judge("/usr/bin/tool.real", md5_of("a").value(), &package),
+            PackageStanding::kTrusted);
   EXPECT_EQ(package, "tool");
 }
 
 TEST_F(DpkgDatabaseTest, AChecksumOfAFileThePackageNoLongerListsVouchesForNothing) {
   const DpkgDatabase db = load();
-  EXPECT_EQ(db.judge("/usr/bin/moved", md5_of("abcdefghijklmnopqrstuvwxyz")),
+  EXPECT_EQ(db.judge("/usr/bin/moved", md5_of("abcdefghijklmnopqrstuvwxyz").value()),
             PackageStanding::kNotOwned);
 }
 
