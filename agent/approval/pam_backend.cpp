@@ -27,25 +27,11 @@ struct PamApi {
   CMDGATE_PAM_FUNCTIONS(CMDGATE_LIBRARY_FUNCTION_POINTER)
 };
 
-Result<PamApi> load_pam() {
-  auto library = SharedLibrary::open(CMDGATE_PAM_SONAME);
-  if (!library) {
-    return library.error();
-  }
-  PamApi api;
-  if (auto loaded = CMDGATE_LOAD_LIBRARY_FUNCTIONS(CMDGATE_PAM_FUNCTIONS, *library, api); !loaded) {
-    return loaded.error();
-  }
-  return api;
-}
-
 // Opened once per process; every later call gives the same table, or the same error.
 Result<const PamApi*> pam_api() {
-  static const Result<PamApi> api = load_pam();
-  if (!api) {
-    return api.error();
-  }
-  return &api.value();
+  static const Result<PamApi> api = CMDGATE_OPEN_LIBRARY_TABLE(
+      PamApi, CMDGATE_PAM_FUNCTIONS, CMDGATE_PAM_SONAME, "authenticating approvers");
+  return table_or_error(api);
 }
 
 std::optional<AuthItem::Kind> kind_of(int style) {

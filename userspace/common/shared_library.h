@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 
 #include <string>
+#include <string_view>
 
 #include "common/result.h"
 
@@ -52,3 +53,40 @@ class SharedLibrary {
   }(library, table)
 #define CMDGATE_LOAD_LIBRARY_FUNCTION_(name) \
   found = found ? library_.load(table_.name, #name) : found;
+
+namespace cmdgate {
+
+// Opens `soname` and fills a table of its functions (Api, made with
+// CMDGATE_LIBRARY_FUNCTION_POINTER) through fill(library, table); an error that the library cannot
+// be opened says what needed it (`purpose`).
+template <class Api, class Fill>
+[[nodiscard]] Result<Api> open_library_table(const char* soname, std::string_view purpose,
+                                             Fill fill) {
+  auto library = SharedLibrary::open(soname);
+  if (!library) {
+    return library.error().context(purpose);
+  }
+  Api api;
+  if (Status filled = fill(*library, api); !filled) {
+    return filled.error();
+  }
+  return api;
+}
+
+// The same with the table's X-macro list of function names.
+#define CMDGATE_OPEN_LIBRARY_TABLE(Api, LIST, soname, purpose)                                   \
+  ::cmdgate::open_library_table<Api>(                                                            \
+      soname, purpose, [](const ::cmdgate::SharedLibrary& opened_library_, Api& opened_table_) { \
+        return CMDGATE_LOAD_LIBRARY_FUNCTIONS(LIST, opened_library_, opened_table_);             \
+      })
+
+// What a process-wide `static const Result<Api>` hands out: the table, or its error.
+template <class Api>
+[[nodiscard]] Result<const Api*> table_or_error(const Result<Api>& api) {
+  if (!api) {
+    return api.error();
+  }
+  return &api.value();
+}
+
+}  // namespace cmdgate

@@ -4,15 +4,12 @@ namespace cmdgate::fleet {
 namespace {
 
 Result<MosquittoApi> load() {
-  auto library = SharedLibrary::open(CMDGATE_MOSQUITTO_SONAME);
-  if (!library) {
-    return library.error().context("the fleet's MQTT client");
+  auto opened = CMDGATE_OPEN_LIBRARY_TABLE(MosquittoApi, CMDGATE_MOSQUITTO_FUNCTIONS,
+                                           CMDGATE_MOSQUITTO_SONAME, "the fleet's MQTT client");
+  if (!opened) {
+    return opened.error();
   }
-  MosquittoApi api;
-  if (auto loaded = CMDGATE_LOAD_LIBRARY_FUNCTIONS(CMDGATE_MOSQUITTO_FUNCTIONS, *library, api);
-      !loaded) {
-    return loaded.error();
-  }
+  const MosquittoApi& api = *opened;
   if (const int rc = api.mosquitto_lib_init(); rc != MOSQ_ERR_SUCCESS) {
     return Error::format("{}: mosquitto_lib_init: {}", CMDGATE_MOSQUITTO_SONAME,
                          api.mosquitto_strerror(rc));
@@ -24,10 +21,7 @@ Result<MosquittoApi> load() {
 
 Result<const MosquittoApi*> mosquitto_api() {
   static const Result<MosquittoApi> api = load();  // never cleaned up: clients live until exit
-  if (!api) {
-    return api.error();
-  }
-  return &api.value();
+  return table_or_error(api);
 }
 
 }  // namespace cmdgate::fleet
