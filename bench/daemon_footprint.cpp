@@ -2,9 +2,17 @@
 // the daemon sends only once BPF is attached and the policy is in force), time until the
 // Hyperscan build of the same generation is in place, and resident memory.
 //
+// An installed host has the approver group (packaging/deb/postinst, sysusers.d), which the daemon
+// finds in /etc/group. On a machine without it glibc goes on to the next NSS module (nss_systemd,
+// a third of a megabyte mapped into the daemon), which a deployed daemon does not hold: the
+// group is made for the run, and removed after it, unless --without-approver-group.
+//
 // Usage: cmdgate_daemon_footprint --cmdgated PATH [--rules N]... [--json FILE]
+//                                 [--without-approver-group]
 
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -12,25 +20,49 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "synthetic_rules.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+constexpr const char* kApproverGroup = "cmdgate";  // DaemonConfig::approver_group
+
+// Makes the approver group if it is missing; removes what it made when it ends.
+class ApproverGroup {
+ public:
+  ApproverGroup() {
+    if (::getgrnam(kApproverGroup) == nullptr) {
+      made_ = std::system(fmt::format("groupadd --system {}", kApproverGroup).c_str()) == 0;
+      std::printf("approver group %s: %s for the run\n", kApproverGroup,
+                  made_ ? "made" : "could not be made");
+    }
+  }
+  ~ApproverGroup() {
+    if (made_ && std::system(fmt::format("groupdel {}", kApproverGroup).c_str()) != 0) {
+      std::fprintf(stderr, "could not remove the group %s\n", kApproverGroup);
+    }
+  }
+  ApproverGroup(const ApproverGroup&) = delete;
+  ApproverGroup& operator=(const ApproverGroup&) = delete;
+
+ private:
+  bool made_ = false;
+};
 
 uint64_t rss_kib(pid_t pid) {
   std::ifstream f(fmt::format("/proc/{}/status", pid));
@@ -60,7 +92,14 @@ int main(int argc, char** argv) {
   app.add_option("--cmdgated", cmdgated, "Path to cmdgated")->required();
   app.add_option("--rules", sizes, "Rule counts to try")->capture_default_str();
   app.add_option("--json", json_out, "Write the results as JSON here");
+  bool without_group = false;
+  app.add_flag("--without-approver-group", without_group,
+               "Leave a missing approver group missing (the daemon then maps nss_systemd)");
   CLI11_PARSE(app, argc, argv);
+  std::optional<ApproverGroup> group;
+  if (!without_group) {
+    group.emplace();
+  }
 
   char tmpl[] = "/tmp/cmdgate-footprint.XXXXXX";
   const std::string dir = ::mkdtemp(tmpl);
