@@ -320,12 +320,13 @@ void PolicyManager::rewatch() {
   }
   const Snapshot* s = store_.current();
   std::vector<std::string> files;
-  for (const auto& rp : s->policy->resolved_paths().all()) {
-    files.push_back(rp.text);
-    if (rp.canonical() != rp.text) {
-      files.push_back(rp.canonical());
-    }
-  }
+  rules::for_each_rule_path(*s->policy,
+                            [&](size_t, const std::string& written, const rules::RulePath& rp) {
+                              files.push_back(written);
+                              if (rp.canonical(written) != written) {
+                                files.push_back(rp.canonical(written));
+                              }
+                            });
   // A package installed, upgraded or removed changes what trust = "package" vouches for: a new
   // generation reads the database again, and the kernel forgets what it learned under the old.
   if (s->policy->needs() & rules::kNeedTrust) {
@@ -347,10 +348,11 @@ bool PolicyManager::resolutions_changed() const {
   const Snapshot* s = store_.current();
   std::vector<std::string> paths;
   std::vector<const std::optional<rules::FileId>*> compiled;
-  for (const auto& rp : s->policy->resolved_paths().all()) {
-    paths.push_back(rp.text);
-    compiled.push_back(&rp.id);
-  }
+  rules::for_each_rule_path(*s->policy,
+                            [&](size_t, const std::string& written, const rules::RulePath& rp) {
+                              paths.push_back(written);
+                              compiled.push_back(&rp.id);
+                            });
   // As compile() resolved them, all at once (each directory once): a plain stat() would see a
   // FUSE file as gone, every time.
   const std::vector<rules::ResolvedPath> now = store_.files().resolve(std::move(paths));

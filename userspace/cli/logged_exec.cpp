@@ -247,7 +247,7 @@ Rejudged rejudge(const rules::Policy& policy, const rules::FileResolver& files,
   }
   // Exact paths match file identities, resolved now: the logged identity counts only while the
   // path still names that file.
-  const bool exact_paths = !policy.resolved_paths().all().empty();
+  const bool exact_paths = policy.resolved_paths().size() != 0;
   if (exact_paths) {
     const auto now = files.identity(e.exe);
     if (!now || *now != e.file) {

@@ -19,8 +19,12 @@ Result<RulePaths> resolve_paths(const RuleSet& rules, const FileResolver& resolv
     return Error::format("resolving the rules' exact paths: {} answers for {} paths",
                          resolved.size(), asked);
   }
-  resolved.shrink_to_fit();
-  return RulePaths(std::move(resolved), counts);
+  std::vector<RulePath> kept;
+  kept.reserve(resolved.size());
+  for (const ResolvedPath& p : resolved) {
+    kept.emplace_back(p);
+  }
+  return RulePaths(std::move(kept), counts);
 }
 
 std::vector<ResolvedAgent> resolve_agents(const RuleSet& rules, const FileResolver& resolver) {

@@ -7,17 +7,11 @@ namespace cmdgate::rules {
 std::vector<HeldTool> held_tools(const Policy& policy) {
   std::vector<HeldTool> out;
   const RuleSet& rules = policy.rule_set();
-  const auto& resolved = policy.resolved_paths();
-  for (size_t i = 0; i < rules.rules.size(); ++i) {
-    if (!rules.rules[i].match.has_agent_predicate()) {
-      continue;
+  for_each_rule_path(policy, [&](size_t i, const std::string& written, const RulePath& p) {
+    if (rules.rules[i].match.has_agent_predicate() && p.id && !is_held_tool(out, *p.id)) {
+      out.push_back({*p.id, p.canonical(written)});
     }
-    for (const ResolvedPath& p : resolved.of(i)) {
-      if (p.id && !is_held_tool(out, *p.id)) {
-        out.push_back({*p.id, p.canonical()});
-      }
-    }
-  }
+  });
   return out;
 }
 

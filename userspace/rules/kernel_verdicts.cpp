@@ -108,17 +108,15 @@ class Analyzer {
         rules_(policy.rule_set()),
         resolved_(policy.resolved_paths()),
         regions_(std::move(regions)) {
-    for (size_t i = 0; i < resolved_.rule_count(); ++i) {
-      for (const auto& rp : resolved_.of(i)) {
-        if (rp.id) {
-          targets_.insert(*rp.id);
-          by_target_[*rp.id].push_back(i);
-          if (is_script != nullptr && (*is_script)(rp.canonical())) {
-            script_targets_.insert(*rp.id);
-          }
+    for_each_rule_path(policy, [&](size_t i, const std::string& written, const RulePath& rp) {
+      if (rp.id) {
+        targets_.insert(*rp.id);
+        by_target_[*rp.id].push_back(i);
+        if (is_script != nullptr && (*is_script)(rp.canonical(written))) {
+          script_targets_.insert(*rp.id);
         }
       }
-    }
+    });
     glob_begins_.reserve(rules_.rules.size());
     for (size_t i = 0; i < rules_.rules.size(); ++i) {
       const Match& m = rules_.rules[i].match;
@@ -134,9 +132,9 @@ class Analyzer {
       // ...unless it holds tools (held_tools.h): then, for a labelled process, a file of
       // unknown content may be a copy of one. A known file reaches here only once the daemon
       // has compared its content, so by_target_ still covers it.
-      if (m.has_agent_predicate() &&
-          std::ranges::any_of(resolved_.of(i),
-                              [](const ResolvedPath& rp) { return rp.id.has_value(); })) {
+      if (m.has_agent_predicate() && std::ranges::any_of(resolved_.of(i), [](const RulePath& rp) {
+            return rp.id.has_value();
+          })) {
         holds_tools_.push_back(i);
       }
     }
@@ -264,9 +262,9 @@ class Analyzer {
   // Exact paths are identities (policy.h): the path string plays no part. copy_may_match: a
   // file whose content is not known may be a copy of a held tool (held_tools.h); a known file
   // has been compared by the daemon before its verdict is asked for.
-  Tri exact_paths(std::span<const ResolvedPath> paths, const Facts& f, bool copy_may_match) const {
+  Tri exact_paths(std::span<const RulePath> paths, const Facts& f, bool copy_may_match) const {
     Tri any = Tri::kNo;
-    for (const ResolvedPath& rp : paths) {
+    for (const RulePath& rp : paths) {
       if (!rp.id) {
         continue;
       }

@@ -23,12 +23,14 @@ RulePaths::RulePaths(const std::vector<std::vector<ResolvedPath>>& by_rule) {
   begins_.reserve(by_rule.size() + 1);
   begins_.push_back(0);
   for (const std::vector<ResolvedPath>& paths : by_rule) {
-    paths_.insert(paths_.end(), paths.begin(), paths.end());
+    for (const ResolvedPath& p : paths) {
+      paths_.emplace_back(p);
+    }
     begins_.push_back(static_cast<uint32_t>(paths_.size()));
   }
 }
 
-RulePaths::RulePaths(std::vector<ResolvedPath> all, const std::vector<uint32_t>& counts)
+RulePaths::RulePaths(std::vector<RulePath> all, const std::vector<uint32_t>& counts)
     : paths_(std::move(all)) {
   begins_.reserve(counts.size() + 1);
   begins_.push_back(0);

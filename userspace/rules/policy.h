@@ -72,6 +72,27 @@ struct ResolvedPath {
   Sparse<std::string> canonical_;  // empty where it is the text, as it is for most paths
 };
 
+// One of a rule's exact paths as a policy keeps it while it is in force: what it resolved to. The
+// path as written is the rule's own (rules[i].match.paths[j]), not kept twice.
+struct RulePath {
+  RulePath() = default;
+  explicit RulePath(const ResolvedPath& p) : id(p.id), realpath_(differs(p)) {}
+
+  // realpath at compile time, given the path as written.
+  [[nodiscard]] const std::string& canonical(const std::string& as_written) const {
+    return realpath_->empty() ? as_written : *realpath_;
+  }
+
+  std::optional<FileId> id;
+
+ private:
+  static std::string differs(const ResolvedPath& p) {
+    return p.canonical() == p.text ? std::string() : p.canonical();
+  }
+
+  Sparse<std::string> realpath_;  // empty where it is the path as written
+};
+
 // The exact paths of every rule, resolved, in one array (a policy keeps them while it is in
 // force): of(i)[j] is rules[i].match.paths[j].
 class RulePaths {
@@ -80,18 +101,18 @@ class RulePaths {
   // by_rule[i]: rule i's paths.
   explicit RulePaths(const std::vector<std::vector<ResolvedPath>>& by_rule);
   // Rule i has counts[i] of `all`, in order.
-  RulePaths(std::vector<ResolvedPath> all, const std::vector<uint32_t>& counts);
+  RulePaths(std::vector<RulePath> all, const std::vector<uint32_t>& counts);
 
-  [[nodiscard]] std::span<const ResolvedPath> of(size_t rule) const {
+  [[nodiscard]] std::span<const RulePath> of(size_t rule) const {
     return rule + 1 < begins_.size()
                ? std::span(paths_).subspan(begins_[rule], begins_[rule + 1] - begins_[rule])
-               : std::span<const ResolvedPath>();
+               : std::span<const RulePath>();
   }
-  [[nodiscard]] std::span<const ResolvedPath> all() const { return paths_; }
+  [[nodiscard]] size_t size() const { return paths_.size(); }
   [[nodiscard]] size_t rule_count() const { return begins_.empty() ? 0 : begins_.size() - 1; }
 
  private:
-  std::vector<ResolvedPath> paths_;
+  std::vector<RulePath> paths_;
   std::vector<uint32_t> begins_;  // rule i's paths are [begins_[i], begins_[i + 1])
 };
 
@@ -157,5 +178,20 @@ class Policy {
   // resolved_agents()[i] is rule_set().agents[i], resolved.
   [[nodiscard]] virtual const std::vector<ResolvedAgent>& resolved_agents() const = 0;
 };
+
+// fn(rule index, path as written, what it resolved to) for every exact path of every rule of the
+// policy, in rule order.
+template <class Fn>
+void for_each_rule_path(const Policy& policy, Fn&& fn) {
+  const std::vector<Rule>& rules = policy.rule_set().rules;
+  const RulePaths& resolved = policy.resolved_paths();
+  for (size_t i = 0; i < rules.size() && i < resolved.rule_count(); ++i) {
+    const std::vector<std::string>& written = rules[i].match.paths;
+    const std::span<const RulePath> paths = resolved.of(i);
+    for (size_t j = 0; j < written.size() && j < paths.size(); ++j) {
+      fn(i, written[j], paths[j]);
+    }
+  }
+}
 
 }  // namespace cmdgate::rules

@@ -219,8 +219,8 @@ class Builder {
     c.trust = m.trust;
     c.tty = m.tty.has_value() ? static_cast<int8_t>(*m.tty) : int8_t{-1};
     c.has_paths = !m.paths.empty();
-    c.has_resolved_paths = std::ranges::any_of(
-        resolved_.of(r), [](const ResolvedPath& p) { return p.id.has_value(); });
+    c.has_resolved_paths =
+        std::ranges::any_of(resolved_.of(r), [](const RulePath& p) { return p.id.has_value(); });
     c.has_parent = !m.parent.empty();
     c.has_ancestor = !m.ancestor.empty();
     c.has_agent = m.has_agent_predicate();
@@ -232,7 +232,7 @@ class Builder {
 
     // Paths rank first, so every rule with paths is anchored on them: the path indexes can
     // answer both "which rules are candidates" and "does this rule's path predicate hold".
-    for (const ResolvedPath& p : resolved_.of(r)) {
+    for (const RulePath& p : resolved_.of(r)) {
       if (p.id) {
         by_file_id_.add(*p.id, r);
       }

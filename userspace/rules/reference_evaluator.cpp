@@ -78,7 +78,7 @@ Tri partly_known(bool unknown_rest, bool holds) {
   return holds ? Tri::kYes : unknown_rest ? Tri::kMaybe : Tri::kNo;
 }
 
-Tri holds(const RuleSet& rules, const Match& m, std::span<const ResolvedPath> resolved,
+Tri holds(const RuleSet& rules, const Match& m, std::span<const RulePath> resolved,
           const ExecContext& ctx) {
   const auto unknown = [&](uint32_t bits) { return (ctx.unknown & bits) != 0; };
   const bool file_unknown = unknown(kUnknownFile);
@@ -90,12 +90,12 @@ Tri holds(const RuleSet& rules, const Match& m, std::span<const ResolvedPath> re
     if (file_unknown) {
       // An exact path that named no file when the policy was compiled matches no file at all.
       const bool can_match =
-          !m.path_globs.empty() || any(resolved, [](const ResolvedPath& p) { return p.id; });
+          !m.path_globs.empty() || any(resolved, [](const RulePath& p) { return p.id; });
       both(can_match ? Tri::kMaybe : Tri::kNo);
     } else {
       // An unknown path leaves the globs open; the identity still decides the exact paths.
       const bool exact =
-          any(resolved, [&](const ResolvedPath& p) { return p.id && *p.id == ctx.file; });
+          any(resolved, [&](const RulePath& p) { return p.id && *p.id == ctx.file; });
       both(unknown(kUnknownPath)
                ? partly_known(!m.path_globs.empty(), exact)
                : known(exact || any(m.path_globs,

@@ -180,6 +180,24 @@ TEST_P(CompiledPolicyTest, ExactPathMatchesTheResolvedIdentityOnly) {
   EXPECT_TRUE(matches(*p, c));
 }
 
+// A policy keeps what each exact path resolved to, not the path again: the realpath only where it
+// differs, and the path as written comes from the rule.
+TEST_P(CompiledPolicyTest, APolicyKeepsEachPathsRealpathOnlyWhereItDiffers) {
+  resolver_.add("/usr/bin/tool", FileId{3, 10}, "/usr/lib/tool-1.2/tool");
+  resolver_.add("/usr/bin/plain", FileId{3, 11});
+  auto p = single(Match{.paths = {"/usr/bin/tool", "/usr/bin/plain", "/opt/missing"}});
+  std::vector<std::string> seen;
+  for_each_rule_path(*p, [&](size_t rule, const std::string& written, const RulePath& rp) {
+    EXPECT_EQ(rule, 0u);
+    seen.push_back(written + " -> " + rp.canonical(written));
+  });
+  EXPECT_EQ(seen, (std::vector<std::string>{"/usr/bin/tool -> /usr/lib/tool-1.2/tool",
+                                            "/usr/bin/plain -> /usr/bin/plain",
+                                            "/opt/missing -> /opt/missing"}));
+  EXPECT_EQ(p->resolved_paths().size(), 3u);
+  EXPECT_LE(sizeof(RulePath), 32u) << "kept for every exact path while the policy is in force";
+}
+
 // One `path` list: exact paths and globs are alternatives, not both required.
 TEST_P(CompiledPolicyTest, ExactPathsAndGlobsInOneListAreAlternatives) {
   resolver_.add("/usr/sbin/nginx", FileId{4, 1});

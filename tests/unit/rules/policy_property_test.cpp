@@ -24,7 +24,8 @@ using testing::World;
 // Rule i's resolved paths, as the paths of a set that holds that rule alone.
 RulePaths paths_of_rule(const Policy& p, size_t i) {
   const auto paths = p.resolved_paths().of(i);
-  return RulePaths({std::vector<ResolvedPath>(paths.begin(), paths.end())});
+  return RulePaths(std::vector<RulePath>(paths.begin(), paths.end()),
+                   {static_cast<uint32_t>(paths.size())});
 }
 
 std::string esc(std::string_view s) {
