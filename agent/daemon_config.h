@@ -36,7 +36,7 @@ struct DaemonConfig {
 
   // The approval socket.
   std::string socket_path = "/run/cmdgate/cmdgate.sock";
-  std::string approver_group = "cmdgate";
+  std::string approver_group = kDefaultApproverGroup;
   uint32_t socket_mode = 0660;
   bool fallback_when_no_approver = false;  // when_no_approver = "fallback"
   // unsafe_park = "park": park asks even where nothing stops the owner resuming them (no BPF LSM

@@ -38,7 +38,7 @@ namespace cmdgate {
 
 struct ApprovalOptions {
   std::string socket_path = protocol::kDefaultSocketPath;
-  std::string approver_group = "cmdgate";  // besides root; a missing group means root only
+  std::string approver_group = kDefaultApproverGroup;
   mode_t socket_mode = 0660;               // owner root, group approver_group
   size_t max_clients = 64;
   size_t max_queue_bytes = 4u << 20;       // per client

@@ -12,6 +12,10 @@
 
 namespace cmdgate {
 
+// Besides root, the group whose members may approve, unless configured otherwise; the package
+// makes it (packaging/deb/postinst, systemd/cmdgate.sysusers). A missing group means root only.
+inline constexpr const char* kDefaultApproverGroup = "cmdgate";
+
 enum class AuthenticateWhen : uint8_t {
   kSameUid,  // when the approver's uid is the requester's
   kAlways,   // every approval
