@@ -27,13 +27,6 @@ struct PamApi {
   CMDGATE_PAM_FUNCTIONS(CMDGATE_LIBRARY_FUNCTION_POINTER)
 };
 
-// Opened once per process; every later call gives the same table, or the same error.
-Result<const PamApi*> pam_api() {
-  static const Result<PamApi> api = CMDGATE_OPEN_LIBRARY_TABLE(
-      PamApi, CMDGATE_PAM_FUNCTIONS, CMDGATE_PAM_SONAME, "authenticating approvers");
-  return table_or_error(api);
-}
-
 std::optional<AuthItem::Kind> kind_of(int style) {
   switch (style) {
     case PAM_PROMPT_ECHO_OFF:
@@ -106,14 +99,18 @@ int converse(int n, const pam_message** msg, pam_response** resp, void* data) {
 
 class PamBackend final : public AuthBackend {
  public:
-  explicit PamBackend(std::string service) : service_(std::move(service)) {}
+  PamBackend(std::string service, std::string soname)
+      : service_(std::move(service)), soname_(std::move(soname)) {}
 
   AuthVerdict authenticate(const std::string& user, AuthConversation& conv) override {
-    auto api = pam_api();
+    // Opened at each authentication, which a person paces: once loaded, dlopen only counts a
+    // reference, and the library stays mapped.
+    const auto api = CMDGATE_OPEN_LIBRARY_TABLE(PamApi, CMDGATE_PAM_FUNCTIONS, soname_.c_str(),
+                                                "authenticating approvers");
     if (!api) {
       return {false, fmt::format("PAM cannot be used: {}", api.error().message)};
     }
-    const PamApi& pam = **api;
+    const PamApi& pam = *api;
     const pam_conv pc{converse, &conv};
     pam_handle_t* h = nullptr;
     int rc = pam.pam_start(service_.c_str(), user.c_str(), &pc, &h);
@@ -152,12 +149,17 @@ class PamBackend final : public AuthBackend {
   }
 
   const std::string service_;
+  const std::string soname_;
 };
 
 }  // namespace
 
 std::shared_ptr<AuthBackend> pam_backend(std::string service) {
-  return std::make_shared<PamBackend>(std::move(service));
+  return pam_backend_from(std::move(service), CMDGATE_PAM_SONAME);
+}
+
+std::shared_ptr<AuthBackend> pam_backend_from(std::string service, std::string soname) {
+  return std::make_shared<PamBackend>(std::move(service), std::move(soname));
 }
 
 }  // namespace cmdgate

@@ -15,4 +15,9 @@ inline constexpr const char* kPamService = "cmdgate";
 
 [[nodiscard]] std::shared_ptr<AuthBackend> pam_backend(std::string service = kPamService);
 
+// The same through the PAM library `soname` (the one the daemon was built against, above). If
+// it cannot be opened, every authentication fails.
+[[nodiscard]] std::shared_ptr<AuthBackend> pam_backend_from(std::string service,
+                                                            std::string soname);
+
 }  // namespace cmdgate
